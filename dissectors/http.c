@@ -1,0 +1,513 @@
+/* HTTP/1.1 — RFC 9112 (framing, chunked), RFC 9110 11 (authentication), RFC 4559 (Negotiate), MS-WSMV. */
+#include "http.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+#include "engine.h"
+#include "reader.h"
+#include "spnego.h"
+#include "util.h"
+
+#define HTTP_QUEUE_MAX 32
+#define HTTP_LINE_MAX 4096 /* a chunk-size or trailer line longer than this is malformed */
+
+enum body_state {
+    BODY_NONE = 0,       /* expecting a header block */
+    BODY_CHUNK_SIZE,     /* expecting a chunk-size line */
+    BODY_CHUNK_DATA_END, /* expecting the CRLF after chunk data */
+    BODY_TRAILER,        /* trailer fields until an empty line */
+    BODY_UNTIL_CLOSE,    /* response without length: the rest of the direction */
+};
+
+/* What a request's Authorization header did to its record. */
+enum auth_leg {
+    LEG_NONE = 0,
+    LEG_START,   /* a first leg: NTLM NEGOTIATE, SPNEGO init without a final token */
+    LEG_FINAL,   /* NTLM AUTHENTICATE, Kerberos AP-REQ, Basic credentials */
+    LEG_CREDSSP, /* one CredSSP (TLS-wrapped) leg */
+};
+
+struct http_req {
+    char method[16];
+    char path[USE_NAME_MAX];
+    uint64_t frame;
+    struct auth_rec *rec;
+    enum auth_leg leg;
+    bool is_use;
+};
+
+struct http_state {
+    struct http_req q[HTTP_QUEUE_MAX];
+    uint32_t qhead, qlen;
+    struct auth_rec *cur; /* the connection's latest record (NTLM over HTTP is connection-bound) */
+    enum body_state body[2];
+};
+
+static const char *const methods[] = {
+    "GET", "POST", "PUT", "HEAD", "OPTIONS", "DELETE", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL",
+    "COPY", "MOVE", "LOCK", "UNLOCK", "TRACE", "CONNECT", "SEARCH", "REPORT", "RPC_IN_DATA",
+    "RPC_OUT_DATA", NULL,
+};
+
+static struct http_state *state(struct hs_conn *c)
+{
+    if (!c->http)
+        c->http = calloc(1, sizeof *c->http);
+    return c->http;
+}
+
+void http_free(struct hs_conn *c)
+{
+    free(c->http);
+    c->http = NULL;
+}
+
+void http_forget_rec(struct hs_conn *c, struct auth_rec *r)
+{
+    struct http_state *s = c->http;
+    if (!s)
+        return;
+    if (s->cur == r)
+        s->cur = NULL;
+    for (int i = 0; i < HTTP_QUEUE_MAX; i++)
+        if (s->q[i].rec == r)
+            s->q[i].rec = NULL;
+}
+
+/* Length of the method token at p if it is a known method followed by a space, else 0. */
+static size_t method_len(const uint8_t *p, size_t n)
+{
+    for (int i = 0; methods[i]; i++) {
+        size_t k = strlen(methods[i]);
+        if (n > k && memcmp(p, methods[i], k) == 0 && p[k] == ' ')
+            return k;
+    }
+    return 0;
+}
+
+int http_probe(const uint8_t *p, size_t n)
+{
+    if (n >= 8 && memcmp(p, "HTTP/1.", 7) == 0)
+        return 100;
+    if (method_len(p, n))
+        return 90;
+    return 0;
+}
+
+/* Offset of the first line start (0 or after '\n') that begins a message of direction dir. */
+static long find_message(const uint8_t *p, size_t n, int dir)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && p[i - 1] != '\n')
+            continue;
+        if (dir == 1 ? (n - i >= 8 && memcmp(p + i, "HTTP/1.", 7) == 0) : method_len(p + i, n - i) > 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Finds the end of the header block: returns the length including the blank line, or 0. */
+static size_t header_end(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (p[i] != '\n')
+            continue;
+        if (p[i + 1] == '\n')
+            return i + 2;
+        if (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* One header line "name: value", trimmed. */
+struct hline {
+    const char *name;
+    size_t nlen;
+    const char *val;
+    size_t vlen;
+};
+
+/* Splits the block into lines; calls back per field. Returns false on a malformed field line. */
+static bool next_line(const char **cur, const char *end, const char **line, size_t *len)
+{
+    if (*cur >= end)
+        return false;
+    const char *nl = memchr(*cur, '\n', (size_t)(end - *cur));
+    const char *e = nl ? nl : end;
+    *line = *cur;
+    *len = (size_t)(e - *cur);
+    if (*len && (*line)[*len - 1] == '\r')
+        (*len)--;
+    *cur = nl ? nl + 1 : end;
+    return true;
+}
+
+static bool parse_field(const char *l, size_t n, struct hline *h)
+{
+    const char *colon = memchr(l, ':', n);
+    if (!colon || colon == l)
+        return false;
+    h->name = l;
+    h->nlen = (size_t)(colon - l);
+    const char *v = colon + 1, *ve = l + n;
+    while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
+    h->val = v;
+    h->vlen = (size_t)(ve - v);
+    return true;
+}
+
+static bool name_is(const struct hline *h, const char *name)
+{
+    return h->nlen == strlen(name) && strncasecmp(h->name, name, h->nlen) == 0;
+}
+
+/* Decodes a base64 token into the engine's scratch buffer and parses it as a GSS token. */
+static bool decode_token(struct hs_engine *e, const char *b64, size_t n, struct gss_token *t)
+{
+    long k = base64_decode(b64, n, e->scratch, e->scratch_cap);
+    if (k <= 0) {
+        e->st.malformed[DIS_HTTP]++;
+        return false;
+    }
+    if (gss_token_parse(e->scratch, (size_t)k, t) != 0) {
+        e->st.malformed[DIS_SPNEGO]++;
+        return false;
+    }
+    return true;
+}
+
+static bool scheme_is_gss(const char *s, size_t n)
+{
+    return (n == 4 && !strncasecmp(s, "NTLM", 4)) || (n == 9 && !strncasecmp(s, "Negotiate", 9)) ||
+           (n == 8 && !strncasecmp(s, "Kerberos", 8));
+}
+
+static bool is_winrm(const struct hs_conn *c, const char *path)
+{
+    return c->srv.port == 5985 || c->srv.port == 5986 || has_prefix_ci(path, strlen(path), "/wsman");
+}
+
+/* A final token from the client: NTLM AUTHENTICATE, or a krb5 AP-REQ. */
+static bool token_is_final(const struct gss_token *t)
+{
+    if (t->inner_mech == MECH_NTLMSSP && t->inner_len >= 12)
+        return ld_u32le(t->inner + 8) == NTLMSSP_AUTHENTICATE_MESSAGE;
+    if ((t->inner_mech == MECH_KRB5 || t->inner_mech == MECH_KRB5_U2U) && t->krb5_tok_id == KRB5_TOK_AP_REQ)
+        return true;
+    return t->kind == GSS_SPNEGO_RESP && t->inner_mech == MECH_NONE; /* mechListMIC-only leg */
+}
+
+static void on_authorization(struct hs_engine *e, struct hs_conn *c, struct http_state *s, struct http_req *q,
+                             const struct hline *h)
+{
+    const char *sp = memchr(h->val, ' ', h->vlen);
+    size_t slen = sp ? (size_t)(sp - h->val) : h->vlen;
+    const char *tok = sp ? sp + 1 : h->val + h->vlen;
+    size_t tlen = h->vlen - (size_t)(tok - h->val);
+    while (tlen && *tok == ' ') {
+        tok++;
+        tlen--;
+    }
+    struct auth_rec *r = NULL;
+    if (scheme_is_gss(h->val, slen)) {
+        struct gss_token t;
+        if (!tlen || !decode_token(e, tok, tlen, &t))
+            return;
+        r = s->cur;
+        if (!r || !r->in_progress || auth_token_starts(&t))
+            r = auth_new(e, c, TRANSPORT_HTTP);
+        if (!r)
+            return;
+        strlcpy_n(r->http_scheme, sizeof r->http_scheme, h->val, slen);
+        auth_apply_token(e, r, &t, 0, slen == 4);
+        q->leg = token_is_final(&t) ? LEG_FINAL : LEG_START;
+    } else if (slen == 5 && !strncasecmp(h->val, "Basic", 5)) {
+        r = auth_new(e, c, TRANSPORT_HTTP);
+        if (!r)
+            return;
+        strlcpy_n(r->http_scheme, sizeof r->http_scheme, "Basic", 5);
+        r->mech = AMECH_BASIC;
+        long k = base64_decode(tok, tlen, e->scratch, e->scratch_cap);
+        if (k > 0) {
+            /* user-id ":" password (RFC 7617 2): keep the user-id only, never the password. */
+            const uint8_t *colon = memchr(e->scratch, ':', (size_t)k);
+            size_t ulen = colon ? (size_t)(colon - e->scratch) : 0;
+            oem_to_utf8(e->scratch, ulen, r->basic_user, sizeof r->basic_user);
+            memset(e->scratch, 0, (size_t)k);
+        } else {
+            e->st.malformed[DIS_HTTP]++;
+        }
+        q->leg = LEG_FINAL;
+    } else if (slen == 7 && !strncasecmp(h->val, "CredSSP", 7)) {
+        r = s->cur && s->cur->in_progress && s->cur->mech == AMECH_CREDSSP ? s->cur : auth_new(e, c, TRANSPORT_HTTP);
+        if (!r)
+            return;
+        strlcpy_n(r->http_scheme, sizeof r->http_scheme, "CredSSP", 7);
+        r->mech = AMECH_CREDSSP;
+        q->leg = LEG_CREDSSP;
+    } else {
+        return; /* Bearer, Digest, ...: not authentication hopscope reports (yet) */
+    }
+    if (is_winrm(c, q->path))
+        r->winrm = true;
+    q->rec = r;
+    s->cur = r;
+}
+
+static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
+                       struct app_dir *ad)
+{
+    const char *cur = blk, *end = blk + n, *line;
+    size_t llen;
+    next_line(&cur, end, &line, &llen);
+    size_t ml = method_len((const uint8_t *)line, llen);
+    const char *tgt = line + ml + 1;
+    const char *tend = memchr(tgt, ' ', llen - ml - 1);
+    if (!ml || !tend) {
+        e->st.malformed[DIS_HTTP]++;
+        return;
+    }
+    if (s->qlen == HTTP_QUEUE_MAX) { /* unanswered pipelining beyond the cap: oldest forgotten */
+        s->qhead = (s->qhead + 1) % HTTP_QUEUE_MAX;
+        s->qlen--;
+    }
+    struct http_req *q = &s->q[(s->qhead + s->qlen++) % HTTP_QUEUE_MAX];
+    memset(q, 0, sizeof *q);
+    strlcpy_n(q->method, sizeof q->method, line, ml);
+    strlcpy_n(q->path, sizeof q->path, tgt, (size_t)(tend - tgt));
+    q->frame = e->frame;
+
+    uint64_t clen = 0;
+    bool chunked = false;
+    struct hline h;
+    while (next_line(&cur, end, &line, &llen)) {
+        if (llen == 0)
+            break;
+        if (!parse_field(line, llen, &h))
+            continue;
+        if (name_is(&h, "Authorization"))
+            on_authorization(e, c, s, q, &h);
+        else if (name_is(&h, "Content-Length"))
+            clen = strtoull(h.val, NULL, 10);
+        else if (name_is(&h, "Transfer-Encoding") && h.vlen >= 7 &&
+                 !strncasecmp(h.val + h.vlen - 7, "chunked", 7))
+            chunked = true;
+    }
+    if (!q->rec && s->cur && s->cur->result == RESULT_SUCCESS) {
+        q->rec = s->cur;
+        q->is_use = true;
+    }
+    if (chunked)
+        s->body[0] = BODY_CHUNK_SIZE;
+    else if (clen)
+        ad->skip = clen;
+}
+
+static void record_use(struct hs_engine *e, struct auth_rec *r, const struct http_req *q, uint32_t status)
+{
+    struct auth_use *u = auth_add_use(e, r);
+    if (!u)
+        return;
+    strlcpy_n(u->name, sizeof u->name, q->path, sizeof q->path);
+    strlcpy_n(u->method, sizeof u->method, q->method, sizeof q->method);
+    u->frame_req = q->frame;
+    u->frame_resp = e->frame;
+    u->status = status;
+    u->answered = true;
+}
+
+static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
+                        struct app_dir *ad)
+{
+    const char *cur = blk, *end = blk + n, *line;
+    size_t llen;
+    next_line(&cur, end, &line, &llen);
+    /* status-line = HTTP-version SP status-code SP [reason-phrase] */
+    if (llen < 12 || line[8] != ' ') {
+        e->st.malformed[DIS_HTTP]++;
+        return;
+    }
+    uint32_t status = 0;
+    for (int i = 9; i < 12; i++) {
+        if (line[i] < '0' || line[i] > '9') {
+            e->st.malformed[DIS_HTTP]++;
+            return;
+        }
+        status = status * 10 + (uint32_t)(line[i] - '0');
+    }
+    struct http_req none = {0};
+    struct http_req *q = &none;
+    bool interim = status >= 100 && status < 200 && status != 101;
+    if (s->qlen)
+        q = &s->q[s->qhead];
+    if (!interim && s->qlen) {
+        s->qhead = (s->qhead + 1) % HTTP_QUEUE_MAX;
+        s->qlen--;
+    }
+    struct auth_rec *r = q->rec ? q->rec : (s->qlen == 0 && q == &none ? s->cur : NULL);
+
+    uint64_t clen = 0;
+    bool chunked = false, have_clen = false, challenge = false;
+    struct hline h;
+    while (next_line(&cur, end, &line, &llen)) {
+        if (llen == 0)
+            break;
+        if (!parse_field(line, llen, &h))
+            continue;
+        if (name_is(&h, "WWW-Authenticate")) {
+            const char *sp = memchr(h.val, ' ', h.vlen);
+            size_t slen = sp ? (size_t)(sp - h.val) : h.vlen;
+            if (!sp || !r)
+                continue;
+            const char *tok = sp + 1;
+            size_t tlen = h.vlen - slen - 1;
+            if (scheme_is_gss(h.val, slen)) {
+                struct gss_token t;
+                if (decode_token(e, tok, tlen, &t)) {
+                    auth_apply_token(e, r, &t, 1, slen == 4);
+                    challenge = true;
+                }
+            } else if (slen == 7 && !strncasecmp(h.val, "CredSSP", 7)) {
+                challenge = true;
+            }
+        } else if (name_is(&h, "Content-Length")) {
+            clen = strtoull(h.val, NULL, 10);
+            have_clen = true;
+        } else if (name_is(&h, "Transfer-Encoding") && h.vlen >= 7 &&
+                   !strncasecmp(h.val + h.vlen - 7, "chunked", 7)) {
+            chunked = true;
+        }
+    }
+
+    if (!interim && r && r->in_progress && (q->leg != LEG_NONE || q == &none)) {
+        bool rejected = r->neg_state == NEG_STATE_REJECT || r->krb_error;
+        if (q->leg == LEG_FINAL || q == &none) {
+            auth_verdict(e, r, status == 401 || rejected ? RESULT_FAILURE : RESULT_SUCCESS, status);
+            if (q != &none)
+                record_use(e, r, q, status);
+        } else if (!(status == 401 && challenge)) {
+            /* A first leg the server did not answer with a challenge: the attempt ended here. */
+            auth_verdict(e, r, status == 401 || rejected ? RESULT_FAILURE : RESULT_SUCCESS, status);
+            if (status != 401)
+                record_use(e, r, q, status);
+        }
+    } else if (!interim && r && q->is_use) {
+        record_use(e, r, q, status);
+    }
+
+    bool no_body = interim || status == 204 || status == 304 || strcmp(q->method, "HEAD") == 0;
+    if (status == 101) {
+        s->body[0] = s->body[1] = BODY_UNTIL_CLOSE; /* the connection now speaks something else */
+        c->ad[0].skip = UINT64_MAX;
+    } else if (no_body) {
+        return;
+    } else if (chunked) {
+        s->body[1] = BODY_CHUNK_SIZE;
+    } else if (have_clen) {
+        ad->skip = clen;
+    } else {
+        s->body[1] = BODY_UNTIL_CLOSE;
+    }
+}
+
+/* Finds '\n' in p[0..n): returns the line length including it, or 0. */
+static size_t line_len(const uint8_t *p, size_t n)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+    return nl ? (size_t)(nl - p) + 1 : 0;
+}
+
+size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n,
+                  struct app_dir *ad)
+{
+    struct http_state *s = state(c);
+    size_t used = 0;
+    if (!s) {
+        ad->dead = true;
+        return n;
+    }
+    if (ad->resync) {
+        long at = find_message(p, n, dir);
+        if (at < 0)
+            return n > 16 ? n - 16 : 0;
+        ad->resync = false;
+        s->body[dir] = BODY_NONE;
+        used = (size_t)at;
+    }
+    while (used < n && ad->skip == 0) {
+        const uint8_t *q = p + used;
+        size_t left = n - used;
+        switch (s->body[dir]) {
+        case BODY_UNTIL_CLOSE:
+            ad->skip = UINT64_MAX;
+            return n;
+        case BODY_CHUNK_SIZE: {
+            size_t l = line_len(q, left);
+            if (!l) {
+                if (left > HTTP_LINE_MAX)
+                    goto malformed;
+                return used;
+            }
+            char *endp;
+            char tmp[20];
+            strlcpy_n(tmp, sizeof tmp, (const char *)q, l > 19 ? 19 : l);
+            unsigned long long sz = strtoull(tmp, &endp, 16);
+            if (endp == tmp)
+                goto malformed;
+            used += l;
+            if (sz == 0) {
+                s->body[dir] = BODY_TRAILER;
+            } else {
+                s->body[dir] = BODY_CHUNK_DATA_END;
+                ad->skip = sz;
+            }
+            break;
+        }
+        case BODY_CHUNK_DATA_END:
+        case BODY_TRAILER: {
+            size_t l = line_len(q, left);
+            if (!l) {
+                if (left > HTTP_LINE_MAX)
+                    goto malformed;
+                return used;
+            }
+            bool empty = l == 1 || (l == 2 && q[0] == '\r');
+            used += l;
+            if (s->body[dir] == BODY_CHUNK_DATA_END) {
+                if (!empty)
+                    goto malformed;
+                s->body[dir] = BODY_CHUNK_SIZE;
+            } else if (empty) {
+                s->body[dir] = BODY_NONE;
+            }
+            break;
+        }
+        case BODY_NONE: {
+            size_t l = header_end(q, left);
+            if (!l)
+                return used;
+            if (dir == 0 ? !method_len(q, left) : memcmp(q, "HTTP/1.", left < 7 ? left : 7) != 0)
+                goto malformed;
+            used += l;
+            if (dir == 0)
+                on_request(e, c, s, (const char *)q, l, ad);
+            else
+                on_response(e, c, s, (const char *)q, l, ad);
+            break;
+        }
+        }
+    }
+    return used;
+malformed:
+    e->st.malformed[DIS_HTTP]++;
+    ad->resync = true;
+    s->body[dir] = BODY_NONE;
+    return used + 1;
+}

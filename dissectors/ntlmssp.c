@@ -1,0 +1,318 @@
+/* NTLMSSP messages — MS-NLMP 2.2.1 (messages), 2.2.2 (structures), 3.3 (response versions). */
+#include "ntlmssp.h"
+
+#include <string.h>
+
+#include "reader.h"
+#include "util.h"
+
+/*
+ * Every message starts with
+ *   0        8            12
+ *   +--------+------------+---------------------------
+ *   |NTLMSSP\0| MessageType | type-specific fixed fields, then Payload
+ * and names its variable-length parts with 8-byte descriptors
+ *   +--------+--------+----------------+
+ *   | Len u16| Max u16| Offset u32     |   (offset from the start of the message)
+ */
+static const uint8_t ntlmssp_sig[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
+
+bool ntlmssp_is(const uint8_t *p, size_t n)
+{
+    return n >= 8 && memcmp(p, ntlmssp_sig, 8) == 0;
+}
+
+static const struct tok ntlm_flag_names[] = {
+    {NTLMSSP_NEGOTIATE_UNICODE, "NTLMSSP_NEGOTIATE_UNICODE"},
+    {NTLM_NEGOTIATE_OEM, "NTLM_NEGOTIATE_OEM"},
+    {NTLMSSP_REQUEST_TARGET, "NTLMSSP_REQUEST_TARGET"},
+    {NTLMSSP_NEGOTIATE_SIGN, "NTLMSSP_NEGOTIATE_SIGN"},
+    {NTLMSSP_NEGOTIATE_SEAL, "NTLMSSP_NEGOTIATE_SEAL"},
+    {NTLMSSP_NEGOTIATE_DATAGRAM, "NTLMSSP_NEGOTIATE_DATAGRAM"},
+    {NTLMSSP_NEGOTIATE_LM_KEY, "NTLMSSP_NEGOTIATE_LM_KEY"},
+    {NTLMSSP_NEGOTIATE_NTLM, "NTLMSSP_NEGOTIATE_NTLM"},
+    {NTLMSSP_ANONYMOUS, "NTLMSSP_ANONYMOUS"},
+    {NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED, "NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED"},
+    {NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED, "NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED"},
+    {NTLMSSP_NEGOTIATE_ALWAYS_SIGN, "NTLMSSP_NEGOTIATE_ALWAYS_SIGN"},
+    {NTLMSSP_TARGET_TYPE_DOMAIN, "NTLMSSP_TARGET_TYPE_DOMAIN"},
+    {NTLMSSP_TARGET_TYPE_SERVER, "NTLMSSP_TARGET_TYPE_SERVER"},
+    {NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, "NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY"},
+    {NTLMSSP_NEGOTIATE_IDENTIFY, "NTLMSSP_NEGOTIATE_IDENTIFY"},
+    {NTLMSSP_REQUEST_NON_NT_SESSION_KEY, "NTLMSSP_REQUEST_NON_NT_SESSION_KEY"},
+    {NTLMSSP_NEGOTIATE_TARGET_INFO, "NTLMSSP_NEGOTIATE_TARGET_INFO"},
+    {NTLMSSP_NEGOTIATE_VERSION, "NTLMSSP_NEGOTIATE_VERSION"},
+    {NTLMSSP_NEGOTIATE_128, "NTLMSSP_NEGOTIATE_128"},
+    {NTLMSSP_NEGOTIATE_KEY_EXCH, "NTLMSSP_NEGOTIATE_KEY_EXCH"},
+    {NTLMSSP_NEGOTIATE_56, "NTLMSSP_NEGOTIATE_56"},
+    {0, NULL},
+};
+
+const char *ntlmssp_flag_name(uint32_t bit)
+{
+    return tok_name(ntlm_flag_names, bit);
+}
+
+const char *ntlm_version_name(enum ntlm_version v)
+{
+    switch (v) {
+    case NTLM_VER_ANONYMOUS: return "anonymous";
+    case NTLM_VER_LM: return "lm";
+    case NTLM_VER_NTLMV1: return "ntlmv1";
+    case NTLM_VER_NTLMV1_ESS: return "ntlmv1-ess";
+    case NTLM_VER_NTLMV2: return "ntlmv2";
+    case NTLM_VER_EMPTY: return "empty";
+    case NTLM_VER_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+const char *ntlm_lm_kind_name(enum ntlm_lm_kind k)
+{
+    switch (k) {
+    case NTLM_LM_ABSENT: return "absent";
+    case NTLM_LM_ZERO: return "zero";
+    case NTLM_LM_LMV2: return "lmv2";
+    case NTLM_LM_ESS: return "ess";
+    case NTLM_LM_NT_COPY: return "nt-copy";
+    case NTLM_LM_LM: return "lm";
+    }
+    return "absent";
+}
+
+/* A payload field located by its descriptor; ptr is NULL when len is 0. */
+struct field {
+    const uint8_t *ptr;
+    uint16_t len;
+    uint32_t off;
+};
+
+/* Reads an 8-byte descriptor and checks it against the message (n bytes at msg). */
+static bool read_field(struct rd *r, const uint8_t *msg, size_t n, struct field *f)
+{
+    f->len = rd_u16le(r);
+    (void)rd_u16le(r); /* MaxLen: informational, MS-NLMP says SHOULD equal Len */
+    f->off = rd_u32le(r);
+    f->ptr = NULL;
+    if (r->err)
+        return false;
+    if (f->len == 0)
+        return true; /* offsets of empty fields are not meaningful; some clients leave junk */
+    if (!range_ok(n, f->off, f->len))
+        return false;
+    f->ptr = msg + f->off;
+    return true;
+}
+
+/* Converts a name field per the Unicode/OEM negotiation; sets *trunc if it was cut. */
+static void field_str(const struct field *f, bool unicode, char *out, bool *trunc)
+{
+    bool whole = unicode ? utf16le_to_utf8(f->ptr, f->len, out, NTLM_NAME_MAX)
+                         : oem_to_utf8(f->ptr, f->len, out, NTLM_NAME_MAX);
+    if (!whole)
+        *trunc = true;
+}
+
+/* Lowest offset of the non-empty fields, i.e. where the Payload starts (n if none). */
+static uint32_t payload_start(const struct field *fs, size_t k, size_t n)
+{
+    uint32_t lo = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    for (size_t i = 0; i < k; i++)
+        if (fs[i].len && fs[i].off < lo)
+            lo = fs[i].off;
+    return lo;
+}
+
+/* Reads the 8-byte VERSION structure (2.2.2.10) at off when flagged and before the payload. */
+static void read_version(const uint8_t *p, size_t n, size_t off, uint32_t payload, uint32_t flags,
+                         struct ntlm_version_info *v)
+{
+    v->present = false;
+    if (!(flags & NTLMSSP_NEGOTIATE_VERSION) || n < off + 8 || payload < off + 8)
+        return;
+    v->present = true;
+    v->major = p[off];
+    v->minor = p[off + 1];
+    v->build = ld_u16le(p + off + 2);
+    v->ntlm_revision = p[off + 7];
+}
+
+/* Walks an AV_PAIR list (2.2.2.1), calling into m for the ids it knows. Always Unicode. */
+static bool parse_av_pairs(const uint8_t *p, size_t n, struct ntlm_msg *m, bool in_auth)
+{
+    struct rd r = rd_make(p, n);
+    while (rd_left(&r) > 0) {
+        uint16_t id = rd_u16le(&r);
+        uint16_t len = rd_u16le(&r);
+        const uint8_t *v = rd_bytes(&r, len);
+        if (r.err)
+            return false;
+        char *dst = NULL;
+        switch (id) {
+        case MsvAvEOL:
+            return true;
+        case MsvAvNbComputerName: dst = in_auth ? NULL : m->nb_computer; break;
+        case MsvAvNbDomainName: dst = in_auth ? NULL : m->nb_domain; break;
+        case MsvAvDnsComputerName: dst = in_auth ? NULL : m->dns_computer; break;
+        case MsvAvDnsDomainName: dst = in_auth ? NULL : m->dns_domain; break;
+        case MsvAvDnsTreeName: dst = in_auth ? NULL : m->dns_tree; break;
+        case MsvAvTargetName: dst = in_auth ? m->spn : NULL; break;
+        case MsvAvFlags:
+            if (len >= 4)
+                m->av_flags = ld_u32le(v);
+            break;
+        case MsvAvTimestamp:
+            m->has_timestamp = true;
+            break;
+        case MsvAvChannelBindings: {
+            static const uint8_t zero[16];
+            m->channel_bindings = len == 16 && memcmp(v, zero, 16) != 0;
+            break;
+        }
+        default:
+            break;
+        }
+        if (dst && !utf16le_to_utf8(v, len, dst, NTLM_NAME_MAX))
+            m->truncated = true;
+    }
+    /* A list without MsvAvEOL: tolerated (Wireshark does too), the pairs read are kept. */
+    return true;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* MS-NLMP 3.3 and 3.2.5.1.2: which response the client computed. */
+static void classify(struct ntlm_msg *m, const struct field *lm, const struct field *nt)
+{
+    m->lm_kind = NTLM_LM_ABSENT;
+    if (lm->len == 0)
+        m->lm_kind = NTLM_LM_ABSENT;
+    else if (all_zero(lm->ptr, lm->len))
+        m->lm_kind = NTLM_LM_ZERO;
+
+    if (nt->len == 0 && m->user[0] == '\0') {
+        m->ntlm_version = NTLM_VER_ANONYMOUS;
+    } else if (nt->len > 24) {
+        m->ntlm_version = NTLM_VER_NTLMV2;
+        if (lm->len == 24 && m->lm_kind != NTLM_LM_ZERO)
+            m->lm_kind = NTLM_LM_LMV2;
+    } else if (nt->len == 24) {
+        if (m->flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) {
+            m->ntlm_version = NTLM_VER_NTLMV1_ESS;
+            if (lm->len == 24 && m->lm_kind != NTLM_LM_ZERO)
+                m->lm_kind = all_zero(lm->ptr + 8, 16) ? NTLM_LM_ESS : NTLM_LM_LM;
+        } else {
+            m->ntlm_version = NTLM_VER_NTLMV1;
+            if (lm->len == 24 && m->lm_kind != NTLM_LM_ZERO)
+                m->lm_kind = memcmp(lm->ptr, nt->ptr, 24) == 0 ? NTLM_LM_NT_COPY : NTLM_LM_LM;
+        }
+    } else if (nt->len == 0 && (lm->len == 0 || m->lm_kind == NTLM_LM_ZERO)) {
+        m->ntlm_version = NTLM_VER_EMPTY;
+    } else if (nt->len == 0 && lm->len == 24) {
+        m->ntlm_version = NTLM_VER_LM;
+        if (m->lm_kind != NTLM_LM_ZERO)
+            m->lm_kind = NTLM_LM_LM;
+    } else {
+        m->ntlm_version = NTLM_VER_UNKNOWN;
+    }
+}
+
+static enum ntlm_err parse_negotiate(const uint8_t *p, size_t n, struct rd *r, struct ntlm_msg *m)
+{
+    m->flags = rd_u32le(r);
+    if (r->err)
+        return NTLM_ERR_SHORT;
+    if (n < 32)
+        return NTLM_OK; /* early clients sent flags only */
+    struct field f[2];
+    if (!read_field(r, p, n, &f[0]) || !read_field(r, p, n, &f[1]))
+        return NTLM_ERR_FIELD;
+    read_version(p, n, 32, payload_start(f, 2, n), m->flags, &m->version);
+    /* DomainNameFields / WorkstationFields are OEM (2.2.1.1), and only meaningful when supplied. */
+    if (m->flags & NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED)
+        field_str(&f[0], false, m->domain, &m->truncated);
+    if (m->flags & NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED)
+        field_str(&f[1], false, m->workstation, &m->truncated);
+    return NTLM_OK;
+}
+
+static enum ntlm_err parse_challenge(const uint8_t *p, size_t n, struct rd *r, struct ntlm_msg *m)
+{
+    struct field tn, ti = {NULL, 0, 0};
+    if (n < 32)
+        return NTLM_ERR_SHORT;
+    if (!read_field(r, p, n, &tn))
+        return NTLM_ERR_FIELD;
+    m->flags = rd_u32le(r);
+    const uint8_t *ch = rd_bytes(r, 8);
+    if (r->err)
+        return NTLM_ERR_SHORT;
+    memcpy(m->server_challenge, ch, 8);
+    rd_skip(r, 8); /* Reserved */
+    if (n >= 48 && !read_field(r, p, n, &ti))
+        return NTLM_ERR_FIELD;
+    struct field both[2] = {tn, ti};
+    read_version(p, n, 48, payload_start(both, 2, n), m->flags, &m->version);
+    field_str(&tn, (m->flags & NTLMSSP_NEGOTIATE_UNICODE) != 0, m->target_name, &m->truncated);
+    if (ti.len && !parse_av_pairs(ti.ptr, ti.len, m, false))
+        return NTLM_ERR_AVPAIR;
+    return NTLM_OK;
+}
+
+static enum ntlm_err parse_authenticate(const uint8_t *p, size_t n, struct rd *r, struct ntlm_msg *m)
+{
+    struct field f[6] = {{0}}; /* Lm, Nt, Domain, User, Workstation, EncryptedRandomSessionKey */
+    if (n < 52)
+        return NTLM_ERR_SHORT;
+    for (int i = 0; i < 5; i++)
+        if (!read_field(r, p, n, &f[i]))
+            return NTLM_ERR_FIELD;
+    if (n >= 64) {
+        if (!read_field(r, p, n, &f[5]))
+            return NTLM_ERR_FIELD;
+        m->flags = rd_u32le(r);
+    } else {
+        m->flags = NTLMSSP_NEGOTIATE_UNICODE; /* pre-NT4 layout without flags: Unicode by default */
+    }
+    read_version(p, n, 64, payload_start(f, 6, n), m->flags, &m->version);
+    bool uni = (m->flags & NTLMSSP_NEGOTIATE_UNICODE) != 0;
+    field_str(&f[2], uni, m->domain, &m->truncated);
+    field_str(&f[3], uni, m->user, &m->truncated);
+    field_str(&f[4], uni, m->workstation, &m->truncated);
+    m->lm_len = f[0].len;
+    m->nt_len = f[1].len;
+    m->session_key_len = f[5].len;
+    classify(m, &f[0], &f[1]);
+    if (m->ntlm_version == NTLM_VER_NTLMV2 && f[1].len > 44) {
+        /* NTLMv2_RESPONSE (2.2.2.8): NTProofStr(16), then NTLMv2_CLIENT_CHALLENGE (2.2.2.7) whose
+         * AvPairs start 28 bytes in. */
+        if (!parse_av_pairs(f[1].ptr + 44, f[1].len - 44u, m, true))
+            return NTLM_ERR_AVPAIR;
+        m->mic_present = (m->av_flags & MSV_AV_FLAG_MIC_PRESENT) != 0;
+    }
+    return NTLM_OK;
+}
+
+enum ntlm_err ntlmssp_parse(const uint8_t *p, size_t n, struct ntlm_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    if (n < 12)
+        return n >= 8 && !ntlmssp_is(p, n) ? NTLM_ERR_SIGNATURE : NTLM_ERR_SHORT;
+    if (!ntlmssp_is(p, n))
+        return NTLM_ERR_SIGNATURE;
+    struct rd r = rd_make(p, n);
+    rd_skip(&r, 8);
+    m->type = rd_u32le(&r);
+    switch (m->type) {
+    case NTLMSSP_NEGOTIATE_MESSAGE: return parse_negotiate(p, n, &r, m);
+    case NTLMSSP_CHALLENGE_MESSAGE: return parse_challenge(p, n, &r, m);
+    case NTLMSSP_AUTHENTICATE_MESSAGE: return parse_authenticate(p, n, &r, m);
+    default: return NTLM_ERR_TYPE;
+    }
+}

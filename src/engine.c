@@ -1,0 +1,268 @@
+/* The engine: decode → flow → TCP reassembly → application dispatch; the per-direction PDU buffer. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "http.h"
+#include "output.h"
+#include "smb2.h"
+
+
+void hs_limits_default(struct hs_limits *l)
+{
+    l->max_flows = 1u << 20;
+    l->idle_timeout = 600;
+    l->max_ooo_bytes = 1u << 20;
+    l->max_ooo_total = 256ull << 20;
+    l->max_pdu = 256u << 10;
+    l->max_records_per_conn = 64;
+    l->max_uses_per_record = 32;
+}
+
+int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct output *out)
+{
+    memset(e, 0, sizeof *e);
+    e->lim = *lim;
+    e->out = out;
+    e->nbuckets = 1u << 16;
+    while (e->nbuckets < lim->max_flows / 4 && e->nbuckets < (1u << 22))
+        e->nbuckets <<= 1;
+    e->buckets = calloc(e->nbuckets, sizeof *e->buckets);
+    e->scratch_cap = lim->max_pdu;
+    e->scratch = malloc(e->scratch_cap);
+    if (!e->buckets || !e->scratch) {
+        free(e->buckets);
+        free(e->scratch);
+        return -1;
+    }
+    return 0;
+}
+
+/* Ports where a stream is worth probing even if its first bytes are not a message start
+ * (picked up mid-stream); anything else must show its protocol in the first bytes. */
+static enum app_proto port_hint(const struct hs_conn *c)
+{
+    switch (c->srv.port) {
+    case 139:
+    case 445:
+        return APP_NBSS;
+    case 80:
+    case 5985:
+    case 8080:
+        return APP_HTTP;
+    default:
+        return APP_UNKNOWN;
+    }
+}
+
+/* Chooses the application protocol from the first bytes of either direction. */
+static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n)
+{
+    (void)e;
+    if (nbss_probe(p, n) >= 80) {
+        c->app = APP_NBSS;
+    } else if (http_probe(p, n) >= 90) {
+        c->app = APP_HTTP;
+    } else if (n >= 3 && p[0] == 0x16 && p[1] == 0x03) {
+        c->app = APP_IGNORE; /* TLS */
+    } else {
+        /* A connection seen from its SYN shows its protocol in its first bytes; one picked up
+         * mid-stream may start inside a message, so a server port is trusted there. */
+        enum app_proto hint = c->saw_syn ? APP_UNKNOWN : port_hint(c);
+        if (hint != APP_UNKNOWN) {
+            c->app = hint;
+            c->ad[dir].resync = true;
+            c->ad[!dir].resync = true;
+        } else {
+            c->app = APP_IGNORE;
+        }
+        return;
+    }
+    /* A stream picked up mid-stream whose probe matched only from here: the other direction
+     * may still start mid-message. */
+    if (!c->saw_syn)
+        c->ad[!dir].resync = true;
+}
+
+typedef size_t (*parse_fn)(struct hs_engine *, struct hs_conn *, int, const uint8_t *, size_t, struct app_dir *);
+
+static parse_fn parser_of(const struct hs_conn *c)
+{
+    switch (c->app) {
+    case APP_NBSS: return nbss_parse;
+    case APP_HTTP: return http_parse;
+    default: return NULL;
+    }
+}
+
+/* Keeps n unconsumed bytes for the next call, within the PDU cap. */
+static bool buffer_append(struct hs_engine *e, struct app_dir *ad, const uint8_t *p, size_t n)
+{
+    if ((size_t)ad->len + n > e->lim.max_pdu)
+        return false;
+    if (ad->len + n > ad->cap) {
+        uint32_t cap = ad->cap ? ad->cap : 4096;
+        while (cap < ad->len + n)
+            cap *= 2;
+        if (cap > e->lim.max_pdu)
+            cap = e->lim.max_pdu;
+        uint8_t *nb = realloc(ad->buf, cap);
+        if (!nb)
+            return false;
+        ad->buf = nb;
+        ad->cap = cap;
+    }
+    memcpy(ad->buf + ad->len, p, n);
+    ad->len += (uint32_t)n;
+    return true;
+}
+
+/* A PDU larger than the cap: drop what is buffered and hunt for the next message. */
+static void oversize(struct hs_engine *e, struct app_dir *ad)
+{
+    e->st.pdu_oversize++;
+    ad->len = 0;
+    ad->resync = true;
+}
+
+void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n)
+{
+    struct app_dir *ad = &c->ad[dir];
+    if (c->app == APP_UNKNOWN)
+        probe(e, c, dir, ad->len ? ad->buf : p, ad->len ? ad->len : n);
+    parse_fn parse = parser_of(c);
+    if (!parse || ad->dead)
+        return;
+    while (n > 0) {
+        if (ad->skip) {
+            size_t k = ad->skip < n ? (size_t)ad->skip : n;
+            ad->skip -= k;
+            p += k;
+            n -= k;
+            continue;
+        }
+        if (ad->len == 0) {
+            /* Fast path: parse straight from the segment, buffer only an incomplete tail. */
+            size_t used = parse(e, c, dir, p, n, ad);
+            if (used > n)
+                used = n;
+            p += used;
+            n -= used;
+            if (used == 0) {
+                if (!buffer_append(e, ad, p, n))
+                    oversize(e, ad);
+                return;
+            }
+            continue;
+        }
+        /* Slow path: a PDU started in an earlier segment. Top the buffer up and parse it. */
+        size_t room = e->lim.max_pdu - ad->len;
+        size_t k = n < room ? n : room;
+        buffer_append(e, ad, p, k);
+        p += k;
+        n -= k;
+        size_t off = 0;
+        for (;;) {
+            if (ad->skip) {
+                size_t s = ad->skip < ad->len - off ? (size_t)ad->skip : ad->len - off;
+                ad->skip -= s;
+                off += s;
+            }
+            if (off == ad->len)
+                break;
+            size_t used = parse(e, c, dir, ad->buf + off, ad->len - off, ad);
+            if (used == 0)
+                break;
+            off += used > ad->len - off ? ad->len - off : used;
+        }
+        memmove(ad->buf, ad->buf + off, ad->len - off);
+        ad->len -= (uint32_t)off;
+        if (ad->len == e->lim.max_pdu)
+            oversize(e, ad);
+        else if (ad->len && n)
+            continue; /* still incomplete: take more of this segment */
+    }
+}
+
+void app_gap(struct hs_engine *e, struct hs_conn *c, int dir, uint64_t n)
+{
+    (void)e;
+    struct app_dir *ad = &c->ad[dir];
+    if (ad->skip >= n) {
+        ad->skip -= n; /* the gap fell inside a body we were skipping anyway: no harm done */
+        return;
+    }
+    ad->skip = 0;
+    ad->len = 0;
+    ad->resync = true;
+}
+
+void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
+                   uint32_t caplen)
+{
+    struct hs_pkt pkt;
+    e->st.packets++;
+    e->st.bytes += caplen;
+    e->frame = frame;
+    e->now = *ts;
+    if (decode_packet(&e->dec, dlt, data, caplen, ts, &pkt) != DEC_OK)
+        return;
+    if (pkt.proto != 6) {
+        e->st.udp_packets++;
+        return; /* UDP carries nothing this version dissects (Kerberos over UDP comes later) */
+    }
+    e->st.tcp_packets++;
+    int dir;
+    struct hs_conn *c = flow_get(e, &pkt, &dir);
+    if (!c)
+        return;
+    if (c->closed && (pkt.tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+        /* The 5-tuple is reused by a new connection. */
+        flow_remove(e, c);
+        c = flow_get(e, &pkt, &dir);
+        if (!c)
+            return;
+    }
+    flow_touch(e, c);
+    reasm_segment(e, c, dir, &pkt);
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const struct hs_conn *x = *(struct hs_conn *const *)a, *y = *(struct hs_conn *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void engine_finish(struct hs_engine *e)
+{
+    /* Close in creation order so output order does not depend on when flows were last seen. */
+    size_t n = 0, i = 0;
+    for (struct hs_conn *c = e->lru_head; c; c = c->lru_next)
+        n++;
+    struct hs_conn **v = n ? malloc(n * sizeof *v) : NULL;
+    if (v) {
+        for (struct hs_conn *c = e->lru_head; c; c = c->lru_next)
+            v[i++] = c;
+        qsort(v, n, sizeof *v, by_id);
+        for (i = 0; i < n; i++)
+            flow_close(e, v[i]);
+        free(v);
+    } else {
+        for (struct hs_conn *c = e->lru_head; c; c = c->lru_next)
+            flow_close(e, c);
+    }
+    output_stats(e->out, e);
+}
+
+void engine_free(struct hs_engine *e)
+{
+    e->out = NULL; /* nothing more is written */
+    while (e->lru_head)
+        flow_remove(e, e->lru_head);
+    free(e->buckets);
+    free(e->scratch);
+    decode_free(&e->dec);
+    memset(e, 0, sizeof *e);
+}

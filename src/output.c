@@ -1,0 +1,406 @@
+/* Output writers: JSON Lines records (field names in docs/RECORDS.md) and a readable text table. */
+#include "output.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "community_id.h"
+#include "engine.h"
+#include "names.h"
+#include "ntlmssp.h"
+#include "smb2.h"
+
+void format_ts(const struct timeval *tv, char out[32])
+{
+    struct tm tm;
+    time_t t = tv->tv_sec;
+    gmtime_r(&t, &tm);
+    size_t k = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + k, 32 - k, ".%06ldZ", (long)tv->tv_usec);
+}
+
+static void format_ip(uint8_t af, const uint8_t *ip, char out[INET6_ADDRSTRLEN])
+{
+    inet_ntop(af == 4 ? AF_INET : AF_INET6, ip, out, INET6_ADDRSTRLEN);
+}
+
+static const char *mech_name(enum auth_mech m)
+{
+    switch (m) {
+    case AMECH_NTLM: return "ntlm";
+    case AMECH_NEGOTIATE_NTLM: return "negotiate/ntlm";
+    case AMECH_NEGOTIATE_KERBEROS: return "negotiate/kerberos";
+    case AMECH_KERBEROS: return "kerberos";
+    case AMECH_NEGOTIATE: return "negotiate";
+    case AMECH_BASIC: return "basic";
+    case AMECH_CREDSSP: return "credssp";
+    case AMECH_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+static const char *result_name(enum auth_result r)
+{
+    return r == RESULT_SUCCESS ? "success" : r == RESULT_FAILURE ? "failure" : "unknown";
+}
+
+static const char *service_name(const struct auth_rec *r)
+{
+    if (r->transport == TRANSPORT_SMB2)
+        return "cifs";
+    return r->winrm ? "winrm" : "http";
+}
+
+/* {"name": "STATUS_LOGON_FAILURE", "code": "0xc000006d"} or {"name": "Unauthorized", "code": 401} */
+static json_t *status_json(enum auth_transport t, uint32_t status)
+{
+    if (t == TRANSPORT_HTTP) {
+        const char *n = http_reason(status);
+        return json_pack("{s:s, s:i}", "name", n ? n : "", "code", (json_int_t)status);
+    }
+    char hex[16];
+    snprintf(hex, sizeof hex, "0x%08" PRIx32, status);
+    const char *n = ntstatus_name(status);
+    return json_pack("{s:s, s:s}", "name", n ? n : hex, "code", hex);
+}
+
+static json_t *flag_names(uint32_t flags)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < 32; i++) {
+        uint32_t bit = 1u << i;
+        if (!(flags & bit))
+            continue;
+        const char *n = ntlmssp_flag_name(bit);
+        char buf[24];
+        if (!n) {
+            snprintf(buf, sizeof buf, "0x%08" PRIx32, bit);
+            n = buf;
+        }
+        json_array_append_new(a, json_string(n));
+    }
+    return a;
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v && v[0])
+        json_object_set_new(o, k, json_string(v));
+}
+
+static void set_frame(json_t *o, const char *k, uint64_t f)
+{
+    if (f)
+        json_object_set_new(o, k, json_integer((json_int_t)f));
+}
+
+static void version_str(const struct ntlm_version_info *v, char *out, size_t cap)
+{
+    snprintf(out, cap, "%u.%u.%u", v->major, v->minor, v->build);
+}
+
+static json_t *ntlm_json(const struct auth_rec *r)
+{
+    json_t *o = json_object();
+    const struct ntlm_msg *a = r->ntlm_auth;
+    json_object_set_new(o, "version", json_string(a ? ntlm_version_name(a->ntlm_version) : "unknown"));
+    if (a) {
+        json_object_set_new(o, "user", json_string(a->user));
+        json_object_set_new(o, "domain", json_string(a->domain));
+        json_object_set_new(o, "workstation", json_string(a->workstation));
+    }
+    uint32_t flags = r->ntlm_flags[2] ? r->ntlm_flags[2] : r->ntlm_flags[1] ? r->ntlm_flags[1] : r->ntlm_flags[0];
+    json_object_set_new(o, "flags", flag_names(flags));
+    json_t *fx = json_object();
+    static const char *const which[3] = {"negotiate", "challenge", "authenticate"};
+    for (int i = 0; i < 3; i++) {
+        if (!r->ntlm_flags[i])
+            continue;
+        char hex[16];
+        snprintf(hex, sizeof hex, "0x%08" PRIx32, r->ntlm_flags[i]);
+        json_object_set_new(fx, which[i], json_string(hex));
+    }
+    json_object_set_new(o, "flags_hex", fx);
+    if (a) {
+        json_object_set_new(o, "lm_response", json_string(ntlm_lm_kind_name(a->lm_kind)));
+        json_object_set_new(o, "nt_response_len", json_integer(a->nt_len));
+        json_object_set_new(o, "session_key", json_boolean(a->session_key_len > 0));
+        if (a->ntlm_version == NTLM_VER_NTLMV2) {
+            json_object_set_new(o, "mic", json_boolean(a->mic_present));
+            set_str(o, "spn", a->spn);
+            json_object_set_new(o, "channel_bindings", json_boolean(a->channel_bindings));
+        }
+        if (a->truncated)
+            json_object_set_new(o, "truncated", json_true());
+    }
+    char v[32];
+    if (r->client_version.present) {
+        version_str(&r->client_version, v, sizeof v);
+        json_object_set_new(o, "client_version", json_string(v));
+    }
+    if (r->ntlm_chal) {
+        set_str(o, "target_name", r->ntlm_chal->target_name);
+        if (r->ntlm_chal->version.present) {
+            version_str(&r->ntlm_chal->version, v, sizeof v);
+            json_object_set_new(o, "server_version", json_string(v));
+        }
+    }
+    return o;
+}
+
+static json_t *endpoint_json(uint8_t af, const struct hs_endpoint *ep)
+{
+    char ip[INET6_ADDRSTRLEN];
+    format_ip(af, ep->ip, ip);
+    return json_pack("{s:s, s:i}", "ip", ip, "port", (json_int_t)ep->port);
+}
+
+static json_t *server_names(const struct auth_rec *r)
+{
+    const struct ntlm_msg *c = r->ntlm_chal;
+    if (!c)
+        return NULL;
+    json_t *o = json_object();
+    set_str(o, "nb_computer", c->nb_computer);
+    set_str(o, "nb_domain", c->nb_domain);
+    set_str(o, "dns_computer", c->dns_computer);
+    set_str(o, "dns_domain", c->dns_domain);
+    set_str(o, "dns_tree", c->dns_tree);
+    if (json_object_size(o) == 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *smb2_json(const struct auth_rec *r)
+{
+    json_t *o = json_object();
+    const char *d = smb2_dialect_name(r->smb2_dialect);
+    if (d)
+        json_object_set_new(o, "dialect", json_string(d));
+    char sid[24];
+    snprintf(sid, sizeof sid, "0x%016" PRIx64, r->smb2_session_id);
+    json_object_set_new(o, "session_id", json_string(sid));
+    if (r->smb2_session_flags_seen) {
+        json_t *f = json_array();
+        if (r->smb2_session_flags & SMB2_SESSION_FLAG_IS_GUEST)
+            json_array_append_new(f, json_string("IS_GUEST"));
+        if (r->smb2_session_flags & SMB2_SESSION_FLAG_IS_NULL)
+            json_array_append_new(f, json_string("IS_NULL"));
+        if (r->smb2_session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA)
+            json_array_append_new(f, json_string("ENCRYPT_DATA"));
+        json_object_set_new(o, "session_flags", f);
+    }
+    json_t *tc = json_array();
+    for (uint32_t i = 0; i < r->nuses; i++) {
+        const struct auth_use *u = &r->uses[i];
+        json_array_append_new(tc, json_pack("{s:s, s:o, s:[I,I]}", "share", u->name, "status",
+                                            status_json(TRANSPORT_SMB2, u->status), "frames",
+                                            (json_int_t)u->frame_req, (json_int_t)u->frame_resp));
+    }
+    json_object_set_new(o, "tree_connects", tc);
+    if (r->uses_dropped)
+        json_object_set_new(o, "tree_connects_dropped", json_integer(r->uses_dropped));
+    return o;
+}
+
+static json_t *http_json(const struct auth_rec *r)
+{
+    json_t *o = json_object();
+    set_str(o, "scheme", r->http_scheme);
+    json_t *rq = json_array();
+    for (uint32_t i = 0; i < r->nuses; i++) {
+        const struct auth_use *u = &r->uses[i];
+        json_array_append_new(rq, json_pack("{s:s, s:s, s:i, s:[I,I]}", "method", u->method, "path", u->name,
+                                            "status", (json_int_t)u->status, "frames", (json_int_t)u->frame_req,
+                                            (json_int_t)u->frame_resp));
+    }
+    json_object_set_new(o, "requests", rq);
+    if (r->uses_dropped)
+        json_object_set_new(o, "requests_dropped", json_integer(r->uses_dropped));
+    return o;
+}
+
+static json_t *spnego_json(const struct auth_rec *r)
+{
+    if (!r->spnego_mech_types && r->neg_state == NEG_STATE_ABSENT)
+        return NULL;
+    json_t *o = json_object();
+    json_t *m = json_array();
+    for (int i = 0; i < 7; i++)
+        if (r->spnego_mech_types & (1u << i))
+            json_array_append_new(m, json_string(gss_mech_name((enum gss_mech)(1u << i))));
+    json_object_set_new(o, "mech_types", m);
+    const char *ns = spnego_neg_state_name(r->neg_state);
+    if (ns)
+        json_object_set_new(o, "neg_state", json_string(ns));
+    return o;
+}
+
+static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct auth_rec *r)
+{
+    (void)e;
+    char ts[32];
+    format_ts(&r->ts, ts);
+    if (!c->community_id[0])
+        community_id_v1(0, c->af, c->proto, c->cli.ip, c->srv.ip, c->cli.port, c->srv.port, c->community_id);
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("auth"));
+    json_object_set_new(o, "ts", json_string(ts));
+    json_t *fr = json_object();
+    set_frame(fr, "negotiate", r->frames.negotiate);
+    set_frame(fr, "challenge", r->frames.challenge);
+    set_frame(fr, "authenticate", r->frames.authenticate);
+    set_frame(fr, "ap_req", r->frames.ap_req);
+    set_frame(fr, "ap_rep", r->frames.ap_rep);
+    set_frame(fr, "verdict", r->frames.verdict);
+    json_object_set_new(o, "frames", fr);
+    json_object_set_new(o, "community_id", json_string(c->community_id));
+    json_object_set_new(o, "client", endpoint_json(c->af, &c->cli));
+    json_t *srv = endpoint_json(c->af, &c->srv);
+    json_t *names = server_names(r);
+    if (names)
+        json_object_set_new(srv, "names", names);
+    json_object_set_new(o, "server", srv);
+    json_object_set_new(o, "transport", json_string(r->transport == TRANSPORT_SMB2 ? "smb2" : "http"));
+    json_object_set_new(o, "service", json_string(service_name(r)));
+    json_object_set_new(o, "mechanism", json_string(mech_name(r->mech)));
+    if (r->ntlm_seen)
+        json_object_set_new(o, "ntlm", ntlm_json(r));
+    json_t *sp = spnego_json(r);
+    if (sp)
+        json_object_set_new(o, "spnego", sp);
+    if (r->krb_ap_req || r->krb_ap_rep || r->krb_error)
+        json_object_set_new(o, "kerberos", json_pack("{s:b, s:b, s:b}", "ap_req", r->krb_ap_req, "ap_rep",
+                                                     r->krb_ap_rep, "krb_error", r->krb_error));
+    if (r->mech == AMECH_BASIC)
+        json_object_set_new(o, "basic", json_pack("{s:s}", "user", r->basic_user));
+    if (r->transport == TRANSPORT_SMB2)
+        json_object_set_new(o, "smb2", smb2_json(r));
+    else
+        json_object_set_new(o, "http", http_json(r));
+    json_object_set_new(o, "result", json_string(result_name(r->result)));
+    if (r->have_status)
+        json_object_set_new(o, "status", status_json(r->transport, r->status));
+    return o;
+}
+
+static void write_json(struct output *o, json_t *j)
+{
+    if (json_dumpf(j, o->f, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 || fputc('\n', o->f) == EOF)
+        o->failed = true;
+    json_decref(j);
+}
+
+static void text_row(struct output *o, struct hs_conn *c, const struct auth_rec *r)
+{
+    if (!o->header_done) {
+        fprintf(o->f, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", "TIME", "CLIENT -> SERVER", "TRANSPORT",
+                "MECHANISM", "NTLM", "USER", "RESULT");
+        o->header_done = true;
+    }
+    char ts[32], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN], ends[128], tr[24], user[2 * NTLM_NAME_MAX + 2], res[96];
+    format_ts(&r->ts, ts);
+    format_ip(c->af, c->cli.ip, ci);
+    format_ip(c->af, c->srv.ip, si);
+    snprintf(ends, sizeof ends, "%s:%u -> %s:%u", ci, c->cli.port, si, c->srv.port);
+    snprintf(tr, sizeof tr, "%s/%s", r->transport == TRANSPORT_SMB2 ? "smb2" : "http", service_name(r));
+    const struct ntlm_msg *a = r->ntlm_auth;
+    if (a)
+        snprintf(user, sizeof user, "%s\\%s", a->domain, a->user);
+    else if (r->mech == AMECH_BASIC)
+        snprintf(user, sizeof user, "%s", r->basic_user);
+    else
+        snprintf(user, sizeof user, "-");
+    const char *sn = NULL;
+    char hex[16];
+    if (r->have_status) {
+        sn = r->transport == TRANSPORT_HTTP ? NULL : ntstatus_name(r->status);
+        snprintf(hex, sizeof hex, r->transport == TRANSPORT_HTTP ? "%" PRIu32 : "0x%08" PRIx32, r->status);
+    }
+    snprintf(res, sizeof res, "%s%s%s", result_name(r->result), r->have_status ? " " : "",
+             r->have_status ? (sn ? sn : hex) : "");
+    fprintf(o->f, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", ts, ends, tr, mech_name(r->mech),
+            a ? ntlm_version_name(a->ntlm_version) : "-", user, res);
+    for (uint32_t i = 0; i < r->nuses; i++) {
+        const struct auth_use *u = &r->uses[i];
+        if (r->transport == TRANSPORT_SMB2) {
+            const char *n = ntstatus_name(u->status);
+            fprintf(o->f, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
+        } else {
+            fprintf(o->f, "%27s   %s %s -> %" PRIu32 "\n", "", u->method, u->name, u->status);
+        }
+    }
+    if (ferror(o->f))
+        o->failed = true;
+}
+
+void output_record(struct output *o, struct hs_engine *e, struct hs_conn *c, const struct auth_rec *r)
+{
+    if (!o)
+        return;
+    if (o->fmt == OUTPUT_TEXT) {
+        text_row(o, c, r);
+        return;
+    }
+    write_json(o, record_json(e, c, r));
+}
+
+static json_t *stats_json(const struct hs_engine *e)
+{
+    const struct hs_stats *s = &e->st;
+    const struct decode_stats *d = &e->dec.st;
+    json_t *mal = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                            "link", (json_int_t)d->malformed_link, "ip", (json_int_t)d->malformed_ip,
+                            "tcp", (json_int_t)d->malformed_tcp, "tunnel", (json_int_t)d->malformed_tunnel,
+                            "nbss", (json_int_t)s->malformed[DIS_NBSS], "smb1", (json_int_t)s->malformed[DIS_SMB1],
+                            "smb2", (json_int_t)s->malformed[DIS_SMB2], "http", (json_int_t)s->malformed[DIS_HTTP],
+                            "spnego", (json_int_t)s->malformed[DIS_SPNEGO],
+                            "ntlmssp", (json_int_t)s->malformed[DIS_NTLMSSP]);
+    json_t *tcp = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "gaps", (json_int_t)s->tcp_gaps, "gap_bytes",
+                            (json_int_t)s->tcp_gap_bytes, "retransmitted", (json_int_t)s->tcp_retransmitted,
+                            "overlaps", (json_int_t)s->tcp_overlaps, "conflicts", (json_int_t)s->tcp_conflicts,
+                            "out_of_order", (json_int_t)s->tcp_out_of_order);
+    json_t *dec = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                            "non_ip", (json_int_t)d->non_ip, "other_transport", (json_int_t)d->other_transport,
+                            "truncated", (json_int_t)d->truncated, "vlan_tags", (json_int_t)d->vlan,
+                            "gre", (json_int_t)d->gre, "erspan", (json_int_t)d->erspan, "vxlan", (json_int_t)d->vxlan,
+                            "ip_in_ip", (json_int_t)d->ipip, "ipv4_fragments", (json_int_t)d->ipv4_fragments,
+                            "ipv4_reassembled", (json_int_t)d->ipv4_reassembled);
+    json_t *drop = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "flows_evicted", (json_int_t)s->flows_evicted,
+                             "ooo_bytes", (json_int_t)s->ooo_dropped_bytes, "pdu_oversize", (json_int_t)s->pdu_oversize,
+                             "ipv4_fragments", (json_int_t)d->ipv4_frag_dropped, "ipv6_fragments",
+                             (json_int_t)d->ipv6_fragments, "records", (json_int_t)s->records_dropped, "uses",
+                             (json_int_t)s->uses_dropped);
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "type", "stats",
+                     "packets", (json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "tcp_packets",
+                     (json_int_t)s->tcp_packets, "udp_packets", (json_int_t)s->udp_packets, "flows",
+                     (json_int_t)s->flows, "flows_expired", (json_int_t)s->flows_expired, "auth_records",
+                     (json_int_t)s->records, "smb2_encrypted", (json_int_t)s->smb2_encrypted, "tcp", tcp,
+                     "decode", dec, "malformed", mal, "dropped", drop);
+}
+
+void output_stats(struct output *o, const struct hs_engine *e)
+{
+    if (!o)
+        return;
+    json_t *j = stats_json(e);
+    if (o->fmt == OUTPUT_TEXT) {
+        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (s)
+            fprintf(o->f, "# stats %s\n", s);
+        free(s);
+        json_decref(j);
+        if (ferror(o->f))
+            o->failed = true;
+        return;
+    }
+    write_json(o, j);
+}

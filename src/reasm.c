@@ -1,0 +1,176 @@
+/* TCP stream reassembly — RFC 9293 3.4 sequence space; in-order delivery, gaps made explicit. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* Signed distance a - b in 32-bit sequence space (RFC 9293 3.4, modulo 2^32). */
+static inline int32_t seq_diff(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b);
+}
+
+/* Delivers queued segments that now continue the stream; first copy wins on overlap. */
+static void drain(struct hs_engine *e, struct hs_conn *c, int dir)
+{
+    struct tcp_half *h = &c->tcp[dir];
+    while (h->ooo && seq_diff(h->ooo->seq, h->next_seq) <= 0) {
+        struct ooo_seg *s = h->ooo;
+        h->ooo = s->next;
+        h->ooo_bytes -= s->len;
+        e->ooo_total -= s->len;
+        int32_t skip = seq_diff(h->next_seq, s->seq);
+        if ((uint32_t)skip < s->len) {
+            uint32_t n = s->len - (uint32_t)skip;
+            h->next_seq += n;
+            if (!c->closed && c->app != APP_IGNORE)
+                app_data(e, c, dir, s->data + skip, n);
+        }
+        free(s);
+    }
+}
+
+/* Inserts [seq, seq+len) into the sorted queue; parts already queued keep their first copy and a
+ * differing retransmission counts as a conflict. */
+static void enqueue(struct hs_engine *e, struct hs_conn *c, int dir, uint32_t seq, const uint8_t *p, uint32_t len)
+{
+    struct tcp_half *h = &c->tcp[dir];
+    struct ooo_seg **pp = &h->ooo;
+    uint32_t cur = seq, end = seq + len;
+    while (seq_diff(cur, end) < 0) {
+        struct ooo_seg *s = *pp;
+        uint32_t piece_end = end;
+        if (s) {
+            uint32_t s_end = s->seq + s->len;
+            if (seq_diff(s_end, cur) <= 0) { /* entirely before cur */
+                pp = &s->next;
+                continue;
+            }
+            if (seq_diff(s->seq, cur) <= 0) { /* s covers cur: compare the overlap */
+                uint32_t ov_end = seq_diff(s_end, end) < 0 ? s_end : end;
+                uint32_t n = ov_end - cur;
+                if (memcmp(s->data + (cur - s->seq), p + (cur - seq), n) != 0)
+                    e->st.tcp_conflicts++;
+                else
+                    e->st.tcp_overlaps++;
+                cur = ov_end;
+                pp = &s->next;
+                continue;
+            }
+            if (seq_diff(s->seq, end) < 0)
+                piece_end = s->seq;
+        }
+        uint32_t n = piece_end - cur;
+        if (h->ooo_bytes + n > e->lim.max_ooo_bytes || e->ooo_total + n > e->lim.max_ooo_total) {
+            e->st.ooo_dropped_bytes += n;
+            return;
+        }
+        struct ooo_seg *ns = malloc(sizeof *ns + n);
+        if (!ns) {
+            e->st.ooo_dropped_bytes += n;
+            return;
+        }
+        ns->seq = cur;
+        ns->len = n;
+        memcpy(ns->data, p + (cur - seq), n);
+        ns->next = s;
+        *pp = ns;
+        pp = &ns->next;
+        h->ooo_bytes += n;
+        e->ooo_total += n;
+        cur = piece_end;
+    }
+}
+
+/* Declares the bytes before the first queued segment lost, then delivers the queue. */
+static void gap_to_queue(struct hs_engine *e, struct hs_conn *c, int dir)
+{
+    struct tcp_half *h = &c->tcp[dir];
+    if (!h->ooo)
+        return;
+    uint32_t n = h->ooo->seq - h->next_seq;
+    e->st.tcp_gaps++;
+    e->st.tcp_gap_bytes += n;
+    if (!c->closed && c->app != APP_IGNORE)
+        app_gap(e, c, dir, n);
+    h->next_seq = h->ooo->seq;
+    drain(e, c, dir);
+}
+
+void reasm_flush(struct hs_engine *e, struct hs_conn *c, int dir)
+{
+    while (c->tcp[dir].ooo)
+        gap_to_queue(e, c, dir);
+}
+
+void reasm_segment(struct hs_engine *e, struct hs_conn *c, int dir, const struct hs_pkt *pkt)
+{
+    struct tcp_half *h = &c->tcp[dir];
+    uint32_t seq = pkt->seq;
+    const uint8_t *p = pkt->payload;
+    uint32_t n = pkt->paylen;
+
+    if (pkt->tcp_flags & TH_SYN) {
+        h->next_seq = seq + 1;
+        h->seq_known = true;
+        seq++;
+    } else if (!h->seq_known && n) {
+        /* Picked up mid-stream: start here; the dissector hunts for a message boundary. */
+        h->next_seq = seq;
+        h->seq_known = true;
+        if (!c->saw_syn)
+            c->ad[dir].resync = true;
+    }
+    if (n && h->seq_known) {
+        int32_t d = seq_diff(seq, h->next_seq);
+        if (d == 0) {
+            h->next_seq += n;
+            if (!c->closed && c->app != APP_IGNORE)
+                app_data(e, c, dir, p, n);
+            if (h->ooo)
+                drain(e, c, dir);
+        } else if (d < 0) {
+            uint32_t old = (uint32_t)-d;
+            if (old >= n) {
+                e->st.tcp_retransmitted++;
+            } else {
+                e->st.tcp_overlaps++;
+                h->next_seq += n - old;
+                if (!c->closed && c->app != APP_IGNORE)
+                    app_data(e, c, dir, p + old, n - old);
+                if (h->ooo)
+                    drain(e, c, dir);
+            }
+        } else if (c->app != APP_IGNORE && !c->closed) {
+            e->st.tcp_out_of_order++;
+            uint64_t before = e->st.ooo_dropped_bytes;
+            enqueue(e, c, dir, seq, p, n);
+            if (e->st.ooo_dropped_bytes != before) {
+                /* A cap was reached: stop waiting for the hole and move on. */
+                gap_to_queue(e, c, dir);
+                if (h->ooo == NULL && seq_diff(seq, h->next_seq) > 0) {
+                    e->st.tcp_gaps++;
+                    e->st.tcp_gap_bytes += (uint32_t)seq_diff(seq, h->next_seq);
+                    app_gap(e, c, dir, (uint32_t)seq_diff(seq, h->next_seq));
+                    h->next_seq = seq;
+                    reasm_segment(e, c, dir, pkt);
+                    return;
+                }
+            }
+        } else {
+            h->next_seq = seq + n; /* ignored connection: just follow the sequence numbers */
+        }
+    }
+    /* The peer acknowledged bytes we never saw while later data waits: those bytes were lost in
+     * the capture, not on the wire, and will not come again. */
+    struct tcp_half *o = &c->tcp[!dir];
+    if ((pkt->tcp_flags & TH_ACK) && o->ooo && seq_diff(pkt->ack, o->ooo->seq) >= 0)
+        gap_to_queue(e, c, !dir);
+
+    if (pkt->tcp_flags & TH_FIN)
+        h->fin = true;
+    if (pkt->tcp_flags & TH_RST)
+        h->rst = true;
+    if (!c->closed && (h->rst || (c->tcp[0].fin && c->tcp[1].fin)))
+        flow_close(e, c);
+}

@@ -1,0 +1,146 @@
+/* Small helpers: text conversion of wire strings, bounded string copy, base64, value tables. */
+#include "util.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+const char *tok_name(const struct tok *t, uint32_t v)
+{
+    for (; t->s; t++)
+        if (t->v == v)
+            return t->s;
+    return NULL;
+}
+
+/* Appends code point cp as UTF-8 if it fits (leaving room for the NUL); false if not. */
+static bool put_utf8(char *out, size_t cap, size_t *o, uint32_t cp)
+{
+    uint8_t b[4];
+    size_t k;
+    if (cp < 0x80) {
+        b[0] = (uint8_t)cp;
+        k = 1;
+    } else if (cp < 0x800) {
+        b[0] = (uint8_t)(0xC0 | (cp >> 6));
+        b[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        k = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (uint8_t)(0xE0 | (cp >> 12));
+        b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        k = 3;
+    } else {
+        b[0] = (uint8_t)(0xF0 | (cp >> 18));
+        b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (uint8_t)(0x80 | (cp & 0x3F));
+        k = 4;
+    }
+    if (*o + k + 1 > cap)
+        return false;
+    memcpy(out + *o, b, k);
+    *o += k;
+    return true;
+}
+
+bool utf16le_to_utf8(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+    size_t o = 0, i = 0;
+    bool whole = true;
+    while (i + 1 < n) {
+        uint32_t cp = (uint32_t)(in[i] | (in[i + 1] << 8));
+        i += 2;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo = (i + 1 < n) ? (uint32_t)(in[i] | (in[i + 1] << 8)) : 0;
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 2;
+            } else {
+                cp = 0xFFFD;
+            }
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            cp = 0xFFFD;
+        }
+        if (cp == 0)
+            break;
+        if (!put_utf8(out, cap, &o, cp)) {
+            whole = false;
+            break;
+        }
+    }
+    if (whole && i < n && (n & 1) && in[n - 1] != 0 && i == n - 1) {
+        if (!put_utf8(out, cap, &o, 0xFFFD))
+            whole = false;
+    }
+    out[o] = '\0';
+    return whole;
+}
+
+bool oem_to_utf8(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] == 0)
+            break;
+        if (!put_utf8(out, cap, &o, in[i])) {
+            out[o] = '\0';
+            return false;
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+void strlcpy_n(char *out, size_t cap, const char *s, size_t n)
+{
+    size_t k = 0;
+    if (cap == 0)
+        return;
+    while (k < n && k + 1 < cap && s[k])
+        k++;
+    memcpy(out, s, k);
+    out[k] = '\0';
+}
+
+long base64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
+{
+    /* OpenSSL's EVP_DecodeBlock wants a multiple of 4 characters and reports padding as
+     * output bytes; pad and trim here. */
+    size_t pad = 0;
+    while (n > 0 && in[n - 1] == '=') {
+        n--;
+        pad++;
+    }
+    if (pad > 2 || n % 4 == 1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char c = in[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+              c == '/'))
+            return -1;
+    }
+    size_t full = n / 4 * 4, rest = n - full;
+    size_t outlen = full / 4 * 3 + (rest ? rest - 1 : 0);
+    if (outlen > cap || n > (size_t)INT32_MAX)
+        return -1;
+    if (full && EVP_DecodeBlock(out, (const unsigned char *)in, (int)full) < 0)
+        return -1;
+    if (rest) {
+        unsigned char q[4] = {'A', 'A', 'A', 'A'}, t[3];
+        memcpy(q, in + full, rest);
+        for (size_t i = rest; i < 4; i++)
+            q[i] = '=';
+        if (EVP_DecodeBlock(t, q, 4) < 0)
+            return -1;
+        memcpy(out + full / 4 * 3, t, rest - 1);
+    }
+    return (long)outlen;
+}
+
+bool has_prefix_ci(const char *p, size_t n, const char *pfx)
+{
+    size_t k = strlen(pfx);
+    return n >= k && strncasecmp(p, pfx, k) == 0;
+}
