@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Golden-trace test: run hopscope on every capture under captures/ and compare with its expected output.
+
+captures/expected/<relative path with '/' replaced by '__'>.jsonl holds the exact JSON Lines hopscope must
+write for that capture (records and the closing stats line); a capture whose run ends with a non-zero exit
+(truncated file) also has <name>.exit holding the expected exit status.
+
+  run_golden.py --hopscope build/hopscope            compare (prints a unified diff per mismatch)
+  run_golden.py --hopscope build/hopscope --update   rewrite the expected files from the current output
+"""
+import argparse
+import difflib
+import os
+import subprocess
+import sys
+
+CAPTURE_EXT = (".pcap", ".pcapng", ".cap")
+
+
+def captures(root):
+    for dirpath, dirnames, files in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "expected")
+        for f in sorted(files):
+            if f.endswith(CAPTURE_EXT):
+                yield os.path.relpath(os.path.join(dirpath, f), root)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--hopscope", required=True)
+    ap.add_argument("--captures", default=os.path.join(os.path.dirname(__file__), "..", "captures"))
+    ap.add_argument("--update", action="store_true")
+    args = ap.parse_args()
+
+    root = os.path.normpath(args.captures)
+    expdir = os.path.join(root, "expected")
+    os.makedirs(expdir, exist_ok=True)
+    passed = failed = 0
+    for rel in captures(root):
+        key = rel.replace(os.sep, "__")
+        exp_path = os.path.join(expdir, key + ".jsonl")
+        exit_path = os.path.join(expdir, key + ".exit")
+        proc = subprocess.run([args.hopscope, "-r", os.path.join(root, rel)], capture_output=True, text=True)
+        if args.update:
+            with open(exp_path, "w") as f:
+                f.write(proc.stdout)
+            if proc.returncode:
+                with open(exit_path, "w") as f:
+                    f.write("%d\n" % proc.returncode)
+            elif os.path.exists(exit_path):
+                os.remove(exit_path)
+            print("UPDATED %s (exit %d)" % (rel, proc.returncode))
+            passed += 1
+            continue
+        want_rc = 0
+        if os.path.exists(exit_path):
+            with open(exit_path) as f:
+                want_rc = int(f.read().strip())
+        if not os.path.exists(exp_path):
+            print("FAIL %s: no expected output %s (run with --update and review)" % (rel, exp_path))
+            failed += 1
+            continue
+        with open(exp_path) as f:
+            want = f.read()
+        problems = []
+        if proc.returncode != want_rc:
+            problems.append("exit status %d, expected %d (stderr: %s)" % (proc.returncode, want_rc, proc.stderr.strip()))
+        if proc.stdout != want:
+            diff = difflib.unified_diff(want.splitlines(), proc.stdout.splitlines(), "expected", "actual", lineterm="", n=0)
+            problems.append("\n".join(list(diff)[:40]))
+        if problems:
+            print("FAIL %s: %s" % (rel, "\n".join(problems)))
+            failed += 1
+        else:
+            print("PASS %s" % rel)
+            passed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
