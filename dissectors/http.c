@@ -264,8 +264,8 @@ static void on_authorization(struct hs_engine *e, struct hs_conn *c, struct http
 static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
                        struct app_dir *ad)
 {
-    const char *cur = blk, *end = blk + n, *line;
-    size_t llen;
+    const char *cur = blk, *end = blk + n, *line = blk;
+    size_t llen = 0;
     next_line(&cur, end, &line, &llen);
     size_t ml = method_len((const uint8_t *)line, llen);
     const char *tgt = line + ml + 1;
@@ -326,8 +326,8 @@ static void record_use(struct hs_engine *e, struct auth_rec *r, const struct htt
 static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
                         struct app_dir *ad)
 {
-    const char *cur = blk, *end = blk + n, *line;
-    size_t llen;
+    const char *cur = blk, *end = blk + n, *line = blk;
+    size_t llen = 0;
     next_line(&cur, end, &line, &llen);
     /* status-line = HTTP-version SP status-code SP [reason-phrase] */
     if (llen < 12 || line[8] != ' ') {

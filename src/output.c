@@ -294,8 +294,11 @@ static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct 
 
 static void write_json(struct output *o, json_t *j)
 {
-    if (json_dumpf(j, o->f, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 || fputc('\n', o->f) == EOF)
+    /* One string, one write: json_dumpf would issue an fwrite per token. */
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!s || fputs(s, o->f) == EOF || fputc('\n', o->f) == EOF)
         o->failed = true;
+    free(s);
     json_decref(j);
 }
 
