@@ -6,7 +6,10 @@
 
 #include "engine.h"
 #include "http.h"
+#include "kdc.h"
+#include "kerberos.h"
 #include "output.h"
+#include "util.h"
 #include "reader.h"
 #include "smb2.h"
 
@@ -97,6 +100,43 @@ static void apply_ntlm(struct hs_engine *e, struct auth_rec *r, const uint8_t *p
     }
 }
 
+/* The AP-REQ's clear parts; the ticket's digest finds the TGS-REP that issued it, naming the client. */
+static void apply_ap_req(struct hs_engine *e, struct auth_rec *r, const uint8_t *p, size_t n)
+{
+    struct krb_msg *m = malloc(sizeof *m);
+    if (!m)
+        return;
+    if (krb_parse(p, n, m) != 0 || m->msg_type != KRB_AP_REQ) {
+        e->st.malformed[DIS_KERBEROS]++;
+        free(m);
+        return;
+    }
+    const struct krb_ap_req *a = &m->u.ap_req;
+    strlcpy_n(r->krb_spn, sizeof r->krb_spn, a->ticket.sname.name, sizeof a->ticket.sname.name);
+    strlcpy_n(r->krb_realm, sizeof r->krb_realm, a->ticket.realm, sizeof a->ticket.realm);
+    r->krb_etype = a->ticket.enc.etype;
+    r->krb_has_kvno = a->ticket.enc.has_kvno;
+    r->krb_kvno = a->ticket.enc.kvno;
+    r->krb_ap_options = a->ap_options;
+    r->krb_auth_etype = a->authenticator.etype;
+    kdc_ticket_ref(e, &a->ticket, &r->krb_ticket);
+    free(m);
+}
+
+static void apply_krb_error(struct hs_engine *e, struct auth_rec *r, const uint8_t *p, size_t n)
+{
+    struct krb_msg *m = malloc(sizeof *m);
+    if (!m)
+        return;
+    if (krb_parse(p, n, m) == 0 && m->msg_type == KRB_ERROR) {
+        r->krb_error_code = m->u.err.error_code;
+        strlcpy_n(r->krb_e_text, sizeof r->krb_e_text, m->u.err.e_text, sizeof m->u.err.e_text);
+    } else {
+        e->st.malformed[DIS_KERBEROS]++;
+    }
+    free(m);
+}
+
 void auth_apply_token(struct hs_engine *e, struct auth_rec *r, const struct gss_token *t, int dir,
                       bool http_ntlm_scheme)
 {
@@ -141,6 +181,7 @@ void auth_apply_token(struct hs_engine *e, struct auth_rec *r, const struct gss_
         case KRB5_TOK_AP_REQ:
             r->krb_ap_req = true;
             r->frames.ap_req = e->frame;
+            apply_ap_req(e, r, t->krb5_msg, t->krb5_msg_len);
             break;
         case KRB5_TOK_AP_REP:
             r->krb_ap_rep = true;
@@ -148,6 +189,7 @@ void auth_apply_token(struct hs_engine *e, struct auth_rec *r, const struct gss_
             break;
         case KRB5_TOK_ERROR:
             r->krb_error = true;
+            apply_krb_error(e, r, t->krb5_msg, t->krb5_msg_len);
             break;
         default:
             break;
@@ -223,4 +265,5 @@ void auth_free_conn_state(struct hs_conn *c)
     }
     smb2_free(c);
     http_free(c);
+    kdc_free(c);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "kdc.h"
 #include "ntlmssp.h"
 #include "spnego.h"
 
@@ -66,8 +67,18 @@ struct auth_rec {
     uint32_t spnego_mech_types;
     int neg_state;              /* last negState seen from the server */
 
-    /* Kerberos (details belong to the Kerberos dissector; here only what GSS framing shows) */
+    /* Kerberos inside GSS: AP-REQ (RFC 4120 5.5.1), AP-REP, KRB-ERROR */
     bool krb_ap_req, krb_ap_rep, krb_error;
+    char krb_spn[KRB_NAME_MAX];   /* the ticket's sname */
+    char krb_realm[KRB_NAME_MAX]; /* the ticket's realm */
+    int32_t krb_etype;            /* the ticket's enc-part etype */
+    bool krb_has_kvno;
+    uint32_t krb_kvno;
+    uint32_t krb_ap_options;
+    int32_t krb_auth_etype;       /* the authenticator's etype */
+    struct kdc_ticket_ref krb_ticket; /* digest, and who the issuing reply named as client */
+    int32_t krb_error_code;
+    char krb_e_text[KRB_NAME_MAX];
 
     /* Basic */
     char basic_user[128];

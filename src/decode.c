@@ -210,7 +210,13 @@ static enum decode_result decode_ipv4(struct hs_decoder *d, struct rd *r, const 
         return DEC_MALFORMED;
     }
     size_t ihl = (size_t)(iph[0] & 0x0F) * 4;
-    uint16_t tot = ld_u16be(iph + 2);
+    size_t tot = ld_u16be(iph + 2);
+    if (tot == 0 && rd_left(r) > ihl) {
+        /* Captured on the sending host with TCP segmentation offload: the stack left the length
+         * for the NIC to fill in. The capture's length is the datagram's (as Wireshark assumes). */
+        tot = rd_left(r);
+        d->st.ipv4_tso++;
+    }
     if (ihl < 20 || tot < ihl) {
         d->st.malformed_ip++;
         return DEC_MALFORMED;

@@ -36,6 +36,7 @@ struct decode_stats {
     uint64_t malformed_link, malformed_ip, malformed_tcp, malformed_udp, malformed_tunnel;
     uint64_t vlan, gre, erspan, vxlan, ipip;
     uint64_t ipv4_fragments, ipv4_reassembled, ipv4_frag_dropped, ipv6_fragments;
+    uint64_t ipv4_tso; /* total length 0 (segmentation offload on the capturing host): captured length used */
 };
 
 #define FRAG_MAX_DATAGRAMS 64

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "kdc.h"
 #include "output.h"
 #include "smb2.h"
 
@@ -32,7 +33,7 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct output 
     e->buckets = calloc(e->nbuckets, sizeof *e->buckets);
     e->scratch_cap = lim->max_pdu;
     e->scratch = malloc(e->scratch_cap);
-    if (!e->buckets || !e->scratch) {
+    if (!e->buckets || !e->scratch || tickets_init(&e->tickets) != 0) {
         free(e->buckets);
         free(e->scratch);
         return -1;
@@ -52,6 +53,8 @@ static enum app_proto port_hint(const struct hs_conn *c)
     case 5985:
     case 8080:
         return APP_HTTP;
+    case 88:
+        return APP_KERBEROS;
     default:
         return APP_UNKNOWN;
     }
@@ -65,6 +68,8 @@ static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
         c->app = APP_NBSS;
     } else if (http_probe(p, n) >= 90) {
         c->app = APP_HTTP;
+    } else if (kdc_probe_tcp(p, n) >= 90) {
+        c->app = APP_KERBEROS;
     } else if (n >= 3 && p[0] == 0x16 && p[1] == 0x03) {
         c->app = APP_IGNORE; /* TLS */
     } else {
@@ -93,6 +98,7 @@ static parse_fn parser_of(const struct hs_conn *c)
     switch (c->app) {
     case APP_NBSS: return nbss_parse;
     case APP_HTTP: return http_parse;
+    case APP_KERBEROS: return kdc_parse_tcp;
     default: return NULL;
     }
 }
@@ -209,12 +215,19 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     e->now = *ts;
     if (decode_packet(&e->dec, dlt, data, caplen, ts, &pkt) != DEC_OK)
         return;
+    int dir;
     if (pkt.proto != 6) {
         e->st.udp_packets++;
-        return; /* UDP carries nothing this version dissects (Kerberos over UDP comes later) */
+        if (pkt.sport != 88 && pkt.dport != 88)
+            return; /* of UDP, only Kerberos (RFC 4120 7.2.1) is dissected */
+        struct hs_conn *u = flow_get(e, &pkt, &dir);
+        if (!u)
+            return;
+        flow_touch(e, u);
+        kdc_datagram(e, u, dir, pkt.payload, pkt.paylen);
+        return;
     }
     e->st.tcp_packets++;
-    int dir;
     struct hs_conn *c = flow_get(e, &pkt, &dir);
     if (!c)
         return;
@@ -263,6 +276,7 @@ void engine_free(struct hs_engine *e)
         flow_remove(e, e->lru_head);
     free(e->buckets);
     free(e->scratch);
+    tickets_free(&e->tickets);
     decode_free(&e->dec);
     memset(e, 0, sizeof *e);
 }

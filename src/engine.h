@@ -9,11 +9,13 @@
 #include <sys/time.h>
 
 #include "decode.h"
+#include "tickets.h"
 
 struct auth_rec;
 struct output;
 struct smb2_state;
 struct http_state;
+struct kdc_state;
 
 /* Dissectors, for the per-dissector malformed counters. */
 enum hs_dissector {
@@ -23,6 +25,7 @@ enum hs_dissector {
     DIS_HTTP,
     DIS_SPNEGO,
     DIS_NTLMSSP,
+    DIS_KERBEROS,
     DIS_COUNT
 };
 
@@ -31,6 +34,7 @@ enum app_proto {
     APP_UNKNOWN = 0, /* still probing */
     APP_NBSS,        /* NetBIOS session service / direct TCP: SMB1, SMB2/3 */
     APP_HTTP,
+    APP_KERBEROS,    /* Kerberos KDC exchanges over TCP (record marking) */
     APP_IGNORE,      /* nothing hopscope dissects (TLS, bulk, unknown): no reassembly at all */
 };
 
@@ -55,6 +59,7 @@ struct hs_stats {
     uint64_t pdu_oversize;       /* PDUs larger than max_pdu (skipped, stream resynchronised) */
     uint64_t malformed[DIS_COUNT];
     uint64_t records, records_dropped, uses_dropped;
+    uint64_t kdc_records;
     uint64_t smb2_encrypted;     /* SMB2 TRANSFORM messages skipped */
 };
 
@@ -105,6 +110,7 @@ struct hs_conn {
     struct app_dir ad[2];
     struct smb2_state *smb2;
     struct http_state *http;
+    struct kdc_state *kdc;
     struct auth_rec *recs;           /* records in progress, oldest first */
     uint32_t nrecs;
     char community_id[40];
@@ -115,6 +121,7 @@ struct hs_engine {
     struct hs_stats st;
     struct hs_decoder dec;
     struct output *out;
+    struct ticket_table tickets;     /* tickets issued in the clear, by digest (tickets.h) */
     /* flow table */
     struct hs_conn **buckets;
     uint32_t nbuckets;               /* power of two */

@@ -4,6 +4,7 @@
 
 #include "auth.h"
 #include "engine.h"
+#include "kdc.h"
 
 /* Ports that identify the server side when no SYN was seen. */
 static bool is_server_port(uint16_t p)
@@ -78,6 +79,7 @@ void flow_close(struct hs_engine *e, struct hs_conn *c)
         reasm_flush(e, c, d);
     c->closed = true;
     auth_flush_conn(e, c);
+    kdc_flush(e, c);
 }
 
 void flow_remove(struct hs_engine *e, struct hs_conn *c)

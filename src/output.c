@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "kdc.h"
+#include "kerberos.h"
 #include "community_id.h"
 #include "engine.h"
 #include "names.h"
@@ -244,6 +246,84 @@ static json_t *spnego_json(const struct auth_rec *r)
     return o;
 }
 
+/* Names of the set bits of a 32-bit Kerberos flag word (bit 0 = 0x80000000), unknown ones as "bitN". */
+static json_t *krb_bits(uint32_t v, const char *(*name)(int))
+{
+    json_t *a = json_array();
+    for (int b = 0; b < 32; b++) {
+        if (!(v & (0x80000000u >> b)))
+            continue;
+        const char *n = name(b);
+        char buf[16];
+        if (!n) {
+            snprintf(buf, sizeof buf, "bit%d", b);
+            n = buf;
+        }
+        json_array_append_new(a, json_string(n));
+    }
+    return a;
+}
+
+static json_t *etype_json(int32_t et)
+{
+    const char *n = krb_etype_name(et);
+    if (n)
+        return json_string(n);
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", et);
+    return json_string(buf);
+}
+
+static json_t *ticket_ref_json(const struct kdc_ticket_ref *t)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "digest", json_string(t->digest));
+    set_str(o, "sname", t->sname);
+    set_str(o, "client", t->client);
+    set_frame(o, "issued_frame", t->issued_frame);
+    return o;
+}
+
+static json_t *krb_error_json(int32_t code, const char *e_text, bool has_nt, uint32_t nt)
+{
+    const char *n = krb_error_name(code);
+    json_t *o = json_pack("{s:i, s:s}", "code", (json_int_t)code, "name", n ? n : "");
+    set_str(o, "e_text", e_text);
+    if (has_nt)
+        json_object_set_new(o, "ntstatus", status_json(TRANSPORT_SMB2, nt));
+    return o;
+}
+
+static void principal_join(char *out, size_t cap, const char *name, const char *realm)
+{
+    if (!name[0])
+        out[0] = '\0';
+    else if (!realm[0] || strchr(name, '@')) /* NT-ENTERPRISE names carry their realm */
+        snprintf(out, cap, "%s", name);
+    else
+        snprintf(out, cap, "%s@%s", name, realm);
+}
+
+static json_t *auth_krb_json(const struct auth_rec *r)
+{
+    json_t *k = json_pack("{s:b, s:b, s:b}", "ap_req", r->krb_ap_req, "ap_rep", r->krb_ap_rep, "krb_error",
+                          r->krb_error);
+    if (r->krb_ap_req && r->krb_ticket.digest[0]) {
+        set_str(k, "client", r->krb_ticket.client);
+        set_str(k, "spn", r->krb_spn);
+        set_str(k, "realm", r->krb_realm);
+        json_object_set_new(k, "etype", etype_json(r->krb_etype));
+        if (r->krb_has_kvno)
+            json_object_set_new(k, "kvno", json_integer(r->krb_kvno));
+        json_object_set_new(k, "ap_options", krb_bits(r->krb_ap_options, krb_ap_option_name));
+        json_object_set_new(k, "authenticator_etype", etype_json(r->krb_auth_etype));
+        json_object_set_new(k, "ticket", ticket_ref_json(&r->krb_ticket));
+    }
+    if (r->krb_error)
+        json_object_set_new(k, "error", krb_error_json(r->krb_error_code, r->krb_e_text, false, 0));
+    return k;
+}
+
 static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct auth_rec *r)
 {
     (void)e;
@@ -278,8 +358,7 @@ static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct 
     if (sp)
         json_object_set_new(o, "spnego", sp);
     if (r->krb_ap_req || r->krb_ap_rep || r->krb_error)
-        json_object_set_new(o, "kerberos", json_pack("{s:b, s:b, s:b}", "ap_req", r->krb_ap_req, "ap_rep",
-                                                     r->krb_ap_rep, "krb_error", r->krb_error));
+        json_object_set_new(o, "kerberos", auth_krb_json(r));
     if (r->mech == AMECH_BASIC)
         json_object_set_new(o, "basic", json_pack("{s:s}", "user", r->basic_user));
     if (r->transport == TRANSPORT_SMB2)
@@ -320,6 +399,8 @@ static void text_row(struct output *o, struct hs_conn *c, const struct auth_rec 
         snprintf(user, sizeof user, "%s\\%s", a->domain, a->user);
     else if (r->mech == AMECH_BASIC)
         snprintf(user, sizeof user, "%s", r->basic_user);
+    else if (r->krb_ticket.client[0])
+        snprintf(user, sizeof user, "%s", r->krb_ticket.client);
     else
         snprintf(user, sizeof user, "-");
     const char *sn = NULL;
@@ -356,37 +437,169 @@ void output_record(struct output *o, struct hs_engine *e, struct hs_conn *c, con
     write_json(o, record_json(e, c, r));
 }
 
+static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
+{
+    char ts[32];
+    format_ts(&r->ts, ts);
+    if (!c->community_id[0])
+        community_id_v1(0, c->af, c->proto, c->cli.ip, c->srv.ip, c->cli.port, c->srv.port, c->community_id);
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("kerberos"));
+    json_object_set_new(o, "ts", json_string(ts));
+    json_t *fr = json_object();
+    set_frame(fr, "request", r->frame_req);
+    set_frame(fr, "reply", r->frame_rep);
+    json_object_set_new(o, "frames", fr);
+    json_object_set_new(o, "community_id", json_string(c->community_id));
+    json_object_set_new(o, "client", endpoint_json(c->af, &c->cli));
+    json_object_set_new(o, "server", endpoint_json(c->af, &c->srv));
+    json_object_set_new(o, "transport", json_string(r->udp ? "udp" : "tcp"));
+    json_object_set_new(o, "kind", json_string(kdc_kind_name(r->kind)));
+    if (r->req_type)
+        json_object_set_new(o, "request", json_string(krb_msg_type_name(r->req_type)));
+    if (r->rep_type)
+        json_object_set_new(o, "reply", json_string(krb_msg_type_name(r->rep_type)));
+    /* Who asked: the AS-REQ's cname; for a TGS-REQ (whose cname is hidden) the holder of the TGT it
+     * presented, named by the AS-REP that issued it; else what the reply or error says. For S4U the
+     * asker is the service; on whose behalf is `impersonated`. */
+    char client[2 * KRB_NAME_MAX + 2];
+    const char *cfrom = NULL;
+    if (r->cname[0] && r->req_type == KRB_AS_REQ) {
+        principal_join(client, sizeof client, r->cname, r->crealm);
+        cfrom = "request";
+    } else if (r->has_tgt && r->tgt.client[0]) {
+        snprintf(client, sizeof client, "%s", r->tgt.client);
+        cfrom = "tgt";
+    } else if (r->rep_cname[0] && r->kind != KDC_KIND_S4U2SELF && r->kind != KDC_KIND_S4U2PROXY &&
+               strcmp(r->rep_cname, "WELLKNOWN/ANONYMOUS") != 0) {
+        principal_join(client, sizeof client, r->rep_cname, r->rep_crealm);
+        cfrom = "reply";
+    } else if (r->cname[0]) {
+        principal_join(client, sizeof client, r->cname, r->crealm);
+        cfrom = r->req_type ? "request" : "error";
+    }
+    if (cfrom) {
+        json_object_set_new(o, "cname", json_string(client));
+        json_object_set_new(o, "cname_from", json_string(cfrom));
+    }
+    char sname[2 * KRB_NAME_MAX + 2];
+    principal_join(sname, sizeof sname, r->sname, r->realm);
+    set_str(o, "sname", sname);
+    set_str(o, "realm", r->realm);
+    if (r->req_type) {
+        json_object_set_new(o, "kdc_options", krb_bits(r->kdc_options, krb_kdc_option_name));
+        json_t *et = json_array();
+        for (int i = 0; i < r->n_etypes; i++)
+            json_array_append_new(et, etype_json(r->etypes[i]));
+        json_object_set_new(o, "etypes", et);
+        json_t *pa = json_array();
+        for (int i = 0; i < r->n_padata; i++) {
+            const char *n = krb_padata_name(r->padata[i]);
+            char buf[16];
+            snprintf(buf, sizeof buf, "%d", r->padata[i]);
+            json_array_append_new(pa, json_string(n ? n : buf));
+        }
+        json_object_set_new(o, "padata", pa);
+        if (r->include_pac >= 0)
+            json_object_set_new(o, "include_pac", json_boolean(r->include_pac));
+        if (r->has_pac_options)
+            json_object_set_new(o, "pac_options", krb_bits(r->pac_options, krb_pac_option_name));
+        if (r->kind == KDC_KIND_S4U2PROXY)
+            json_object_set_new(o, "rbcd_requested",
+                                json_boolean(r->has_pac_options && (r->pac_options & (0x80000000u >> 3))));
+    }
+    if (r->for_user_via) {
+        char u[2 * KRB_NAME_MAX + 2];
+        principal_join(u, sizeof u, r->for_user, r->for_user_realm);
+        json_object_set_new(o, "impersonated", json_pack("{s:s, s:s}", "user", u, "via", krb_padata_name(r->for_user_via)));
+    } else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl && r->addl[0].client[0]) {
+        /* The evidence ticket is the one the user presented to the service: its holder is on whose behalf. */
+        json_object_set_new(o, "impersonated", json_pack("{s:s, s:s}", "user", r->addl[0].client, "via",
+                                                         "evidence-ticket"));
+    }
+    json_t *tk = json_object();
+    if (r->has_tgt)
+        json_object_set_new(tk, "tgt", ticket_ref_json(&r->tgt));
+    if (r->n_addl) {
+        json_t *a = json_array();
+        for (int i = 0; i < r->n_addl; i++)
+            json_array_append_new(a, ticket_ref_json(&r->addl[i]));
+        json_object_set_new(tk, "additional", a);
+    }
+    if (r->has_ticket) {
+        json_t *t = ticket_ref_json(&r->ticket);
+        json_object_set_new(t, "etype", etype_json(r->ticket_etype));
+        if (r->ticket_has_kvno)
+            json_object_set_new(t, "kvno", json_integer(r->ticket_kvno));
+        json_object_set_new(tk, "reply", t);
+    }
+    if (json_object_size(tk))
+        json_object_set_new(o, "tickets", tk);
+    else
+        json_decref(tk);
+    if (r->rep_type == KRB_AS_REP || r->rep_type == KRB_TGS_REP)
+        json_object_set_new(o, "enc_part_etype", etype_json(r->enc_part_etype));
+    const char *result = r->rep_type == KRB_ERROR ? "failure" : r->rep_type ? "success" : "unknown";
+    json_object_set_new(o, "result", json_string(result));
+    if (r->rep_type == KRB_ERROR)
+        json_object_set_new(o, "error", krb_error_json(r->error_code, r->e_text, r->has_ntstatus, r->ntstatus));
+    return o;
+}
+
+void output_kdc(struct output *o, struct hs_engine *e, struct hs_conn *c, const struct kdc_rec *r)
+{
+    (void)e;
+    if (!o)
+        return;
+    json_t *j = kdc_json(c, r);
+    if (o->fmt == OUTPUT_TEXT) {
+        char ts[32];
+        format_ts(&r->ts, ts);
+        json_t *cn = json_object_get(j, "cname"), *sn = json_object_get(j, "sname"), *er = json_object_get(j, "error");
+        fprintf(o->f, "%-27s kerberos %-9s %s -> %s: %s\n", ts, kdc_kind_name(r->kind),
+                cn ? json_string_value(cn) : "?", sn ? json_string_value(sn) : "?",
+                er ? json_string_value(json_object_get(er, "name")) : json_string_value(json_object_get(j, "result")));
+        json_decref(j);
+        if (ferror(o->f))
+            o->failed = true;
+        return;
+    }
+    write_json(o, j);
+}
+
 static json_t *stats_json(const struct hs_engine *e)
 {
     const struct hs_stats *s = &e->st;
     const struct decode_stats *d = &e->dec.st;
-    json_t *mal = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    json_t *mal = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                             "link", (json_int_t)d->malformed_link, "ip", (json_int_t)d->malformed_ip,
                             "tcp", (json_int_t)d->malformed_tcp, "tunnel", (json_int_t)d->malformed_tunnel,
                             "nbss", (json_int_t)s->malformed[DIS_NBSS], "smb1", (json_int_t)s->malformed[DIS_SMB1],
                             "smb2", (json_int_t)s->malformed[DIS_SMB2], "http", (json_int_t)s->malformed[DIS_HTTP],
                             "spnego", (json_int_t)s->malformed[DIS_SPNEGO],
-                            "ntlmssp", (json_int_t)s->malformed[DIS_NTLMSSP]);
+                            "ntlmssp", (json_int_t)s->malformed[DIS_NTLMSSP],
+                            "kerberos", (json_int_t)s->malformed[DIS_KERBEROS]);
     json_t *tcp = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "gaps", (json_int_t)s->tcp_gaps, "gap_bytes",
                             (json_int_t)s->tcp_gap_bytes, "retransmitted", (json_int_t)s->tcp_retransmitted,
                             "overlaps", (json_int_t)s->tcp_overlaps, "conflicts", (json_int_t)s->tcp_conflicts,
                             "out_of_order", (json_int_t)s->tcp_out_of_order);
-    json_t *dec = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    json_t *dec = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                             "non_ip", (json_int_t)d->non_ip, "other_transport", (json_int_t)d->other_transport,
                             "truncated", (json_int_t)d->truncated, "vlan_tags", (json_int_t)d->vlan,
                             "gre", (json_int_t)d->gre, "erspan", (json_int_t)d->erspan, "vxlan", (json_int_t)d->vxlan,
                             "ip_in_ip", (json_int_t)d->ipip, "ipv4_fragments", (json_int_t)d->ipv4_fragments,
-                            "ipv4_reassembled", (json_int_t)d->ipv4_reassembled);
+                            "ipv4_reassembled", (json_int_t)d->ipv4_reassembled,
+                            "ipv4_tso_length0", (json_int_t)d->ipv4_tso);
     json_t *drop = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "flows_evicted", (json_int_t)s->flows_evicted,
                              "ooo_bytes", (json_int_t)s->ooo_dropped_bytes, "pdu_oversize", (json_int_t)s->pdu_oversize,
                              "ipv4_fragments", (json_int_t)d->ipv4_frag_dropped, "ipv6_fragments",
                              (json_int_t)d->ipv6_fragments, "records", (json_int_t)s->records_dropped, "uses",
                              (json_int_t)s->uses_dropped);
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "type", "stats",
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "type", "stats",
                      "packets", (json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "tcp_packets",
                      (json_int_t)s->tcp_packets, "udp_packets", (json_int_t)s->udp_packets, "flows",
                      (json_int_t)s->flows, "flows_expired", (json_int_t)s->flows_expired, "auth_records",
-                     (json_int_t)s->records, "smb2_encrypted", (json_int_t)s->smb2_encrypted, "tcp", tcp,
+                     (json_int_t)s->records, "kerberos_records", (json_int_t)s->kdc_records, "smb2_encrypted", (json_int_t)s->smb2_encrypted, "tcp", tcp,
                      "decode", dec, "malformed", mal, "dropped", drop);
 }
 

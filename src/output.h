@@ -22,6 +22,11 @@ struct output {
 /* Writes one `auth` record for r on connection c (a JSON object on one line, or a text row). */
 void output_record(struct output *o, struct hs_engine *e, struct hs_conn *c, const struct auth_rec *r);
 
+struct kdc_rec;
+
+/* Writes one `kerberos` record: a KDC exchange on connection c. */
+void output_kdc(struct output *o, struct hs_engine *e, struct hs_conn *c, const struct kdc_rec *r);
+
 /* Writes the closing `stats` record. */
 void output_stats(struct output *o, const struct hs_engine *e);
 
