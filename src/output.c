@@ -556,7 +556,10 @@ void output_kdc(struct output *o, struct hs_engine *e, struct hs_conn *c, const 
         char ts[32];
         format_ts(&r->ts, ts);
         json_t *cn = json_object_get(j, "cname"), *sn = json_object_get(j, "sname"), *er = json_object_get(j, "error");
-        fprintf(o->f, "%-27s kerberos %-9s %s -> %s: %s\n", ts, kdc_kind_name(r->kind),
+        char ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN];
+        format_ip(c->af, c->cli.ip, ci);
+        format_ip(c->af, c->srv.ip, si);
+        fprintf(o->f, "%-27s %s -> %s kerberos %-9s %s -> %s: %s\n", ts, ci, si, kdc_kind_name(r->kind),
                 cn ? json_string_value(cn) : "?", sn ? json_string_value(sn) : "?",
                 er ? json_string_value(json_object_get(er, "name")) : json_string_value(json_object_get(j, "result")));
         json_decref(j);
