@@ -190,13 +190,16 @@ static bool all_zero(const uint8_t *p, size_t n)
 /* MS-NLMP 3.3 and 3.2.5.1.2: which response the client computed. */
 static void classify(struct ntlm_msg *m, const struct field *lm, const struct field *nt)
 {
-    m->lm_kind = NTLM_LM_ABSENT;
+    /* Refined below by the NT response's kind; an odd-sized non-zero field stays "lm". */
     if (lm->len == 0)
         m->lm_kind = NTLM_LM_ABSENT;
     else if (all_zero(lm->ptr, lm->len))
         m->lm_kind = NTLM_LM_ZERO;
+    else
+        m->lm_kind = NTLM_LM_LM;
 
-    if (nt->len == 0 && m->user[0] == '\0') {
+    if (nt->len == 0 && m->user[0] == '\0' && (lm->len == 0 || m->lm_kind == NTLM_LM_ZERO)) {
+        /* 3.2.5.1.2: empty UserName, empty NtChallengeResponse, LmChallengeResponse Z(1) or empty */
         m->ntlm_version = NTLM_VER_ANONYMOUS;
     } else if (nt->len > 24) {
         m->ntlm_version = NTLM_VER_NTLMV2;

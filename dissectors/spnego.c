@@ -134,7 +134,7 @@ static int parse_init(struct rd *seq, struct gss_token *t)
             return -1;
         switch (f.tag) {
         case 0: {
-            if (v.tag != DER_TAG_SEQUENCE)
+            if (v.cls != DER_UNIVERSAL || v.tag != DER_TAG_SEQUENCE)
                 return -1;
             struct rd l = der_inner(&v);
             if (!parse_mech_types(&l, t))
@@ -144,12 +144,12 @@ static int parse_init(struct rd *seq, struct gss_token *t)
         case 1: /* reqFlags: not used by Windows */
             break;
         case 2:
-            if (v.tag != DER_TAG_OCTET_STRING)
+            if (v.cls != DER_UNIVERSAL || v.tag != DER_TAG_OCTET_STRING)
                 return -1;
             classify_inner(t, v.val, v.len);
             break;
         case 3:
-            if (v.tag == DER_TAG_SEQUENCE) {
+            if (v.cls == DER_UNIVERSAL && v.tag == DER_TAG_SEQUENCE) {
                 struct rd h = der_inner(&v);
                 struct der_tlv hf, hv;
                 while (rd_left(&h) > 0) {
@@ -188,18 +188,19 @@ static int parse_resp(struct rd *seq, struct gss_token *t)
         switch (f.tag) {
         case 0: {
             uint64_t s;
-            if (v.tag != DER_TAG_ENUMERATED || !der_uint(v.val, v.len, &s) || s > 3)
+            if (v.cls != DER_UNIVERSAL || v.tag != DER_TAG_ENUMERATED || !der_uint(v.val, v.len, &s) ||
+                s > 3)
                 return -1;
             t->neg_state = (int)s;
             break;
         }
         case 1:
-            if (v.tag != DER_TAG_OID)
+            if (v.cls != DER_UNIVERSAL || v.tag != DER_TAG_OID)
                 return -1;
             t->supported_mech = gss_mech_from_oid(v.val, v.len);
             break;
         case 2:
-            if (v.tag != DER_TAG_OCTET_STRING)
+            if (v.cls != DER_UNIVERSAL || v.tag != DER_TAG_OCTET_STRING)
                 return -1;
             classify_inner(t, v.val, v.len);
             break;

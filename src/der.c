@@ -25,6 +25,10 @@ bool der_next(struct rd *r, struct der_tlv *t)
             if (!(b & 0x80))
                 break;
         }
+        if (tag < 0x1F) { /* 8.1.2.2: tag numbers 0..30 only have the single-octet form */
+            r->err = true;
+            return false;
+        }
     }
     t->tag = tag;
     uint8_t l0 = rd_u8(r);
@@ -71,6 +75,8 @@ bool der_oid_str(const uint8_t *v, size_t n, char *out, size_t cap)
         return false;
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
+        if (acc == 0 && v[i] == 0x80) /* 8.19.2: a sub-identifier never starts with 0x80 */
+            return false;
         if (acc > (UINT64_MAX >> 7))
             return false;
         acc = (acc << 7) | (v[i] & 0x7F);

@@ -63,8 +63,10 @@ bool utf16le_to_utf8(const uint8_t *in, size_t n, char *out, size_t cap)
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             cp = 0xFFFD;
         }
-        if (cp == 0)
-            break;
+        if (cp == 0) {
+            out[o] = '\0'; /* U+0000 ends the string: nothing after it, not even a U+FFFD */
+            return true;
+        }
         if (!put_utf8(out, cap, &o, cp)) {
             whole = false;
             break;
