@@ -46,7 +46,7 @@ void kdc_free(struct hs_conn *c)
     while (c->kdc->pending) {
         struct kdc_rec *r = c->kdc->pending;
         c->kdc->pending = r->next;
-        free(r);
+        kdc_rec_free(r);
     }
     free(c->kdc);
     c->kdc = NULL;
@@ -109,11 +109,58 @@ static enum kdc_kind classify(const struct krb_msg *m)
 #undef OPT
 }
 
+void kdc_rec_free(struct kdc_rec *r)
+{
+    free(r->dec_tgt);
+    for (int i = 0; i < KRB_MAX_ADDL_TICKETS; i++)
+        free(r->dec_addl[i]);
+    free(r->dec_reply);
+    free(r->dec_tgs_auth);
+    free(r);
+}
+
+struct kdc_decrypted *kdc_decrypt_ticket(struct hs_engine *e, const struct krb_ticket *t)
+{
+    if (!e->keys || !t->present)
+        return NULL;
+    struct kdc_decrypted *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    if (kc_decrypt_ticket(e->keys, t->enc.etype, t->enc.has_kvno ? (int64_t)t->enc.kvno : -1, t->enc.cipher,
+                          t->enc.cipher_len, &d->t) == 0)
+        return d;
+    size_t same = 0;
+    for (size_t i = 0; i < e->keys->n; i++)
+        if (e->keys->keys[i].enctype == t->enc.etype)
+            same++;
+    const char *en = krb_etype_name(t->enc.etype);
+    if (same == 0)
+        snprintf(d->why, sizeof d->why, "no key of enctype %s", en ? en : "?");
+    else
+        snprintf(d->why, sizeof d->why, "none of %zu keys of enctype %s opened it", same, en ? en : "?");
+    e->st.krb_undecrypted++;
+    return d;
+}
+
+struct kdc_decrypted_auth *kdc_decrypt_authenticator(struct hs_engine *e, const struct kdc_decrypted *dec,
+                                                     const struct krb_enc *enc, int usage)
+{
+    if (!e->keys || !dec || !dec->t.decrypted || !enc->present)
+        return NULL;
+    struct kdc_decrypted_auth *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    if (kc_decrypt_authenticator(e->keys, &dec->t.session_key, usage, enc->etype, enc->cipher, enc->cipher_len,
+                                 &a->a) != 0)
+        snprintf(a->why, sizeof a->why, "the ticket's session key did not open it");
+    return a;
+}
+
 static void emit(struct hs_engine *e, struct hs_conn *c, struct kdc_rec *r)
 {
     e->st.kdc_records++;
     output_kdc(e->out, e, c, r);
-    free(r);
+    kdc_rec_free(r);
 }
 
 static void on_request(struct hs_engine *e, struct hs_conn *c, const struct krb_msg *m)
@@ -155,9 +202,13 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, const struct krb_
     if (q->has_tgs_ap_req) {
         r->has_tgt = true;
         kdc_ticket_ref(e, &q->tgs_ap_req.ticket, &r->tgt);
+        r->dec_tgt = kdc_decrypt_ticket(e, &q->tgs_ap_req.ticket);
+        r->dec_tgs_auth = kdc_decrypt_authenticator(e, r->dec_tgt, &q->tgs_ap_req.authenticator, KU_TGS_REQ_AUTH);
     }
-    for (int i = 0; i < q->n_addl; i++)
+    for (int i = 0; i < q->n_addl; i++) {
+        r->dec_addl[r->n_addl] = kdc_decrypt_ticket(e, &q->addl[i]);
         kdc_ticket_ref(e, &q->addl[i], &r->addl[r->n_addl++]);
+    }
     struct kdc_rec **pp = &s->pending;
     while (*pp)
         pp = &(*pp)->next;
@@ -231,6 +282,7 @@ static void on_reply(struct hs_engine *e, struct hs_conn *c, const struct krb_ms
         strlcpy_n(r->rep_crealm, sizeof r->rep_crealm, p->crealm, sizeof p->crealm);
         r->has_ticket = true;
         kdc_ticket_ref(e, &p->ticket, &r->ticket);
+        r->dec_reply = kdc_decrypt_ticket(e, &p->ticket);
         r->ticket_etype = p->ticket.enc.etype;
         r->ticket_has_kvno = p->ticket.enc.has_kvno;
         r->ticket_kvno = p->ticket.enc.kvno;

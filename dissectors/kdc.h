@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include "kerberos.h"
+#include "krbcrypt.h"
 
 struct hs_engine;
 struct hs_conn;
@@ -31,6 +32,19 @@ struct kdc_ticket_ref {
     char sname[256];    /* sname@realm as carried */
     char client[256];   /* cname@crealm of the reply that issued it, if seen */
     uint64_t issued_frame;
+};
+
+/* A ticket hopscope tried to decrypt: the result, or why it could not (no key of its enctype, or no key
+ * opened it). Allocated per attempt; only made when keys were given. */
+struct kdc_decrypted {
+    struct kc_ticket t;
+    char why[160];
+};
+
+/* An authenticator decrypted with a ticket's session key. */
+struct kdc_decrypted_auth {
+    struct kc_authenticator a;
+    char why[96];
 };
 
 /* One KDC exchange: a request and its reply or error. Strings are copies; no pointers into packets. */
@@ -70,6 +84,9 @@ struct kdc_rec {
     char e_text[KRB_NAME_MAX];
     bool has_ntstatus;
     uint32_t ntstatus;
+    /* with keys (-k): what decryption revealed; NULL when no keys were given */
+    struct kdc_decrypted *dec_tgt, *dec_addl[KRB_MAX_ADDL_TICKETS], *dec_reply;
+    struct kdc_decrypted_auth *dec_tgs_auth; /* the PA-TGS-REQ authenticator, under the TGT's session key */
 };
 
 /* Probe: confidence (0-100) that n bytes at p start a Kerberos-over-TCP stream (4-byte length + KDC message). */
@@ -92,6 +109,20 @@ void kdc_free(struct hs_conn *c);
 
 /* "as", "tgs", "s4u2self", "s4u2proxy", "u2u", "renew", "validate", "unknown". */
 const char *kdc_kind_name(enum kdc_kind k);
+
+/*
+ * With keys loaded, decrypts ticket t (RFC 4120 5.3, key usage 2) and returns the result (decrypted, or
+ * `why` not); NULL when no keys were given or memory is short. The caller frees it.
+ */
+struct kdc_decrypted *kdc_decrypt_ticket(struct hs_engine *e, const struct krb_ticket *t);
+
+/* Decrypts authenticator enc with dec's session key (usage KU_AP_REQ_AUTH or KU_TGS_REQ_AUTH); NULL when
+ * dec is NULL or was not decrypted. The caller frees it. */
+struct kdc_decrypted_auth *kdc_decrypt_authenticator(struct hs_engine *e, const struct kdc_decrypted *dec,
+                                                     const struct krb_enc *enc, int usage);
+
+/* Frees r and what it owns. */
+void kdc_rec_free(struct kdc_rec *r);
 
 /* Fills ref from a parsed ticket and what the engine's ticket table knows of it. */
 void kdc_ticket_ref(struct hs_engine *e, const struct krb_ticket *t, struct kdc_ticket_ref *ref);

@@ -120,6 +120,10 @@ static void apply_ap_req(struct hs_engine *e, struct auth_rec *r, const uint8_t 
     r->krb_ap_options = a->ap_options;
     r->krb_auth_etype = a->authenticator.etype;
     kdc_ticket_ref(e, &a->ticket, &r->krb_ticket);
+    free(r->krb_dec_ticket);
+    free(r->krb_dec_auth);
+    r->krb_dec_ticket = kdc_decrypt_ticket(e, &a->ticket);
+    r->krb_dec_auth = kdc_decrypt_authenticator(e, r->krb_dec_ticket, &a->authenticator, KU_AP_REQ_AUTH);
     free(m);
 }
 
@@ -229,6 +233,8 @@ struct auth_use *auth_add_use(struct hs_engine *e, struct auth_rec *r)
 
 static void rec_free(struct auth_rec *r)
 {
+    free(r->krb_dec_ticket);
+    free(r->krb_dec_auth);
     free(r->ntlm_auth);
     free(r->ntlm_chal);
     free(r->uses);

@@ -77,6 +77,8 @@ struct auth_rec {
     uint32_t krb_ap_options;
     int32_t krb_auth_etype;       /* the authenticator's etype */
     struct kdc_ticket_ref krb_ticket; /* digest, and who the issuing reply named as client */
+    struct kdc_decrypted *krb_dec_ticket;     /* with -k: the service ticket decrypted, or why not */
+    struct kdc_decrypted_auth *krb_dec_auth;  /* with -k: its authenticator (GSS flags, delegation) */
     int32_t krb_error_code;
     char krb_e_text[KRB_NAME_MAX];
 

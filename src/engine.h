@@ -16,6 +16,7 @@ struct output;
 struct smb2_state;
 struct http_state;
 struct kdc_state;
+struct kc_keys;
 
 /* Dissectors, for the per-dissector malformed counters. */
 enum hs_dissector {
@@ -60,6 +61,7 @@ struct hs_stats {
     uint64_t malformed[DIS_COUNT];
     uint64_t records, records_dropped, uses_dropped;
     uint64_t kdc_records;
+    uint64_t krb_undecrypted;    /* tickets no loaded key opened (only with -k) */
     uint64_t smb2_encrypted;     /* SMB2 TRANSFORM messages skipped */
 };
 
@@ -122,6 +124,7 @@ struct hs_engine {
     struct hs_decoder dec;
     struct output *out;
     struct ticket_table tickets;     /* tickets issued in the clear, by digest (tickets.h) */
+    struct kc_keys *keys;            /* keytabs given with -k, or NULL (krbcrypt.h) */
     /* flow table */
     struct hs_conn **buckets;
     uint32_t nbuckets;               /* power of two */

@@ -9,6 +9,7 @@
 #include <pcap/pcap.h>
 
 #include "engine.h"
+#include "krbcrypt.h"
 #include "output.h"
 
 /* Exit codes (README "Exit status"). */
@@ -39,6 +40,8 @@ static void usage(FILE *f)
             "  -r FILE            read packets from a pcap or pcapng file ('-' for standard input)\n"
             "  -i INTERFACE       capture live from INTERFACE (e.g. a span port); stop with Ctrl-C\n"
             "  -w FILE            write records to FILE instead of standard output\n"
+            "  -k KEYTAB          decrypt Kerberos tickets and authenticators with the keys of KEYTAB\n"
+            "                     (repeatable: service keytabs, the krbtgt keytab, ...)\n"
             "  -c COUNT           stop after COUNT packets\n"
             "  -F, --format FMT   'json' (default, JSON Lines) or 'text' (a readable table)\n"
             "      --idle-timeout SECONDS   expire connections idle this long (default 600)\n"
@@ -64,6 +67,13 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     engine_packet(r->e, r->dlt, r->frame, &h->ts, data, h->caplen);
 }
 
+/* Frees what main holds for the whole run and passes the exit status through. */
+static int finish(struct kc_keys *keys, int status)
+{
+    kc_free(keys);
+    return status;
+}
+
 static char *join_args(int argc, char **argv)
 {
     size_t n = 1;
@@ -83,6 +93,8 @@ static char *join_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
     const char *rfile = NULL, *iface = NULL, *wfile = NULL;
+    struct kc_keys keys = {0};
+    char kerr[256];
     long count = -1;
     enum output_format fmt = OUTPUT_JSON;
     struct hs_limits lim;
@@ -97,17 +109,23 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int opt;
-    while ((opt = getopt_long(argc, argv, "+r:i:w:c:F:hV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+r:i:w:c:F:k:hV", longopts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'r': rfile = optarg; break;
         case 'i': iface = optarg; break;
         case 'w': wfile = optarg; break;
+        case 'k':
+            if (kc_load_keytab(&keys, optarg, kerr, sizeof kerr) != 0) {
+                fprintf(stderr, "hopscope: %s: %s\n", optarg, kerr);
+                return finish(&keys, EXIT_INPUT);
+            }
+            break;
         case 'c':
             count = strtol(optarg, &end, 10);
             if (*end || count <= 0) {
                 fprintf(stderr, "hopscope: -c: not a positive number: %s\n", optarg);
-                return EXIT_USAGE;
+                return finish(&keys, EXIT_USAGE);
             }
             break;
         case 'F':
@@ -117,7 +135,7 @@ int main(int argc, char **argv)
                 fmt = OUTPUT_TEXT;
             else {
                 fprintf(stderr, "hopscope: --format: expected 'json' or 'text', got '%s'\n", optarg);
-                return EXIT_USAGE;
+                return finish(&keys, EXIT_USAGE);
             }
             break;
         case 1:
@@ -126,7 +144,7 @@ int main(int argc, char **argv)
             if (*end || v == 0 || v > 0xFFFFFFFFul) {
                 fprintf(stderr, "hopscope: %s: not a positive number: %s\n", opt == 1 ? "--idle-timeout" : "--max-flows",
                         optarg);
-                return EXIT_USAGE;
+                return finish(&keys, EXIT_USAGE);
             }
             if (opt == 1)
                 lim.idle_timeout = (uint32_t)v;
@@ -134,14 +152,14 @@ int main(int argc, char **argv)
                 lim.max_flows = (uint32_t)v;
             break;
         }
-        case 'h': usage(stdout); return EXIT_OK;
-        case 'V': printf("hopscope %s (%s)\n", HOPSCOPE_VERSION, pcap_lib_version()); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'h': usage(stdout); return finish(&keys, EXIT_OK);
+        case 'V': printf("hopscope %s (%s)\n", HOPSCOPE_VERSION, pcap_lib_version()); return finish(&keys, EXIT_OK);
+        default: usage(stderr); return finish(&keys, EXIT_USAGE);
         }
     }
     if (!!rfile == !!iface) {
         fprintf(stderr, "hopscope: give exactly one of -r FILE or -i INTERFACE (see --help)\n");
-        return EXIT_USAGE;
+        return finish(&keys, EXIT_USAGE);
     }
 
     char errbuf[PCAP_ERRBUF_SIZE] = "";
@@ -155,7 +173,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "hopscope: %s\n", errbuf);
             else
                 fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
-            return EXIT_INPUT;
+            return finish(&keys, EXIT_INPUT);
         }
     } else {
         p = pcap_create(iface, errbuf);
@@ -164,7 +182,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "hopscope: %s: %s\n", iface, p ? pcap_geterr(p) : errbuf);
             if (p)
                 pcap_close(p);
-            return EXIT_INPUT;
+            return finish(&keys, EXIT_INPUT);
         }
     }
     int dlt = pcap_datalink(p);
@@ -172,7 +190,7 @@ int main(int argc, char **argv)
         const char *name = pcap_datalink_val_to_name(dlt);
         fprintf(stderr, "hopscope: %s: unsupported link type %d (%s)\n", src, dlt, name ? name : "unknown");
         pcap_close(p);
-        return EXIT_INPUT;
+        return finish(&keys, EXIT_INPUT);
     }
     if (optind < argc) {
         char *expr = join_args(argc - optind, argv + optind);
@@ -181,7 +199,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "hopscope: filter '%s': %s\n", expr ? expr : "", pcap_geterr(p));
             free(expr);
             pcap_close(p);
-            return EXIT_INPUT;
+            return finish(&keys, EXIT_INPUT);
         }
         pcap_freecode(&prog);
         free(expr);
@@ -193,15 +211,19 @@ int main(int argc, char **argv)
         if (!out.f) {
             fprintf(stderr, "hopscope: %s: %s\n", wfile, strerror(errno));
             pcap_close(p);
-            return EXIT_OUTPUT;
+            return finish(&keys, EXIT_OUTPUT);
         }
     }
 
     struct hs_engine *e = malloc(sizeof *e);
     if (!e || engine_init(e, &lim, &out) != 0) {
         fprintf(stderr, "hopscope: out of memory\n");
-        return EXIT_INPUT;
+        free(e);
+        pcap_close(p);
+        return finish(&keys, EXIT_INPUT);
     }
+    if (keys.n)
+        e->keys = &keys;
     struct run run = {e, dlt, 0};
     if (iface) {
         live_handle = p;
@@ -219,6 +241,7 @@ int main(int argc, char **argv)
     engine_finish(e);
     engine_free(e);
     free(e);
+    kc_free(&keys);
     pcap_close(p);
     if (fflush(out.f) != 0 || out.failed || (out.f != stdout && fclose(out.f) != 0)) {
         fprintf(stderr, "hopscope: %s: write failed: %s\n", wfile ? wfile : "standard output", strerror(errno));

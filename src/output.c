@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "kdc.h"
 #include "kerberos.h"
+#include "krbcrypt.h"
 #include "community_id.h"
 #include "engine.h"
 #include "names.h"
@@ -304,6 +305,114 @@ static void principal_join(char *out, size_t cap, const char *name, const char *
         snprintf(out, cap, "%s@%s", name, realm);
 }
 
+/* KerberosTime "YYYYMMDDHHMMSSZ" (RFC 4120 5.2.3) as RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; as-is if not that shape. */
+static json_t *krb_time_json(const char *t)
+{
+    char out[24];
+    if (strlen(t) == 15 && t[14] == 'Z') {
+        snprintf(out, sizeof out, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", t, t + 4, t + 6, t + 8, t + 10, t + 12);
+        return json_string(out);
+    }
+    return json_string(t);
+}
+
+static void set_time(json_t *o, const char *k, const char *t)
+{
+    if (t[0])
+        json_object_set_new(o, k, krb_time_json(t));
+}
+
+/* What decrypting a ticket revealed (never key material), or why it could not be decrypted. */
+static json_t *dec_ticket_json(const struct kdc_decrypted *d)
+{
+    json_t *o = json_object();
+    if (!d->t.decrypted) {
+        json_object_set_new(o, "decrypted", json_false());
+        set_str(o, "why", d->why);
+        return o;
+    }
+    const struct kc_ticket *t = &d->t;
+    char client[2 * KC_NAME_MAX + 2];
+    json_object_set_new(o, "decrypted", json_true());
+    json_object_set_new(o, "key", json_pack("{s:s, s:i}", "principal", t->key_principal, "kvno", (json_int_t)t->key_kvno));
+    principal_join(client, sizeof client, t->cname, t->crealm);
+    json_object_set_new(o, "client", json_string(client));
+    json_object_set_new(o, "flags", krb_bits(t->flags, krb_ticket_flag_name));
+    if (t->session_key.present)
+        json_object_set_new(o, "session_key_etype", etype_json(t->session_key.enctype));
+    set_time(o, "authtime", t->authtime);
+    set_time(o, "starttime", t->starttime);
+    set_time(o, "endtime", t->endtime);
+    set_time(o, "renew_till", t->renew_till);
+    set_str(o, "transited", t->transited);
+    if (t->has_pac) {
+        json_t *pac = json_object();
+        set_str(pac, "user", t->pac_user);
+        set_str(pac, "domain", t->pac_domain);
+        set_str(pac, "upn", t->pac_upn);
+        set_str(pac, "dns_domain", t->pac_dns_domain);
+        set_str(pac, "user_sid", t->user_sid);
+        json_t *g = json_array();
+        for (int i = 0; i < t->n_group_sids; i++)
+            json_array_append_new(g, json_string(t->group_sids[i]));
+        json_object_set_new(pac, "group_sids", g);
+        json_object_set_new(o, "pac", pac);
+    }
+    return o;
+}
+
+/* What decrypting an authenticator revealed: the GSS flags (DELEG!) and any delegated TGT. */
+static json_t *dec_auth_json(const struct kdc_decrypted_auth *d)
+{
+    json_t *o = json_object();
+    const struct kc_authenticator *a = &d->a;
+    if (!a->decrypted) {
+        json_object_set_new(o, "decrypted", json_false());
+        set_str(o, "why", d->why);
+        return o;
+    }
+    char client[2 * KC_NAME_MAX + 2];
+    json_object_set_new(o, "decrypted", json_true());
+    principal_join(client, sizeof client, a->cname, a->crealm);
+    json_object_set_new(o, "client", json_string(client));
+    set_time(o, "ctime", a->ctime);
+    if (a->has_seq)
+        json_object_set_new(o, "seq", json_integer(a->seq));
+    if (a->subkey.present)
+        json_object_set_new(o, "subkey_etype", etype_json(a->subkey.enctype));
+    if (a->cksum_type) {
+        char ct[16];
+        snprintf(ct, sizeof ct, "0x%04x", (unsigned)a->cksum_type);
+        json_object_set_new(o, "cksum_type", json_string(ct));
+    }
+    if (a->has_gss_flags) {
+        json_t *f = json_array();
+        for (int b = 0; b < 32; b++) {
+            uint32_t bit = 1u << b;
+            if (!(a->gss_flags & bit))
+                continue;
+            const char *n = kc_gss_flag_name(bit);
+            char buf[16];
+            if (!n) {
+                snprintf(buf, sizeof buf, "0x%x", bit);
+                n = buf;
+            }
+            json_array_append_new(f, json_string(n));
+        }
+        json_object_set_new(o, "gss_flags", f);
+    }
+    if (a->has_deleg) {
+        json_t *dl = json_object();
+        json_object_set_new(dl, "decrypted", json_boolean(a->deleg_decrypted));
+        set_str(dl, "principal", a->deleg_principal);
+        set_str(dl, "sname", a->deleg_sname);
+        if (a->deleg_decrypted)
+            json_object_set_new(dl, "flags", krb_bits(a->deleg_flags, krb_ticket_flag_name));
+        json_object_set_new(o, "delegated", dl);
+    }
+    return o;
+}
+
 static json_t *auth_krb_json(const struct auth_rec *r)
 {
     json_t *k = json_pack("{s:b, s:b, s:b}", "ap_req", r->krb_ap_req, "ap_rep", r->krb_ap_rep, "krb_error",
@@ -318,6 +427,14 @@ static json_t *auth_krb_json(const struct auth_rec *r)
         json_object_set_new(k, "ap_options", krb_bits(r->krb_ap_options, krb_ap_option_name));
         json_object_set_new(k, "authenticator_etype", etype_json(r->krb_auth_etype));
         json_object_set_new(k, "ticket", ticket_ref_json(&r->krb_ticket));
+    }
+    if (r->krb_dec_ticket || r->krb_dec_auth) {
+        json_t *d = json_object();
+        if (r->krb_dec_ticket)
+            json_object_set_new(d, "ticket", dec_ticket_json(r->krb_dec_ticket));
+        if (r->krb_dec_auth)
+            json_object_set_new(d, "authenticator", dec_auth_json(r->krb_dec_auth));
+        json_object_set_new(k, "decrypted", d);
     }
     if (r->krb_error)
         json_object_set_new(k, "error", krb_error_json(r->krb_error_code, r->krb_e_text, false, 0));
@@ -539,6 +656,25 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
         json_decref(tk);
     if (r->rep_type == KRB_AS_REP || r->rep_type == KRB_TGS_REP)
         json_object_set_new(o, "enc_part_etype", etype_json(r->enc_part_etype));
+    json_t *dec = json_object();
+    if (r->dec_tgt)
+        json_object_set_new(dec, "tgt", dec_ticket_json(r->dec_tgt));
+    if (r->dec_tgs_auth)
+        json_object_set_new(dec, "tgs_authenticator", dec_auth_json(r->dec_tgs_auth));
+    json_t *da = json_array();
+    for (int i = 0; i < r->n_addl; i++)
+        if (r->dec_addl[i])
+            json_array_append_new(da, dec_ticket_json(r->dec_addl[i]));
+    if (json_array_size(da))
+        json_object_set_new(dec, "additional", da);
+    else
+        json_decref(da);
+    if (r->dec_reply)
+        json_object_set_new(dec, "reply", dec_ticket_json(r->dec_reply));
+    if (json_object_size(dec))
+        json_object_set_new(o, "decrypted", dec);
+    else
+        json_decref(dec);
     const char *result = r->rep_type == KRB_ERROR ? "failure" : r->rep_type ? "success" : "unknown";
     json_object_set_new(o, "result", json_string(result));
     if (r->rep_type == KRB_ERROR)
@@ -598,11 +734,11 @@ static json_t *stats_json(const struct hs_engine *e)
                              "ipv4_fragments", (json_int_t)d->ipv4_frag_dropped, "ipv6_fragments",
                              (json_int_t)d->ipv6_fragments, "records", (json_int_t)s->records_dropped, "uses",
                              (json_int_t)s->uses_dropped);
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "type", "stats",
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "type", "stats",
                      "packets", (json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "tcp_packets",
                      (json_int_t)s->tcp_packets, "udp_packets", (json_int_t)s->udp_packets, "flows",
                      (json_int_t)s->flows, "flows_expired", (json_int_t)s->flows_expired, "auth_records",
-                     (json_int_t)s->records, "kerberos_records", (json_int_t)s->kdc_records, "smb2_encrypted", (json_int_t)s->smb2_encrypted, "tcp", tcp,
+                     (json_int_t)s->records, "kerberos_records", (json_int_t)s->kdc_records, "tickets_not_decrypted", (json_int_t)s->krb_undecrypted, "smb2_encrypted", (json_int_t)s->smb2_encrypted, "tcp", tcp,
                      "decode", dec, "malformed", mal, "dropped", drop);
 }
 

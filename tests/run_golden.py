@@ -3,7 +3,9 @@
 
 captures/expected/<relative path with '/' replaced by '__'>.jsonl holds the exact JSON Lines hopscope must
 write for that capture (records and the closing stats line); a capture whose run ends with a non-zero exit
-(truncated file) also has <name>.exit holding the expected exit status.
+(truncated file) also has <name>.exit holding the expected exit status. <name>.args, when present, adds a
+second run with those arguments (one per line; a path after -k is relative to captures/), expected in
+<name>.args.jsonl — that is how runs with keytabs are pinned.
 
   run_golden.py --hopscope build/hopscope            compare (prints a unified diff per mismatch)
   run_golden.py --hopscope build/hopscope --update   rewrite the expected files from the current output
@@ -36,11 +38,21 @@ def main():
     expdir = os.path.join(root, "expected")
     os.makedirs(expdir, exist_ok=True)
     passed = failed = 0
+    runs = []
     for rel in captures(root):
         key = rel.replace(os.sep, "__")
+        runs.append((rel, key, []))
+        args_path = os.path.join(expdir, key + ".args")
+        if os.path.exists(args_path):
+            with open(args_path) as f:
+                extra = [l.strip() for l in f if l.strip()]
+            extra = [os.path.join(root, a) if i and extra[i - 1] == "-k" else a for i, a in enumerate(extra)]
+            runs.append((rel + " (with " + " ".join(os.path.basename(a) for a in extra) + ")", key + ".args", extra))
+    for rel, key, extra in runs:
         exp_path = os.path.join(expdir, key + ".jsonl")
         exit_path = os.path.join(expdir, key + ".exit")
-        proc = subprocess.run([args.hopscope, "-r", os.path.join(root, rel)], capture_output=True, text=True)
+        cap = os.path.join(root, rel.split(" (with ")[0])
+        proc = subprocess.run([args.hopscope, *extra, "-r", cap], capture_output=True, text=True)
         if args.update:
             with open(exp_path, "w") as f:
                 f.write(proc.stdout)

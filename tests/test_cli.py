@@ -110,6 +110,38 @@ def main():
           p.returncode == 0 and stats["malformed"]["ip"] + stats["decode"]["truncated"] >= 1
           and any(l["type"] == "auth" and l["result"] == "success" for l in lines), p.stdout[-300:])
 
+    kt_missing = os.path.join(tmp, "missing.keytab")
+    p = run(hs, "-k", kt_missing, "-r", good)
+    check("missing keytab", p.returncode == 1 and one_line(p.stderr) and kt_missing in p.stderr
+          and "No such file" in p.stderr and p.stdout == "", p.stderr)
+    p = run(hs, "-k", notpcap, "-r", good)
+    check("not a keytab", p.returncode == 1 and one_line(p.stderr) and notpcap in p.stderr
+          and "not a keytab" in p.stderr, p.stderr)
+    kt = os.path.join(a.captures, "lab", "keytabs", "dc_cifs.keytab")
+    with open(kt, "rb") as f:
+        ktdata = f.read()
+    kt_trunc = os.path.join(tmp, "truncated.keytab")
+    with open(kt_trunc, "wb") as f:
+        f.write(ktdata[:len(ktdata) // 2])
+    p = run(hs, "-k", kt_trunc, "-r", good)
+    check("truncated keytab", p.returncode == 1 and one_line(p.stderr) and kt_trunc in p.stderr, p.stderr)
+    krb = os.path.join(a.captures, "lab", "smb2_kerberos_ok.pcap")
+    p = run(hs, "-k", kt, "-r", krb)
+    recs = [json.loads(l) for l in p.stdout.splitlines()]
+    auth = [r for r in recs if r["type"] == "auth"]
+    check("a good keytab decrypts the service ticket",
+          p.returncode == 0 and auth and auth[0]["kerberos"]["decrypted"]["ticket"]["decrypted"] is True
+          and auth[0]["kerberos"]["decrypted"]["ticket"]["client"] == "bob@HOPLAB.TEST", p.stdout[:300])
+    wrong = os.path.join(a.captures, "lab", "keytabs", "websvc2.keytab")
+    p = run(hs, "-k", wrong, "-r", krb)
+    recs = [json.loads(l) for l in p.stdout.splitlines()]
+    auth = [r for r in recs if r["type"] == "auth"]
+    check("a wrong keytab is said per record, never fatal",
+          p.returncode == 0 and auth and auth[0]["kerberos"]["decrypted"]["ticket"]["decrypted"] is False
+          and "why" in auth[0]["kerberos"]["decrypted"]["ticket"] and auth[0]["result"] == "success", p.stdout[:300])
+    check("no key material in the output", all(w not in p.stdout for w in ('"key":"', "keyvalue", "session_key\":")),
+          "")
+
     out = os.path.join(tmp, "out.jsonl")
     p = run(hs, "-r", good, "-w", out)
     with open(out) as f:
