@@ -76,6 +76,8 @@ static void apply_ntlm(struct hs_engine *e, struct auth_rec *r, const uint8_t *p
         r->frames.negotiate = e->frame;
         if (m.version.present)
             r->client_version = m.version;
+        memcpy(r->ntlm_neg_domain, m.domain, sizeof r->ntlm_neg_domain);
+        memcpy(r->ntlm_neg_workstation, m.workstation, sizeof r->ntlm_neg_workstation);
         break;
     case NTLMSSP_CHALLENGE_MESSAGE:
         r->ntlm_flags[1] = m.flags;
@@ -145,6 +147,8 @@ void auth_apply_token(struct hs_engine *e, struct auth_rec *r, const struct gss_
                       bool http_ntlm_scheme)
 {
     (void)dir;
+    if (t->mech_list_mic)
+        r->spnego_mech_list_mic = true;
     switch (t->kind) {
     case GSS_NTLMSSP:
         if (r->mech == AMECH_UNKNOWN)

@@ -62,9 +62,12 @@ struct auth_rec {
     struct ntlm_msg *ntlm_auth; /* the AUTHENTICATE (fields of its type), or NULL */
     struct ntlm_msg *ntlm_chal; /* the CHALLENGE, or NULL */
     struct ntlm_version_info client_version;
+    char ntlm_neg_domain[NTLM_NAME_MAX];      /* NEGOTIATE's OEM DomainName, when supplied */
+    char ntlm_neg_workstation[NTLM_NAME_MAX]; /* NEGOTIATE's OEM Workstation, when supplied */
 
     /* SPNEGO */
     uint32_t spnego_mech_types;
+    bool spnego_mech_list_mic;  /* a mechListMIC was seen (either direction) */
     int neg_state;              /* last negState seen from the server */
 
     /* Kerberos inside GSS: AP-REQ (RFC 4120 5.5.1), AP-REP, KRB-ERROR */

@@ -132,9 +132,16 @@ static json_t *ntlm_json(const struct auth_rec *r)
     json_object_set_new(o, "flags_hex", fx);
     if (a) {
         json_object_set_new(o, "lm_response", json_string(ntlm_lm_kind_name(a->lm_kind)));
+        json_object_set_new(o, "lm_response_len", json_integer(a->lm_len));
         json_object_set_new(o, "nt_response_len", json_integer(a->nt_len));
         json_object_set_new(o, "session_key", json_boolean(a->session_key_len > 0));
         if (a->ntlm_version == NTLM_VER_NTLMV2) {
+            json_t *af = json_array();
+            static const char *const avf[3] = {"ACCOUNT_CONSTRAINED", "MIC_PRESENT", "SPN_UNTRUSTED"};
+            for (int i = 0; i < 3; i++)
+                if (a->av_flags & (1u << i))
+                    json_array_append_new(af, json_string(avf[i]));
+            json_object_set_new(o, "av_flags", af);
             json_object_set_new(o, "mic", json_boolean(a->mic_present));
             set_str(o, "spn", a->spn);
             json_object_set_new(o, "channel_bindings", json_boolean(a->channel_bindings));
@@ -147,7 +154,15 @@ static json_t *ntlm_json(const struct auth_rec *r)
         version_str(&r->client_version, v, sizeof v);
         json_object_set_new(o, "client_version", json_string(v));
     }
+    set_str(o, "negotiate_domain", r->ntlm_neg_domain);
+    set_str(o, "negotiate_workstation", r->ntlm_neg_workstation);
     if (r->ntlm_chal) {
+        /* The server challenge alone cracks nothing (the responses, never written, would be needed). */
+        char ch[17];
+        for (int i = 0; i < 8; i++)
+            snprintf(ch + 2 * i, 3, "%02x", r->ntlm_chal->server_challenge[i]);
+        json_object_set_new(o, "server_challenge", json_string(ch));
+        json_object_set_new(o, "challenge_timestamp", json_boolean(r->ntlm_chal->has_timestamp));
         set_str(o, "target_name", r->ntlm_chal->target_name);
         if (r->ntlm_chal->version.present) {
             version_str(&r->ntlm_chal->version, v, sizeof v);
@@ -244,6 +259,7 @@ static json_t *spnego_json(const struct auth_rec *r)
     const char *ns = spnego_neg_state_name(r->neg_state);
     if (ns)
         json_object_set_new(o, "neg_state", json_string(ns));
+    json_object_set_new(o, "mech_list_mic", json_boolean(r->spnego_mech_list_mic));
     return o;
 }
 
