@@ -484,6 +484,7 @@ static int parse_kdc_req(struct rd *seqr, struct krb_kdc_req *q)
     q->include_pac = -1;
     const uint8_t *padata = NULL;
     size_t padata_len = 0;
+    bool have_body = false;
     while (rd_left(seqr)) {
         if (!der_next(seqr, &f) || f.cls != DER_CONTEXT)
             return -1;
@@ -495,8 +496,11 @@ static int parse_kdc_req(struct rd *seqr, struct krb_kdc_req *q)
         } else if (f.tag == 4) {
             if (!inner(&f, &v) || v.tag != DER_TAG_SEQUENCE || !parse_req_body(&v, q))
                 return -1;
+            have_body = true;
         }
     }
+    if (!have_body) /* req-body is not OPTIONAL (RFC 4120 5.4.1) */
+        return -1;
     if (padata) {
         struct rd l = rd_make(padata, padata_len);
         if (!walk_padata(&l, q->padata, &q->n_padata, req_padata, q))

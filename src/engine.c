@@ -103,6 +103,9 @@ static parse_fn parser_of(const struct hs_conn *c)
     }
 }
 
+/* Bytes every probe needs to decide: NBSS header + SMB magic, record mark + KDC tag + length, "HTTP/1.". */
+#define PROBE_MIN 8
+
 /* Keeps n unconsumed bytes for the next call, within the PDU cap. */
 static bool buffer_append(struct hs_engine *e, struct app_dir *ad, const uint8_t *p, size_t n)
 {
@@ -136,11 +139,28 @@ static void oversize(struct hs_engine *e, struct app_dir *ad)
 void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n)
 {
     struct app_dir *ad = &c->ad[dir];
-    if (c->app == APP_UNKNOWN)
-        probe(e, c, dir, ad->len ? ad->buf : p, ad->len ? ad->len : n);
+    if (c->app == APP_UNKNOWN) {
+        /* Too few bytes for any probe to tell (a Kerberos record mark sent in a segment of its own,
+         * RFC 4120 7.2.2): keep them, and probe when more arrive. */
+        if ((size_t)ad->len + n < PROBE_MIN) {
+            if (!buffer_append(e, ad, p, n))
+                oversize(e, ad);
+            return;
+        }
+        uint8_t head[2 * PROBE_MIN];
+        size_t k = 0;
+        if (ad->len) { /* what was kept, then the start of this segment */
+            memcpy(head, ad->buf, ad->len);
+            k = n < sizeof head - ad->len ? n : sizeof head - ad->len;
+            memcpy(head + ad->len, p, k);
+        }
+        probe(e, c, dir, ad->len ? head : p, ad->len ? ad->len + k : n);
+    }
     parse_fn parse = parser_of(c);
-    if (!parse || ad->dead)
+    if (!parse || ad->dead) {
+        ad->len = 0; /* bytes kept for the probe, of a stream not dissected */
         return;
+    }
     while (n > 0) {
         if (ad->skip) {
             size_t k = ad->skip < n ? (size_t)ad->skip : n;
