@@ -163,6 +163,23 @@ static bool parse_field(const char *l, size_t n, struct hline *h)
     return true;
 }
 
+/* A Content-Length value (RFC 9110 8.6: 1*DIGIT) of n bytes at s; false if empty, not all digits,
+ * or too large. The value is not NUL-terminated, so it must not go to strtoull(), which would run
+ * past the line (and skip the CRLF after an empty value into the next message or past the buffer). */
+static bool parse_content_length(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
 static bool name_is(const struct hline *h, const char *name)
 {
     return h->nlen == strlen(name) && strncasecmp(h->name, name, h->nlen) == 0;
@@ -294,8 +311,8 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state
             continue;
         if (name_is(&h, "Authorization"))
             on_authorization(e, c, s, q, &h);
-        else if (name_is(&h, "Content-Length"))
-            clen = strtoull(h.val, NULL, 10);
+        else if (name_is(&h, "Content-Length") && !parse_content_length(h.val, h.vlen, &clen))
+            e->st.malformed[DIS_HTTP]++;
         else if (name_is(&h, "Transfer-Encoding") && h.vlen >= 7 &&
                  !strncasecmp(h.val + h.vlen - 7, "chunked", 7))
             chunked = true;
@@ -378,8 +395,10 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
                 challenge = true;
             }
         } else if (name_is(&h, "Content-Length")) {
-            clen = strtoull(h.val, NULL, 10);
-            have_clen = true;
+            if (parse_content_length(h.val, h.vlen, &clen))
+                have_clen = true;
+            else
+                e->st.malformed[DIS_HTTP]++;
         } else if (name_is(&h, "Transfer-Encoding") && h.vlen >= 7 &&
                    !strncasecmp(h.val + h.vlen - 7, "chunked", 7)) {
             chunked = true;

@@ -346,7 +346,7 @@ size_t kdc_parse_tcp(struct hs_engine *e, struct hs_conn *c, int dir, const uint
             ad->resync = true;
             return used + 1;
         }
-        if (len > e->lim.max_pdu) {
+        if (4 + (size_t)len > e->lim.max_pdu) { /* it is buffered with its record mark */
             e->st.pdu_oversize++;
             if (n - used - 4 >= len) {
                 used += 4 + (size_t)len;

@@ -108,14 +108,14 @@ size_t nbss_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
             }
             if (avail < SMB2_HEADER_LEN)
                 return used;
-            if (smb2_wanted(m) && len <= e->lim.max_pdu) {
+            if (smb2_wanted(m) && 4 + (size_t)len <= e->lim.max_pdu) { /* buffered with its header */
                 if (avail < len)
                     return used;
                 smb2_message(e, c, dir, m, len);
                 used += 4 + len;
                 continue;
             }
-            if (len > e->lim.max_pdu && smb2_wanted(m))
+            if (4 + (size_t)len > e->lim.max_pdu && smb2_wanted(m))
                 e->st.pdu_oversize++;
             /* Bulk (READ/WRITE/...): the header was enough; skip the rest without buffering it. */
             if (avail >= len) {

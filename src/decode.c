@@ -185,6 +185,9 @@ static int frag_add(struct hs_decoder *d, const uint8_t *iph, uint8_t proto, uin
             return -1;
         }
         f->total = (uint32_t)(off + n);
+    } else if (f->total && off + n > f->total) { /* data past the end the last fragment set */
+        d->st.malformed_ip++;
+        return -1;
     }
     /* First copy wins for overlapping blocks. */
     for (size_t b = off / 8; b * 8 < off + n; b++) {
@@ -195,9 +198,14 @@ static int frag_add(struct hs_decoder *d, const uint8_t *iph, uint8_t proto, uin
         f->blocks[b / 8] |= (uint8_t)(1u << (b % 8));
         f->have += (uint32_t)(hi - lo);
     }
-    if (f->total && f->have >= f->total)
-        return slot;
-    return -1;
+    if (!f->total || f->have < f->total)
+        return -1;
+    /* Bytes counted may include some past the end that arrived before the last fragment: complete
+     * only when every block up to the total is there. */
+    for (size_t b = 0; b * 8 < f->total; b++)
+        if (!(f->blocks[b / 8] & (1u << (b % 8))))
+            return -1;
+    return slot;
 }
 
 /* IPv4 (RFC 791 3.1) */

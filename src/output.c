@@ -19,6 +19,66 @@
 #include "ntlmssp.h"
 #include "smb2.h"
 
+/* Length of the valid UTF-8 sequence (RFC 3629 4) at p with n bytes left, or 0. */
+static size_t utf8_len(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    size_t k;
+    uint32_t cp, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        k = 2, cp = c & 0x1Fu, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        k = 3, cp = c & 0x0Fu, min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        k = 4, cp = c & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < k)
+        return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3Fu);
+    }
+    return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : k;
+}
+
+/*
+ * json_string() for every string a record carries. jansson refuses bytes that are not UTF-8
+ * (json_string() and json_pack's "s" return NULL, and the field, or the whole object, silently
+ * vanishes), but names from the wire (HTTP request targets, Kerberos principals) are arbitrary
+ * bytes: invalid sequences become U+FFFD instead.
+ */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j || !s)
+        return j;
+    size_t n = strlen(s), o = 0;
+    char *t = malloc(3 * n + 1);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_len((const uint8_t *)s + i, n - i);
+        if (k) {
+            memcpy(t + o, s + i, k);
+            i += k;
+            o += k;
+        } else {
+            memcpy(t + o, "\xEF\xBF\xBD", 3);
+            i++;
+            o += 3;
+        }
+    }
+    t[o] = '\0';
+    j = json_string(t);
+    free(t);
+    return j;
+}
+
 void format_ts(const struct timeval *tv, char out[32])
 {
     struct tm tm;
@@ -86,7 +146,7 @@ static json_t *flag_names(uint32_t flags)
             snprintf(buf, sizeof buf, "0x%08" PRIx32, bit);
             n = buf;
         }
-        json_array_append_new(a, json_string(n));
+        json_array_append_new(a, jstr(n));
     }
     return a;
 }
@@ -94,7 +154,7 @@ static json_t *flag_names(uint32_t flags)
 static void set_str(json_t *o, const char *k, const char *v)
 {
     if (v && v[0])
-        json_object_set_new(o, k, json_string(v));
+        json_object_set_new(o, k, jstr(v));
 }
 
 static void set_frame(json_t *o, const char *k, uint64_t f)
@@ -112,11 +172,11 @@ static json_t *ntlm_json(const struct auth_rec *r)
 {
     json_t *o = json_object();
     const struct ntlm_msg *a = r->ntlm_auth;
-    json_object_set_new(o, "version", json_string(a ? ntlm_version_name(a->ntlm_version) : "unknown"));
+    json_object_set_new(o, "version", jstr(a ? ntlm_version_name(a->ntlm_version) : "unknown"));
     if (a) {
-        json_object_set_new(o, "user", json_string(a->user));
-        json_object_set_new(o, "domain", json_string(a->domain));
-        json_object_set_new(o, "workstation", json_string(a->workstation));
+        json_object_set_new(o, "user", jstr(a->user));
+        json_object_set_new(o, "domain", jstr(a->domain));
+        json_object_set_new(o, "workstation", jstr(a->workstation));
     }
     uint32_t flags = r->ntlm_flags[2] ? r->ntlm_flags[2] : r->ntlm_flags[1] ? r->ntlm_flags[1] : r->ntlm_flags[0];
     json_object_set_new(o, "flags", flag_names(flags));
@@ -127,11 +187,11 @@ static json_t *ntlm_json(const struct auth_rec *r)
             continue;
         char hex[16];
         snprintf(hex, sizeof hex, "0x%08" PRIx32, r->ntlm_flags[i]);
-        json_object_set_new(fx, which[i], json_string(hex));
+        json_object_set_new(fx, which[i], jstr(hex));
     }
     json_object_set_new(o, "flags_hex", fx);
     if (a) {
-        json_object_set_new(o, "lm_response", json_string(ntlm_lm_kind_name(a->lm_kind)));
+        json_object_set_new(o, "lm_response", jstr(ntlm_lm_kind_name(a->lm_kind)));
         json_object_set_new(o, "lm_response_len", json_integer(a->lm_len));
         json_object_set_new(o, "nt_response_len", json_integer(a->nt_len));
         json_object_set_new(o, "session_key", json_boolean(a->session_key_len > 0));
@@ -140,7 +200,7 @@ static json_t *ntlm_json(const struct auth_rec *r)
             static const char *const avf[3] = {"ACCOUNT_CONSTRAINED", "MIC_PRESENT", "SPN_UNTRUSTED"};
             for (int i = 0; i < 3; i++)
                 if (a->av_flags & (1u << i))
-                    json_array_append_new(af, json_string(avf[i]));
+                    json_array_append_new(af, jstr(avf[i]));
             json_object_set_new(o, "av_flags", af);
             json_object_set_new(o, "mic", json_boolean(a->mic_present));
             set_str(o, "spn", a->spn);
@@ -152,7 +212,7 @@ static json_t *ntlm_json(const struct auth_rec *r)
     char v[32];
     if (r->client_version.present) {
         version_str(&r->client_version, v, sizeof v);
-        json_object_set_new(o, "client_version", json_string(v));
+        json_object_set_new(o, "client_version", jstr(v));
     }
     set_str(o, "negotiate_domain", r->ntlm_neg_domain);
     set_str(o, "negotiate_workstation", r->ntlm_neg_workstation);
@@ -161,12 +221,12 @@ static json_t *ntlm_json(const struct auth_rec *r)
         char ch[17];
         for (int i = 0; i < 8; i++)
             snprintf(ch + 2 * i, 3, "%02x", r->ntlm_chal->server_challenge[i]);
-        json_object_set_new(o, "server_challenge", json_string(ch));
+        json_object_set_new(o, "server_challenge", jstr(ch));
         json_object_set_new(o, "challenge_timestamp", json_boolean(r->ntlm_chal->has_timestamp));
         set_str(o, "target_name", r->ntlm_chal->target_name);
         if (r->ntlm_chal->version.present) {
             version_str(&r->ntlm_chal->version, v, sizeof v);
-            json_object_set_new(o, "server_version", json_string(v));
+            json_object_set_new(o, "server_version", jstr(v));
         }
     }
     return o;
@@ -202,18 +262,18 @@ static json_t *smb2_json(const struct auth_rec *r)
     json_t *o = json_object();
     const char *d = smb2_dialect_name(r->smb2_dialect);
     if (d)
-        json_object_set_new(o, "dialect", json_string(d));
+        json_object_set_new(o, "dialect", jstr(d));
     char sid[24];
     snprintf(sid, sizeof sid, "0x%016" PRIx64, r->smb2_session_id);
-    json_object_set_new(o, "session_id", json_string(sid));
+    json_object_set_new(o, "session_id", jstr(sid));
     if (r->smb2_session_flags_seen) {
         json_t *f = json_array();
         if (r->smb2_session_flags & SMB2_SESSION_FLAG_IS_GUEST)
-            json_array_append_new(f, json_string("IS_GUEST"));
+            json_array_append_new(f, jstr("IS_GUEST"));
         if (r->smb2_session_flags & SMB2_SESSION_FLAG_IS_NULL)
-            json_array_append_new(f, json_string("IS_NULL"));
+            json_array_append_new(f, jstr("IS_NULL"));
         if (r->smb2_session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA)
-            json_array_append_new(f, json_string("ENCRYPT_DATA"));
+            json_array_append_new(f, jstr("ENCRYPT_DATA"));
         json_object_set_new(o, "session_flags", f);
     }
     json_t *tc = json_array();
@@ -236,7 +296,7 @@ static json_t *http_json(const struct auth_rec *r)
     json_t *rq = json_array();
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
-        json_array_append_new(rq, json_pack("{s:s, s:s, s:i, s:[I,I]}", "method", u->method, "path", u->name,
+        json_array_append_new(rq, json_pack("{s:o, s:o, s:i, s:[I,I]}", "method", jstr(u->method), "path", jstr(u->name),
                                             "status", (json_int_t)u->status, "frames", (json_int_t)u->frame_req,
                                             (json_int_t)u->frame_resp));
     }
@@ -254,11 +314,11 @@ static json_t *spnego_json(const struct auth_rec *r)
     json_t *m = json_array();
     for (int i = 0; i < 7; i++)
         if (r->spnego_mech_types & (1u << i))
-            json_array_append_new(m, json_string(gss_mech_name((enum gss_mech)(1u << i))));
+            json_array_append_new(m, jstr(gss_mech_name((enum gss_mech)(1u << i))));
     json_object_set_new(o, "mech_types", m);
     const char *ns = spnego_neg_state_name(r->neg_state);
     if (ns)
-        json_object_set_new(o, "neg_state", json_string(ns));
+        json_object_set_new(o, "neg_state", jstr(ns));
     json_object_set_new(o, "mech_list_mic", json_boolean(r->spnego_mech_list_mic));
     return o;
 }
@@ -276,7 +336,7 @@ static json_t *krb_bits(uint32_t v, const char *(*name)(int))
             snprintf(buf, sizeof buf, "bit%d", b);
             n = buf;
         }
-        json_array_append_new(a, json_string(n));
+        json_array_append_new(a, jstr(n));
     }
     return a;
 }
@@ -285,16 +345,16 @@ static json_t *etype_json(int32_t et)
 {
     const char *n = krb_etype_name(et);
     if (n)
-        return json_string(n);
+        return jstr(n);
     char buf[16];
     snprintf(buf, sizeof buf, "%d", et);
-    return json_string(buf);
+    return jstr(buf);
 }
 
 static json_t *ticket_ref_json(const struct kdc_ticket_ref *t)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "digest", json_string(t->digest));
+    json_object_set_new(o, "digest", jstr(t->digest));
     set_str(o, "sname", t->sname);
     set_str(o, "client", t->client);
     set_frame(o, "issued_frame", t->issued_frame);
@@ -327,9 +387,9 @@ static json_t *krb_time_json(const char *t)
     char out[24];
     if (strlen(t) == 15 && t[14] == 'Z') {
         snprintf(out, sizeof out, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", t, t + 4, t + 6, t + 8, t + 10, t + 12);
-        return json_string(out);
+        return jstr(out);
     }
-    return json_string(t);
+    return jstr(t);
 }
 
 static void set_time(json_t *o, const char *k, const char *t)
@@ -350,9 +410,9 @@ static json_t *dec_ticket_json(const struct kdc_decrypted *d)
     const struct kc_ticket *t = &d->t;
     char client[2 * KC_NAME_MAX + 2];
     json_object_set_new(o, "decrypted", json_true());
-    json_object_set_new(o, "key", json_pack("{s:s, s:i}", "principal", t->key_principal, "kvno", (json_int_t)t->key_kvno));
+    json_object_set_new(o, "key", json_pack("{s:o, s:i}", "principal", jstr(t->key_principal), "kvno", (json_int_t)t->key_kvno));
     principal_join(client, sizeof client, t->cname, t->crealm);
-    json_object_set_new(o, "client", json_string(client));
+    json_object_set_new(o, "client", jstr(client));
     json_object_set_new(o, "flags", krb_bits(t->flags, krb_ticket_flag_name));
     if (t->session_key.present)
         json_object_set_new(o, "session_key_etype", etype_json(t->session_key.enctype));
@@ -370,7 +430,7 @@ static json_t *dec_ticket_json(const struct kdc_decrypted *d)
         set_str(pac, "user_sid", t->user_sid);
         json_t *g = json_array();
         for (int i = 0; i < t->n_group_sids; i++)
-            json_array_append_new(g, json_string(t->group_sids[i]));
+            json_array_append_new(g, jstr(t->group_sids[i]));
         json_object_set_new(pac, "group_sids", g);
         json_object_set_new(o, "pac", pac);
     }
@@ -390,7 +450,7 @@ static json_t *dec_auth_json(const struct kdc_decrypted_auth *d)
     char client[2 * KC_NAME_MAX + 2];
     json_object_set_new(o, "decrypted", json_true());
     principal_join(client, sizeof client, a->cname, a->crealm);
-    json_object_set_new(o, "client", json_string(client));
+    json_object_set_new(o, "client", jstr(client));
     set_time(o, "ctime", a->ctime);
     if (a->has_seq)
         json_object_set_new(o, "seq", json_integer(a->seq));
@@ -399,7 +459,7 @@ static json_t *dec_auth_json(const struct kdc_decrypted_auth *d)
     if (a->cksum_type) {
         char ct[16];
         snprintf(ct, sizeof ct, "0x%04x", (unsigned)a->cksum_type);
-        json_object_set_new(o, "cksum_type", json_string(ct));
+        json_object_set_new(o, "cksum_type", jstr(ct));
     }
     if (a->has_gss_flags) {
         json_t *f = json_array();
@@ -413,7 +473,7 @@ static json_t *dec_auth_json(const struct kdc_decrypted_auth *d)
                 snprintf(buf, sizeof buf, "0x%x", bit);
                 n = buf;
             }
-            json_array_append_new(f, json_string(n));
+            json_array_append_new(f, jstr(n));
         }
         json_object_set_new(o, "gss_flags", f);
     }
@@ -465,8 +525,8 @@ static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct 
     if (!c->community_id[0])
         community_id_v1(0, c->af, c->proto, c->cli.ip, c->srv.ip, c->cli.port, c->srv.port, c->community_id);
     json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("auth"));
-    json_object_set_new(o, "ts", json_string(ts));
+    json_object_set_new(o, "type", jstr("auth"));
+    json_object_set_new(o, "ts", jstr(ts));
     json_t *fr = json_object();
     set_frame(fr, "negotiate", r->frames.negotiate);
     set_frame(fr, "challenge", r->frames.challenge);
@@ -475,16 +535,16 @@ static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct 
     set_frame(fr, "ap_rep", r->frames.ap_rep);
     set_frame(fr, "verdict", r->frames.verdict);
     json_object_set_new(o, "frames", fr);
-    json_object_set_new(o, "community_id", json_string(c->community_id));
+    json_object_set_new(o, "community_id", jstr(c->community_id));
     json_object_set_new(o, "client", endpoint_json(c->af, &c->cli));
     json_t *srv = endpoint_json(c->af, &c->srv);
     json_t *names = server_names(r);
     if (names)
         json_object_set_new(srv, "names", names);
     json_object_set_new(o, "server", srv);
-    json_object_set_new(o, "transport", json_string(r->transport == TRANSPORT_SMB2 ? "smb2" : "http"));
-    json_object_set_new(o, "service", json_string(service_name(r)));
-    json_object_set_new(o, "mechanism", json_string(mech_name(r->mech)));
+    json_object_set_new(o, "transport", jstr(r->transport == TRANSPORT_SMB2 ? "smb2" : "http"));
+    json_object_set_new(o, "service", jstr(service_name(r)));
+    json_object_set_new(o, "mechanism", jstr(mech_name(r->mech)));
     if (r->ntlm_seen)
         json_object_set_new(o, "ntlm", ntlm_json(r));
     json_t *sp = spnego_json(r);
@@ -498,7 +558,7 @@ static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct 
         json_object_set_new(o, "smb2", smb2_json(r));
     else
         json_object_set_new(o, "http", http_json(r));
-    json_object_set_new(o, "result", json_string(result_name(r->result)));
+    json_object_set_new(o, "result", jstr(result_name(r->result)));
     if (r->have_status)
         json_object_set_new(o, "status", status_json(r->transport, r->status));
     return o;
@@ -577,21 +637,21 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     if (!c->community_id[0])
         community_id_v1(0, c->af, c->proto, c->cli.ip, c->srv.ip, c->cli.port, c->srv.port, c->community_id);
     json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("kerberos"));
-    json_object_set_new(o, "ts", json_string(ts));
+    json_object_set_new(o, "type", jstr("kerberos"));
+    json_object_set_new(o, "ts", jstr(ts));
     json_t *fr = json_object();
     set_frame(fr, "request", r->frame_req);
     set_frame(fr, "reply", r->frame_rep);
     json_object_set_new(o, "frames", fr);
-    json_object_set_new(o, "community_id", json_string(c->community_id));
+    json_object_set_new(o, "community_id", jstr(c->community_id));
     json_object_set_new(o, "client", endpoint_json(c->af, &c->cli));
     json_object_set_new(o, "server", endpoint_json(c->af, &c->srv));
-    json_object_set_new(o, "transport", json_string(r->udp ? "udp" : "tcp"));
-    json_object_set_new(o, "kind", json_string(kdc_kind_name(r->kind)));
+    json_object_set_new(o, "transport", jstr(r->udp ? "udp" : "tcp"));
+    json_object_set_new(o, "kind", jstr(kdc_kind_name(r->kind)));
     if (r->req_type)
-        json_object_set_new(o, "request", json_string(krb_msg_type_name(r->req_type)));
+        json_object_set_new(o, "request", jstr(krb_msg_type_name(r->req_type)));
     if (r->rep_type)
-        json_object_set_new(o, "reply", json_string(krb_msg_type_name(r->rep_type)));
+        json_object_set_new(o, "reply", jstr(krb_msg_type_name(r->rep_type)));
     /* Who asked: the AS-REQ's cname; for a TGS-REQ (whose cname is hidden) the holder of the TGT it
      * presented, named by the AS-REP that issued it; else what the reply or error says. For S4U the
      * asker is the service; on whose behalf is `impersonated`. */
@@ -612,8 +672,8 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
         cfrom = r->req_type ? "request" : "error";
     }
     if (cfrom) {
-        json_object_set_new(o, "cname", json_string(client));
-        json_object_set_new(o, "cname_from", json_string(cfrom));
+        json_object_set_new(o, "cname", jstr(client));
+        json_object_set_new(o, "cname_from", jstr(cfrom));
     }
     char sname[2 * KRB_NAME_MAX + 2];
     principal_join(sname, sizeof sname, r->sname, r->realm);
@@ -630,7 +690,7 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
             const char *n = krb_padata_name(r->padata[i]);
             char buf[16];
             snprintf(buf, sizeof buf, "%d", r->padata[i]);
-            json_array_append_new(pa, json_string(n ? n : buf));
+            json_array_append_new(pa, jstr(n ? n : buf));
         }
         json_object_set_new(o, "padata", pa);
         if (r->include_pac >= 0)
@@ -644,10 +704,10 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     if (r->for_user_via) {
         char u[2 * KRB_NAME_MAX + 2];
         principal_join(u, sizeof u, r->for_user, r->for_user_realm);
-        json_object_set_new(o, "impersonated", json_pack("{s:s, s:s}", "user", u, "via", krb_padata_name(r->for_user_via)));
+        json_object_set_new(o, "impersonated", json_pack("{s:o, s:s}", "user", jstr(u), "via", krb_padata_name(r->for_user_via)));
     } else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl && r->addl[0].client[0]) {
         /* The evidence ticket is the one the user presented to the service: its holder is on whose behalf. */
-        json_object_set_new(o, "impersonated", json_pack("{s:s, s:s}", "user", r->addl[0].client, "via",
+        json_object_set_new(o, "impersonated", json_pack("{s:o, s:s}", "user", jstr(r->addl[0].client), "via",
                                                          "evidence-ticket"));
     }
     json_t *tk = json_object();
@@ -692,7 +752,7 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     else
         json_decref(dec);
     const char *result = r->rep_type == KRB_ERROR ? "failure" : r->rep_type ? "success" : "unknown";
-    json_object_set_new(o, "result", json_string(result));
+    json_object_set_new(o, "result", jstr(result));
     if (r->rep_type == KRB_ERROR)
         json_object_set_new(o, "error", krb_error_json(r->error_code, r->e_text, r->has_ntstatus, r->ntstatus));
     return o;

@@ -18,13 +18,7 @@ static uint32_t slot_of(const char *digest)
 int tickets_init(struct ticket_table *t)
 {
     memset(t, 0, sizeof *t);
-    t->slots = calloc(SLOTS, sizeof *t->slots);
-    t->order = calloc(TICKET_TABLE_SIZE, sizeof *t->order);
-    if (!t->slots || !t->order) {
-        tickets_free(t);
-        return -1;
-    }
-    return 0;
+    return 0; /* the table is allocated by the first tickets_put() */
 }
 
 void tickets_free(struct ticket_table *t)
@@ -67,8 +61,16 @@ static void erase(struct ticket_table *t, uint32_t i)
 
 void tickets_put(struct ticket_table *t, const struct ticket_info *ti)
 {
-    if (!t->slots || !ti->digest[0])
+    if (!ti->digest[0])
         return;
+    if (!t->slots) {
+        t->slots = calloc(SLOTS, sizeof *t->slots);
+        t->order = calloc(TICKET_TABLE_SIZE, sizeof *t->order);
+        if (!t->slots || !t->order) {
+            tickets_free(t);
+            return;
+        }
+    }
     bool found;
     uint32_t i = find(t, ti->digest, &found);
     if (found) {

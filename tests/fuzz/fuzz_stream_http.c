@@ -1,0 +1,9 @@
+/* Fuzz target: the whole engine on a TCP connection to port 5985 (WinRM: HTTP, Negotiate/NTLM/
+ * Kerberos/Basic/CredSSP authentication headers, SPNEGO, NTLMSSP, reassembly, records).
+ * Input format: fuzz_stream.h. */
+#include "fuzz_stream.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fs_run(data, size, 5985);
+}
