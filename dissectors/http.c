@@ -44,6 +44,14 @@ struct http_state {
     uint32_t qhead, qlen;
     struct auth_rec *cur; /* the connection's latest record (NTLM over HTTP is connection-bound) */
     enum body_state body[2];
+    /* A message whose body is still to come. Wireshark numbers an HTTP message by the segment that
+     * completes it, body included (http.desegment_body), so what its header stamped moves there. */
+    struct {
+        uint64_t frame;       /* the frame that completed the header block; 0: nothing pending */
+        struct auth_rec *rec; /* the record whose frames it stamped */
+        struct http_req *q;   /* the request (dir 0) */
+        struct auth_use *u;   /* the use it answered (dir 1) */
+    } pend[2];
 };
 
 static const char *const methods[] = {
@@ -72,6 +80,9 @@ void http_forget_rec(struct hs_conn *c, struct auth_rec *r)
         return;
     if (s->cur == r)
         s->cur = NULL;
+    for (int d = 0; d < 2; d++)
+        if (s->pend[d].rec == r)
+            memset(&s->pend[d], 0, sizeof s->pend[d]);
     for (int i = 0; i < HTTP_QUEUE_MAX; i++)
         if (s->q[i].rec == r)
             s->q[i].rec = NULL;
@@ -278,6 +289,43 @@ static void on_authorization(struct hs_engine *e, struct hs_conn *c, struct http
     s->cur = r;
 }
 
+/* The body of the message in direction dir is complete in this frame: renumber what its header stamped. */
+static void restamp(struct hs_engine *e, struct http_state *s, int dir)
+{
+    uint64_t f = s->pend[dir].frame;
+    struct auth_rec *r = s->pend[dir].rec;
+    if (f && f != e->frame) {
+        if (r) {
+            uint64_t *fr[] = {&r->frames.negotiate, &r->frames.challenge, &r->frames.authenticate,
+                              &r->frames.verdict, &r->frames.ap_req, &r->frames.ap_rep};
+            for (size_t i = 0; i < sizeof fr / sizeof *fr; i++)
+                if (*fr[i] == f)
+                    *fr[i] = e->frame;
+        }
+        if (s->pend[dir].q && s->pend[dir].q->frame == f)
+            s->pend[dir].q->frame = e->frame;
+        if (s->pend[dir].u && s->pend[dir].u->frame_resp == f)
+            s->pend[dir].u->frame_resp = e->frame;
+    }
+    memset(&s->pend[dir], 0, sizeof s->pend[dir]);
+}
+
+static void body_done(struct hs_engine *e, struct hs_conn *c, int dir)
+{
+    if (c->http)
+        restamp(e, c->http, dir);
+}
+
+/* The header block of a message with a body was just parsed: what it stamped waits for the body. */
+static void pend_body(struct hs_engine *e, struct http_state *s, int dir, struct auth_rec *r, struct http_req *q,
+                      struct auth_use *u)
+{
+    s->pend[dir].frame = e->frame;
+    s->pend[dir].rec = r;
+    s->pend[dir].q = q;
+    s->pend[dir].u = u;
+}
+
 static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
                        struct app_dir *ad)
 {
@@ -321,23 +369,29 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state
         q->rec = s->cur;
         q->is_use = true;
     }
-    if (chunked)
+    if (chunked || clen)
+        pend_body(e, s, 0, q->rec, q, NULL);
+    if (chunked) {
         s->body[0] = BODY_CHUNK_SIZE;
-    else if (clen)
+    } else if (clen) {
         ad->skip = clen;
+        ad->skip_done = body_done;
+    }
 }
 
-static void record_use(struct hs_engine *e, struct auth_rec *r, const struct http_req *q, uint32_t status)
+static struct auth_use *record_use(struct hs_engine *e, struct auth_rec *r, const struct http_req *q,
+                                   uint32_t status)
 {
     struct auth_use *u = auth_add_use(e, r);
     if (!u)
-        return;
+        return NULL;
     strlcpy_n(u->name, sizeof u->name, q->path, sizeof q->path);
     strlcpy_n(u->method, sizeof u->method, q->method, sizeof q->method);
     u->frame_req = q->frame;
     u->frame_resp = e->frame;
     u->status = status;
     u->answered = true;
+    return u;
 }
 
 static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
@@ -405,20 +459,21 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
         }
     }
 
+    struct auth_use *u = NULL;
     if (!interim && r && r->in_progress && (q->leg != LEG_NONE || q == &none)) {
         bool rejected = r->neg_state == NEG_STATE_REJECT || r->krb_error;
         if (q->leg == LEG_FINAL || q == &none) {
             auth_verdict(e, r, status == 401 || rejected ? RESULT_FAILURE : RESULT_SUCCESS, status);
             if (q != &none)
-                record_use(e, r, q, status);
+                u = record_use(e, r, q, status);
         } else if (!(status == 401 && challenge)) {
             /* A first leg the server did not answer with a challenge: the attempt ended here. */
             auth_verdict(e, r, status == 401 || rejected ? RESULT_FAILURE : RESULT_SUCCESS, status);
             if (status != 401)
-                record_use(e, r, q, status);
+                u = record_use(e, r, q, status);
         }
     } else if (!interim && r && q->is_use) {
-        record_use(e, r, q, status);
+        u = record_use(e, r, q, status);
     }
 
     bool no_body = interim || status == 204 || status == 304 || strcmp(q->method, "HEAD") == 0;
@@ -428,9 +483,14 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
     } else if (no_body) {
         return;
     } else if (chunked) {
+        pend_body(e, s, 1, r, NULL, u);
         s->body[1] = BODY_CHUNK_SIZE;
     } else if (have_clen) {
-        ad->skip = clen;
+        if (clen) {
+            pend_body(e, s, 1, r, NULL, u);
+            ad->skip = clen;
+            ad->skip_done = body_done;
+        }
     } else {
         s->body[1] = BODY_UNTIL_CLOSE;
     }
@@ -505,6 +565,7 @@ size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
                 s->body[dir] = BODY_CHUNK_SIZE;
             } else if (empty) {
                 s->body[dir] = BODY_NONE;
+                restamp(e, s, dir); /* the last chunk's trailer: the message is complete */
             }
             break;
         }
@@ -528,5 +589,6 @@ malformed:
     e->st.malformed[DIS_HTTP]++;
     ad->resync = true;
     s->body[dir] = BODY_NONE;
+    memset(&s->pend[dir], 0, sizeof s->pend[dir]);
     return used + 1;
 }

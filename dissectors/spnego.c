@@ -13,6 +13,7 @@ static const uint8_t oid_krb5[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x0
 static const uint8_t oid_krb5_u2u[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x03};
 static const uint8_t oid_ms_krb5[] = {0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
 static const uint8_t oid_spnego[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
+static const uint8_t oid_iakerb[] = {0x2b, 0x06, 0x01, 0x05, 0x02, 0x05};
 
 #define OID_IS(v, n, o) ((n) == sizeof(o) && memcmp((v), (o), sizeof(o)) == 0)
 
@@ -24,6 +25,7 @@ enum gss_mech gss_mech_from_oid(const uint8_t *v, size_t n)
     if (OID_IS(v, n, oid_krb5_u2u)) return MECH_KRB5_U2U;
     if (OID_IS(v, n, oid_negoex)) return MECH_NEGOEX;
     if (OID_IS(v, n, oid_spnego)) return MECH_SPNEGO;
+    if (OID_IS(v, n, oid_iakerb)) return MECH_IAKERB;
     return MECH_OTHER;
 }
 
@@ -36,6 +38,7 @@ const char *gss_mech_name(enum gss_mech m)
     case MECH_KRB5_U2U: return "kerberos-u2u";
     case MECH_NEGOEX: return "negoex";
     case MECH_SPNEGO: return "spnego";
+    case MECH_IAKERB: return "iakerb";
     case MECH_NONE: return "none";
     case MECH_OTHER: break;
     }
@@ -84,7 +87,7 @@ static void classify_inner(struct gss_token *t, const uint8_t *p, size_t n)
             struct rd in = der_inner(&app);
             if (der_expect(&in, DER_UNIVERSAL, DER_TAG_OID, &oid)) {
                 enum gss_mech m = gss_mech_from_oid(oid.val, oid.len);
-                if (m == MECH_KRB5 || m == MECH_MS_KRB5 || m == MECH_KRB5_U2U) {
+                if (m == MECH_KRB5 || m == MECH_MS_KRB5 || m == MECH_KRB5_U2U || m == MECH_IAKERB) {
                     t->inner_mech = m == MECH_KRB5_U2U ? MECH_KRB5_U2U : MECH_KRB5;
                     krb5_body(t, in.p + in.pos, rd_left(&in));
                 }
@@ -253,7 +256,7 @@ int gss_token_parse(const uint8_t *p, size_t n, struct gss_token *t)
                 goto bad;
             return 0;
         }
-        if (m == MECH_KRB5 || m == MECH_MS_KRB5 || m == MECH_KRB5_U2U) {
+        if (m == MECH_KRB5 || m == MECH_MS_KRB5 || m == MECH_KRB5_U2U || m == MECH_IAKERB) {
             t->kind = GSS_KRB5;
             classify_inner(t, p, n);
             return t->inner_mech != MECH_NONE ? 0 : -1;

@@ -16,6 +16,7 @@ enum gss_mech {
     MECH_NEGOEX = 1 << 4,   /* 1.3.6.1.4.1.311.2.2.30 */
     MECH_SPNEGO = 1 << 5,   /* 1.3.6.1.5.5.2 */
     MECH_OTHER = 1 << 6,
+    MECH_IAKERB = 1 << 7,   /* 1.3.6.1.5.2.5 (IAKERB, draft-ietf-kitten-iakerb; macOS LKDC) */
 };
 
 enum gss_kind {
@@ -70,7 +71,7 @@ int gss_token_parse(const uint8_t *p, size_t n, struct gss_token *t);
 /* The mechanism for OID value bytes v[n] (without tag and length). */
 enum gss_mech gss_mech_from_oid(const uint8_t *v, size_t n);
 
-/* "ntlmssp", "kerberos", "kerberos" (MS OID), "kerberos-u2u", "negoex", "spnego", "other". */
+/* "ntlmssp", "kerberos", "kerberos" (MS OID), "kerberos-u2u", "negoex", "spnego", "iakerb", "other". */
 const char *gss_mech_name(enum gss_mech m);
 
 /* "accept-completed", "accept-incomplete", "reject", "request-mic", or NULL when absent. */

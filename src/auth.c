@@ -165,7 +165,7 @@ void auth_apply_token(struct hs_engine *e, struct auth_rec *r, const struct gss_
         if (r->mech == AMECH_UNKNOWN || r->mech == AMECH_NEGOTIATE) {
             if (t->supported_mech == MECH_NTLMSSP)
                 r->mech = AMECH_NEGOTIATE_NTLM;
-            else if (t->supported_mech & (MECH_KRB5 | MECH_MS_KRB5 | MECH_KRB5_U2U))
+            else if (t->supported_mech & (MECH_KRB5 | MECH_MS_KRB5 | MECH_KRB5_U2U | MECH_IAKERB))
                 r->mech = AMECH_NEGOTIATE_KERBEROS;
             else if (r->mech == AMECH_UNKNOWN)
                 r->mech = AMECH_NEGOTIATE;

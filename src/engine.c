@@ -136,6 +136,16 @@ static void oversize(struct hs_engine *e, struct app_dir *ad)
     ad->resync = true;
 }
 
+/* A skipped body just ended: tell the dissector that asked (HTTP renumbers the message's frames). */
+static void skip_check(struct hs_engine *e, struct hs_conn *c, int dir, struct app_dir *ad)
+{
+    if (ad->skip == 0 && ad->skip_done) {
+        void (*f)(struct hs_engine *, struct hs_conn *, int) = ad->skip_done;
+        ad->skip_done = NULL;
+        f(e, c, dir);
+    }
+}
+
 void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n)
 {
     struct app_dir *ad = &c->ad[dir];
@@ -167,6 +177,7 @@ void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p,
             ad->skip -= k;
             p += k;
             n -= k;
+            skip_check(e, c, dir, ad);
             continue;
         }
         if (ad->len == 0) {
@@ -195,6 +206,7 @@ void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p,
                 size_t s = ad->skip < ad->len - off ? (size_t)ad->skip : ad->len - off;
                 ad->skip -= s;
                 off += s;
+                skip_check(e, c, dir, ad);
             }
             if (off == ad->len)
                 break;
@@ -214,13 +226,14 @@ void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p,
 
 void app_gap(struct hs_engine *e, struct hs_conn *c, int dir, uint64_t n)
 {
-    (void)e;
     struct app_dir *ad = &c->ad[dir];
     if (ad->skip >= n) {
         ad->skip -= n; /* the gap fell inside a body we were skipping anyway: no harm done */
+        skip_check(e, c, dir, ad);
         return;
     }
     ad->skip = 0;
+    ad->skip_done = NULL;
     ad->len = 0;
     ad->resync = true;
 }

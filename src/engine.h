@@ -17,6 +17,8 @@ struct smb2_state;
 struct http_state;
 struct kdc_state;
 struct kc_keys;
+struct hs_engine;
+struct hs_conn;
 
 /* Dissectors, for the per-dissector malformed counters. */
 enum hs_dissector {
@@ -86,6 +88,8 @@ struct app_dir {
     uint8_t *buf;
     uint32_t len, cap;
     uint64_t skip;     /* bytes to pass over before parsing again (message bodies) */
+    /* Called (once) in the frame where skip runs out: the body of the message that set it is complete. */
+    void (*skip_done)(struct hs_engine *e, struct hs_conn *c, int dir);
     bool resync;       /* after a gap or mid-stream pick-up: hunt for a message boundary */
     bool dead;         /* gave up on this direction */
 };

@@ -312,7 +312,7 @@ static json_t *spnego_json(const struct auth_rec *r)
         return NULL;
     json_t *o = json_object();
     json_t *m = json_array();
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 8; i++)
         if (r->spnego_mech_types & (1u << i))
             json_array_append_new(m, jstr(gss_mech_name((enum gss_mech)(1u << i))));
     json_object_set_new(o, "mech_types", m);
