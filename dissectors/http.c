@@ -108,14 +108,53 @@ int http_probe(const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Offset of the first line start (0 or after '\n') that begins a message of direction dir. */
-static long find_message(const uint8_t *p, size_t n, int dir)
+/* Is p[0..n) a whole, well-formed start line of direction dir ("METHOD SP target SP HTTP/1.x"
+ * or "HTTP/1.x SP 3DIGIT ...")? 1 yes, 0 no, -1 cut short before its end of line. */
+static int start_line_ok(const uint8_t *p, size_t n, int dir)
 {
+    size_t lim = n < HTTP_LINE_MAX ? n : HTTP_LINE_MAX;
+    const uint8_t *nl = memchr(p, '\n', lim);
+    if (!nl)
+        return n < HTTP_LINE_MAX ? -1 : 0;
+    size_t l = (size_t)(nl - p);
+    if (l && p[l - 1] == '\r')
+        l--;
+    if (dir == 1)
+        return l >= 12 && memcmp(p, "HTTP/1.", 7) == 0 && (p[7] == '0' || p[7] == '1') && p[8] == ' ' &&
+               p[9] >= '0' && p[9] <= '9' && p[10] >= '0' && p[10] <= '9' && p[11] >= '0' && p[11] <= '9' &&
+               (l == 12 || p[12] == ' ');
+    size_t m = method_len(p, l), i = m + 1;
+    if (!m)
+        return 0;
+    while (i < l && p[i] > ' ' && p[i] < 0x7f)
+        i++;
+    return i > m + 1 && l - i == 9 && memcmp(p + i, " HTTP/1.", 8) == 0 && (p[i + 8] == '0' || p[i + 8] == '1');
+}
+
+/*
+ * Offset of the first message start of direction dir in p[0..n), or -1. A start at a line start
+ * (0 or after '\n') is taken on its first word; elsewhere (a message right after a body that
+ * did not end with a newline) only a whole, well-formed start line counts. With -1, *keep is
+ * where the unconsumed tail begins: a start line that may still be cut short, or the last 16 bytes.
+ */
+static long find_message(const uint8_t *p, size_t n, int dir, size_t *keep)
+{
+    *keep = n > 16 ? n - 16 : 0;
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && p[i - 1] != '\n')
+        bool cand = dir == 1 ? (n - i >= 8 && memcmp(p + i, "HTTP/1.", 7) == 0) : method_len(p + i, n - i) > 0;
+        if (!cand)
             continue;
-        if (dir == 1 ? (n - i >= 8 && memcmp(p + i, "HTTP/1.", 7) == 0) : method_len(p + i, n - i) > 0)
+        if (i == 0 || p[i - 1] == '\n')
             return (long)i;
+        int ok = start_line_ok(p + i, n - i, dir);
+        if (ok > 0)
+            return (long)i;
+        if (ok < 0) {
+            /* keep the byte before it too, so it is not taken for a line start next time */
+            if (i - 1 < *keep)
+                *keep = i - 1;
+            break;
+        }
     }
     return -1;
 }
@@ -401,17 +440,20 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
     size_t llen = 0;
     next_line(&cur, end, &line, &llen);
     /* status-line = HTTP-version SP status-code SP [reason-phrase] */
-    if (llen < 12 || line[8] != ' ') {
-        e->st.malformed[DIS_HTTP]++;
-        return;
-    }
     uint32_t status = 0;
-    for (int i = 9; i < 12; i++) {
-        if (line[i] < '0' || line[i] > '9') {
-            e->st.malformed[DIS_HTTP]++;
-            return;
-        }
+    bool ok = llen >= 12 && line[8] == ' ';
+    for (int i = 9; ok && i < 12; i++) {
+        ok = line[i] >= '0' && line[i] <= '9';
         status = status * 10 + (uint32_t)(line[i] - '0');
+    }
+    if (!ok) {
+        e->st.malformed[DIS_HTTP]++;
+        /* Still a response: it answered the oldest request, which must not pair with the next. */
+        if (s->qlen) {
+            s->qhead = (s->qhead + 1) % HTTP_QUEUE_MAX;
+            s->qlen--;
+        }
+        return;
     }
     struct http_req none = {0};
     struct http_req *q = &none;
@@ -513,9 +555,10 @@ size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
         return n;
     }
     if (ad->resync) {
-        long at = find_message(p, n, dir);
+        size_t keep;
+        long at = find_message(p, n, dir, &keep);
         if (at < 0)
-            return n > 16 ? n - 16 : 0;
+            return keep;
         ad->resync = false;
         s->body[dir] = BODY_NONE;
         used = (size_t)at;

@@ -103,8 +103,9 @@ static parse_fn parser_of(const struct hs_conn *c)
     }
 }
 
-/* Bytes every probe needs to decide: NBSS header + SMB magic, record mark + KDC tag + length, "HTTP/1.". */
-#define PROBE_MIN 8
+/* Bytes every probe needs to decide: NBSS header + SMB magic, record mark + KDC tag + length, "HTTP/1.",
+ * and the longest HTTP method with its space ("RPC_OUT_DATA ", 13): fewer may be a prefix of one. */
+#define PROBE_MIN 16
 
 /* Keeps n unconsumed bytes for the next call, within the PDU cap. */
 static bool buffer_append(struct hs_engine *e, struct app_dir *ad, const uint8_t *p, size_t n)

@@ -70,6 +70,7 @@ struct hs_stats {
 /* One out-of-order TCP segment, kept in a sequence-sorted list. */
 struct ooo_seg {
     struct ooo_seg *next;
+    uint64_t frame;      /* the frame that carried it */
     uint32_t seq, len;
     uint8_t data[];
 };

@@ -10,10 +10,15 @@ static inline int32_t seq_diff(uint32_t a, uint32_t b)
     return (int32_t)(a - b);
 }
 
-/* Delivers queued segments that now continue the stream; first copy wins on overlap. */
-static void drain(struct hs_engine *e, struct hs_conn *c, int dir)
+/*
+ * Delivers queued segments that now continue the stream; first copy wins on overlap. When the current
+ * packet filled the hole, it completes what follows (Wireshark's numbering); after a hole declared lost
+ * (own_frames), nothing completed it and each segment's data is attributed to the frame that carried it.
+ */
+static void drain_as(struct hs_engine *e, struct hs_conn *c, int dir, bool own_frames)
 {
     struct tcp_half *h = &c->tcp[dir];
+    uint64_t now = e->frame;
     while (h->ooo && seq_diff(h->ooo->seq, h->next_seq) <= 0) {
         struct ooo_seg *s = h->ooo;
         h->ooo = s->next;
@@ -23,11 +28,19 @@ static void drain(struct hs_engine *e, struct hs_conn *c, int dir)
         if ((uint32_t)skip < s->len) {
             uint32_t n = s->len - (uint32_t)skip;
             h->next_seq += n;
+            if (own_frames)
+                e->frame = s->frame;
             if (!c->closed && c->app != APP_IGNORE)
                 app_data(e, c, dir, s->data + skip, n);
         }
         free(s);
     }
+    e->frame = now;
+}
+
+static void drain(struct hs_engine *e, struct hs_conn *c, int dir)
+{
+    drain_as(e, c, dir, false);
 }
 
 /* Inserts [seq, seq+len) into the sorted queue; parts already queued keep their first copy and a
@@ -72,6 +85,7 @@ static void enqueue(struct hs_engine *e, struct hs_conn *c, int dir, uint32_t se
         }
         ns->seq = cur;
         ns->len = n;
+        ns->frame = e->frame;
         memcpy(ns->data, p + (cur - seq), n);
         ns->next = s;
         *pp = ns;
@@ -94,7 +108,7 @@ static void gap_to_queue(struct hs_engine *e, struct hs_conn *c, int dir)
     if (!c->closed && c->app != APP_IGNORE)
         app_gap(e, c, dir, n);
     h->next_seq = h->ooo->seq;
-    drain(e, c, dir);
+    drain_as(e, c, dir, true);
 }
 
 void reasm_flush(struct hs_engine *e, struct hs_conn *c, int dir)
