@@ -67,7 +67,9 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-DEFAULT_CAPTURE_DIRS = ["/work/shared/captures/public", "/work/shared/captures/lab"]
+# ../shared beside the repository (as CI and the developers' machines lay it out).
+_SHARED = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "captures"))
+DEFAULT_CAPTURE_DIRS = [os.path.join(_SHARED, "public"), os.path.join(_SHARED, "lab")]
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
 KDC_PORT = "88"
 
