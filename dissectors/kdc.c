@@ -193,6 +193,10 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, const struct krb_
     r->n_etypes = q->n_etypes;
     memcpy(r->padata, q->padata, sizeof r->padata);
     r->n_padata = q->n_padata;
+    memcpy(r->till, q->till, sizeof r->till);
+    r->nonce = q->nonce;
+    memcpy(r->addresses, q->addresses, sizeof r->addresses);
+    r->n_addresses = q->n_addresses;
     strlcpy_n(r->for_user, sizeof r->for_user, q->for_user.name, sizeof q->for_user.name);
     strlcpy_n(r->for_user_realm, sizeof r->for_user_realm, q->for_user_realm, sizeof q->for_user_realm);
     r->for_user_via = q->for_user_via;
@@ -268,6 +272,10 @@ static void on_reply(struct hs_engine *e, struct hs_conn *c, const struct krb_ms
         strlcpy_n(r->e_text, sizeof r->e_text, er->e_text, sizeof er->e_text);
         r->has_ntstatus = er->has_ntstatus;
         r->ntstatus = er->ntstatus;
+        memcpy(r->e_padata, er->e_padata, sizeof r->e_padata);
+        r->n_e_padata = er->n_e_padata;
+        memcpy(r->etype_info2, er->etype_info2, sizeof r->etype_info2);
+        r->n_etype_info2 = er->n_etype_info2;
         if (!r->cname[0] && er->cname.present) {
             strlcpy_n(r->cname, sizeof r->cname, er->cname.name, sizeof er->cname.name);
             strlcpy_n(r->crealm, sizeof r->crealm, er->crealm, sizeof er->crealm);

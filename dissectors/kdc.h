@@ -62,6 +62,10 @@ struct kdc_rec {
     int n_etypes;
     int32_t padata[KRB_MAX_PADATA];
     int n_padata;
+    char till[24];
+    uint32_t nonce;
+    char addresses[KRB_MAX_ADDRESSES][64];
+    int n_addresses;
     char for_user[KRB_NAME_MAX], for_user_realm[KRB_NAME_MAX];
     int for_user_via;
     bool has_pac_options;
@@ -84,6 +88,10 @@ struct kdc_rec {
     char e_text[KRB_NAME_MAX];
     bool has_ntstatus;
     uint32_t ntstatus;
+    int32_t e_padata[KRB_MAX_PADATA];
+    int n_e_padata;
+    int32_t etype_info2[KRB_MAX_ETYPES];
+    int n_etype_info2;
     /* with keys (-k): what decryption revealed; NULL when no keys were given */
     struct kdc_decrypted *dec_tgt, *dec_addl[KRB_MAX_ADDL_TICKETS], *dec_reply;
     struct kdc_decrypted_auth *dec_tgs_auth; /* the PA-TGS-REQ authenticator, under the TGT's session key */

@@ -400,6 +400,53 @@ static bool req_padata(void *ctx, int32_t type, const uint8_t *v, size_t n)
     return true;
 }
 
+/* HostAddresses ::= SEQUENCE OF HostAddress { addr-type [0] Int32, address [1] OCTET STRING } (RFC 4120
+ * 5.2.5; types 7.5.3: 2 IPv4, 24 IPv6, 20 NetBIOS). Best effort: a malformed entry is skipped. */
+static void parse_addresses(const struct der_tlv *f, struct krb_kdc_req *q)
+{
+    struct der_tlv l, a, g, v;
+    if (!inner(f, &l) || l.tag != DER_TAG_SEQUENCE)
+        return;
+    struct rd lr = der_inner(&l);
+    while (rd_left(&lr) && q->n_addresses < KRB_MAX_ADDRESSES && der_next(&lr, &a)) {
+        struct rd ar = der_inner(&a);
+        int64_t type = -1;
+        const uint8_t *val = NULL;
+        size_t vlen = 0;
+        while (rd_left(&ar) && der_next(&ar, &g)) {
+            if (g.tag == 0)
+                get_int(&g, &type);
+            else if (g.tag == 1 && inner(&g, &v) && v.tag == DER_TAG_OCTET_STRING) {
+                val = v.val;
+                vlen = v.len;
+            }
+        }
+        char *out = q->addresses[q->n_addresses];
+        size_t cap = sizeof q->addresses[0];
+        if (!val)
+            continue;
+        if (type == 2 && vlen == 4) {
+            snprintf(out, cap, "%u.%u.%u.%u", val[0], val[1], val[2], val[3]);
+        } else if (type == 24 && vlen == 16) {
+            size_t o = 0;
+            for (int i = 0; i < 16; i += 2)
+                o += (size_t)snprintf(out + o, cap - o, "%s%x", i ? ":" : "", (unsigned)ld_u16be(val + i));
+        } else if (type == 20) {
+            char name[20];
+            size_t k = vlen < sizeof name - 1 ? vlen : sizeof name - 1;
+            size_t j = 0;
+            for (size_t i = 0; i < k; i++) /* NetBIOS names are space-padded; keep printable ASCII */
+                if (val[i] > ' ' && val[i] < 0x7f)
+                    name[j++] = (char)val[i];
+            name[j] = '\0';
+            snprintf(out, cap, "netbios:%s", name);
+        } else {
+            snprintf(out, cap, "type %d", (int)type);
+        }
+        q->n_addresses++;
+    }
+}
+
 static bool parse_req_body(const struct der_tlv *body, struct krb_kdc_req *q)
 {
     struct rd r = der_inner(body);
@@ -451,6 +498,7 @@ static bool parse_req_body(const struct der_tlv *body, struct krb_kdc_req *q)
         }
         case 9:
             q->has_addresses = true;
+            parse_addresses(&f, q);
             break;
         case 10:
             q->has_enc_authz = true;
@@ -548,6 +596,26 @@ static int parse_kdc_rep(struct rd *seqr, struct krb_kdc_rep *p)
     return p->ticket.present ? 0 : -1;
 }
 
+/* PA-ETYPE-INFO2 (RFC 4120 5.2.7.5) in an error's METHOD-DATA: SEQUENCE OF { etype [0], salt [1], s2kparams [2] }. */
+static bool error_padata(void *ctx, int32_t type, const uint8_t *v, size_t n)
+{
+    struct krb_error *e = ctx;
+    if (type != PA_ETYPE_INFO2)
+        return true;
+    struct rd r = rd_make(v, n);
+    struct der_tlv l, ent, f;
+    if (!der_next(&r, &l) || l.tag != DER_TAG_SEQUENCE)
+        return true;
+    struct rd lr = der_inner(&l);
+    while (rd_left(&lr) && e->n_etype_info2 < KRB_MAX_ETYPES && der_next(&lr, &ent)) {
+        struct rd er = der_inner(&ent);
+        int64_t et;
+        if (der_next(&er, &f) && f.cls == DER_CONTEXT && f.tag == 0 && get_int(&f, &et))
+            e->etype_info2[e->n_etype_info2++] = (int32_t)et;
+    }
+    return true;
+}
+
 /* e-data: KERB-ERROR-DATA ::= SEQUENCE { data-type [1] INTEGER, data-value [2] OCTET STRING }
  * (MS-KILE 2.2.2; type 3 KERB_ERR_TYPE_EXTENDED: KERB-EXT-ERROR {status, reserved, flags}, little-endian),
  * or METHOD-DATA ::= SEQUENCE OF PA-DATA (RFC 4120 5.9.1). */
@@ -571,7 +639,7 @@ static void parse_e_data(const uint8_t *p, size_t n, struct krb_error *e)
         }
         return;
     }
-    walk_padata(&s, e->e_padata, &e->n_e_padata, NULL, NULL);
+    walk_padata(&s, e->e_padata, &e->n_e_padata, error_padata, e);
 }
 
 static int parse_error(struct rd *seqr, struct krb_error *e)

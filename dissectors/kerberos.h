@@ -43,6 +43,7 @@ enum krb_msg_type {
 #define KRB_MAX_ETYPES 16
 #define KRB_MAX_PADATA 16
 #define KRB_MAX_ADDL_TICKETS 2
+#define KRB_MAX_ADDRESSES 4
 
 /* A PrincipalName, its name-string components joined with '/'. */
 struct krb_principal {
@@ -92,6 +93,8 @@ struct krb_kdc_req {
     int32_t padata[KRB_MAX_PADATA];
     int n_padata;
     bool has_addresses, has_enc_authz;
+    char addresses[KRB_MAX_ADDRESSES][64]; /* HostAddresses: "10.0.0.5", "netbios:WS01", "type 7" */
+    int n_addresses;
     /* PA-TGS-REQ */
     bool has_tgs_ap_req;
     struct krb_ap_req tgs_ap_req;
@@ -130,6 +133,8 @@ struct krb_error {
     uint32_t ntstatus;
     int32_t e_padata[KRB_MAX_PADATA]; /* METHOD-DATA in e-data (e.g. with PREAUTH_REQUIRED) */
     int n_e_padata;
+    int32_t etype_info2[KRB_MAX_ETYPES];  /* PA-ETYPE-INFO2 in that METHOD-DATA: the etypes the KDC offers */
+    int n_etype_info2;
 };
 
 struct krb_msg {

@@ -693,6 +693,14 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
             json_array_append_new(pa, jstr(n ? n : buf));
         }
         json_object_set_new(o, "padata", pa);
+        set_time(o, "till", r->till);
+        json_object_set_new(o, "nonce", json_integer(r->nonce));
+        if (r->n_addresses) {
+            json_t *ad = json_array();
+            for (int i = 0; i < r->n_addresses; i++)
+                json_array_append_new(ad, json_string(r->addresses[i]));
+            json_object_set_new(o, "addresses", ad);
+        }
         if (r->include_pac >= 0)
             json_object_set_new(o, "include_pac", json_boolean(r->include_pac));
         if (r->has_pac_options)
@@ -753,8 +761,26 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
         json_decref(dec);
     const char *result = r->rep_type == KRB_ERROR ? "failure" : r->rep_type ? "success" : "unknown";
     json_object_set_new(o, "result", jstr(result));
-    if (r->rep_type == KRB_ERROR)
-        json_object_set_new(o, "error", krb_error_json(r->error_code, r->e_text, r->has_ntstatus, r->ntstatus));
+    if (r->rep_type == KRB_ERROR) {
+        json_t *er = krb_error_json(r->error_code, r->e_text, r->has_ntstatus, r->ntstatus);
+        if (r->n_e_padata) {
+            json_t *pa = json_array();
+            for (int i = 0; i < r->n_e_padata; i++) {
+                const char *n = krb_padata_name(r->e_padata[i]);
+                char buf[16];
+                snprintf(buf, sizeof buf, "%d", r->e_padata[i]);
+                json_array_append_new(pa, json_string(n ? n : buf));
+            }
+            json_object_set_new(er, "e_data_padata", pa);
+        }
+        if (r->n_etype_info2) {
+            json_t *et = json_array();
+            for (int i = 0; i < r->n_etype_info2; i++)
+                json_array_append_new(et, etype_json(r->etype_info2[i]));
+            json_object_set_new(er, "etype_info2", et);
+        }
+        json_object_set_new(o, "error", er);
+    }
     return o;
 }
 
