@@ -98,89 +98,14 @@ bool krb_is_kdc_msg(const uint8_t *p, size_t n)
     return n >= 2 && (p[0] == 0x6a || p[0] == 0x6b || p[0] == 0x6c || p[0] == 0x6d || p[0] == 0x7e);
 }
 
-/* ---- small field readers: each takes the TLV of an explicit [n] tag's content ---- */
-
-/* The single TLV inside an explicitly tagged field. */
-static bool inner(const struct der_tlv *f, struct der_tlv *v)
-{
-    struct rd r = der_inner(f);
-    return der_next(&r, v);
-}
-
-static bool get_int(const struct der_tlv *f, int64_t *out)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_INTEGER || v.len == 0 || v.len > 8)
-        return false;
-    int64_t x = (v.val[0] & 0x80) ? -1 : 0;
-    for (size_t i = 0; i < v.len; i++)
-        x = (int64_t)((uint64_t)x << 8) | v.val[i];
-    *out = x;
-    return true;
-}
-
-static bool get_string(const struct der_tlv *f, char *out, size_t cap)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.constructed)
-        return false;
-    strlcpy_n(out, cap, (const char *)v.val, v.len);
-    return true;
-}
-
-/* BIT STRING of up to 32 bits → value with bit 0 at 0x80000000. */
-static bool get_bits(const struct der_tlv *f, uint32_t *out)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_BIT_STRING || v.len < 1)
-        return false;
-    uint32_t x = 0;
-    for (size_t i = 1; i < v.len && i <= 4; i++)
-        x |= (uint32_t)v.val[i] << (8 * (4 - i));
-    *out = x;
-    return true;
-}
-
-/* PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString } */
-static bool parse_principal_seq(const struct der_tlv *seq, struct krb_principal *p)
-{
-    struct rd r = der_inner(seq);
-    struct der_tlv f;
-    memset(p, 0, sizeof *p);
-    while (rd_left(&r)) {
-        if (!der_next(&r, &f) || f.cls != DER_CONTEXT)
-            return false;
-        if (f.tag == 0) {
-            int64_t t;
-            if (!get_int(&f, &t))
-                return false;
-            p->name_type = (int32_t)t;
-        } else if (f.tag == 1) {
-            struct der_tlv l, s;
-            if (!inner(&f, &l) || l.tag != DER_TAG_SEQUENCE)
-                return false;
-            struct rd lr = der_inner(&l);
-            size_t o = 0;
-            while (rd_left(&lr)) {
-                if (!der_next(&lr, &s) || s.constructed)
-                    return false;
-                if (o && o + 1 < sizeof p->name)
-                    p->name[o++] = '/';
-                size_t k = s.len < sizeof p->name - 1 - o ? s.len : sizeof p->name - 1 - o;
-                memcpy(p->name + o, s.val, k);
-                o += k;
-                p->name[o] = '\0';
-            }
-        }
-    }
-    p->present = true;
-    return true;
-}
-
+/* PrincipalName (RFC 4120 5.2.2) into p; [n] explicit-field readers are der_get_* (der.h). */
 static bool get_principal(const struct der_tlv *f, struct krb_principal *p)
 {
-    struct der_tlv seq;
-    return inner(f, &seq) && seq.tag == DER_TAG_SEQUENCE && parse_principal_seq(&seq, p);
+    memset(p, 0, sizeof *p);
+    if (!der_get_principal(f, p->name, sizeof p->name, &p->name_type))
+        return false;
+    p->present = true;
+    return true;
 }
 
 /* EncryptedData ::= SEQUENCE { etype [0] Int32, kvno [1] UInt32 OPTIONAL, cipher [2] OCTET STRING } */
@@ -195,18 +120,18 @@ static bool parse_enc_seq(const struct der_tlv *seq, struct krb_enc *e)
         int64_t x;
         switch (f.tag) {
         case 0:
-            if (!get_int(&f, &x))
+            if (!der_get_int(&f, &x))
                 return false;
             e->etype = (int32_t)x;
             break;
         case 1:
-            if (!get_int(&f, &x))
+            if (!der_get_int(&f, &x))
                 return false;
             e->has_kvno = true;
             e->kvno = (uint32_t)x;
             break;
         case 2:
-            if (!inner(&f, &v) || v.tag != DER_TAG_OCTET_STRING)
+            if (!der_explicit(&f, &v) || v.tag != DER_TAG_OCTET_STRING)
                 return false;
             e->cipher = v.val;
             e->cipher_len = v.len;
@@ -222,7 +147,7 @@ static bool parse_enc_seq(const struct der_tlv *seq, struct krb_enc *e)
 static bool get_enc(const struct der_tlv *f, struct krb_enc *e)
 {
     struct der_tlv seq;
-    return inner(f, &seq) && seq.tag == DER_TAG_SEQUENCE && parse_enc_seq(&seq, e);
+    return der_explicit(f, &seq) && seq.tag == DER_TAG_SEQUENCE && parse_enc_seq(&seq, e);
 }
 
 static void ticket_digest(struct krb_ticket *t)
@@ -255,7 +180,7 @@ static bool parse_ticket_tlv(const struct der_tlv *app, const uint8_t *raw, size
     while (rd_left(&r)) {
         if (!der_next(&r, &f) || f.cls != DER_CONTEXT)
             return false;
-        if (f.tag == 1 && !get_string(&f, t->realm, sizeof t->realm))
+        if (f.tag == 1 && !der_get_string(&f, t->realm, sizeof t->realm))
             return false;
         if (f.tag == 2 && !get_principal(&f, &t->sname))
             return false;
@@ -290,7 +215,7 @@ static bool parse_ap_req_seq(const struct der_tlv *seq, struct krb_ap_req *a)
     while (rd_left(&r)) {
         if (!der_next(&r, &f) || f.cls != DER_CONTEXT)
             return false;
-        if (f.tag == 2 && !get_bits(&f, &a->ap_options))
+        if (f.tag == 2 && !der_get_bits32(&f, &a->ap_options))
             return false;
         if (f.tag == 3 && !get_ticket(&f, &a->ticket))
             return false;
@@ -316,10 +241,10 @@ static bool walk_padata(struct rd *list, int32_t *types, int *ntypes, pa_fn fn, 
         while (rd_left(&r)) {
             if (!der_next(&r, &f) || f.cls != DER_CONTEXT)
                 return false;
-            if (f.tag == 1 && !get_int(&f, &type))
+            if (f.tag == 1 && !der_get_int(&f, &type))
                 return false;
             if (f.tag == 2) {
-                if (!inner(&f, &v) || v.tag != DER_TAG_OCTET_STRING)
+                if (!der_explicit(&f, &v) || v.tag != DER_TAG_OCTET_STRING)
                     return false;
                 val = v.val;
                 vlen = v.len;
@@ -354,7 +279,7 @@ static bool req_padata(void *ctx, int32_t type, const uint8_t *v, size_t n)
                 if (f.tag == 0)
                     get_principal(&f, &q->for_user);
                 else if (f.tag == 1)
-                    get_string(&f, q->for_user_realm, sizeof q->for_user_realm);
+                    der_get_string(&f, q->for_user_realm, sizeof q->for_user_realm);
             }
             if (!q->for_user_via)
                 q->for_user_via = PA_FOR_USER;
@@ -366,13 +291,13 @@ static bool req_padata(void *ctx, int32_t type, const uint8_t *v, size_t n)
             struct rd s = der_inner(&seq);
             if (der_next(&s, &f) && f.tag == 0) {
                 struct der_tlv uid, g;
-                if (inner(&f, &uid) && uid.tag == DER_TAG_SEQUENCE) {
+                if (der_explicit(&f, &uid) && uid.tag == DER_TAG_SEQUENCE) {
                     struct rd u = der_inner(&uid);
                     while (rd_left(&u) && der_next(&u, &g)) {
                         if (g.tag == 1)
                             get_principal(&g, &q->for_user);
                         else if (g.tag == 2)
-                            get_string(&g, q->for_user_realm, sizeof q->for_user_realm);
+                            der_get_string(&g, q->for_user_realm, sizeof q->for_user_realm);
                     }
                     q->for_user_via = PA_S4U_X509_USER;
                 }
@@ -382,7 +307,7 @@ static bool req_padata(void *ctx, int32_t type, const uint8_t *v, size_t n)
     case PA_PAC_OPTIONS: /* PA-PAC-OPTIONS ::= SEQUENCE { flags [0] PAC-OPTIONS-FLAGS } */
         if (der_next(&r, &seq) && seq.tag == DER_TAG_SEQUENCE) {
             struct rd s = der_inner(&seq);
-            if (der_next(&s, &f) && f.tag == 0 && get_bits(&f, &q->pac_options))
+            if (der_next(&s, &f) && f.tag == 0 && der_get_bits32(&f, &q->pac_options))
                 q->has_pac_options = true;
         }
         break;
@@ -390,7 +315,7 @@ static bool req_padata(void *ctx, int32_t type, const uint8_t *v, size_t n)
         if (der_next(&r, &seq) && seq.tag == DER_TAG_SEQUENCE) {
             struct rd s = der_inner(&seq);
             struct der_tlv b;
-            if (der_next(&s, &f) && f.tag == 0 && inner(&f, &b) && b.tag == 1 && b.len == 1)
+            if (der_next(&s, &f) && f.tag == 0 && der_explicit(&f, &b) && b.tag == 1 && b.len == 1)
                 q->include_pac = b.val[0] ? 1 : 0;
         }
         break;
@@ -405,7 +330,7 @@ static bool req_padata(void *ctx, int32_t type, const uint8_t *v, size_t n)
 static void parse_addresses(const struct der_tlv *f, struct krb_kdc_req *q)
 {
     struct der_tlv l, a, g, v;
-    if (!inner(f, &l) || l.tag != DER_TAG_SEQUENCE)
+    if (!der_explicit(f, &l) || l.tag != DER_TAG_SEQUENCE)
         return;
     struct rd lr = der_inner(&l);
     while (rd_left(&lr) && q->n_addresses < KRB_MAX_ADDRESSES && der_next(&lr, &a)) {
@@ -415,8 +340,8 @@ static void parse_addresses(const struct der_tlv *f, struct krb_kdc_req *q)
         size_t vlen = 0;
         while (rd_left(&ar) && der_next(&ar, &g)) {
             if (g.tag == 0)
-                get_int(&g, &type);
-            else if (g.tag == 1 && inner(&g, &v) && v.tag == DER_TAG_OCTET_STRING) {
+                der_get_int(&g, &type);
+            else if (g.tag == 1 && der_explicit(&g, &v) && v.tag == DER_TAG_OCTET_STRING) {
                 val = v.val;
                 vlen = v.len;
             }
@@ -457,7 +382,7 @@ static bool parse_req_body(const struct der_tlv *body, struct krb_kdc_req *q)
         int64_t x;
         switch (f.tag) {
         case 0:
-            if (!get_bits(&f, &q->kdc_options))
+            if (!der_get_bits32(&f, &q->kdc_options))
                 return false;
             break;
         case 1:
@@ -465,7 +390,7 @@ static bool parse_req_body(const struct der_tlv *body, struct krb_kdc_req *q)
                 return false;
             break;
         case 2:
-            if (!get_string(&f, q->realm, sizeof q->realm))
+            if (!der_get_string(&f, q->realm, sizeof q->realm))
                 return false;
             break;
         case 3:
@@ -473,15 +398,15 @@ static bool parse_req_body(const struct der_tlv *body, struct krb_kdc_req *q)
                 return false;
             break;
         case 5:
-            get_string(&f, q->till, sizeof q->till);
+            der_get_string(&f, q->till, sizeof q->till);
             break;
         case 7:
-            if (!get_int(&f, &x))
+            if (!der_get_int(&f, &x))
                 return false;
             q->nonce = (uint32_t)x;
             break;
         case 8: {
-            if (!inner(&f, &v) || v.tag != DER_TAG_SEQUENCE)
+            if (!der_explicit(&f, &v) || v.tag != DER_TAG_SEQUENCE)
                 return false;
             struct rd l = der_inner(&v);
             struct der_tlv e;
@@ -504,7 +429,7 @@ static bool parse_req_body(const struct der_tlv *body, struct krb_kdc_req *q)
             q->has_enc_authz = true;
             break;
         case 11: {
-            if (!inner(&f, &v) || v.tag != DER_TAG_SEQUENCE)
+            if (!der_explicit(&f, &v) || v.tag != DER_TAG_SEQUENCE)
                 return false;
             struct rd l = der_inner(&v);
             while (rd_left(&l)) {
@@ -537,12 +462,12 @@ static int parse_kdc_req(struct rd *seqr, struct krb_kdc_req *q)
         if (!der_next(seqr, &f) || f.cls != DER_CONTEXT)
             return -1;
         if (f.tag == 3) {
-            if (!inner(&f, &v) || v.tag != DER_TAG_SEQUENCE)
+            if (!der_explicit(&f, &v) || v.tag != DER_TAG_SEQUENCE)
                 return -1;
             padata = v.val;
             padata_len = v.len;
         } else if (f.tag == 4) {
-            if (!inner(&f, &v) || v.tag != DER_TAG_SEQUENCE || !parse_req_body(&v, q))
+            if (!der_explicit(&f, &v) || v.tag != DER_TAG_SEQUENCE || !parse_req_body(&v, q))
                 return -1;
             have_body = true;
         }
@@ -566,7 +491,7 @@ static int parse_kdc_rep(struct rd *seqr, struct krb_kdc_rep *p)
             return -1;
         switch (f.tag) {
         case 2: {
-            if (!inner(&f, &v) || v.tag != DER_TAG_SEQUENCE)
+            if (!der_explicit(&f, &v) || v.tag != DER_TAG_SEQUENCE)
                 return -1;
             struct rd l = der_inner(&v);
             if (!walk_padata(&l, p->padata, &p->n_padata, NULL, NULL))
@@ -574,7 +499,7 @@ static int parse_kdc_rep(struct rd *seqr, struct krb_kdc_rep *p)
             break;
         }
         case 3:
-            if (!get_string(&f, p->crealm, sizeof p->crealm))
+            if (!der_get_string(&f, p->crealm, sizeof p->crealm))
                 return -1;
             break;
         case 4:
@@ -610,7 +535,7 @@ static bool error_padata(void *ctx, int32_t type, const uint8_t *v, size_t n)
     while (rd_left(&lr) && e->n_etype_info2 < KRB_MAX_ETYPES && der_next(&lr, &ent)) {
         struct rd er = der_inner(&ent);
         int64_t et;
-        if (der_next(&er, &f) && f.cls == DER_CONTEXT && f.tag == 0 && get_int(&f, &et))
+        if (der_next(&er, &f) && f.cls == DER_CONTEXT && f.tag == 0 && der_get_int(&f, &et))
             e->etype_info2[e->n_etype_info2++] = (int32_t)et;
     }
     return true;
@@ -631,8 +556,8 @@ static void parse_e_data(const uint8_t *p, size_t n, struct krb_error *e)
         int64_t type = -1;
         while (rd_left(&s) && der_next(&s, &f)) {
             if (f.tag == 1)
-                get_int(&f, &type);
-            else if (f.tag == 2 && type == 3 && inner(&f, &v) && v.tag == DER_TAG_OCTET_STRING && v.len >= 4) {
+                der_get_int(&f, &type);
+            else if (f.tag == 2 && type == 3 && der_explicit(&f, &v) && v.tag == DER_TAG_OCTET_STRING && v.len >= 4) {
                 e->has_ntstatus = true;
                 e->ntstatus = ld_u32le(v.val);
             }
@@ -651,20 +576,20 @@ static int parse_error(struct rd *seqr, struct krb_error *e)
             return -1;
         int64_t x;
         switch (f.tag) {
-        case 4: get_string(&f, e->stime, sizeof e->stime); break;
+        case 4: der_get_string(&f, e->stime, sizeof e->stime); break;
         case 6:
-            if (!get_int(&f, &x))
+            if (!der_get_int(&f, &x))
                 return -1;
             e->error_code = (int32_t)x;
             have_code = true;
             break;
-        case 7: get_string(&f, e->crealm, sizeof e->crealm); break;
+        case 7: der_get_string(&f, e->crealm, sizeof e->crealm); break;
         case 8: get_principal(&f, &e->cname); break;
-        case 9: get_string(&f, e->realm, sizeof e->realm); break;
+        case 9: der_get_string(&f, e->realm, sizeof e->realm); break;
         case 10: get_principal(&f, &e->sname); break;
-        case 11: get_string(&f, e->e_text, sizeof e->e_text); break;
+        case 11: der_get_string(&f, e->e_text, sizeof e->e_text); break;
         case 12:
-            if (inner(&f, &v) && v.tag == DER_TAG_OCTET_STRING) {
+            if (der_explicit(&f, &v) && v.tag == DER_TAG_OCTET_STRING) {
                 e->has_e_data = true;
                 parse_e_data(v.val, v.len, e);
             }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 bool der_next(struct rd *r, struct der_tlv *t)
 {
     uint8_t id = rd_u8(r);
@@ -108,3 +110,118 @@ bool der_uint(const uint8_t *v, size_t n, uint64_t *out)
     *out = x;
     return true;
 }
+
+/* ---- explicitly tagged fields ---- */
+
+/* The single TLV inside an explicitly tagged field. */
+bool der_explicit(const struct der_tlv *f, struct der_tlv *v)
+{
+    struct rd r = der_inner(f);
+    return der_next(&r, v);
+}
+
+bool der_get_int(const struct der_tlv *f, int64_t *out)
+{
+    struct der_tlv v;
+    if (!der_explicit(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_INTEGER || v.constructed || v.len == 0 ||
+        v.len > 8)
+        return false;
+    int64_t x = (v.val[0] & 0x80) ? -1 : 0;
+    for (size_t i = 0; i < v.len; i++)
+        x = (int64_t)((uint64_t)x << 8) | v.val[i];
+    *out = x;
+    return true;
+}
+
+/* A KerberosString / Realm (GeneralString) as text. */
+bool der_get_string(const struct der_tlv *f, char *out, size_t cap)
+{
+    struct der_tlv v;
+    if (!der_explicit(f, &v) || v.cls != DER_UNIVERSAL || v.constructed)
+        return false;
+    strlcpy_n(out, cap, (const char *)v.val, v.len);
+    return true;
+}
+
+/* KerberosTime (GeneralizedTime, "20261121225111Z") as on the wire. */
+bool der_get_time(const struct der_tlv *f, char *out, size_t cap)
+{
+    struct der_tlv v;
+    if (!der_explicit(f, &v) || v.cls != DER_UNIVERSAL || v.constructed || v.tag != 24)
+        return false;
+    strlcpy_n(out, cap, (const char *)v.val, v.len);
+    return true;
+}
+
+/* BIT STRING of up to 32 bits → value with bit 0 at 0x80000000. */
+bool der_get_bits32(const struct der_tlv *f, uint32_t *out)
+{
+    struct der_tlv v;
+    if (!der_explicit(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_BIT_STRING || v.constructed || v.len < 1)
+        return false;
+    uint32_t x = 0;
+    for (size_t i = 1; i < v.len && i <= 4; i++)
+        x |= (uint32_t)v.val[i] << (8 * (4 - i));
+    *out = x;
+    return true;
+}
+
+bool der_get_octets(const struct der_tlv *f, const uint8_t **val, size_t *len)
+{
+    struct der_tlv v;
+    if (!der_explicit(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_OCTET_STRING || v.constructed)
+        return false;
+    *val = v.val;
+    *len = v.len;
+    return true;
+}
+
+/* The SEQUENCE inside an explicitly tagged field, as a reader. */
+bool der_get_seq(const struct der_tlv *f, struct rd *r)
+{
+    struct der_tlv v;
+    if (!der_explicit(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_SEQUENCE || !v.constructed)
+        return false;
+    *r = der_inner(&v);
+    return true;
+}
+
+/* PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString },
+ * as the components joined with '/'. */
+bool der_get_principal(const struct der_tlv *f, char *out, size_t cap, int32_t *name_type)
+{
+    struct rd r;
+    struct der_tlv g, s;
+    if (!der_get_seq(f, &r))
+        return false;
+    out[0] = '\0';
+    while (rd_left(&r)) {
+        if (!der_next(&r, &g) || g.cls != DER_CONTEXT)
+            return false;
+        if (g.tag == 0) {
+            int64_t t;
+            if (!der_get_int(&g, &t))
+                return false;
+            if (name_type)
+                *name_type = (int32_t)t;
+            continue;
+        }
+        if (g.tag != 1)
+            continue;
+        struct rd l;
+        if (!der_get_seq(&g, &l))
+            return false;
+        size_t o = 0;
+        while (rd_left(&l)) {
+            if (!der_next(&l, &s) || s.cls != DER_UNIVERSAL || s.constructed)
+                return false;
+            if (o && o + 1 < cap)
+                out[o++] = '/';
+            for (size_t i = 0; i < s.len && s.val[i] && o + 1 < cap; i++)
+                out[o++] = (char)s.val[i];
+            out[o] = '\0';
+        }
+    }
+    return true;
+}
+

@@ -64,4 +64,27 @@ bool der_oid_str(const uint8_t *v, size_t n, char *out, size_t cap);
 /* Decodes a non-negative INTEGER or ENUMERATED value of at most 8 octets; false otherwise. */
 bool der_uint(const uint8_t *v, size_t n, uint64_t *out);
 
+/*
+ * Readers for an explicitly tagged field `[n] T` (as RFC 4120 and RFC 4178 use throughout): f is the
+ * [n] TLV, the value is the single TLV inside it. Each returns false when the inner TLV is missing,
+ * malformed, or not of the universal type named (and primitive or constructed as that type is).
+ */
+bool der_explicit(const struct der_tlv *f, struct der_tlv *v);
+/* INTEGER of 1-8 octets, two's complement. */
+bool der_get_int(const struct der_tlv *f, int64_t *out);
+/* Any primitive universal string (GeneralString, KerberosString, ...) copied into out[cap], cut to fit. */
+bool der_get_string(const struct der_tlv *f, char *out, size_t cap);
+/* GeneralizedTime (tag 24) as its text, e.g. KerberosTime "20261121225111Z". */
+bool der_get_time(const struct der_tlv *f, char *out, size_t cap);
+/* BIT STRING of up to 32 bits as a word with bit 0 at 0x80000000 (RFC 4120 flag words). */
+bool der_get_bits32(const struct der_tlv *f, uint32_t *out);
+/* OCTET STRING: points *val into f's buffer. */
+bool der_get_octets(const struct der_tlv *f, const uint8_t **val, size_t *len);
+/* SEQUENCE: a reader over its contents. */
+bool der_get_seq(const struct der_tlv *f, struct rd *r);
+/* Kerberos PrincipalName (RFC 4120 5.2.2) ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF
+ * KerberosString }: the components joined with '/' into out[cap] (cut to fit, NUL bytes end a component),
+ * name-type into *name_type when not NULL. */
+bool der_get_principal(const struct der_tlv *f, char *out, size_t cap, int32_t *name_type);
+
 #endif

@@ -376,112 +376,6 @@ int kc_decrypt_raw(struct kc_keys *k, int32_t enctype, const uint8_t *key, size_
     return 0;
 }
 
-/* ---- DER field readers: each takes the TLV of an explicit [n] tag ------------------------- */
-
-/* The single TLV inside an explicitly tagged field. */
-static bool inner(const struct der_tlv *f, struct der_tlv *v)
-{
-    struct rd r = der_inner(f);
-    return der_next(&r, v);
-}
-
-static bool get_int(const struct der_tlv *f, int64_t *out)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_INTEGER || v.constructed || v.len == 0 ||
-        v.len > 8)
-        return false;
-    int64_t x = (v.val[0] & 0x80) ? -1 : 0;
-    for (size_t i = 0; i < v.len; i++)
-        x = (int64_t)((uint64_t)x << 8) | v.val[i];
-    *out = x;
-    return true;
-}
-
-/* A KerberosString / Realm (GeneralString) as text. */
-static bool get_string(const struct der_tlv *f, char *out, size_t cap)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.constructed)
-        return false;
-    strlcpy_n(out, cap, (const char *)v.val, v.len);
-    return true;
-}
-
-/* KerberosTime (GeneralizedTime, "20261121225111Z") as on the wire. */
-static bool get_time(const struct der_tlv *f, char *out, size_t cap)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.constructed || v.tag != 24)
-        return false;
-    strlcpy_n(out, cap, (const char *)v.val, v.len);
-    return true;
-}
-
-/* BIT STRING of up to 32 bits → value with bit 0 at 0x80000000. */
-static bool get_bits(const struct der_tlv *f, uint32_t *out)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_BIT_STRING || v.constructed || v.len < 1)
-        return false;
-    uint32_t x = 0;
-    for (size_t i = 1; i < v.len && i <= 4; i++)
-        x |= (uint32_t)v.val[i] << (8 * (4 - i));
-    *out = x;
-    return true;
-}
-
-static bool get_octets(const struct der_tlv *f, const uint8_t **val, size_t *len)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_OCTET_STRING || v.constructed)
-        return false;
-    *val = v.val;
-    *len = v.len;
-    return true;
-}
-
-/* The SEQUENCE inside an explicitly tagged field, as a reader. */
-static bool get_seq(const struct der_tlv *f, struct rd *r)
-{
-    struct der_tlv v;
-    if (!inner(f, &v) || v.cls != DER_UNIVERSAL || v.tag != DER_TAG_SEQUENCE || !v.constructed)
-        return false;
-    *r = der_inner(&v);
-    return true;
-}
-
-/* PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString },
- * as the components joined with '/'. */
-static bool get_principal(const struct der_tlv *f, char *out, size_t cap)
-{
-    struct rd r;
-    struct der_tlv g, s;
-    if (!get_seq(f, &r))
-        return false;
-    out[0] = '\0';
-    while (rd_left(&r)) {
-        if (!der_next(&r, &g) || g.cls != DER_CONTEXT)
-            return false;
-        if (g.tag != 1)
-            continue;
-        struct rd l;
-        if (!get_seq(&g, &l))
-            return false;
-        size_t o = 0;
-        while (rd_left(&l)) {
-            if (!der_next(&l, &s) || s.cls != DER_UNIVERSAL || s.constructed)
-                return false;
-            if (o && o + 1 < cap)
-                out[o++] = '/';
-            for (size_t i = 0; i < s.len && s.val[i] && o + 1 < cap; i++)
-                out[o++] = (char)s.val[i];
-            out[o] = '\0';
-        }
-    }
-    return true;
-}
-
 /* EncryptionKey ::= SEQUENCE { keytype [0] Int32, keyvalue [1] OCTET STRING }. A key too long for
  * struct kc_session_key is left absent; only a malformed encoding fails. */
 static bool get_enc_key(const struct der_tlv *f, struct kc_session_key *k)
@@ -493,17 +387,17 @@ static bool get_enc_key(const struct der_tlv *f, struct kc_session_key *k)
     size_t len = 0;
     bool have_type = false;
     memset(k, 0, sizeof *k);
-    if (!get_seq(f, &r))
+    if (!der_get_seq(f, &r))
         return false;
     while (rd_left(&r)) {
         if (!der_next(&r, &g) || g.cls != DER_CONTEXT)
             return false;
         if (g.tag == 0) {
-            if (!get_int(&g, &type))
+            if (!der_get_int(&g, &type))
                 return false;
             have_type = true;
         } else if (g.tag == 1) {
-            if (!get_octets(&g, &val, &len))
+            if (!der_get_octets(&g, &val, &len))
                 return false;
         }
     }
@@ -527,18 +421,18 @@ static bool get_enc_data(const struct der_tlv *f, int32_t *etype, const uint8_t 
     bool have_etype = false;
     *cipher = NULL;
     *len = 0;
-    if (!get_seq(f, &r))
+    if (!der_get_seq(f, &r))
         return false;
     while (rd_left(&r)) {
         if (!der_next(&r, &g) || g.cls != DER_CONTEXT)
             return false;
         if (g.tag == 0) {
-            if (!get_int(&g, &x) || x < INT32_MIN || x > INT32_MAX)
+            if (!der_get_int(&g, &x) || x < INT32_MIN || x > INT32_MAX)
                 return false;
             *etype = (int32_t)x;
             have_etype = true;
         } else if (g.tag == 2) {
-            if (!get_octets(&g, cipher, len))
+            if (!der_get_octets(&g, cipher, len))
                 return false;
         }
     }
@@ -939,9 +833,9 @@ int kc_parse_authorization_data(const uint8_t *p, size_t n, struct kc_ticket *t,
         while (rd_left(&e)) {
             if (!der_next(&e, &f) || f.cls != DER_CONTEXT)
                 return -1;
-            if (f.tag == 0 && !get_int(&f, &type))
+            if (f.tag == 0 && !der_get_int(&f, &type))
                 return -1;
-            if (f.tag == 1 && !get_octets(&f, &data, &len))
+            if (f.tag == 1 && !der_get_octets(&f, &data, &len))
                 return -1;
         }
         if (!data)
@@ -979,7 +873,7 @@ int kc_parse_enc_ticket_part(const uint8_t *p, size_t n, struct kc_ticket *t)
             goto bad;
         switch (f.tag) {
         case 0:
-            if (!get_bits(&f, &t->flags))
+            if (!der_get_bits32(&f, &t->flags))
                 goto bad;
             break;
         case 1:
@@ -987,22 +881,22 @@ int kc_parse_enc_ticket_part(const uint8_t *p, size_t n, struct kc_ticket *t)
                 goto bad;
             break;
         case 2:
-            if (!get_string(&f, t->crealm, sizeof t->crealm))
+            if (!der_get_string(&f, t->crealm, sizeof t->crealm))
                 goto bad;
             break;
         case 3:
-            if (!get_principal(&f, t->cname, sizeof t->cname))
+            if (!der_get_principal(&f, t->cname, sizeof t->cname, NULL))
                 goto bad;
             break;
         case 4: { /* TransitedEncoding ::= SEQUENCE { tr-type [0] Int32, contents [1] OCTET STRING } */
             struct rd tr;
             struct der_tlv g;
-            if (!get_seq(&f, &tr))
+            if (!der_get_seq(&f, &tr))
                 break;
             while (rd_left(&tr) && der_next(&tr, &g)) {
                 const uint8_t *v;
                 size_t vl;
-                if (g.cls == DER_CONTEXT && g.tag == 1 && get_octets(&g, &v, &vl)) {
+                if (g.cls == DER_CONTEXT && g.tag == 1 && der_get_octets(&g, &v, &vl)) {
                     size_t o = 0;
                     for (size_t i = 0; i < vl && o + 1 < sizeof t->transited; i++)
                         t->transited[o++] = (v[i] >= 0x20 && v[i] < 0x7f) ? (char)v[i] : '?';
@@ -1012,24 +906,24 @@ int kc_parse_enc_ticket_part(const uint8_t *p, size_t n, struct kc_ticket *t)
             break;
         }
         case 5:
-            if (!get_time(&f, t->authtime, sizeof t->authtime))
+            if (!der_get_time(&f, t->authtime, sizeof t->authtime))
                 goto bad;
             break;
         case 6:
-            if (!get_time(&f, t->starttime, sizeof t->starttime))
+            if (!der_get_time(&f, t->starttime, sizeof t->starttime))
                 goto bad;
             break;
         case 7:
-            if (!get_time(&f, t->endtime, sizeof t->endtime))
+            if (!der_get_time(&f, t->endtime, sizeof t->endtime))
                 goto bad;
             break;
         case 8:
-            if (!get_time(&f, t->renew_till, sizeof t->renew_till))
+            if (!der_get_time(&f, t->renew_till, sizeof t->renew_till))
                 goto bad;
             break;
         case 10: {
             struct der_tlv v;
-            if (inner(&f, &v)) {
+            if (der_explicit(&f, &v)) {
                 ad = f.val; /* the whole AuthorizationData SEQUENCE TLV */
                 adlen = f.len;
             }
@@ -1106,7 +1000,7 @@ int kc_parse_enc_krb_cred_part(const uint8_t *p, size_t n, struct kc_authenticat
             return -1;
         if (f.tag != 0)
             continue;
-        if (!get_seq(&f, &list))
+        if (!der_get_seq(&f, &list))
             return -1;
         if (!der_expect(&list, DER_UNIVERSAL, DER_TAG_SEQUENCE, &el) || !el.constructed)
             return -1;
@@ -1127,19 +1021,19 @@ int kc_parse_enc_krb_cred_part(const uint8_t *p, size_t n, struct kc_authenticat
         bool ok = true;
         switch (g.tag) {
         case 1:
-            ok = get_string(&g, prealm, sizeof prealm);
+            ok = der_get_string(&g, prealm, sizeof prealm);
             break;
         case 2:
-            ok = get_principal(&g, pname, sizeof pname);
+            ok = der_get_principal(&g, pname, sizeof pname, NULL);
             break;
         case 3:
-            ok = get_bits(&g, &flags);
+            ok = der_get_bits32(&g, &flags);
             break;
         case 8:
-            ok = get_string(&g, srealm, sizeof srealm);
+            ok = der_get_string(&g, srealm, sizeof srealm);
             break;
         case 9:
-            ok = get_principal(&g, sname, sizeof sname);
+            ok = der_get_principal(&g, sname, sizeof sname, NULL);
             break;
         default:
             break;
@@ -1174,7 +1068,7 @@ int kc_parse_krb_cred(struct kc_keys *k, const struct kc_session_key *sk, const 
             return -1;
         if (f.tag == 1) {
             int64_t mt;
-            if (!get_int(&f, &mt) || mt != 22)
+            if (!der_get_int(&f, &mt) || mt != 22)
                 return -1;
         } else if (f.tag == 3) {
             if (!get_enc_data(&f, &etype, &cipher, &clen))
@@ -1249,34 +1143,34 @@ int kc_parse_authenticator(struct kc_keys *k, const struct kc_session_key *sk, c
             goto bad;
         switch (f.tag) {
         case 1:
-            if (!get_string(&f, a->crealm, sizeof a->crealm))
+            if (!der_get_string(&f, a->crealm, sizeof a->crealm))
                 goto bad;
             break;
         case 2:
-            if (!get_principal(&f, a->cname, sizeof a->cname))
+            if (!der_get_principal(&f, a->cname, sizeof a->cname, NULL))
                 goto bad;
             break;
         case 3: { /* Checksum ::= SEQUENCE { cksumtype [0] Int32, checksum [1] OCTET STRING } */
             struct rd c;
             struct der_tlv g;
-            if (!get_seq(&f, &c))
+            if (!der_get_seq(&f, &c))
                 goto bad;
             while (rd_left(&c)) {
                 if (!der_next(&c, &g) || g.cls != DER_CONTEXT)
                     goto bad;
                 if (g.tag == 0) {
-                    if (!get_int(&g, &x) || x < INT32_MIN || x > INT32_MAX)
+                    if (!der_get_int(&g, &x) || x < INT32_MIN || x > INT32_MAX)
                         goto bad;
                     a->cksum_type = (int32_t)x;
                 } else if (g.tag == 1) {
-                    if (!get_octets(&g, &ck, &cklen))
+                    if (!der_get_octets(&g, &ck, &cklen))
                         goto bad;
                 }
             }
             break;
         }
         case 5:
-            if (!get_time(&f, a->ctime, sizeof a->ctime))
+            if (!der_get_time(&f, a->ctime, sizeof a->ctime))
                 goto bad;
             break;
         case 6:
@@ -1284,7 +1178,7 @@ int kc_parse_authenticator(struct kc_keys *k, const struct kc_session_key *sk, c
                 goto bad;
             break;
         case 7:
-            if (!get_int(&f, &x))
+            if (!der_get_int(&f, &x))
                 goto bad;
             a->has_seq = true;
             a->seq = (uint32_t)x; /* some encoders send it as a negative INTEGER */

@@ -405,6 +405,65 @@ static void test_der_uint_rejects_negative_empty_and_too_long(void **state)
     assert_int_equal(x, 42); /* untouched on failure */
 }
 
+/* [1] INTEGER -5 (explicit tag), as RFC 4120 fields are encoded. */
+static void test_der_get_int_explicit_negative(void **state)
+{
+    (void)state;
+    static const uint8_t b[] = {0xa1, 0x03, 0x02, 0x01, 0xfb};
+    struct rd r = rd_make(b, sizeof b);
+    struct der_tlv f;
+    int64_t v = 0;
+    assert_true(der_next(&r, &f));
+    assert_true(der_get_int(&f, &v));
+    assert_int_equal(v, -5);
+    /* a constructed INTEGER is not an INTEGER */
+    static const uint8_t c[] = {0xa1, 0x03, 0x22, 0x01, 0x05};
+    r = rd_make(c, sizeof c);
+    assert_true(der_next(&r, &f));
+    assert_false(der_get_int(&f, &v));
+}
+
+/* KDCOptions 0x40810010 (forwardable, renewable, canonicalize, renewable-ok) as a BIT STRING. */
+static void test_der_get_bits32_flag_word(void **state)
+{
+    (void)state;
+    static const uint8_t b[] = {0xa0, 0x07, 0x03, 0x05, 0x00, 0x40, 0x81, 0x00, 0x10};
+    struct rd r = rd_make(b, sizeof b);
+    struct der_tlv f;
+    uint32_t v = 0;
+    assert_true(der_next(&r, &f));
+    assert_true(der_get_bits32(&f, &v));
+    assert_int_equal(v, 0x40810010u);
+}
+
+/* [2] PrincipalName { [0] 2 (NT-SRV-INST), [1] { "cifs", "dc1.hoplab.test" } } */
+static void test_der_get_principal_joins_components(void **state)
+{
+    (void)state;
+    static const uint8_t b[] = {0xa2, 0x22, 0x30, 0x20, 0xa0, 0x03, 0x02, 0x01, 0x02, 0xa1, 0x19, 0x30, 0x17,
+                                0x1b, 0x04, 'c', 'i', 'f', 's', 0x1b, 0x0f, 'd', 'c', '1', '.', 'h', 'o', 'p',
+                                'l', 'a', 'b', '.', 't', 'e', 's', 't'};
+    struct rd r = rd_make(b, sizeof b);
+    struct der_tlv f;
+    char name[64];
+    int32_t type = -1;
+    assert_true(der_next(&r, &f));
+    assert_true(der_get_principal(&f, name, sizeof name, &type));
+    assert_string_equal(name, "cifs/dc1.hoplab.test");
+    assert_int_equal(type, 2);
+    /* cut to fit, never overflowing */
+    char small[8];
+    assert_true(der_get_principal(&f, small, sizeof small, NULL));
+    assert_string_equal(small, "cifs/dc");
+    /* every truncation is rejected without reading past the end */
+    for (size_t n = 0; n < sizeof b; n++) {
+        struct rd t = rd_make(b, n);
+        struct der_tlv g;
+        if (der_next(&t, &g))
+            assert_false(der_get_principal(&g, name, sizeof name, NULL));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +482,9 @@ int main(void)
         cmocka_unit_test(test_der_oid_str_non_minimal_subidentifier_rejected),
         cmocka_unit_test(test_der_uint_values),
         cmocka_unit_test(test_der_uint_rejects_negative_empty_and_too_long),
+        cmocka_unit_test(test_der_get_int_explicit_negative),
+        cmocka_unit_test(test_der_get_bits32_flag_word),
+        cmocka_unit_test(test_der_get_principal_joins_components),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
