@@ -276,6 +276,13 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     reasm_segment(e, c, dir, &pkt);
 }
 
+void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen)
+{
+    e->st.packets++;
+    e->st.bytes += caplen;
+    e->dec.st.non_ip++;
+}
+
 static int by_id(const void *a, const void *b)
 {
     const struct hs_conn *x = *(struct hs_conn *const *)a, *y = *(struct hs_conn *const *)b;

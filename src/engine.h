@@ -158,6 +158,9 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct output 
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts,
                    const uint8_t *data, uint32_t caplen);
 
+/* Counts a frame of a medium hopscope does not decode (e.g. a Network Monitor event record). */
+void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen);
+
 /* Ends every connection still open (records flushed in creation order) and writes stats. */
 void engine_finish(struct hs_engine *e);
 

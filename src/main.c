@@ -4,12 +4,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
 
 #include "engine.h"
 #include "krbcrypt.h"
+#include "netmon.h"
 #include "output.h"
 
 /* Exit codes (README "Exit status"). */
@@ -90,6 +92,139 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
+/* The input: a libpcap handle (pcap, pcapng, live), or a Network Monitor file libpcap cannot read. */
+struct input {
+    const char *name;
+    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon */
+    struct netmon nm;       /* nm.f set for a NetMon file */
+    struct bpf_program prog;
+    bool have_prog;
+    int dlt;
+};
+
+static void close_input(struct input *in)
+{
+    if (in->have_prog)
+        pcap_freecode(&in->prog);
+    if (in->p)
+        pcap_close(in->p);
+    if (in->nm.f)
+        netmon_close(&in->nm);
+}
+
+/* Opens -r FILE or -i IFACE and compiles the filter; one error line and an exit status on failure. */
+static int open_input(struct input *in, const char *rfile, const char *iface, int nexpr, char **expr_words)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    memset(in, 0, sizeof *in);
+    in->name = rfile ? rfile : iface;
+    if (rfile && strcmp(rfile, "-") != 0 && netmon_is(rfile)) {
+        if (netmon_open(&in->nm, rfile) != 0) {
+            fprintf(stderr, "hopscope: %s: %s\n", rfile, in->nm.err);
+            close_input(in);
+            return EXIT_INPUT;
+        }
+        in->dlt = DLT_EN10MB;
+        in->p = pcap_open_dead(DLT_EN10MB, NETMON_MAX_FRAME); /* only to compile and run the filter */
+    } else if (rfile) {
+        in->p = pcap_open_offline_with_tstamp_precision(rfile, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+        if (!in->p) {
+            /* libpcap's message often starts with the file name already. */
+            if (!strncmp(errbuf, rfile, strlen(rfile)))
+                fprintf(stderr, "hopscope: %s\n", errbuf);
+            else
+                fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
+            return EXIT_INPUT;
+        }
+        in->dlt = pcap_datalink(in->p);
+    } else {
+        in->p = pcap_create(iface, errbuf);
+        if (!in->p || pcap_set_snaplen(in->p, 262144) || pcap_set_promisc(in->p, 1) ||
+            pcap_set_immediate_mode(in->p, 1) || pcap_set_timeout(in->p, 100) || pcap_activate(in->p) < 0) {
+            fprintf(stderr, "hopscope: %s: %s\n", iface, in->p ? pcap_geterr(in->p) : errbuf);
+            close_input(in);
+            return EXIT_INPUT;
+        }
+        in->dlt = pcap_datalink(in->p);
+    }
+    if (!in->p) {
+        fprintf(stderr, "hopscope: out of memory\n");
+        close_input(in);
+        return EXIT_INPUT;
+    }
+    if (!decode_link_supported(in->dlt)) {
+        const char *name = pcap_datalink_val_to_name(in->dlt);
+        fprintf(stderr, "hopscope: %s: unsupported link type %d (%s)\n", in->name, in->dlt, name ? name : "unknown");
+        close_input(in);
+        return EXIT_INPUT;
+    }
+    if (nexpr > 0) {
+        char *expr = join_args(nexpr, expr_words);
+        if (!expr || pcap_compile(in->p, &in->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            fprintf(stderr, "hopscope: filter '%s': %s\n", expr ? expr : "", pcap_geterr(in->p));
+            free(expr);
+            close_input(in);
+            return EXIT_INPUT;
+        }
+        free(expr);
+        in->have_prog = true;
+        if (!in->nm.f && pcap_setfilter(in->p, &in->prog) < 0) {
+            fprintf(stderr, "hopscope: filter: %s\n", pcap_geterr(in->p));
+            close_input(in);
+            return EXIT_INPUT;
+        }
+    }
+    return EXIT_OK;
+}
+
+static int run_pcap(struct input *in, struct hs_engine *e, long count)
+{
+    struct run run = {e, in->dlt, 0};
+    /* SIGINT/SIGTERM end the loop cleanly (a live capture's normal end): every record is flushed. */
+    live_handle = in->p;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int rc = pcap_loop(in->p, (int)(count > 0 && count < INT32_MAX ? count : -1), on_packet, (u_char *)&run);
+    live_handle = NULL;
+    if (rc == PCAP_ERROR) {
+        /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800" */
+        fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", in->name,
+                pcap_geterr(in->p), (unsigned long long)run.frame);
+        return EXIT_TRUNCATED;
+    }
+    return EXIT_OK;
+}
+
+/* NetMon frames are numbered as Wireshark numbers them (every frame, events included); frames that are
+ * not Ethernet (NetMon's own event records) are counted and not decoded. */
+static int run_netmon(struct input *in, struct hs_engine *e, long count)
+{
+    uint64_t frame = 0;
+    struct timeval ts;
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+    int dlt, rc;
+    while ((count <= 0 || (long)frame < count) && (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
+        frame++;
+        if (dlt < 0) {
+            engine_frame_undecoded(e, caplen);
+            continue;
+        }
+        if (in->have_prog) {
+            struct pcap_pkthdr h = {ts, caplen, wirelen};
+            if (!pcap_offline_filter(&in->prog, &h, data))
+                continue;
+        }
+        engine_packet(e, dlt, frame, &ts, data, caplen);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "hopscope: %s: %s (after %llu frames; records up to there are reported)\n", in->name,
+                in->nm.err, (unsigned long long)frame);
+        return EXIT_TRUNCATED;
+    }
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     const char *rfile = NULL, *iface = NULL, *wfile = NULL;
@@ -162,55 +297,17 @@ int main(int argc, char **argv)
         return finish(&keys, EXIT_USAGE);
     }
 
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
-    const char *src = rfile ? rfile : iface;
-    pcap_t *p;
-    if (rfile) {
-        p = pcap_open_offline_with_tstamp_precision(rfile, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-        if (!p) {
-            /* libpcap's message often starts with the file name already. */
-            if (!strncmp(errbuf, rfile, strlen(rfile)))
-                fprintf(stderr, "hopscope: %s\n", errbuf);
-            else
-                fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
-            return finish(&keys, EXIT_INPUT);
-        }
-    } else {
-        p = pcap_create(iface, errbuf);
-        if (!p || pcap_set_snaplen(p, 262144) || pcap_set_promisc(p, 1) || pcap_set_immediate_mode(p, 1) ||
-            pcap_set_timeout(p, 100) || pcap_activate(p) < 0) {
-            fprintf(stderr, "hopscope: %s: %s\n", iface, p ? pcap_geterr(p) : errbuf);
-            if (p)
-                pcap_close(p);
-            return finish(&keys, EXIT_INPUT);
-        }
-    }
-    int dlt = pcap_datalink(p);
-    if (!decode_link_supported(dlt)) {
-        const char *name = pcap_datalink_val_to_name(dlt);
-        fprintf(stderr, "hopscope: %s: unsupported link type %d (%s)\n", src, dlt, name ? name : "unknown");
-        pcap_close(p);
-        return finish(&keys, EXIT_INPUT);
-    }
-    if (optind < argc) {
-        char *expr = join_args(argc - optind, argv + optind);
-        struct bpf_program prog;
-        if (!expr || pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0 || pcap_setfilter(p, &prog) < 0) {
-            fprintf(stderr, "hopscope: filter '%s': %s\n", expr ? expr : "", pcap_geterr(p));
-            free(expr);
-            pcap_close(p);
-            return finish(&keys, EXIT_INPUT);
-        }
-        pcap_freecode(&prog);
-        free(expr);
-    }
+    struct input in;
+    int st = open_input(&in, rfile, iface, argc - optind, argv + optind);
+    if (st != EXIT_OK)
+        return finish(&keys, st);
 
     struct output out = {stdout, fmt, false, false};
     if (wfile && strcmp(wfile, "-") != 0) {
         out.f = fopen(wfile, "w");
         if (!out.f) {
             fprintf(stderr, "hopscope: %s: %s\n", wfile, strerror(errno));
-            pcap_close(p);
+            close_input(&in);
             return finish(&keys, EXIT_OUTPUT);
         }
     }
@@ -219,33 +316,19 @@ int main(int argc, char **argv)
     if (!e || engine_init(e, &lim, &out) != 0) {
         fprintf(stderr, "hopscope: out of memory\n");
         free(e);
-        pcap_close(p);
+        close_input(&in);
         return finish(&keys, EXIT_INPUT);
     }
     if (keys.n)
         e->keys = &keys;
-    struct run run = {e, dlt, 0};
-    if (iface) {
-        live_handle = p;
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-    }
-    int rc = pcap_loop(p, (int)(count > 0 && count < INT32_MAX ? count : -1), on_packet, (u_char *)&run);
-    int status = EXIT_OK;
-    if (rc == PCAP_ERROR) {
-        /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800" */
-        fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", src,
-                pcap_geterr(p), (unsigned long long)run.frame);
-        status = EXIT_TRUNCATED;
-    }
+    int status = in.nm.f ? run_netmon(&in, e, count) : run_pcap(&in, e, count);
     engine_finish(e);
     engine_free(e);
     free(e);
-    kc_free(&keys);
-    pcap_close(p);
+    close_input(&in);
     if (fflush(out.f) != 0 || out.failed || (out.f != stdout && fclose(out.f) != 0)) {
         fprintf(stderr, "hopscope: %s: write failed: %s\n", wfile ? wfile : "standard output", strerror(errno));
-        return EXIT_OUTPUT;
+        return finish(&keys, EXIT_OUTPUT);
     }
-    return status;
+    return finish(&keys, status);
 }
