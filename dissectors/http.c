@@ -44,13 +44,18 @@ struct http_state {
     uint32_t qhead, qlen;
     struct auth_rec *cur; /* the connection's latest record (NTLM over HTTP is connection-bound) */
     enum body_state body[2];
+    /* Bytes of an incomplete header block already searched for its end. The engine calls again from
+     * the same message start with more bytes, so the search resumes there: rescanning from the start
+     * would cost O(n^2) for a block fed a few bytes per segment up to the PDU cap. */
+    size_t hdr_scanned[2];
     /* A message whose body is still to come. Wireshark numbers an HTTP message by the segment that
      * completes it, body included (http.desegment_body), so what its header stamped moves there. */
     struct {
         uint64_t frame;       /* the frame that completed the header block; 0: nothing pending */
         struct auth_rec *rec; /* the record whose frames it stamped */
         struct http_req *q;   /* the request (dir 0) */
-        struct auth_use *u;   /* the use it answered (dir 1) */
+        uint32_t use;         /* the use it answered (dir 1): its index in rec->uses + 1, or 0 (an index,
+                                 as the array moves when it grows) */
     } pend[2];
 };
 
@@ -159,10 +164,11 @@ static long find_message(const uint8_t *p, size_t n, int dir, size_t *keep)
     return -1;
 }
 
-/* Finds the end of the header block: returns the length including the blank line, or 0. */
-static size_t header_end(const uint8_t *p, size_t n)
+/* Finds the end of the header block, searching from offset from: returns the length including the blank
+ * line, or 0. */
+static size_t header_end(const uint8_t *p, size_t n, size_t from)
 {
-    for (size_t i = 0; i + 1 < n; i++) {
+    for (size_t i = from; i + 1 < n; i++) {
         if (p[i] != '\n')
             continue;
         if (p[i + 1] == '\n')
@@ -343,8 +349,8 @@ static void restamp(struct hs_engine *e, struct http_state *s, int dir)
         }
         if (s->pend[dir].q && s->pend[dir].q->frame == f)
             s->pend[dir].q->frame = e->frame;
-        if (s->pend[dir].u && s->pend[dir].u->frame_resp == f)
-            s->pend[dir].u->frame_resp = e->frame;
+        if (r && s->pend[dir].use && s->pend[dir].use <= r->nuses && r->uses[s->pend[dir].use - 1].frame_resp == f)
+            r->uses[s->pend[dir].use - 1].frame_resp = e->frame;
     }
     memset(&s->pend[dir], 0, sizeof s->pend[dir]);
 }
@@ -362,7 +368,7 @@ static void pend_body(struct hs_engine *e, struct http_state *s, int dir, struct
     s->pend[dir].frame = e->frame;
     s->pend[dir].rec = r;
     s->pend[dir].q = q;
-    s->pend[dir].u = u;
+    s->pend[dir].use = u && r ? (uint32_t)(u - r->uses) + 1 : 0;
 }
 
 static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
@@ -561,6 +567,7 @@ size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
             return keep;
         ad->resync = false;
         s->body[dir] = BODY_NONE;
+        s->hdr_scanned[dir] = 0;
         used = (size_t)at;
     }
     while (used < n && ad->skip == 0) {
@@ -613,9 +620,14 @@ size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
             break;
         }
         case BODY_NONE: {
-            size_t l = header_end(q, left);
-            if (!l)
+            /* "\n\r\n" starting up to 2 bytes before the end of the last search may not have been seen */
+            size_t from = s->hdr_scanned[dir] > 2 && s->hdr_scanned[dir] - 2 < left ? s->hdr_scanned[dir] - 2 : 0;
+            size_t l = header_end(q, left, from);
+            if (!l) {
+                s->hdr_scanned[dir] = left;
                 return used;
+            }
+            s->hdr_scanned[dir] = 0;
             if (dir == 0 ? !method_len(q, left) : memcmp(q, "HTTP/1.", left < 7 ? left : 7) != 0)
                 goto malformed;
             used += l;
@@ -632,6 +644,7 @@ malformed:
     e->st.malformed[DIS_HTTP]++;
     ad->resync = true;
     s->body[dir] = BODY_NONE;
+    s->hdr_scanned[dir] = 0;
     memset(&s->pend[dir], 0, sizeof s->pend[dir]);
     return used + 1;
 }

@@ -14,7 +14,17 @@
 struct kdc_state {
     struct kdc_rec *pending; /* requests awaiting a reply, oldest first */
     int npending;
+    uint64_t last_req, last_rep; /* digests of the last request and reply seen (msg_digest) */
 };
+
+/* FNV-1a over a message and its length: tells a byte-identical copy of the previous message. */
+static uint64_t msg_digest(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h | 1; /* never 0, the "nothing seen" value */
+}
 
 const char *kdc_kind_name(enum kdc_kind k)
 {
@@ -39,13 +49,55 @@ static struct kdc_state *state(struct hs_conn *c)
     return c->kdc;
 }
 
-void kdc_free(struct hs_conn *c)
+/* Appends r to c's requests awaiting a reply, and to the engine's list of all of them. */
+static void pending_add(struct hs_engine *e, struct hs_conn *c, struct kdc_state *s, struct kdc_rec *r)
+{
+    struct kdc_rec **pp = &s->pending;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = r;
+    s->npending++;
+    r->conn = c;
+    r->gprev = e->kdc_newest;
+    if (e->kdc_newest)
+        e->kdc_newest->gnext = r;
+    else
+        e->kdc_oldest = r;
+    e->kdc_newest = r;
+    e->nkdc_held++;
+}
+
+/* Takes r, awaiting a reply, off its connection's list and the engine's. */
+static void pending_del(struct hs_engine *e, struct kdc_rec *r)
+{
+    struct kdc_state *s = r->conn->kdc;
+    struct kdc_rec **pp = &s->pending;
+    while (*pp && *pp != r)
+        pp = &(*pp)->next;
+    if (*pp) {
+        *pp = r->next;
+        s->npending--;
+    }
+    if (r->gprev)
+        r->gprev->gnext = r->gnext;
+    else
+        e->kdc_oldest = r->gnext;
+    if (r->gnext)
+        r->gnext->gprev = r->gprev;
+    else
+        e->kdc_newest = r->gprev;
+    e->nkdc_held--;
+    r->next = r->gprev = r->gnext = NULL;
+    r->conn = NULL;
+}
+
+void kdc_free(struct hs_engine *e, struct hs_conn *c)
 {
     if (!c->kdc)
         return;
     while (c->kdc->pending) {
         struct kdc_rec *r = c->kdc->pending;
-        c->kdc->pending = r->next;
+        pending_del(e, r);
         kdc_rec_free(r);
     }
     free(c->kdc);
@@ -170,9 +222,14 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, const struct krb_
         return;
     if (s->npending >= KDC_PENDING_MAX) { /* a flood of unanswered requests: the oldest is written */
         struct kdc_rec *old = s->pending;
-        s->pending = old->next;
-        s->npending--;
+        pending_del(e, old);
         emit(e, c, old);
+    } else if (e->nkdc_held >= e->lim.max_kdc_pending_total && e->kdc_oldest) {
+        /* the same across connections (UDP requests from port after port): the oldest anywhere */
+        struct kdc_rec *old = e->kdc_oldest;
+        struct hs_conn *oc = old->conn;
+        pending_del(e, old);
+        emit(e, oc, old);
     }
     struct kdc_rec *r = calloc(1, sizeof *r);
     if (!r)
@@ -213,11 +270,7 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, const struct krb_
         r->dec_addl[r->n_addl] = kdc_decrypt_ticket(e, &q->addl[i]);
         kdc_ticket_ref(e, &q->addl[i], &r->addl[r->n_addl++]);
     }
-    struct kdc_rec **pp = &s->pending;
-    while (*pp)
-        pp = &(*pp)->next;
-    *pp = r;
-    s->npending++;
+    pending_add(e, c, s, r);
 }
 
 /* RFC 8062 anonymous principal: what a FAST-armored reply (RFC 6113 5.4.3) shows outside. */
@@ -253,8 +306,7 @@ static void on_reply(struct hs_engine *e, struct hs_conn *c, const struct krb_ms
         return;
     struct kdc_rec *r = s->pending;
     if (r) {
-        s->pending = r->next;
-        s->npending--;
+        pending_del(e, r);
     } else {
         r = calloc(1, sizeof *r); /* a reply whose request was not captured */
         if (!r)
@@ -312,6 +364,17 @@ static void on_reply(struct hs_engine *e, struct hs_conn *c, const struct krb_ms
 
 static void kdc_message(struct hs_engine *e, struct hs_conn *c, const uint8_t *p, size_t n)
 {
+    /* A copy of the message just seen is not a new exchange: a UDP request the client sent again
+     * (RFC 4120 7.2.1), or the second copy of every datagram a span port delivers (ingress and egress).
+     * Paired in order, each copy would make a record of its own. */
+    struct kdc_state *s = state(c);
+    if (!s || n == 0)
+        return;
+    uint64_t d = msg_digest(p, n);
+    uint64_t *last = (p[0] == 0x6a || p[0] == 0x6c) ? &s->last_req : &s->last_rep;
+    if (*last == d)
+        return;
+    *last = d;
     struct krb_msg *m = malloc(sizeof *m);
     if (!m)
         return;
@@ -378,8 +441,7 @@ void kdc_flush(struct hs_engine *e, struct hs_conn *c)
         return;
     while (s->pending) {
         struct kdc_rec *r = s->pending;
-        s->pending = r->next;
-        s->npending--;
+        pending_del(e, r);
         emit(e, c, r);
     }
 }

@@ -50,6 +50,8 @@ struct kdc_decrypted_auth {
 /* One KDC exchange: a request and its reply or error. Strings are copies; no pointers into packets. */
 struct kdc_rec {
     struct kdc_rec *next;
+    struct hs_conn *conn;           /* while awaiting a reply: its connection */
+    struct kdc_rec *gprev, *gnext;  /* while awaiting a reply: the engine's list of all such, oldest first */
     bool udp;
     struct timeval ts;
     uint64_t frame_req, frame_rep;
@@ -111,9 +113,10 @@ size_t kdc_parse_tcp(struct hs_engine *e, struct hs_conn *c, int dir, const uint
 /* One UDP datagram to or from port 88. */
 void kdc_datagram(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n);
 
-/* Writes the exchanges of c that never got a reply (result "unknown") and frees c's KDC state. */
+/* Writes the exchanges of c that never got a reply (result "unknown"). */
 void kdc_flush(struct hs_engine *e, struct hs_conn *c);
-void kdc_free(struct hs_conn *c);
+/* Frees c's KDC state (requests still awaiting a reply are dropped unwritten). */
+void kdc_free(struct hs_engine *e, struct hs_conn *c);
 
 /* "as", "tgs", "s4u2self", "s4u2proxy", "u2u", "renew", "validate", "unknown". */
 const char *kdc_kind_name(enum kdc_kind k);

@@ -26,7 +26,7 @@ struct smb2_pending {
     uint64_t sid;
     uint64_t frame;
     struct auth_rec *rec;
-    char path[USE_NAME_MAX];
+    char *path; /* TREE_CONNECT: the share path (UTF-8, allocated), or NULL */
 };
 
 struct smb2_state {
@@ -44,6 +44,9 @@ static struct smb2_state *state(struct hs_conn *c)
 
 void smb2_free(struct hs_conn *c)
 {
+    if (c->smb2)
+        for (int i = 0; i < SMB2_PENDING_MAX; i++)
+            free(c->smb2->pend[i].path);
     free(c->smb2);
     c->smb2 = NULL;
 }
@@ -70,6 +73,7 @@ static struct smb2_pending *pend_add(struct smb2_state *s, uint16_t cmd, uint64_
         p = &s->pend[s->next_slot];
         s->next_slot = (s->next_slot + 1) % SMB2_PENDING_MAX;
     }
+    free(p->path);
     memset(p, 0, sizeof *p);
     p->used = true;
     p->cmd = cmd;
@@ -143,7 +147,10 @@ static void session_setup_request(struct hs_engine *e, struct hs_conn *c, const 
         if (rec)
             new_rec_fields(c, rec, sid);
     }
-    struct smb2_pending *p = pend_add(state(c), SMB2_SESSION_SETUP, mid, sid, e->frame);
+    struct smb2_state *s = state(c);
+    if (!s)
+        return;
+    struct smb2_pending *p = pend_add(s, SMB2_SESSION_SETUP, mid, sid, e->frame);
     p->rec = rec;
     if (rec && have)
         auth_apply_token(e, rec, &t, 0, false);
@@ -152,7 +159,10 @@ static void session_setup_request(struct hs_engine *e, struct hs_conn *c, const 
 static void session_setup_response(struct hs_engine *e, struct hs_conn *c, const uint8_t *h, size_t len,
                                    uint64_t mid, uint64_t sid, uint32_t status)
 {
-    struct smb2_pending *p = pend_find(state(c), SMB2_SESSION_SETUP, mid);
+    struct smb2_state *s = state(c);
+    if (!s)
+        return;
+    struct smb2_pending *p = pend_find(s, SMB2_SESSION_SETUP, mid);
     struct auth_rec *rec = p ? p->rec : NULL;
     if (p)
         p->used = false;
@@ -206,26 +216,37 @@ static void tree_connect_request(struct hs_engine *e, struct hs_conn *c, const u
         e->st.malformed[DIS_SMB2]++;
         return;
     }
-    struct smb2_pending *p = pend_add(state(c), SMB2_TREE_CONNECT, mid, sid, e->frame);
+    struct smb2_state *s = state(c);
+    if (!s)
+        return;
+    struct smb2_pending *p = pend_add(s, SMB2_TREE_CONNECT, mid, sid, e->frame);
     const uint8_t *path = sec_buffer(e, h, len, off, plen);
-    if (path)
-        utf16le_to_utf8(path, plen, p->path, sizeof p->path);
+    if (path) {
+        /* Allocated only here: a path in every entry would make each connection's table 19 KiB. */
+        char name[USE_NAME_MAX];
+        utf16le_to_utf8(path, plen, name, sizeof name);
+        p->path = strdup(name);
+    }
 }
 
 static void tree_connect_response(struct hs_engine *e, struct hs_conn *c, uint64_t mid, uint64_t sid,
                                   uint32_t status)
 {
-    struct smb2_pending *p = pend_find(state(c), SMB2_TREE_CONNECT, mid);
+    struct smb2_state *s = state(c);
+    struct smb2_pending *p = s ? pend_find(s, SMB2_TREE_CONNECT, mid) : NULL;
     if (!p)
         return;
     p->used = false;
+    char *path = p->path;
+    p->path = NULL;
     struct auth_rec *rec = rec_by_sid(c, sid ? sid : p->sid, false);
-    if (!rec)
+    struct auth_use *u = rec ? auth_add_use(e, rec) : NULL;
+    if (!u) {
+        free(path);
         return;
-    struct auth_use *u = auth_add_use(e, rec);
-    if (!u)
-        return;
-    memcpy(u->name, p->path, sizeof u->name);
+    }
+    strlcpy_n(u->name, sizeof u->name, path ? path : "", USE_NAME_MAX);
+    free(path);
     u->frame_req = p->frame;
     u->frame_resp = e->frame;
     u->status = status;
@@ -276,8 +297,8 @@ void smb2_message(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
         if (!interim && len > 64) {
             switch (cmd) {
             case SMB2_NEGOTIATE:
-                if (resp && status == STATUS_SUCCESS && len >= 64 + 6)
-                    state(c)->dialect = ld_u16le(h + 64 + 4);
+                if (resp && status == STATUS_SUCCESS && len >= 64 + 6 && state(c))
+                    c->smb2->dialect = ld_u16le(h + 64 + 4);
                 break;
             case SMB2_SESSION_SETUP:
                 if (resp)

@@ -32,11 +32,25 @@ struct auth_rec *auth_new(struct hs_engine *e, struct hs_conn *c, enum auth_tran
         }
         auth_emit(e, c, done);
     }
+    if (e->nrecs_held >= e->lim.max_records_total && e->recs_oldest) {
+        /* All connections together hold as many records as the engine keeps (input opening connection
+         * after connection, each with attempts that never end): the oldest anywhere is written now. */
+        struct auth_rec *old = e->recs_oldest;
+        auth_emit(e, old->conn, old);
+    }
     struct auth_rec *r = calloc(1, sizeof *r);
     if (!r) {
         e->st.records_dropped++;
         return NULL;
     }
+    r->conn = c;
+    r->gprev = e->recs_newest;
+    if (e->recs_newest)
+        e->recs_newest->gnext = r;
+    else
+        e->recs_oldest = r;
+    e->recs_newest = r;
+    e->nrecs_held++;
     r->transport = t;
     r->ts = e->now;
     r->in_progress = true;
@@ -221,13 +235,19 @@ struct auth_use *auth_add_use(struct hs_engine *e, struct auth_rec *r)
         e->st.uses_dropped++;
         return NULL;
     }
-    if (!r->uses) {
-        r->uses = calloc(e->lim.max_uses_per_record, sizeof *r->uses);
-        if (!r->uses) {
+    if (r->nuses == r->uses_cap) {
+        /* Grown on demand: most records have a use or two, and a record is not worth 32 of them up front. */
+        uint32_t cap = r->uses_cap ? 2 * r->uses_cap : 4;
+        if (cap > e->lim.max_uses_per_record)
+            cap = e->lim.max_uses_per_record;
+        struct auth_use *nu = realloc(r->uses, (size_t)cap * sizeof *nu);
+        if (!nu) {
             r->uses_dropped++;
             e->st.uses_dropped++;
             return NULL;
         }
+        r->uses = nu;
+        r->uses_cap = cap;
     }
     struct auth_use *u = &r->uses[r->nuses++];
     memset(u, 0, sizeof *u);
@@ -245,6 +265,20 @@ static void rec_free(struct auth_rec *r)
     free(r);
 }
 
+/* Takes r off the engine's list of records held. */
+static void rec_unlink(struct hs_engine *e, struct auth_rec *r)
+{
+    if (r->gprev)
+        r->gprev->gnext = r->gnext;
+    else
+        e->recs_oldest = r->gnext;
+    if (r->gnext)
+        r->gnext->gprev = r->gprev;
+    else
+        e->recs_newest = r->gprev;
+    e->nrecs_held--;
+}
+
 void auth_emit(struct hs_engine *e, struct hs_conn *c, struct auth_rec *r)
 {
     struct auth_rec **pp = &c->recs;
@@ -253,6 +287,7 @@ void auth_emit(struct hs_engine *e, struct hs_conn *c, struct auth_rec *r)
     if (*pp)
         *pp = r->next;
     c->nrecs--;
+    rec_unlink(e, r);
     smb2_forget_rec(c, r);
     http_forget_rec(c, r);
     e->st.records++;
@@ -266,14 +301,16 @@ void auth_flush_conn(struct hs_engine *e, struct hs_conn *c)
         auth_emit(e, c, c->recs);
 }
 
-void auth_free_conn_state(struct hs_conn *c)
+void auth_free_conn_state(struct hs_engine *e, struct hs_conn *c)
 {
     while (c->recs) {
         struct auth_rec *r = c->recs;
         c->recs = r->next;
+        rec_unlink(e, r);
         rec_free(r);
     }
+    c->nrecs = 0;
     smb2_free(c);
     http_free(c);
-    kdc_free(c);
+    kdc_free(e, c);
 }

@@ -47,6 +47,8 @@ struct auth_frames {
 
 struct auth_rec {
     struct auth_rec *next;
+    struct hs_conn *conn;               /* the connection it belongs to */
+    struct auth_rec *gprev, *gnext;     /* the engine's list of all records held, oldest first */
     enum auth_transport transport;
     enum auth_mech mech;
     struct timeval ts;          /* of the first message */
@@ -98,14 +100,15 @@ struct auth_rec {
     char http_scheme[16];
     bool winrm;
 
-    struct auth_use *uses;
-    uint32_t nuses, uses_dropped;
+    struct auth_use *uses;      /* grown as uses come, up to lim.max_uses_per_record */
+    uint32_t nuses, uses_cap, uses_dropped;
 };
 
 /*
  * Starts a record on connection c for transport t at the current packet (e->frame, e->now).
  * Returns NULL when the connection already holds lim.max_records_per_conn records in progress
- * (counted as records_dropped).
+ * (counted as records_dropped). When all connections together hold lim.max_records_total records,
+ * the oldest of them is written first, as it stands.
  */
 struct auth_rec *auth_new(struct hs_engine *e, struct hs_conn *c, enum auth_transport t);
 
@@ -121,7 +124,8 @@ void auth_apply_token(struct hs_engine *e, struct auth_rec *r, const struct gss_
 /* Sets the verdict at the current frame. */
 void auth_verdict(struct hs_engine *e, struct auth_rec *r, enum auth_result res, uint32_t status);
 
-/* Appends a use (tree connect / HTTP request) to r, or counts it as dropped at the cap. Returns it. */
+/* Appends a use (tree connect / HTTP request) to r, or counts it as dropped at the cap. Returns it; the
+ * pointer is valid until the next auth_add_use() on r (the array grows). */
 struct auth_use *auth_add_use(struct hs_engine *e, struct auth_rec *r);
 
 /* True when the token starts a new authentication (NTLM NEGOTIATE, SPNEGO init, krb5 AP-REQ,
@@ -134,7 +138,7 @@ void auth_emit(struct hs_engine *e, struct hs_conn *c, struct auth_rec *r);
 /* Emits every record of c (oldest first). */
 void auth_flush_conn(struct hs_engine *e, struct hs_conn *c);
 
-/* Frees dissector state hanging off c (SMB2, HTTP). */
-void auth_free_conn_state(struct hs_conn *c);
+/* Frees records (unwritten) and dissector state hanging off c (SMB2, HTTP, KDC). */
+void auth_free_conn_state(struct hs_engine *e, struct hs_conn *c);
 
 #endif

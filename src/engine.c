@@ -20,6 +20,9 @@ void hs_limits_default(struct hs_limits *l)
     l->max_pdu = 256u << 10;
     l->max_records_per_conn = 64;
     l->max_uses_per_record = 32;
+    l->max_pdu_total = 256ull << 20;
+    l->max_records_total = 1u << 16;
+    l->max_kdc_pending_total = 1u << 14;
 }
 
 int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct output *out)
@@ -118,9 +121,12 @@ static bool buffer_append(struct hs_engine *e, struct app_dir *ad, const uint8_t
             cap *= 2;
         if (cap > e->lim.max_pdu)
             cap = e->lim.max_pdu;
+        if (e->pdu_total - ad->cap + cap > e->lim.max_pdu_total)
+            return false; /* all connections' buffers together are at their cap */
         uint8_t *nb = realloc(ad->buf, cap);
         if (!nb)
             return false;
+        e->pdu_total += cap - ad->cap;
         ad->buf = nb;
         ad->cap = cap;
     }
@@ -129,11 +135,28 @@ static bool buffer_append(struct hs_engine *e, struct app_dir *ad, const uint8_t
     return true;
 }
 
+/* Gives back the buffer of a direction that holds nothing: a PDU straddles segments only for a moment,
+ * and a buffer kept for the connection's life would hold up to the PDU cap per direction for nothing. */
+static void buffer_release(struct hs_engine *e, struct app_dir *ad)
+{
+    ad->len = 0;
+    e->pdu_total -= ad->cap;
+    free(ad->buf);
+    ad->buf = NULL;
+    ad->cap = 0;
+}
+
+void app_free(struct hs_engine *e, struct hs_conn *c)
+{
+    for (int d = 0; d < 2; d++)
+        buffer_release(e, &c->ad[d]);
+}
+
 /* A PDU larger than the cap: drop what is buffered and hunt for the next message. */
 static void oversize(struct hs_engine *e, struct app_dir *ad)
 {
     e->st.pdu_oversize++;
-    ad->len = 0;
+    buffer_release(e, ad);
     ad->resync = true;
 }
 
@@ -169,7 +192,7 @@ void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p,
     }
     parse_fn parse = parser_of(c);
     if (!parse || ad->dead) {
-        ad->len = 0; /* bytes kept for the probe, of a stream not dissected */
+        buffer_release(e, ad); /* bytes kept for the probe, of a stream not dissected */
         return;
     }
     while (n > 0) {
@@ -198,7 +221,10 @@ void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p,
         /* Slow path: a PDU started in an earlier segment. Top the buffer up and parse it. */
         size_t room = e->lim.max_pdu - ad->len;
         size_t k = n < room ? n : room;
-        buffer_append(e, ad, p, k);
+        if (!buffer_append(e, ad, p, k)) {
+            oversize(e, ad); /* no memory, or all buffers together at their cap: hunt from here */
+            continue;
+        }
         p += k;
         n -= k;
         size_t off = 0;
@@ -218,7 +244,9 @@ void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p,
         }
         memmove(ad->buf, ad->buf + off, ad->len - off);
         ad->len -= (uint32_t)off;
-        if (ad->len == e->lim.max_pdu)
+        if (ad->len == 0)
+            buffer_release(e, ad);
+        else if (ad->len == e->lim.max_pdu)
             oversize(e, ad);
         else if (ad->len && n)
             continue; /* still incomplete: take more of this segment */
@@ -235,8 +263,21 @@ void app_gap(struct hs_engine *e, struct hs_conn *c, int dir, uint64_t n)
     }
     ad->skip = 0;
     ad->skip_done = NULL;
-    ad->len = 0;
+    buffer_release(e, ad);
     ad->resync = true;
+}
+
+/*
+ * Does a SYN (without ACK) with sequence number seq from direction dir start a new connection on c's
+ * 5-tuple? After a close, always. Otherwise when its ISN differs from the SYN seen before (a retransmitted
+ * SYN carries the same one), or when that side already sent data without a SYN: the end of the old
+ * connection was not captured, and its state (a body being skipped, a message half read, a record in
+ * progress) must not swallow the new connection's bytes.
+ */
+static bool syn_starts_new(const struct hs_conn *c, int dir, uint32_t seq)
+{
+    const struct tcp_half *h = &c->tcp[dir];
+    return c->closed || (h->syn ? h->isn != seq : h->seq_known);
 }
 
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
@@ -265,7 +306,7 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     struct hs_conn *c = flow_get(e, &pkt, &dir);
     if (!c)
         return;
-    if (c->closed && (pkt.tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+    if ((pkt.tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN && syn_starts_new(c, dir, pkt.seq)) {
         /* The 5-tuple is reused by a new connection. */
         flow_remove(e, c);
         c = flow_get(e, &pkt, &dir);

@@ -50,6 +50,9 @@ struct hs_limits {
     uint32_t max_pdu;            /* bytes a dissector may buffer for one PDU (headers, blobs) */
     uint32_t max_records_per_conn;
     uint32_t max_uses_per_record; /* tree connects / HTTP requests kept per record */
+    uint64_t max_pdu_total;      /* bytes buffered for PDUs straddling segments, in all connections */
+    uint32_t max_records_total;  /* authentication records held, in all connections */
+    uint32_t max_kdc_pending_total; /* KDC requests awaiting a reply, in all connections */
 };
 
 struct hs_stats {
@@ -79,7 +82,11 @@ struct ooo_seg {
 struct tcp_half {
     uint32_t next_seq;   /* next byte expected in order */
     bool seq_known;
-    bool fin, rst;
+    bool fin, rst;       /* a FIN reached in sequence; a RST in the window */
+    bool syn;            /* a SYN was seen, with sequence number isn */
+    uint32_t isn;
+    bool fin_pending;    /* a FIN ahead of the data delivered so far, at fin_seq */
+    uint32_t fin_seq;
     struct ooo_seg *ooo;
     uint32_t ooo_bytes;
 };
@@ -137,6 +144,13 @@ struct hs_engine {
     struct hs_conn *lru_head, *lru_tail; /* least recently seen first */
     uint64_t next_conn_id;
     uint64_t ooo_total;
+    uint64_t pdu_total;              /* bytes allocated for PDU buffers (the app_dir caps) */
+    /* Every record held, and every KDC request awaiting its reply, oldest first across connections:
+     * at the global caps the oldest is written early (auth.c, kdc.c). */
+    struct auth_rec *recs_oldest, *recs_newest;
+    uint32_t nrecs_held;
+    struct kdc_rec *kdc_oldest, *kdc_newest;
+    uint32_t nkdc_held;
     /* the packet being processed */
     uint64_t frame;
     struct timeval now;
@@ -197,5 +211,8 @@ void app_data(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p,
 
 /* n bytes of direction dir were never seen (capture loss): the dissector resynchronises. */
 void app_gap(struct hs_engine *e, struct hs_conn *c, int dir, uint64_t n);
+
+/* Frees both directions' PDU buffers (c is closed: nothing more is dissected). */
+void app_free(struct hs_engine *e, struct hs_conn *c);
 
 #endif

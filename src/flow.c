@@ -80,6 +80,10 @@ void flow_close(struct hs_engine *e, struct hs_conn *c)
     c->closed = true;
     auth_flush_conn(e, c);
     kdc_flush(e, c);
+    /* Nothing more is dissected on a closed connection (it stays in the table until it expires, so that
+     * its late packets are recognised): what only dissection needed is freed now, not at expiry. */
+    app_free(e, c);
+    auth_free_conn_state(e, c);
 }
 
 void flow_remove(struct hs_engine *e, struct hs_conn *c)
@@ -91,9 +95,8 @@ void flow_remove(struct hs_engine *e, struct hs_conn *c)
     if (*pp)
         *pp = c->hnext;
     lru_unlink(e, c);
-    for (int d = 0; d < 2; d++)
-        free(c->ad[d].buf);
-    auth_free_conn_state(c);
+    app_free(e, c);
+    auth_free_conn_state(e, c);
     e->nconns--;
     free(c);
 }

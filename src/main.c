@@ -60,13 +60,20 @@ struct run {
     struct hs_engine *e;
     int dlt;
     uint64_t frame;
+    const struct bpf_program *prog; /* a file's filter, run here (see open_input), or NULL */
+    pcap_t *p;
+    long left;                      /* with -c and prog: packets still to pass the filter; else -1 */
 };
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     struct run *r = (struct run *)user;
-    r->frame++;
+    r->frame++; /* every frame of the file, filtered out or not: frame numbers are Wireshark's */
+    if (r->prog && !pcap_offline_filter(r->prog, h, data))
+        return;
     engine_packet(r->e, r->dlt, r->frame, &h->ts, data, h->caplen);
+    if (r->left > 0 && --r->left == 0)
+        pcap_breakloop(r->p);
 }
 
 /* Frees what main holds for the whole run and passes the exit status through. */
@@ -99,6 +106,7 @@ struct input {
     struct netmon nm;       /* nm.f set for a NetMon file */
     struct bpf_program prog;
     bool have_prog;
+    bool offline;           /* a file (libpcap or NetMon), not a live interface */
     int dlt;
 };
 
@@ -118,6 +126,7 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     memset(in, 0, sizeof *in);
     in->name = rfile ? rfile : iface;
+    in->offline = rfile != NULL;
     if (rfile && strcmp(rfile, "-") != 0 && netmon_is(rfile)) {
         if (netmon_open(&in->nm, rfile) != 0) {
             fprintf(stderr, "hopscope: %s: %s\n", rfile, in->nm.err);
@@ -168,7 +177,9 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
         }
         free(expr);
         in->have_prog = true;
-        if (!in->nm.f && pcap_setfilter(in->p, &in->prog) < 0) {
+        /* A file's filter runs in on_packet(), after the frame is counted: libpcap would drop filtered-out
+         * frames unseen, and every frame number after the first one dropped would be off. */
+        if (!in->offline && pcap_setfilter(in->p, &in->prog) < 0) {
             fprintf(stderr, "hopscope: filter: %s\n", pcap_geterr(in->p));
             close_input(in);
             return EXIT_INPUT;
@@ -179,12 +190,15 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
 
 static int run_pcap(struct input *in, struct hs_engine *e, long count)
 {
-    struct run run = {e, in->dlt, 0};
+    bool own_filter = in->have_prog && in->offline;
+    struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, own_filter && count > 0 ? count : -1};
     /* SIGINT/SIGTERM end the loop cleanly (a live capture's normal end): every record is flushed. */
     live_handle = in->p;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    int rc = pcap_loop(in->p, (int)(count > 0 && count < INT32_MAX ? count : -1), on_packet, (u_char *)&run);
+    /* -c counts packets that pass the filter (as tcpdump's does); with a file's filter on_packet() counts. */
+    int cnt = !own_filter && count > 0 && count < INT32_MAX ? (int)count : -1;
+    int rc = pcap_loop(in->p, cnt, on_packet, (u_char *)&run);
     live_handle = NULL;
     if (rc == PCAP_ERROR) {
         /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800" */

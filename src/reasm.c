@@ -117,6 +117,31 @@ void reasm_flush(struct hs_engine *e, struct hs_conn *c, int dir)
         gap_to_queue(e, c, dir);
 }
 
+/*
+ * Is a RST or FIN at sequence number seq believable? One far from the stream is noise or a blind injection
+ * that the endpoints themselves ignore (RFC 9293 3.10.7.4, RFC 5961 3.2), and must not end the dissection
+ * of the connection. A FIN sits after all the data its sender sent: at the next byte expected, or past
+ * bytes the capture lost. A RST sits at its sender's next sequence number, or (sent for a connection it no
+ * longer knows) at what the peer last acknowledged, which may be behind what the capture saw.
+ */
+static bool seq_plausible(const struct hs_engine *e, const struct tcp_half *h, uint32_t seq, bool behind_ok)
+{
+    if (!h->seq_known)
+        return true;
+    int32_t d = seq_diff(seq, h->next_seq);
+    uint32_t w = e->lim.max_ooo_bytes;
+    return d >= 0 ? (uint32_t)d <= w : behind_ok && (uint32_t)-(int64_t)d <= w;
+}
+
+/* A FIN counts once every byte before it was delivered (or declared lost). */
+static void fin_check(struct tcp_half *h)
+{
+    if (h->fin_pending && (!h->seq_known || seq_diff(h->next_seq, h->fin_seq) >= 0)) {
+        h->fin_pending = false;
+        h->fin = true;
+    }
+}
+
 void reasm_segment(struct hs_engine *e, struct hs_conn *c, int dir, const struct hs_pkt *pkt)
 {
     struct tcp_half *h = &c->tcp[dir];
@@ -125,8 +150,14 @@ void reasm_segment(struct hs_engine *e, struct hs_conn *c, int dir, const struct
     uint32_t n = pkt->paylen;
 
     if (pkt->tcp_flags & TH_SYN) {
-        h->next_seq = seq + 1;
-        h->seq_known = true;
+        /* A retransmitted SYN (same ISN) must not move the stream back to its start. A SYN with another
+         * ISN is a new connection, which engine_packet() has already set up. */
+        if (!(h->syn && h->isn == seq && h->seq_known)) {
+            h->next_seq = seq + 1;
+            h->seq_known = true;
+        }
+        h->syn = true;
+        h->isn = seq;
         seq++;
     } else if (!h->seq_known && n) {
         /* Picked up mid-stream: start here; the dissector hunts for a message boundary. */
@@ -175,16 +206,29 @@ void reasm_segment(struct hs_engine *e, struct hs_conn *c, int dir, const struct
             h->next_seq = seq + n; /* ignored connection: just follow the sequence numbers */
         }
     }
-    /* The peer acknowledged bytes we never saw while later data waits: those bytes were lost in
-     * the capture, not on the wire, and will not come again. */
+    if ((pkt->tcp_flags & TH_FIN) && !h->fin && !h->fin_pending && seq_plausible(e, h, seq + n, false)) {
+        h->fin_pending = true;
+        h->fin_seq = seq + n; /* the FIN follows this segment's data */
+    }
+    if ((pkt->tcp_flags & TH_RST) && seq_plausible(e, h, seq, true))
+        h->rst = true;
+
+    /* The peer acknowledged bytes we never saw while later data (or the FIN) waits: those bytes were
+     * lost in the capture, not on the wire, and will not come again. */
     struct tcp_half *o = &c->tcp[!dir];
     if ((pkt->tcp_flags & TH_ACK) && o->ooo && seq_diff(pkt->ack, o->ooo->seq) >= 0)
         gap_to_queue(e, c, !dir);
-
-    if (pkt->tcp_flags & TH_FIN)
-        h->fin = true;
-    if (pkt->tcp_flags & TH_RST)
-        h->rst = true;
+    if ((pkt->tcp_flags & TH_ACK) && o->fin_pending && !o->ooo && seq_diff(o->fin_seq, o->next_seq) > 0 &&
+        seq_diff(pkt->ack, o->fin_seq) > 0) {
+        uint32_t lost = o->fin_seq - o->next_seq;
+        e->st.tcp_gaps++;
+        e->st.tcp_gap_bytes += lost;
+        if (!c->closed && c->app != APP_IGNORE)
+            app_gap(e, c, !dir, lost);
+        o->next_seq = o->fin_seq;
+    }
+    fin_check(h);
+    fin_check(o);
     if (!c->closed && (h->rst || (c->tcp[0].fin && c->tcp[1].fin)))
         flow_close(e, c);
 }

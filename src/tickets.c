@@ -74,7 +74,10 @@ void tickets_put(struct ticket_table *t, const struct ticket_info *ti)
     bool found;
     uint32_t i = find(t, ti->digest, &found);
     if (found) {
-        t->slots[i].info = *ti;
+        /* The first reply that carried this ticket names its client. A ticket's bytes include a fresh
+         * session key, so a second reply with the same ticket is a copy (a retransmission) -- or a forgery:
+         * a KDC reply's cname is not integrity-protected, and a reply replayed with another cname around a
+         * ticket seen on the wire must not rename who later AP-REQs with that ticket are attributed to. */
         return;
     }
     if (t->n == TICKET_TABLE_SIZE) {

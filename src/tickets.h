@@ -31,7 +31,7 @@ struct ticket_table {
 int tickets_init(struct ticket_table *t);
 void tickets_free(struct ticket_table *t);
 
-/* Remembers ti (copied), replacing an entry with the same digest. */
+/* Remembers ti (copied); an entry with the same digest is kept as it is (the first reply wins). */
 void tickets_put(struct ticket_table *t, const struct ticket_info *ti);
 
 /* The entry for digest, or NULL. */

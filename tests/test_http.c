@@ -683,6 +683,57 @@ static void test_connection_upgrade_ignored_after(void **state)
     pg_run_free(&r);
 }
 
+/* Memory held is bounded across connections: PDU buffers are given back once a PDU is complete, a closed
+ * connection keeps no dissector state, and at the global record cap the oldest record anywhere is written. */
+static void test_memory_given_back_and_global_record_cap(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.max_records_total = 2;
+    struct pg_run r;
+    pg_run_init(&r, &lim);
+    struct pg_http_ntlm m;
+    pg_http_ntlm_build(&m, "NTLM", "/wsman", 120, 200);
+    struct pg_conn a, b, c;
+    open_conn(&r, &a, 5985);
+    pg_send_mss(&r, &a, 0, m.req1.p, m.req1.len, 7); /* every header block straddles segments */
+    pg_send_mss(&r, &a, 1, m.resp1.p, m.resp1.len, 7);
+    pg_send_mss(&r, &a, 0, m.req2.p, m.req2.len, 7);
+    pg_send_mss(&r, &a, 1, m.resp2.p, m.resp2.len, 7);
+    assert_int_equal(r.e.pdu_total, 0);
+    assert_int_equal(r.e.nrecs_held, 1);
+    /* two more connections start an attempt each: the first connection's record is written early */
+    pg_conn_init(&b, 51001, 5985);
+    pg_handshake(&r, &b);
+    pg_sendb(&r, &b, 0, &m.req1);
+    assert_int_equal(pg_count_auth_now(&r), 0);
+    pg_conn_init(&c, 51002, 5985);
+    pg_handshake(&r, &c);
+    pg_sendb(&r, &c, 0, &m.req1);
+    assert_int_equal(pg_count_auth_now(&r), 1);
+    assert_int_equal(r.e.nrecs_held, 2);
+    assert_non_null(strstr(pg_output_now(&r), "\"port\":51000"));
+    /* the first connection closes: nothing of its dissection is kept while it waits to expire */
+    pg_close(&r, &a, 0);
+    struct hs_conn *first = NULL;
+    for (struct hs_conn *k = r.e.lru_head; k; k = k->lru_next)
+        if (k->cli.port == 51000)
+            first = k;
+    assert_non_null(first);
+    assert_true(first->closed);
+    assert_null(first->http);
+    assert_null(first->ad[0].buf);
+    assert_null(first->ad[1].buf);
+    pg_run_finish(&r);
+    assert_int_equal(pg_nrecs(&r), 3);
+    assert_jstr(pg_rec(&r, 0), "ntlm.user", "alice");
+    assert_jstr(pg_rec(&r, 0), "result", "success");
+    assert_int_equal(r.e.nrecs_held, 0);
+    pg_http_ntlm_free(&m);
+    pg_run_free(&r);
+}
+
 static void test_long_method_alone_in_first_segment(void **state)
 {
     (void)state;
@@ -735,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_bad_status_line_keeps_pairing),
         cmocka_unit_test(test_connection_upgrade_ignored_after),
         cmocka_unit_test(test_long_method_alone_in_first_segment),
+        cmocka_unit_test(test_memory_given_back_and_global_record_cap),
     };
     pg_apply_filters();
     return cmocka_run_group_tests(tests, NULL, NULL);

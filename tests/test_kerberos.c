@@ -1500,6 +1500,30 @@ static void test_ap_req_smb2(void **state)
 }
 
 /* The same ticket has the same encoding, and so the same digest, wherever it travels. */
+/* The first reply carrying a ticket names its client; a later reply with the same ticket and another cname
+ * (a forgery: a KDC reply's cname is not protected) does not rename it. */
+static void test_ticket_table_first_reply_wins(void **state)
+{
+    (void)state;
+    struct ticket_table t;
+    tickets_init(&t);
+    struct ticket_info a, b;
+    memset(&a, 0, sizeof a);
+    snprintf(a.digest, sizeof a.digest, "00112233445566778899aabbccddeeff");
+    snprintf(a.client, sizeof a.client, "alice@HOPLAB.TEST");
+    a.frame = 10;
+    b = a;
+    snprintf(b.client, sizeof b.client, "administrator@HOPLAB.TEST");
+    b.frame = 99;
+    tickets_put(&t, &a);
+    tickets_put(&t, &b);
+    const struct ticket_info *g = tickets_get(&t, a.digest);
+    assert_non_null(g);
+    assert_string_equal(g->client, "alice@HOPLAB.TEST");
+    assert_int_equal(g->frame, 10);
+    tickets_free(&t);
+}
+
 static void test_ticket_digest_follows_ticket(void **state)
 {
     (void)state;
@@ -3032,7 +3056,9 @@ static void capture_path(const char *name, char *out, size_t cap)
         snprintf(out, cap, "../captures/lab/%s", name);
 }
 
-static struct eng *run_pcap(const char *name)
+/* Runs captures/lab/<name>, every frame fed `copies` times in a row (as a span port delivering a packet on
+ * ingress and on egress does). */
+static struct eng *run_pcap_copies(const char *name, int copies)
 {
     char path[PATH_MAX];
     capture_path(name, path, sizeof path);
@@ -3045,11 +3071,17 @@ static struct eng *run_pcap(const char *name)
     const u_char *data;
     int rc;
     while ((rc = pcap_next_ex(p, &h, &data)) == 1)
-        engine_packet(&r->e, pcap_datalink(p), ++r->frame, &h->ts, data, h->caplen);
+        for (int i = 0; i < copies; i++)
+            engine_packet(&r->e, pcap_datalink(p), ++r->frame, &h->ts, data, h->caplen);
     assert_int_equal(rc, PCAP_ERROR_BREAK); /* end of file, not an error */
     pcap_close(p);
     eng_finish(r);
     return r;
+}
+
+static struct eng *run_pcap(const char *name)
+{
+    return run_pcap_copies(name, 1);
 }
 
 /* The value at a dotted path ("tickets.additional.0.digest"); NULL if absent. */
@@ -3328,6 +3360,30 @@ static void test_engine_spn_missing(void **state)
     assert_int_equal(nas, 3);
     assert_ji(r->stats, "kerberos_records", 7);
     eng_free(r);
+}
+
+/* spn_wrong_account.pcap with every frame twice (a span port's ingress and egress copies): the UDP exchanges
+ * (frames 1-4) must not become two records each. TCP copies are retransmissions to reassembly. */
+static void test_engine_span_duplicates(void **state)
+{
+    (void)state;
+    struct eng *once = run_pcap("spn_wrong_account.pcap"), *twice = run_pcap_copies("spn_wrong_account.pcap", 2);
+    assert_int_equal(json_array_size(twice->krb), json_array_size(once->krb));
+    size_t i;
+    json_t *k;
+    json_array_foreach(once->krb, i, k)
+    {
+        json_t *t = json_array_get(twice->krb, i);
+        assert_string_equal(js(t, "kind"), js(k, "kind"));
+        assert_string_equal(js(t, "result"), js(k, "result"));
+        assert_string_equal(js(t, "transport"), js(k, "transport"));
+        /* numbered by the first copy of each frame */
+        assert_int_equal(ji(t, "frames.request"), 2 * ji(k, "frames.request") - 1);
+        assert_int_equal(ji(t, "frames.reply"), 2 * ji(k, "frames.reply") - 1);
+    }
+    assert_string_equal(js(json_array_get(once->krb, 0), "transport"), "udp");
+    eng_free(once);
+    eng_free(twice);
 }
 
 /* ---- hand-built frames ------------------------------------------------------------------------ */
@@ -3679,6 +3735,7 @@ int main(void)
         cmocka_unit_test(test_tgs_rep_fast_anonymous),
         cmocka_unit_test(test_ap_req_smb2),
         cmocka_unit_test(test_ticket_digest_follows_ticket),
+        cmocka_unit_test(test_ticket_table_first_reply_wins),
         cmocka_unit_test(test_kerb_error_data_ntstatus),
         cmocka_unit_test(test_krb_is_kdc_msg),
         cmocka_unit_test(test_pac_request_and_options),
@@ -3703,6 +3760,7 @@ int main(void)
         cmocka_unit_test(test_engine_s4u_proxy_denied),
         cmocka_unit_test(test_engine_smb2_kerberos_ok),
         cmocka_unit_test(test_engine_spn_missing),
+        cmocka_unit_test(test_engine_span_duplicates),
         cmocka_unit_test(test_udp_exchange),
         cmocka_unit_test(test_udp_error_ntstatus),
         cmocka_unit_test(test_tcp_split_three_segments),

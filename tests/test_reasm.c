@@ -727,6 +727,157 @@ static void test_port_reuse_new_connection(void **state)
     x_free(&x);
 }
 
+/* The end of a connection was not captured and the client reuses the 5-tuple (new SYN, new ISN) while the
+ * old server side was reading a response until close: the new connection must start from nothing. */
+static void test_port_reuse_without_close(void **state)
+{
+    (void)state;
+    struct xchg x;
+    x_init(&x, NULL, BODY401);
+    pg_handshake(&x.r, &x.c);
+    static const char q[] = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", a[] = "HTTP/1.1 200 OK\r\n\r\nuntil close";
+    pg_send(&x.r, &x.c, 0, q, sizeof q - 1);
+    pg_send(&x.r, &x.c, 1, a, sizeof a - 1);
+    x.r.ts.tv_sec += 10;
+    x.c.seq[0] += 7777777;
+    x.c.seq[1] += 9999999;
+    pg_handshake(&x.r, &x.c);
+    x.f_neg = pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    x.f_chal = pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    x.f_auth = pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    x.f_verdict = pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    pg_close(&x.r, &x.c, 0);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "flows"), 2);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    check_alice(pg_rec(&x.r, 0));
+    check_frames(&x, pg_rec(&x.r, 0));
+    x_free(&x);
+}
+
+/* A retransmitted SYN (same ISN) is the same connection. */
+static void test_syn_retransmission_same_connection(void **state)
+{
+    (void)state;
+    struct xchg x;
+    x_init(&x, NULL, BODY401);
+    pg_seg(&x.r, &x.c, 0, x.c.seq[0], 0, TH_SYN, NULL, 0);
+    pg_seg(&x.r, &x.c, 0, x.c.seq[0], 0, TH_SYN, NULL, 0);
+    x.c.seq[0]++;
+    pg_seg(&x.r, &x.c, 1, x.c.seq[1], x.c.seq[0], TH_SYN | TH_ACK, NULL, 0);
+    x.c.seq[1]++;
+    x.f_neg = pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    x.f_chal = pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    x.f_auth = pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    /* a late copy of the SYN-ACK must not move the server side back to its start */
+    pg_seg(&x.r, &x.c, 1, x.c.seq[1] - (uint32_t)x.m.resp1.len - 1, x.c.seq[0], TH_SYN | TH_ACK, NULL, 0);
+    x.f_verdict = pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    pg_close(&x.r, &x.c, 0);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "flows"), 1);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    check_alice(pg_rec(&x.r, 0));
+    check_frames(&x, pg_rec(&x.r, 0));
+    x_free(&x);
+}
+
+/* A RST or FINs far outside the stream (blind injection; the endpoints ignore them, RFC 5961) must not end
+ * the dissection of the connection. */
+static void test_rst_and_fin_outside_window_ignored(void **state)
+{
+    (void)state;
+    for (int fin = 0; fin < 2; fin++) {
+        struct xchg x;
+        x_init(&x, NULL, BODY401);
+        pg_handshake(&x.r, &x.c);
+        if (fin) {
+            pg_seg(&x.r, &x.c, 0, x.c.seq[0] + 0x40000000u, x.c.seq[1], TH_FIN | TH_ACK, NULL, 0);
+            pg_seg(&x.r, &x.c, 1, x.c.seq[1] - 0x40000000u, x.c.seq[0], TH_FIN | TH_ACK, NULL, 0);
+        } else {
+            pg_seg(&x.r, &x.c, 0, x.c.seq[0] + 0x40000000u, 0, TH_RST, NULL, 0);
+        }
+        x.f_neg = pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+        x.f_chal = pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+        x.f_auth = pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+        x.f_verdict = pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+        assert_int_equal(pg_count_auth_now(&x.r), 0); /* still open */
+        pg_close(&x.r, &x.c, 0);
+        pg_run_finish(&x.r);
+        assert_int_equal(pg_nrecs(&x.r), 1);
+        check_alice(pg_rec(&x.r, 0));
+        check_frames(&x, pg_rec(&x.r, 0));
+        x_free(&x);
+    }
+}
+
+/* A RST a little behind the stream (sent for a connection its sender no longer knows, at what the peer last
+ * acknowledged) still ends the connection. */
+static void test_rst_behind_stream_accepted(void **state)
+{
+    (void)state;
+    struct xchg x;
+    x_init(&x, NULL, BODY401);
+    pg_handshake(&x.r, &x.c);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    pg_seg(&x.r, &x.c, 0, x.c.seq[0] - 100, 0, TH_RST, NULL, 0);
+    assert_int_equal(pg_count_auth_now(&x.r), 1);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    check_alice(pg_rec(&x.r, 0));
+    x_free(&x);
+}
+
+/* The server's FIN overtakes its last data segment in the capture: the connection ends after the data. */
+static void test_fin_before_last_data(void **state)
+{
+    (void)state;
+    struct xchg x;
+    x_init(&x, NULL, BODY401);
+    pg_handshake(&x.r, &x.c);
+    x.f_neg = pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    x.f_chal = pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    x.f_auth = pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    pg_seg(&x.r, &x.c, 0, x.c.seq[0], x.c.seq[1], TH_FIN | TH_ACK, NULL, 0);
+    x.c.seq[0]++;
+    pg_seg(&x.r, &x.c, 1, x.c.seq[1] + (uint32_t)x.m.resp2.len, x.c.seq[0], TH_FIN | TH_ACK, NULL, 0);
+    assert_int_equal(pg_count_auth_now(&x.r), 0);
+    x.f_verdict = pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    assert_int_equal(pg_count_auth_now(&x.r), 1); /* closed once the data before the FIN arrived */
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    check_alice(pg_rec(&x.r, 0));
+    check_frames(&x, pg_rec(&x.r, 0));
+    assert_int_equal(pg_stat(&x.r, "tcp.gaps"), 0);
+    x_free(&x);
+}
+
+/* The server's last data never reached the capture but its FIN did, and the client acknowledged both: the
+ * missing bytes are a gap and the connection ends. */
+static void test_fin_after_lost_data_acked(void **state)
+{
+    (void)state;
+    struct xchg x;
+    x_init(&x, NULL, BODY401);
+    pg_handshake(&x.r, &x.c);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    pg_advance(&x.c, 1, x.m.resp2.len); /* resp2 lost */
+    pg_seg(&x.r, &x.c, 1, x.c.seq[1], x.c.seq[0], TH_FIN | TH_ACK, NULL, 0);
+    x.c.seq[1]++;
+    pg_seg(&x.r, &x.c, 0, x.c.seq[0], x.c.seq[1], TH_FIN | TH_ACK, NULL, 0);
+    assert_int_equal(pg_count_auth_now(&x.r), 1);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "tcp.gaps"), 1);
+    assert_int_equal(pg_stat(&x.r, "tcp.gap_bytes"), (long long)x.m.resp2.len);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    assert_jstr(pg_rec(&x.r, 0), "result", "unknown");
+    x_free(&x);
+}
+
 static void test_idle_expiry_and_eviction(void **state)
 {
     (void)state;
@@ -790,6 +941,12 @@ int main(void)
         cmocka_unit_test(test_rst_emits_record),
         cmocka_unit_test(test_data_with_fin),
         cmocka_unit_test(test_port_reuse_new_connection),
+        cmocka_unit_test(test_port_reuse_without_close),
+        cmocka_unit_test(test_syn_retransmission_same_connection),
+        cmocka_unit_test(test_rst_and_fin_outside_window_ignored),
+        cmocka_unit_test(test_rst_behind_stream_accepted),
+        cmocka_unit_test(test_fin_before_last_data),
+        cmocka_unit_test(test_fin_after_lost_data_acked),
         cmocka_unit_test(test_idle_expiry_and_eviction),
         cmocka_unit_test(test_close_delivers_queued_data),
         cmocka_unit_test(test_sequence_wraparound),
