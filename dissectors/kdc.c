@@ -368,13 +368,13 @@ static void kdc_message(struct hs_engine *e, struct hs_conn *c, const uint8_t *p
      * (RFC 4120 7.2.1), or the second copy of every datagram a span port delivers (ingress and egress).
      * Paired in order, each copy would make a record of its own. */
     struct kdc_state *s = state(c);
-    if (!s || n == 0)
-        return;
-    uint64_t d = msg_digest(p, n);
-    uint64_t *last = (p[0] == 0x6a || p[0] == 0x6c) ? &s->last_req : &s->last_rep;
-    if (*last == d)
-        return;
-    *last = d;
+    if (s && n) {
+        uint64_t d = msg_digest(p, n);
+        uint64_t *last = (p[0] == 0x6a || p[0] == 0x6c) ? &s->last_req : &s->last_rep;
+        if (*last == d)
+            return;
+        *last = d;
+    }
     struct krb_msg *m = malloc(sizeof *m);
     if (!m)
         return;
