@@ -544,6 +544,31 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
     }
 }
 
+/*
+ * chunk-size (RFC 9112 7.1: 1*HEXDIG, then optional chunk extensions after ";" or whitespace) from the
+ * line p[0..n). False for no digit, a sign, "0x", or a size that does not fit 60 bits (a body no capture
+ * holds). strtoull() would take "-1" (all ones: the direction blinded) and "0x10".
+ */
+static bool parse_chunk_size(const uint8_t *p, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < n; i++) {
+        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0'
+              : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+              : p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 10 : -1;
+        if (d < 0)
+            break;
+        if (v >> 60)
+            return false;
+        v = v << 4 | (uint64_t)d;
+    }
+    if (i == 0 || (i < n && p[i] != ';' && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n'))
+        return false;
+    *out = v;
+    return true;
+}
+
 /* Finds '\n' in p[0..n): returns the line length including it, or 0. */
 static size_t line_len(const uint8_t *p, size_t n)
 {
@@ -584,11 +609,8 @@ size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
                     goto malformed;
                 return used;
             }
-            char *endp;
-            char tmp[20];
-            strlcpy_n(tmp, sizeof tmp, (const char *)q, l > 19 ? 19 : l);
-            unsigned long long sz = strtoull(tmp, &endp, 16);
-            if (endp == tmp)
+            uint64_t sz;
+            if (!parse_chunk_size(q, l, &sz))
                 goto malformed;
             used += l;
             if (sz == 0) {

@@ -189,6 +189,44 @@ static void test_chunked_bodies_keep_alive(void **state)
     pg_run_free(&r);
 }
 
+/* RFC 9112 7.1: chunk-size is 1*HEXDIG. "-1" (which strtoull would take as 2^64-1 and skip the rest of the
+ * direction) and "0x10" are malformed: counted, and the stream resynchronises on the next response. */
+static void test_chunk_size_strict(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"-1", "0x10", " 5", "+5", "g"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct pg_run r;
+        pg_run_init(&r, NULL);
+        struct pg_conn c;
+        open_conn(&r, &c, 5985);
+        struct pg_http_ntlm m;
+        pg_http_ntlm_build(&m, "NTLM", "/wsman", 50, 200);
+        pg_sendb(&r, &c, 0, &m.req1);
+        pg_sendb(&r, &c, 1, &m.resp1);
+        pg_sendb(&r, &c, 0, &m.req2);
+        pg_sendb(&r, &c, 1, &m.resp2);
+        send_str(&r, &c, 0, "GET /a HTTP/1.1\r\n\r\n");
+        struct pg_buf b = {0};
+        pg_printf(&b, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\nxxxxx\r\n0\r\n\r\n", bad[i]);
+        pg_sendb(&r, &c, 1, &b);
+        send_str(&r, &c, 0, "GET /b HTTP/1.1\r\n\r\n");
+        send_str(&r, &c, 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        pg_close(&r, &c, 0);
+        pg_run_finish(&r);
+        assert_true(pg_stat(&r, "malformed.http") >= 1);
+        json_t *rq = pg_j(pg_rec(&r, 0), "http.requests");
+        /* /b after the bad chunk is still paired with its own 404 */
+        size_t n = json_array_size(rq);
+        assert_true(n >= 2);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(rq, n - 1), "path")), "/b");
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(rq, n - 1), "status")), 404);
+        pg_free(&b);
+        pg_http_ntlm_free(&m);
+        pg_run_free(&r);
+    }
+}
+
 static void test_content_length_request_body(void **state)
 {
     (void)state;
@@ -771,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_basic_auth_password_never_output),
         cmocka_unit_test(test_basic_auth_text_output),
         cmocka_unit_test(test_chunked_bodies_keep_alive),
+        cmocka_unit_test(test_chunk_size_strict),
         cmocka_unit_test(test_content_length_request_body),
         cmocka_unit_test(test_pipelined_requests),
         cmocka_unit_test(test_head_response_without_body),
