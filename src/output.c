@@ -351,6 +351,28 @@ static json_t *etype_json(int32_t et)
     return jstr(buf);
 }
 
+/* A list of enctypes, by name where known. */
+static json_t *etypes_json(const int32_t *v, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, etype_json(v[i]));
+    return a;
+}
+
+/* A list of PA-DATA types, by name where known, else as a number. */
+static json_t *padata_json(const int32_t *v, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) {
+        const char *name = krb_padata_name(v[i]);
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", v[i]);
+        json_array_append_new(a, jstr(name ? name : buf));
+    }
+    return a;
+}
+
 static json_t *ticket_ref_json(const struct kdc_ticket_ref *t)
 {
     json_t *o = json_object();
@@ -681,18 +703,8 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     set_str(o, "realm", r->realm);
     if (r->req_type) {
         json_object_set_new(o, "kdc_options", krb_bits(r->kdc_options, krb_kdc_option_name));
-        json_t *et = json_array();
-        for (int i = 0; i < r->n_etypes; i++)
-            json_array_append_new(et, etype_json(r->etypes[i]));
-        json_object_set_new(o, "etypes", et);
-        json_t *pa = json_array();
-        for (int i = 0; i < r->n_padata; i++) {
-            const char *n = krb_padata_name(r->padata[i]);
-            char buf[16];
-            snprintf(buf, sizeof buf, "%d", r->padata[i]);
-            json_array_append_new(pa, jstr(n ? n : buf));
-        }
-        json_object_set_new(o, "padata", pa);
+        json_object_set_new(o, "etypes", etypes_json(r->etypes, r->n_etypes));
+        json_object_set_new(o, "padata", padata_json(r->padata, r->n_padata));
         set_time(o, "till", r->till);
         json_object_set_new(o, "nonce", json_integer(r->nonce));
         if (r->n_addresses) {
@@ -763,22 +775,10 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     json_object_set_new(o, "result", jstr(result));
     if (r->rep_type == KRB_ERROR) {
         json_t *er = krb_error_json(r->error_code, r->e_text, r->has_ntstatus, r->ntstatus);
-        if (r->n_e_padata) {
-            json_t *pa = json_array();
-            for (int i = 0; i < r->n_e_padata; i++) {
-                const char *n = krb_padata_name(r->e_padata[i]);
-                char buf[16];
-                snprintf(buf, sizeof buf, "%d", r->e_padata[i]);
-                json_array_append_new(pa, json_string(n ? n : buf));
-            }
-            json_object_set_new(er, "e_data_padata", pa);
-        }
-        if (r->n_etype_info2) {
-            json_t *et = json_array();
-            for (int i = 0; i < r->n_etype_info2; i++)
-                json_array_append_new(et, etype_json(r->etype_info2[i]));
-            json_object_set_new(er, "etype_info2", et);
-        }
+        if (r->n_e_padata)
+            json_object_set_new(er, "e_data_padata", padata_json(r->e_padata, r->n_e_padata));
+        if (r->n_etype_info2)
+            json_object_set_new(er, "etype_info2", etypes_json(r->etype_info2, r->n_etype_info2));
         json_object_set_new(o, "error", er);
     }
     return o;
