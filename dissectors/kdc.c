@@ -105,7 +105,7 @@ void kdc_free(struct hs_engine *e, struct hs_conn *c)
 }
 
 /* "name@realm" into out[cap], cut to fit (principal names are bounded, not checked for length). */
-static void join_principal(char *out, size_t cap, const char *name, const char *realm)
+void kdc_principal_join(char *out, size_t cap, const char *name, const char *realm)
 {
     size_t o = 0;
     out[0] = '\0';
@@ -128,7 +128,7 @@ void kdc_ticket_ref(struct hs_engine *e, const struct krb_ticket *t, struct kdc_
 {
     memset(ref, 0, sizeof *ref);
     memcpy(ref->digest, t->digest, sizeof ref->digest);
-    join_principal(ref->sname, sizeof ref->sname, t->sname.name, t->realm);
+    kdc_principal_join(ref->sname, sizeof ref->sname, t->sname.name, t->realm);
     const struct ticket_info *ti = tickets_get(&e->tickets, t->digest);
     if (ti) {
         strlcpy_n(ref->client, sizeof ref->client, ti->client, sizeof ti->client);
@@ -287,12 +287,12 @@ static bool is_anonymous(const char *name, const char *realm)
 static void effective_client(const struct kdc_rec *r, const struct krb_kdc_rep *p, char *out, size_t cap)
 {
     if (!is_anonymous(p->cname.name, p->crealm)) {
-        join_principal(out, cap, p->cname.name, p->crealm);
+        kdc_principal_join(out, cap, p->cname.name, p->crealm);
         return;
     }
     out[0] = '\0';
     if (r->kind == KDC_KIND_S4U2SELF)
-        join_principal(out, cap, r->for_user, r->for_user_realm);
+        kdc_principal_join(out, cap, r->for_user, r->for_user_realm);
     else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl)
         strlcpy_n(out, cap, r->addl[0].client, sizeof r->addl[0].client);
     else if (r->has_tgt)
@@ -352,7 +352,7 @@ static void on_reply(struct hs_engine *e, struct hs_conn *c, const struct krb_ms
         memset(&ti, 0, sizeof ti);
         memcpy(ti.digest, p->ticket.digest, sizeof ti.digest);
         effective_client(r, p, ti.client, sizeof ti.client);
-        join_principal(ti.sname, sizeof ti.sname, p->ticket.sname.name, p->ticket.realm);
+        kdc_principal_join(ti.sname, sizeof ti.sname, p->ticket.sname.name, p->ticket.realm);
         ti.frame = e->frame;
         strlcpy_n(ti.kind, sizeof ti.kind, kdc_kind_name(r->kind), 16);
         tickets_put(&e->tickets, &ti);

@@ -135,6 +135,10 @@ struct kdc_decrypted_auth *kdc_decrypt_authenticator(struct hs_engine *e, const 
 /* Frees r and what it owns. */
 void kdc_rec_free(struct kdc_rec *r);
 
+/* "name@realm" into out[cap], cut to fit; an NT-ENTERPRISE name that already holds an '@' is kept as is,
+ * and an empty realm adds nothing. "" for an empty name. */
+void kdc_principal_join(char *out, size_t cap, const char *name, const char *realm);
+
 /* Fills ref from a parsed ticket and what the engine's ticket table knows of it. */
 void kdc_ticket_ref(struct hs_engine *e, const struct krb_ticket *t, struct kdc_ticket_ref *ref);
 

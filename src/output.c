@@ -393,15 +393,6 @@ static json_t *krb_error_json(int32_t code, const char *e_text, bool has_nt, uin
     return o;
 }
 
-static void principal_join(char *out, size_t cap, const char *name, const char *realm)
-{
-    if (!name[0])
-        out[0] = '\0';
-    else if (!realm[0] || strchr(name, '@')) /* NT-ENTERPRISE names carry their realm */
-        snprintf(out, cap, "%s", name);
-    else
-        snprintf(out, cap, "%s@%s", name, realm);
-}
 
 /* KerberosTime "YYYYMMDDHHMMSSZ" (RFC 4120 5.2.3) as RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; as-is if not that shape. */
 static json_t *krb_time_json(const char *t)
@@ -433,7 +424,7 @@ static json_t *dec_ticket_json(const struct kdc_decrypted *d)
     char client[2 * KC_NAME_MAX + 2];
     json_object_set_new(o, "decrypted", json_true());
     json_object_set_new(o, "key", json_pack("{s:o, s:i}", "principal", jstr(t->key_principal), "kvno", (json_int_t)t->key_kvno));
-    principal_join(client, sizeof client, t->cname, t->crealm);
+    kdc_principal_join(client, sizeof client, t->cname, t->crealm);
     json_object_set_new(o, "client", jstr(client));
     json_object_set_new(o, "flags", krb_bits(t->flags, krb_ticket_flag_name));
     if (t->session_key.present)
@@ -471,7 +462,7 @@ static json_t *dec_auth_json(const struct kdc_decrypted_auth *d)
     }
     char client[2 * KC_NAME_MAX + 2];
     json_object_set_new(o, "decrypted", json_true());
-    principal_join(client, sizeof client, a->cname, a->crealm);
+    kdc_principal_join(client, sizeof client, a->cname, a->crealm);
     json_object_set_new(o, "client", jstr(client));
     set_time(o, "ctime", a->ctime);
     if (a->has_seq)
@@ -680,17 +671,17 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     char client[2 * KRB_NAME_MAX + 2];
     const char *cfrom = NULL;
     if (r->cname[0] && r->req_type == KRB_AS_REQ) {
-        principal_join(client, sizeof client, r->cname, r->crealm);
+        kdc_principal_join(client, sizeof client, r->cname, r->crealm);
         cfrom = "request";
     } else if (r->has_tgt && r->tgt.client[0]) {
         snprintf(client, sizeof client, "%s", r->tgt.client);
         cfrom = "tgt";
     } else if (r->rep_cname[0] && r->kind != KDC_KIND_S4U2SELF && r->kind != KDC_KIND_S4U2PROXY &&
                strcmp(r->rep_cname, "WELLKNOWN/ANONYMOUS") != 0) {
-        principal_join(client, sizeof client, r->rep_cname, r->rep_crealm);
+        kdc_principal_join(client, sizeof client, r->rep_cname, r->rep_crealm);
         cfrom = "reply";
     } else if (r->cname[0]) {
-        principal_join(client, sizeof client, r->cname, r->crealm);
+        kdc_principal_join(client, sizeof client, r->cname, r->crealm);
         cfrom = r->req_type ? "request" : "error";
     }
     if (cfrom) {
@@ -698,7 +689,7 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
         json_object_set_new(o, "cname_from", jstr(cfrom));
     }
     char sname[2 * KRB_NAME_MAX + 2];
-    principal_join(sname, sizeof sname, r->sname, r->realm);
+    kdc_principal_join(sname, sizeof sname, r->sname, r->realm);
     set_str(o, "sname", sname);
     set_str(o, "realm", r->realm);
     if (r->req_type) {
@@ -723,7 +714,7 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     }
     if (r->for_user_via) {
         char u[2 * KRB_NAME_MAX + 2];
-        principal_join(u, sizeof u, r->for_user, r->for_user_realm);
+        kdc_principal_join(u, sizeof u, r->for_user, r->for_user_realm);
         json_object_set_new(o, "impersonated", json_pack("{s:o, s:s}", "user", jstr(u), "via", krb_padata_name(r->for_user_via)));
     } else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl && r->addl[0].client[0]) {
         /* The evidence ticket is the one the user presented to the service: its holder is on whose behalf. */
