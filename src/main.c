@@ -9,10 +9,11 @@
 
 #include <pcap/pcap.h>
 
+#include "correlate.h"
 #include "engine.h"
 #include "krbcrypt.h"
 #include "netmon.h"
-#include "output.h"
+#include "writer.h"
 
 /* Exit codes (README "Exit status"). */
 enum {
@@ -316,20 +317,25 @@ int main(int argc, char **argv)
     if (st != EXIT_OK)
         return finish(&keys, st);
 
-    struct output out = {stdout, fmt, false, false};
+    FILE *outf = stdout;
     if (wfile && strcmp(wfile, "-") != 0) {
-        out.f = fopen(wfile, "w");
-        if (!out.f) {
+        outf = fopen(wfile, "w");
+        if (!outf) {
             fprintf(stderr, "hopscope: %s: %s\n", wfile, strerror(errno));
             close_input(&in);
             return finish(&keys, EXIT_OUTPUT);
         }
     }
 
-    struct hs_engine *e = malloc(sizeof *e);
-    if (!e || engine_init(e, &lim, &out) != 0) {
+    /* Records flow: engine (dissectors, record layer) → correlation → writer. */
+    struct hs_writer *w = writer_new(fmt, outf);
+    struct hs_correlate *corr = w ? correlate_new(writer_sink(w)) : NULL;
+    struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
+    if (!e || engine_init(e, &lim, &corr->sink) != 0) {
         fprintf(stderr, "hopscope: out of memory\n");
         free(e);
+        correlate_free(corr);
+        writer_free(w);
         close_input(&in);
         return finish(&keys, EXIT_INPUT);
     }
@@ -339,8 +345,11 @@ int main(int argc, char **argv)
     engine_finish(e);
     engine_free(e);
     free(e);
+    correlate_free(corr);
+    bool failed = w->failed;
+    writer_free(w);
     close_input(&in);
-    if (fflush(out.f) != 0 || out.failed || (out.f != stdout && fclose(out.f) != 0)) {
+    if (fflush(outf) != 0 || failed || (outf != stdout && fclose(outf) != 0)) {
         fprintf(stderr, "hopscope: %s: write failed: %s\n", wfile ? wfile : "standard output", strerror(errno));
         return finish(&keys, EXIT_OUTPUT);
     }

@@ -21,8 +21,9 @@
 #include <pcap/dlt.h>
 
 #include "decode.h"
+#include "correlate.h"
 #include "engine.h"
-#include "output.h"
+#include "writer.h"
 
 /* Test selection from the environment: HS_TEST_FILTER / HS_TEST_SKIP (cmocka glob patterns),
  * e.g. HS_TEST_FILTER='test_gap*' ./tests/test_reasm */
@@ -512,7 +513,8 @@ static inline struct pg_buf pg_ntlm_authenticate(const char *user, const char *d
 struct pg_run {
     struct hs_engine e;
     struct hs_limits lim;
-    struct output out;
+    struct hs_writer *w;       /* JSON Lines into f */
+    struct hs_correlate *corr; /* correlation → w */
     FILE *f;
     char *obuf;
     size_t olen;
@@ -532,11 +534,11 @@ static inline void pg_run_init(struct pg_run *r, const struct hs_limits *lim)
         hs_limits_default(&r->lim);
     r->f = open_memstream(&r->obuf, &r->olen);
     assert_non_null(r->f);
-    r->out.f = r->f;
-    r->out.fmt = OUTPUT_JSON;
-    r->out.header_done = false;
-    r->out.failed = false;
-    assert_int_equal(engine_init(&r->e, &r->lim, &r->out), 0);
+    r->w = writer_new(OUTPUT_JSON, r->f);
+    assert_non_null(r->w);
+    r->corr = correlate_new(writer_sink(r->w));
+    assert_non_null(r->corr);
+    assert_int_equal(engine_init(&r->e, &r->lim, &r->corr->sink), 0);
     r->ts.tv_sec = 1763765452; /* 2025-11-21T22:50:52Z */
     r->ts.tv_usec = 0;
 }
@@ -587,7 +589,7 @@ static inline void pg_run_finish(struct pg_run *r)
 {
     engine_finish(&r->e);
     fflush(r->f);
-    assert_false(r->out.failed);
+    assert_false(r->w->failed);
     r->text = strdup(r->obuf ? r->obuf : "");
     assert_non_null(r->text);
     r->recs = json_array();
@@ -616,6 +618,8 @@ static inline void pg_run_finish(struct pg_run *r)
 static inline void pg_run_free(struct pg_run *r)
 {
     engine_free(&r->e);
+    correlate_free(r->corr);
+    writer_free(r->w);
     fclose(r->f);
     free(r->obuf);
     free(r->text);

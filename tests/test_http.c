@@ -112,7 +112,7 @@ static void test_basic_auth_text_output(void **state)
     /* The text format shows the user, never the password. */
     struct pg_run r;
     pg_run_init(&r, NULL);
-    r.out.fmt = OUTPUT_TEXT;
+    r.w->ops = &text_writer_ops;
     struct pg_conn c;
     open_conn(&r, &c, 8080);
     char *b = basic_header("carol:Tr0ub4dor&3");
@@ -623,10 +623,10 @@ static void test_header_block_over_cap(void **state)
     assert_jint(rec, "frames.authenticate", (long long)f.auth);
     assert_jint(rec, "frames.verdict", (long long)f.verdict);
     /* the buffer never grew past the cap */
-    struct hs_conn *hc = r.e.lru_head;
+    struct hs_conn *hc = r.e.flows.lru_head;
     assert_non_null(hc);
-    assert_true(hc->ad[0].cap <= lim.max_pdu);
-    assert_true(hc->ad[1].cap <= lim.max_pdu);
+    assert_true(hc->st[0].cap <= lim.max_pdu);
+    assert_true(hc->st[1].cap <= lim.max_pdu);
     pg_free(&big);
     pg_free(&bigr);
     pg_run_free(&r);
@@ -739,8 +739,8 @@ static void test_memory_given_back_and_global_record_cap(void **state)
     pg_send_mss(&r, &a, 1, m.resp1.p, m.resp1.len, 7);
     pg_send_mss(&r, &a, 0, m.req2.p, m.req2.len, 7);
     pg_send_mss(&r, &a, 1, m.resp2.p, m.resp2.len, 7);
-    assert_int_equal(r.e.pdu_total, 0);
-    assert_int_equal(r.e.nrecs_held, 1);
+    assert_int_equal(r.e.budget.held, 0);
+    assert_int_equal(r.e.recs.auth.n, 1);
     /* two more connections start an attempt each: the first connection's record is written early */
     pg_conn_init(&b, 51001, 5985);
     pg_handshake(&r, &b);
@@ -750,24 +750,24 @@ static void test_memory_given_back_and_global_record_cap(void **state)
     pg_handshake(&r, &c);
     pg_sendb(&r, &c, 0, &m.req1);
     assert_int_equal(pg_count_auth_now(&r), 1);
-    assert_int_equal(r.e.nrecs_held, 2);
+    assert_int_equal(r.e.recs.auth.n, 2);
     assert_non_null(strstr(pg_output_now(&r), "\"port\":51000"));
     /* the first connection closes: nothing of its dissection is kept while it waits to expire */
     pg_close(&r, &a, 0);
     struct hs_conn *first = NULL;
-    for (struct hs_conn *k = r.e.lru_head; k; k = k->lru_next)
-        if (k->cli.port == 51000)
+    for (struct hs_conn *k = r.e.flows.lru_head; k; k = k->lru_next)
+        if (k->flow.cli.port == 51000)
             first = k;
     assert_non_null(first);
     assert_true(first->closed);
-    assert_null(first->http);
-    assert_null(first->ad[0].buf);
-    assert_null(first->ad[1].buf);
+    assert_null(first->dstate);
+    assert_null(first->st[0].buf);
+    assert_null(first->st[1].buf);
     pg_run_finish(&r);
     assert_int_equal(pg_nrecs(&r), 3);
     assert_jstr(pg_rec(&r, 0), "ntlm.user", "alice");
     assert_jstr(pg_rec(&r, 0), "result", "success");
-    assert_int_equal(r.e.nrecs_held, 0);
+    assert_int_equal(r.e.recs.auth.n, 0);
     pg_http_ntlm_free(&m);
     pg_run_free(&r);
 }

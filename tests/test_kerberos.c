@@ -28,11 +28,12 @@
 #include <jansson.h>
 #include <pcap/pcap.h>
 
+#include "correlate.h"
 #include "engine.h"
 #include "kdc.h"
 #include "kerberos.h"
-#include "output.h"
 #include "tickets.h"
+#include "writer.h"
 
 /* Bit n of a Kerberos BIT STRING (KDCOptions, APOptions, PAC-OPTIONS-FLAGS) as krb_parse stores it. */
 #define BIT(n) (0x80000000u >> (n))
@@ -2963,7 +2964,8 @@ static void test_kdc_probe_tcp(void **state)
 struct eng {
     struct hs_engine e;
     struct hs_limits lim;
-    struct output out;
+    struct hs_writer *w;
+    struct hs_correlate *corr;
     FILE *f;
     char *buf;
     size_t len;
@@ -2981,8 +2983,11 @@ static struct eng *eng_new(void)
     hs_limits_default(&r->lim);
     r->f = open_memstream(&r->buf, &r->len);
     assert_non_null(r->f);
-    r->out = (struct output){r->f, OUTPUT_JSON, false, false};
-    assert_int_equal(engine_init(&r->e, &r->lim, &r->out), 0);
+    r->w = writer_new(OUTPUT_JSON, r->f);
+    assert_non_null(r->w);
+    r->corr = correlate_new(writer_sink(r->w));
+    assert_non_null(r->corr);
+    assert_int_equal(engine_init(&r->e, &r->lim, &r->corr->sink), 0);
     r->ts.tv_sec = 1795301508; /* 2026-11-21T22:51:48Z */
     return r;
 }
@@ -3005,7 +3010,7 @@ static void eng_finish(struct eng *r)
 {
     engine_finish(&r->e);
     fflush(r->f);
-    assert_false(r->out.failed);
+    assert_false(r->w->failed);
     r->krb = json_array();
     r->auth = json_array();
     char *text = malloc(r->len + 1);
@@ -3037,6 +3042,8 @@ static void eng_finish(struct eng *r)
 static void eng_free(struct eng *r)
 {
     engine_free(&r->e);
+    correlate_free(r->corr);
+    writer_free(r->w);
     fclose(r->f);
     free(r->buf);
     json_decref(r->krb);
@@ -3254,13 +3261,13 @@ static void test_engine_s4u_proxy_denied(void **state)
     assert_null(jget(p, "tickets.reply"));
 
     /* the ticket table remembers who each ticket is for */
-    const struct ticket_info *ti = tickets_get(&r->e.tickets, DIGEST_S4U2SELF);
+    const struct ticket_info *ti = tickets_get(&r->corr->tickets, DIGEST_S4U2SELF);
     assert_non_null(ti);
     assert_string_equal(ti->client, "alice@HOPLAB.TEST");
     assert_string_equal(ti->sname, "websvc2@HOPLAB.TEST");
     assert_string_equal(ti->kind, "s4u2self");
     assert_int_equal(ti->frame, 20);
-    ti = tickets_get(&r->e.tickets, DIGEST_TGT_WEBSVC2);
+    ti = tickets_get(&r->corr->tickets, DIGEST_TGT_WEBSVC2);
     assert_non_null(ti);
     assert_string_equal(ti->client, "websvc2@HOPLAB.TEST");
     assert_string_equal(ti->kind, "as");
@@ -3315,7 +3322,7 @@ static void test_engine_smb2_kerberos_ok(void **state)
     assert_string_equal(js(a, "kerberos.ticket.digest"), js(tgs, "tickets.reply.digest"));
     assert_js(a, "kerberos.ticket.client", "bob@HOPLAB.TEST");
 
-    const struct ticket_info *ti = tickets_get(&r->e.tickets, DIGEST_CIFS_BOB);
+    const struct ticket_info *ti = tickets_get(&r->corr->tickets, DIGEST_CIFS_BOB);
     assert_non_null(ti);
     assert_string_equal(ti->client, "bob@HOPLAB.TEST");
     assert_string_equal(ti->sname, "cifs/dc1.hoplab.test@HOPLAB.TEST");

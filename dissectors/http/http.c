@@ -5,8 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth.h"
-#include "engine.h"
+#include "mech.h"
 #include "reader.h"
 #include "spnego.h"
 #include "util.h"
@@ -34,7 +33,7 @@ struct http_req {
     char method[16];
     char path[USE_NAME_MAX];
     uint64_t frame;
-    struct auth_rec *rec;
+    uint64_t rec;  /* id of its record, 0 if none */
     enum auth_leg leg;
     bool is_use;
 };
@@ -42,17 +41,18 @@ struct http_req {
 struct http_state {
     struct http_req q[HTTP_QUEUE_MAX];
     uint32_t qhead, qlen;
-    struct auth_rec *cur; /* the connection's latest record (NTLM over HTTP is connection-bound) */
+    uint64_t cur; /* id of the connection's latest record (NTLM over HTTP is connection-bound) */
     enum body_state body[2];
     /* Bytes of an incomplete header block already searched for its end. The engine calls again from
      * the same message start with more bytes, so the search resumes there: rescanning from the start
      * would cost O(n^2) for a block fed a few bytes per segment up to the PDU cap. */
     size_t hdr_scanned[2];
+    bool upgraded; /* 101 Switching Protocols: the rest of both directions is skipped */
     /* A message whose body is still to come. Wireshark numbers an HTTP message by the segment that
      * completes it, body included (http.desegment_body), so what its header stamped moves there. */
     struct {
         uint64_t frame;       /* the frame that completed the header block; 0: nothing pending */
-        struct auth_rec *rec; /* the record whose frames it stamped */
+        uint64_t rec;         /* id of the record whose frames it stamped */
         struct http_req *q;   /* the request (dir 0) */
         uint32_t use;         /* the use it answered (dir 1): its index in rec->uses + 1, or 0 (an index,
                                  as the array moves when it grows) */
@@ -65,33 +65,6 @@ static const char *const methods[] = {
     "RPC_OUT_DATA", NULL,
 };
 
-static struct http_state *state(struct hs_conn *c)
-{
-    if (!c->http)
-        c->http = calloc(1, sizeof *c->http);
-    return c->http;
-}
-
-void http_free(struct hs_conn *c)
-{
-    free(c->http);
-    c->http = NULL;
-}
-
-void http_forget_rec(struct hs_conn *c, struct auth_rec *r)
-{
-    struct http_state *s = c->http;
-    if (!s)
-        return;
-    if (s->cur == r)
-        s->cur = NULL;
-    for (int d = 0; d < 2; d++)
-        if (s->pend[d].rec == r)
-            memset(&s->pend[d], 0, sizeof s->pend[d]);
-    for (int i = 0; i < HTTP_QUEUE_MAX; i++)
-        if (s->q[i].rec == r)
-            s->q[i].rec = NULL;
-}
 
 /* Length of the method token at p if it is a known method followed by a space, else 0. */
 static size_t method_len(const uint8_t *p, size_t n)
@@ -241,19 +214,15 @@ static bool name_is(const struct hline *h, const char *name)
     return h->nlen == strlen(name) && strncasecmp(h->name, name, h->nlen) == 0;
 }
 
-/* Decodes a base64 token into the engine's scratch buffer and parses it as a GSS token. */
-static bool decode_token(struct hs_engine *e, const char *b64, size_t n, struct gss_token *t)
+/* Decodes a base64 token into the context's scratch buffer and parses it as a GSS token. */
+static bool decode_token(struct hs_ctx *ctx, const char *b64, size_t n, struct gss_token *t)
 {
-    long k = base64_decode(b64, n, e->scratch, e->scratch_cap);
+    long k = base64_decode(b64, n, ctx->scratch, ctx->scratch_cap);
     if (k <= 0) {
-        e->st.malformed[DIS_HTTP]++;
+        ctx->st->malformed[DIS_HTTP]++;
         return false;
     }
-    if (gss_token_parse(e->scratch, (size_t)k, t) != 0) {
-        e->st.malformed[DIS_SPNEGO]++;
-        return false;
-    }
-    return true;
+    return gss_blob_parse(ctx, ctx->scratch, (size_t)k, t) == 0;
 }
 
 static bool scheme_is_gss(const char *s, size_t n)
@@ -262,22 +231,12 @@ static bool scheme_is_gss(const char *s, size_t n)
            (n == 8 && !strncasecmp(s, "Kerberos", 8));
 }
 
-static bool is_winrm(const struct hs_conn *c, const char *path)
+static bool is_winrm(const struct hs_flow *f, const char *path)
 {
-    return c->srv.port == 5985 || c->srv.port == 5986 || has_prefix_ci(path, strlen(path), "/wsman");
+    return f->srv.port == 5985 || f->srv.port == 5986 || has_prefix_ci(path, strlen(path), "/wsman");
 }
 
-/* A final token from the client: NTLM AUTHENTICATE, or a krb5 AP-REQ. */
-static bool token_is_final(const struct gss_token *t)
-{
-    if (t->inner_mech == MECH_NTLMSSP && t->inner_len >= 12)
-        return ld_u32le(t->inner + 8) == NTLMSSP_AUTHENTICATE_MESSAGE;
-    if ((t->inner_mech == MECH_KRB5 || t->inner_mech == MECH_KRB5_U2U) && t->krb5_tok_id == KRB5_TOK_AP_REQ)
-        return true;
-    return t->kind == GSS_SPNEGO_RESP && t->inner_mech == MECH_NONE; /* mechListMIC-only leg */
-}
-
-static void on_authorization(struct hs_engine *e, struct hs_conn *c, struct http_state *s, struct http_req *q,
+static void on_authorization(struct hs_ctx *ctx, struct http_state *s, struct http_req *q,
                              const struct hline *h)
 {
     const char *sp = memchr(h->val, ' ', h->vlen);
@@ -291,88 +250,89 @@ static void on_authorization(struct hs_engine *e, struct hs_conn *c, struct http
     struct auth_rec *r = NULL;
     if (scheme_is_gss(h->val, slen)) {
         struct gss_token t;
-        if (!tlen || !decode_token(e, tok, tlen, &t))
+        if (!tlen || !decode_token(ctx, tok, tlen, &t))
             return;
-        r = s->cur;
-        if (!r || !r->in_progress || auth_token_starts(&t))
-            r = auth_new(e, c, TRANSPORT_HTTP);
+        r = ctx_auth_get(ctx, s->cur);
+        if (!r || !r->h.open || gss_token_starts(&t))
+            r = ctx_auth_new(ctx, TRANSPORT_HTTP);
         if (!r)
             return;
-        strlcpy_n(r->http_scheme, sizeof r->http_scheme, h->val, slen);
-        auth_apply_token(e, r, &t, 0, slen == 4);
-        q->leg = token_is_final(&t) ? LEG_FINAL : LEG_START;
+        strlcpy_n(r->http.scheme, sizeof r->http.scheme, h->val, slen);
+        gss_apply(ctx, r, &t, 0, slen == 4);
+        q->leg = gss_token_is_final(&t) ? LEG_FINAL : LEG_START;
     } else if (slen == 5 && !strncasecmp(h->val, "Basic", 5)) {
-        r = auth_new(e, c, TRANSPORT_HTTP);
+        r = ctx_auth_new(ctx, TRANSPORT_HTTP);
         if (!r)
             return;
-        strlcpy_n(r->http_scheme, sizeof r->http_scheme, "Basic", 5);
-        r->mech = AMECH_BASIC;
-        long k = base64_decode(tok, tlen, e->scratch, e->scratch_cap);
+        strlcpy_n(r->http.scheme, sizeof r->http.scheme, "Basic", 5);
+        r->gss.mech = AMECH_BASIC;
+        long k = base64_decode(tok, tlen, ctx->scratch, ctx->scratch_cap);
         if (k > 0) {
             /* user-id ":" password (RFC 7617 2): keep the user-id only, never the password. */
-            const uint8_t *colon = memchr(e->scratch, ':', (size_t)k);
-            size_t ulen = colon ? (size_t)(colon - e->scratch) : 0;
-            oem_to_utf8(e->scratch, ulen, r->basic_user, sizeof r->basic_user);
-            memset(e->scratch, 0, (size_t)k);
+            const uint8_t *colon = memchr(ctx->scratch, ':', (size_t)k);
+            size_t ulen = colon ? (size_t)(colon - ctx->scratch) : 0;
+            oem_to_utf8(ctx->scratch, ulen, r->gss.basic_user, sizeof r->gss.basic_user);
+            memset(ctx->scratch, 0, (size_t)k);
         } else {
-            e->st.malformed[DIS_HTTP]++;
+            ctx->st->malformed[DIS_HTTP]++;
         }
         q->leg = LEG_FINAL;
     } else if (slen == 7 && !strncasecmp(h->val, "CredSSP", 7)) {
-        r = s->cur && s->cur->in_progress && s->cur->mech == AMECH_CREDSSP ? s->cur : auth_new(e, c, TRANSPORT_HTTP);
+        r = ctx_auth_get(ctx, s->cur);
+        if (!r || !r->h.open || r->gss.mech != AMECH_CREDSSP)
+            r = ctx_auth_new(ctx, TRANSPORT_HTTP);
         if (!r)
             return;
-        strlcpy_n(r->http_scheme, sizeof r->http_scheme, "CredSSP", 7);
-        r->mech = AMECH_CREDSSP;
+        strlcpy_n(r->http.scheme, sizeof r->http.scheme, "CredSSP", 7);
+        r->gss.mech = AMECH_CREDSSP;
         q->leg = LEG_CREDSSP;
     } else {
         return; /* Bearer, Digest, ...: not authentication hopscope reports (yet) */
     }
-    if (is_winrm(c, q->path))
-        r->winrm = true;
-    q->rec = r;
-    s->cur = r;
+    if (is_winrm(ctx->flow, q->path))
+        r->http.winrm = true;
+    q->rec = r->h.id;
+    s->cur = r->h.id;
 }
 
 /* The body of the message in direction dir is complete in this frame: renumber what its header stamped. */
-static void restamp(struct hs_engine *e, struct http_state *s, int dir)
+static void restamp(struct hs_ctx *ctx, struct http_state *s, int dir)
 {
     uint64_t f = s->pend[dir].frame;
-    struct auth_rec *r = s->pend[dir].rec;
-    if (f && f != e->frame) {
+    struct auth_rec *r = ctx_auth_get(ctx, s->pend[dir].rec);
+    if (f && f != ctx->frame) {
         if (r) {
             uint64_t *fr[] = {&r->frames.negotiate, &r->frames.challenge, &r->frames.authenticate,
                               &r->frames.verdict, &r->frames.ap_req, &r->frames.ap_rep};
             for (size_t i = 0; i < sizeof fr / sizeof *fr; i++)
                 if (*fr[i] == f)
-                    *fr[i] = e->frame;
+                    *fr[i] = ctx->frame;
         }
         if (s->pend[dir].q && s->pend[dir].q->frame == f)
-            s->pend[dir].q->frame = e->frame;
+            s->pend[dir].q->frame = ctx->frame;
         if (r && s->pend[dir].use && s->pend[dir].use <= r->nuses && r->uses[s->pend[dir].use - 1].frame_resp == f)
-            r->uses[s->pend[dir].use - 1].frame_resp = e->frame;
+            r->uses[s->pend[dir].use - 1].frame_resp = ctx->frame;
     }
     memset(&s->pend[dir], 0, sizeof s->pend[dir]);
 }
 
-static void body_done(struct hs_engine *e, struct hs_conn *c, int dir)
+static void body_done(struct hs_ctx *ctx, void *state, int dir)
 {
-    if (c->http)
-        restamp(e, c->http, dir);
+    restamp(ctx, state, dir);
 }
 
 /* The header block of a message with a body was just parsed: what it stamped waits for the body. */
-static void pend_body(struct hs_engine *e, struct http_state *s, int dir, struct auth_rec *r, struct http_req *q,
+static void pend_body(struct hs_ctx *ctx, struct http_state *s, int dir, struct auth_rec *r, struct http_req *q,
                       struct auth_use *u)
 {
-    s->pend[dir].frame = e->frame;
-    s->pend[dir].rec = r;
+    s->pend[dir].frame = ctx->frame;
+    s->pend[dir].rec = r ? r->h.id : 0;
     s->pend[dir].q = q;
     s->pend[dir].use = u && r ? (uint32_t)(u - r->uses) + 1 : 0;
 }
 
-static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
-                       struct app_dir *ad)
+static void on_request(struct hs_ctx *ctx, struct http_state *s, const char *blk, size_t n,
+                       struct hs_stream *ad)
 {
     const char *cur = blk, *end = blk + n, *line = blk;
     size_t llen = 0;
@@ -381,7 +341,7 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state
     const char *tgt = line + ml + 1;
     const char *tend = memchr(tgt, ' ', llen - ml - 1);
     if (!ml || !tend) {
-        e->st.malformed[DIS_HTTP]++;
+        ctx->st->malformed[DIS_HTTP]++;
         return;
     }
     if (s->qlen == HTTP_QUEUE_MAX) { /* unanswered pipelining beyond the cap: oldest forgotten */
@@ -392,7 +352,7 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state
     memset(q, 0, sizeof *q);
     strlcpy_n(q->method, sizeof q->method, line, ml);
     strlcpy_n(q->path, sizeof q->path, tgt, (size_t)(tend - tgt));
-    q->frame = e->frame;
+    q->frame = ctx->frame;
 
     uint64_t clen = 0;
     bool chunked = false;
@@ -403,19 +363,20 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state
         if (!parse_field(line, llen, &h))
             continue;
         if (name_is(&h, "Authorization"))
-            on_authorization(e, c, s, q, &h);
+            on_authorization(ctx, s, q, &h);
         else if (name_is(&h, "Content-Length") && !parse_content_length(h.val, h.vlen, &clen))
-            e->st.malformed[DIS_HTTP]++;
+            ctx->st->malformed[DIS_HTTP]++;
         else if (name_is(&h, "Transfer-Encoding") && h.vlen >= 7 &&
                  !strncasecmp(h.val + h.vlen - 7, "chunked", 7))
             chunked = true;
     }
-    if (!q->rec && s->cur && s->cur->result == RESULT_SUCCESS) {
-        q->rec = s->cur;
+    struct auth_rec *last = ctx_auth_get(ctx, s->cur);
+    if (!q->rec && last && last->result == RESULT_SUCCESS) {
+        q->rec = last->h.id;
         q->is_use = true;
     }
     if (chunked || clen)
-        pend_body(e, s, 0, q->rec, q, NULL);
+        pend_body(ctx, s, 0, ctx_auth_get(ctx, q->rec), q, NULL);
     if (chunked) {
         s->body[0] = BODY_CHUNK_SIZE;
     } else if (clen) {
@@ -424,23 +385,23 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, struct http_state
     }
 }
 
-static struct auth_use *record_use(struct hs_engine *e, struct auth_rec *r, const struct http_req *q,
+static struct auth_use *record_use(struct hs_ctx *ctx, struct auth_rec *r, const struct http_req *q,
                                    uint32_t status)
 {
-    struct auth_use *u = auth_add_use(e, r);
+    struct auth_use *u = rec_use_add(ctx->recs, r, ctx->frame);
     if (!u)
         return NULL;
     strlcpy_n(u->name, sizeof u->name, q->path, sizeof q->path);
     strlcpy_n(u->method, sizeof u->method, q->method, sizeof q->method);
     u->frame_req = q->frame;
-    u->frame_resp = e->frame;
-    u->status = status;
+    u->frame_resp = ctx->frame;
+    u->status = hs_status_of(STATUS_HTTP, status);
     u->answered = true;
     return u;
 }
 
-static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_state *s, const char *blk, size_t n,
-                        struct app_dir *ad)
+static void on_response(struct hs_ctx *ctx, struct http_state *s, const char *blk, size_t n,
+                        struct hs_stream *ad)
 {
     const char *cur = blk, *end = blk + n, *line = blk;
     size_t llen = 0;
@@ -453,7 +414,7 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
         status = status * 10 + (uint32_t)(line[i] - '0');
     }
     if (!ok) {
-        e->st.malformed[DIS_HTTP]++;
+        ctx->st->malformed[DIS_HTTP]++;
         /* Still a response: it answered the oldest request, which must not pair with the next. */
         if (s->qlen) {
             s->qhead = (s->qhead + 1) % HTTP_QUEUE_MAX;
@@ -470,7 +431,7 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
         s->qhead = (s->qhead + 1) % HTTP_QUEUE_MAX;
         s->qlen--;
     }
-    struct auth_rec *r = q->rec ? q->rec : (s->qlen == 0 && q == &none ? s->cur : NULL);
+    struct auth_rec *r = ctx_auth_get(ctx, q->rec ? q->rec : (s->qlen == 0 && q == &none ? s->cur : 0));
 
     uint64_t clen = 0;
     bool chunked = false, have_clen = false, challenge = false;
@@ -489,8 +450,8 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
             size_t tlen = h.vlen - slen - 1;
             if (scheme_is_gss(h.val, slen)) {
                 struct gss_token t;
-                if (decode_token(e, tok, tlen, &t)) {
-                    auth_apply_token(e, r, &t, 1, slen == 4);
+                if (decode_token(ctx, tok, tlen, &t)) {
+                    gss_apply(ctx, r, &t, 1, slen == 4);
                     challenge = true;
                 }
             } else if (slen == 7 && !strncasecmp(h.val, "CredSSP", 7)) {
@@ -500,7 +461,7 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
             if (parse_content_length(h.val, h.vlen, &clen))
                 have_clen = true;
             else
-                e->st.malformed[DIS_HTTP]++;
+                ctx->st->malformed[DIS_HTTP]++;
         } else if (name_is(&h, "Transfer-Encoding") && h.vlen >= 7 &&
                    !strncasecmp(h.val + h.vlen - 7, "chunked", 7)) {
             chunked = true;
@@ -508,34 +469,35 @@ static void on_response(struct hs_engine *e, struct hs_conn *c, struct http_stat
     }
 
     struct auth_use *u = NULL;
-    if (!interim && r && r->in_progress && (q->leg != LEG_NONE || q == &none)) {
-        bool rejected = r->neg_state == NEG_STATE_REJECT || r->krb_error;
+    if (!interim && r && r->h.open && (q->leg != LEG_NONE || q == &none)) {
+        bool rejected = r->gss.spnego.neg_state == NEG_STATE_REJECT || r->gss.krb.error;
         if (q->leg == LEG_FINAL || q == &none) {
-            auth_verdict(e, r, status == 401 || rejected ? RESULT_FAILURE : RESULT_SUCCESS, status);
+            rec_auth_verdict(r, ctx->frame, status == 401 || rejected ? RESULT_FAILURE : RESULT_SUCCESS, hs_status_of(STATUS_HTTP, status), VERDICT_HTTP_STATUS);
             if (q != &none)
-                u = record_use(e, r, q, status);
+                u = record_use(ctx, r, q, status);
         } else if (!(status == 401 && challenge)) {
             /* A first leg the server did not answer with a challenge: the attempt ended here. */
-            auth_verdict(e, r, status == 401 || rejected ? RESULT_FAILURE : RESULT_SUCCESS, status);
+            rec_auth_verdict(r, ctx->frame, status == 401 || rejected ? RESULT_FAILURE : RESULT_SUCCESS, hs_status_of(STATUS_HTTP, status), VERDICT_HTTP_STATUS);
             if (status != 401)
-                u = record_use(e, r, q, status);
+                u = record_use(ctx, r, q, status);
         }
     } else if (!interim && r && q->is_use) {
-        u = record_use(e, r, q, status);
+        u = record_use(ctx, r, q, status);
     }
 
     bool no_body = interim || status == 204 || status == 304 || strcmp(q->method, "HEAD") == 0;
     if (status == 101) {
-        s->body[0] = s->body[1] = BODY_UNTIL_CLOSE; /* the connection now speaks something else */
-        c->ad[0].skip = UINT64_MAX;
+        /* The connection now speaks something else: neither direction is HTTP any more. */
+        s->body[0] = s->body[1] = BODY_UNTIL_CLOSE;
+        s->upgraded = true;
     } else if (no_body) {
         return;
     } else if (chunked) {
-        pend_body(e, s, 1, r, NULL, u);
+        pend_body(ctx, s, 1, r, NULL, u);
         s->body[1] = BODY_CHUNK_SIZE;
     } else if (have_clen) {
         if (clen) {
-            pend_body(e, s, 1, r, NULL, u);
+            pend_body(ctx, s, 1, r, NULL, u);
             ad->skip = clen;
             ad->skip_done = body_done;
         }
@@ -576,13 +538,19 @@ static size_t line_len(const uint8_t *p, size_t n)
     return nl ? (size_t)(nl - p) + 1 : 0;
 }
 
-size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n,
-                  struct app_dir *ad)
+/*
+ * Parses HTTP/1.x messages from n in-order bytes at p, direction dir (0 requests, 1 responses): the header
+ * block is parsed whole (it must fit lim.max_pdu); bodies, whether Content-Length, chunked or
+ * read-until-close, are skipped without buffering. Returns the bytes consumed, 0 when a header block or
+ * chunk-size line is incomplete. Malformed messages are counted (DIS_HTTP) and the stream resynchronised.
+ */
+static size_t http_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n,
+                         struct hs_stream *ad)
 {
-    struct http_state *s = state(c);
+    struct http_state *s = state;
     size_t used = 0;
-    if (!s) {
-        ad->dead = true;
+    if (s->upgraded) {
+        ad->skip = UINT64_MAX;
         return n;
     }
     if (ad->resync) {
@@ -637,7 +605,7 @@ size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
                 s->body[dir] = BODY_CHUNK_SIZE;
             } else if (empty) {
                 s->body[dir] = BODY_NONE;
-                restamp(e, s, dir); /* the last chunk's trailer: the message is complete */
+                restamp(ctx, s, dir); /* the last chunk's trailer: the message is complete */
             }
             break;
         }
@@ -654,19 +622,38 @@ size_t http_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
                 goto malformed;
             used += l;
             if (dir == 0)
-                on_request(e, c, s, (const char *)q, l, ad);
+                on_request(ctx, s, (const char *)q, l, ad);
             else
-                on_response(e, c, s, (const char *)q, l, ad);
+                on_response(ctx, s, (const char *)q, l, ad);
             break;
         }
         }
     }
     return used;
 malformed:
-    e->st.malformed[DIS_HTTP]++;
+    ctx->st->malformed[DIS_HTTP]++;
     ad->resync = true;
     s->body[dir] = BODY_NONE;
     s->hdr_scanned[dir] = 0;
     memset(&s->pend[dir], 0, sizeof s->pend[dir]);
     return used + 1;
 }
+
+static void *http_state_new(struct hs_ctx *ctx)
+{
+    (void)ctx;
+    return calloc(1, sizeof(struct http_state));
+}
+
+static const uint16_t http_ports[] = {80, 5985, 8080, 0};
+
+const struct hs_dissector dis_http = {
+    .name = "http",
+    .transport = 6,
+    .ports = http_ports,
+    .probe = http_probe,
+    .threshold = 90,
+    .state_new = http_state_new,
+    .state_free = free,
+    .parse = http_parse,
+};

@@ -4,16 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "output.h"
+#include "krbdec.h"
 #include "reader.h"
 #include "util.h"
 
-#define KDC_PENDING_MAX 16
-
+/* Per connection: what tells a copy of the previous message (requests awaiting a reply are records,
+ * held by the record layer). */
 struct kdc_state {
-    struct kdc_rec *pending; /* requests awaiting a reply, oldest first */
-    int npending;
     uint64_t last_req, last_rep; /* digests of the last request and reply seen (msg_digest) */
 };
 
@@ -26,12 +23,6 @@ static uint64_t msg_digest(const uint8_t *p, size_t n)
     return h | 1; /* never 0, the "nothing seen" value */
 }
 
-const char *kdc_kind_name(enum kdc_kind k)
-{
-    static const char *const names[] = {"as", "tgs", "s4u2self", "s4u2proxy", "u2u", "renew", "validate", "unknown"};
-    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "unknown";
-}
-
 int kdc_probe_tcp(const uint8_t *p, size_t n)
 {
     if (n < 6)
@@ -40,100 +31,6 @@ int kdc_probe_tcp(const uint8_t *p, size_t n)
     if (len & 0x80000000u || len < 2)
         return 0;
     return krb_is_kdc_msg(p + 4, n - 4) ? 90 : 0;
-}
-
-static struct kdc_state *state(struct hs_conn *c)
-{
-    if (!c->kdc)
-        c->kdc = calloc(1, sizeof *c->kdc);
-    return c->kdc;
-}
-
-/* Appends r to c's requests awaiting a reply, and to the engine's list of all of them. */
-static void pending_add(struct hs_engine *e, struct hs_conn *c, struct kdc_state *s, struct kdc_rec *r)
-{
-    struct kdc_rec **pp = &s->pending;
-    while (*pp)
-        pp = &(*pp)->next;
-    *pp = r;
-    s->npending++;
-    r->conn = c;
-    r->gprev = e->kdc_newest;
-    if (e->kdc_newest)
-        e->kdc_newest->gnext = r;
-    else
-        e->kdc_oldest = r;
-    e->kdc_newest = r;
-    e->nkdc_held++;
-}
-
-/* Takes r, awaiting a reply, off its connection's list and the engine's. */
-static void pending_del(struct hs_engine *e, struct kdc_rec *r)
-{
-    struct kdc_state *s = r->conn->kdc;
-    struct kdc_rec **pp = &s->pending;
-    while (*pp && *pp != r)
-        pp = &(*pp)->next;
-    if (*pp) {
-        *pp = r->next;
-        s->npending--;
-    }
-    if (r->gprev)
-        r->gprev->gnext = r->gnext;
-    else
-        e->kdc_oldest = r->gnext;
-    if (r->gnext)
-        r->gnext->gprev = r->gprev;
-    else
-        e->kdc_newest = r->gprev;
-    e->nkdc_held--;
-    r->next = r->gprev = r->gnext = NULL;
-    r->conn = NULL;
-}
-
-void kdc_free(struct hs_engine *e, struct hs_conn *c)
-{
-    if (!c->kdc)
-        return;
-    while (c->kdc->pending) {
-        struct kdc_rec *r = c->kdc->pending;
-        pending_del(e, r);
-        kdc_rec_free(r);
-    }
-    free(c->kdc);
-    c->kdc = NULL;
-}
-
-/* "name@realm" into out[cap], cut to fit (principal names are bounded, not checked for length). */
-void kdc_principal_join(char *out, size_t cap, const char *name, const char *realm)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    if (!name[0])
-        return;
-    for (const char *p = name; *p && o + 1 < cap; p++)
-        out[o++] = *p;
-    if (strchr(name, '@')) { /* an enterprise name (NT-ENTERPRISE) already carries its realm */
-        out[o] = '\0';
-        return;
-    }
-    if (realm[0] && o + 1 < cap)
-        out[o++] = '@';
-    for (const char *p = realm; *p && o + 1 < cap; p++)
-        out[o++] = *p;
-    out[o] = '\0';
-}
-
-void kdc_ticket_ref(struct hs_engine *e, const struct krb_ticket *t, struct kdc_ticket_ref *ref)
-{
-    memset(ref, 0, sizeof *ref);
-    memcpy(ref->digest, t->digest, sizeof ref->digest);
-    kdc_principal_join(ref->sname, sizeof ref->sname, t->sname.name, t->realm);
-    const struct ticket_info *ti = tickets_get(&e->tickets, t->digest);
-    if (ti) {
-        strlcpy_n(ref->client, sizeof ref->client, ti->client, sizeof ti->client);
-        ref->issued_frame = ti->frame;
-    }
 }
 
 /* MS-SFU 3.2.5.1 (S4U2Self), 3.2.5.2 (S4U2Proxy), RFC 4120 3.7 (user-to-user), 3.3 (renew, validate). */
@@ -161,83 +58,13 @@ static enum kdc_kind classify(const struct krb_msg *m)
 #undef OPT
 }
 
-void kdc_rec_free(struct kdc_rec *r)
+static void on_request(struct hs_ctx *ctx, const struct krb_msg *m)
 {
-    free(r->dec_tgt);
-    for (int i = 0; i < KRB_MAX_ADDL_TICKETS; i++)
-        free(r->dec_addl[i]);
-    free(r->dec_reply);
-    free(r->dec_tgs_auth);
-    free(r);
-}
-
-struct kdc_decrypted *kdc_decrypt_ticket(struct hs_engine *e, const struct krb_ticket *t)
-{
-    if (!e->keys || !t->present)
-        return NULL;
-    struct kdc_decrypted *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    if (kc_decrypt_ticket(e->keys, t->enc.etype, t->enc.has_kvno ? (int64_t)t->enc.kvno : -1, t->enc.cipher,
-                          t->enc.cipher_len, &d->t) == 0)
-        return d;
-    size_t same = 0;
-    for (size_t i = 0; i < e->keys->n; i++)
-        if (e->keys->keys[i].enctype == t->enc.etype)
-            same++;
-    const char *en = krb_etype_name(t->enc.etype);
-    if (same == 0)
-        snprintf(d->why, sizeof d->why, "no key of enctype %s", en ? en : "?");
-    else
-        snprintf(d->why, sizeof d->why, "none of %zu keys of enctype %s opened it", same, en ? en : "?");
-    e->st.krb_undecrypted++;
-    return d;
-}
-
-struct kdc_decrypted_auth *kdc_decrypt_authenticator(struct hs_engine *e, const struct kdc_decrypted *dec,
-                                                     const struct krb_enc *enc, int usage)
-{
-    if (!e->keys || !dec || !dec->t.decrypted || !enc->present)
-        return NULL;
-    struct kdc_decrypted_auth *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    if (kc_decrypt_authenticator(e->keys, &dec->t.session_key, usage, enc->etype, enc->cipher, enc->cipher_len,
-                                 &a->a) != 0)
-        snprintf(a->why, sizeof a->why, "the ticket's session key did not open it");
-    return a;
-}
-
-static void emit(struct hs_engine *e, struct hs_conn *c, struct kdc_rec *r)
-{
-    e->st.kdc_records++;
-    output_kdc(e->out, e, c, r);
-    kdc_rec_free(r);
-}
-
-static void on_request(struct hs_engine *e, struct hs_conn *c, const struct krb_msg *m)
-{
-    struct kdc_state *s = state(c);
-    if (!s)
-        return;
-    if (s->npending >= KDC_PENDING_MAX) { /* a flood of unanswered requests: the oldest is written */
-        struct kdc_rec *old = s->pending;
-        pending_del(e, old);
-        emit(e, c, old);
-    } else if (e->nkdc_held >= e->lim.max_kdc_pending_total && e->kdc_oldest) {
-        /* the same across connections (UDP requests from port after port): the oldest anywhere */
-        struct kdc_rec *old = e->kdc_oldest;
-        struct hs_conn *oc = old->conn;
-        pending_del(e, old);
-        emit(e, oc, old);
-    }
-    struct kdc_rec *r = calloc(1, sizeof *r);
+    struct kdc_rec *r = rec_kdc_new(ctx->recs, ctx->rc, ctx->flow, &ctx->now, true);
     if (!r)
         return;
     const struct krb_kdc_req *q = &m->u.req;
-    r->udp = c->proto == 17;
-    r->ts = e->now;
-    r->frame_req = e->frame;
+    r->frame_req = ctx->frame;
     r->req_type = m->msg_type;
     r->kind = classify(m);
     r->kdc_options = q->kdc_options;
@@ -262,61 +89,31 @@ static void on_request(struct hs_engine *e, struct hs_conn *c, const struct krb_
     r->include_pac = q->include_pac;
     if (q->has_tgs_ap_req) {
         r->has_tgt = true;
-        kdc_ticket_ref(e, &q->tgs_ap_req.ticket, &r->tgt);
-        r->dec_tgt = kdc_decrypt_ticket(e, &q->tgs_ap_req.ticket);
-        r->dec_tgs_auth = kdc_decrypt_authenticator(e, r->dec_tgt, &q->tgs_ap_req.authenticator, KU_TGS_REQ_AUTH);
+        krb_ticket_ref_fill(&r->tgt, &q->tgs_ap_req.ticket);
+        r->dec_tgt = krb_decrypt_ticket(ctx->keys, ctx->st, &q->tgs_ap_req.ticket);
+        r->dec_tgs_auth = krb_decrypt_authenticator(ctx->keys, r->dec_tgt, &q->tgs_ap_req.authenticator,
+                                                    KU_TGS_REQ_AUTH);
     }
     for (int i = 0; i < q->n_addl; i++) {
-        r->dec_addl[r->n_addl] = kdc_decrypt_ticket(e, &q->addl[i]);
-        kdc_ticket_ref(e, &q->addl[i], &r->addl[r->n_addl++]);
+        r->dec_addl[r->n_addl] = krb_decrypt_ticket(ctx->keys, ctx->st, &q->addl[i]);
+        krb_ticket_ref_fill(&r->addl[r->n_addl++], &q->addl[i]);
     }
-    pending_add(e, c, s, r);
 }
 
-/* RFC 8062 anonymous principal: what a FAST-armored reply (RFC 6113 5.4.3) shows outside. */
-static bool is_anonymous(const char *name, const char *realm)
+/* A reply or error answers the oldest request awaiting one; the exchange is written at once. Whom an issued
+ * ticket is for is the correlation stage's to decide (it may need the TGT's or the evidence ticket's
+ * holder, known from other exchanges). */
+static void on_reply(struct hs_ctx *ctx, const struct krb_msg *m)
 {
-    return !strcmp(name, "WELLKNOWN/ANONYMOUS") && !strcmp(realm, "WELLKNOWN:ANONYMOUS");
-}
-
-/*
- * Whom the issued ticket is for. The reply's cname says so, unless FAST hid it behind the anonymous
- * principal; then the request tells: the TGT's holder (plain TGS), the PA-FOR-USER user (S4U2Self), or
- * the evidence ticket's holder (S4U2Proxy).
- */
-static void effective_client(const struct kdc_rec *r, const struct krb_kdc_rep *p, char *out, size_t cap)
-{
-    if (!is_anonymous(p->cname.name, p->crealm)) {
-        kdc_principal_join(out, cap, p->cname.name, p->crealm);
-        return;
-    }
-    out[0] = '\0';
-    if (r->kind == KDC_KIND_S4U2SELF)
-        kdc_principal_join(out, cap, r->for_user, r->for_user_realm);
-    else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl)
-        strlcpy_n(out, cap, r->addl[0].client, sizeof r->addl[0].client);
-    else if (r->has_tgt)
-        strlcpy_n(out, cap, r->tgt.client, sizeof r->tgt.client);
-}
-
-static void on_reply(struct hs_engine *e, struct hs_conn *c, const struct krb_msg *m)
-{
-    struct kdc_state *s = state(c);
-    if (!s)
-        return;
-    struct kdc_rec *r = s->pending;
-    if (r) {
-        pending_del(e, r);
-    } else {
-        r = calloc(1, sizeof *r); /* a reply whose request was not captured */
+    struct kdc_rec *r = rec_kdc_oldest(ctx->rc);
+    if (!r) {
+        r = rec_kdc_new(ctx->recs, ctx->rc, ctx->flow, &ctx->now, false); /* its request was not captured */
         if (!r)
             return;
-        r->udp = c->proto == 17;
-        r->ts = e->now;
         r->kind = KDC_KIND_UNKNOWN;
         r->include_pac = -1;
     }
-    r->frame_rep = e->frame;
+    r->frame_rep = ctx->frame;
     r->rep_type = m->msg_type;
     if (m->msg_type == KRB_ERROR) {
         const struct krb_error *er = &m->u.err;
@@ -341,34 +138,23 @@ static void on_reply(struct hs_engine *e, struct hs_conn *c, const struct krb_ms
         strlcpy_n(r->rep_cname, sizeof r->rep_cname, p->cname.name, sizeof p->cname.name);
         strlcpy_n(r->rep_crealm, sizeof r->rep_crealm, p->crealm, sizeof p->crealm);
         r->has_ticket = true;
-        kdc_ticket_ref(e, &p->ticket, &r->ticket);
-        r->dec_reply = kdc_decrypt_ticket(e, &p->ticket);
+        krb_ticket_ref_fill(&r->ticket, &p->ticket);
+        r->ticket.issued_frame = ctx->frame;
+        r->dec_reply = krb_decrypt_ticket(ctx->keys, ctx->st, &p->ticket);
         r->ticket_etype = p->ticket.enc.etype;
         r->ticket_has_kvno = p->ticket.enc.has_kvno;
         r->ticket_kvno = p->ticket.enc.kvno;
         r->enc_part_etype = p->enc_part.etype;
-        /* Remember who this ticket is for: an AP-REQ or S4U2Proxy carrying it later names its client. */
-        struct ticket_info ti;
-        memset(&ti, 0, sizeof ti);
-        memcpy(ti.digest, p->ticket.digest, sizeof ti.digest);
-        effective_client(r, p, ti.client, sizeof ti.client);
-        kdc_principal_join(ti.sname, sizeof ti.sname, p->ticket.sname.name, p->ticket.realm);
-        ti.frame = e->frame;
-        strlcpy_n(ti.kind, sizeof ti.kind, kdc_kind_name(r->kind), 16);
-        tickets_put(&e->tickets, &ti);
-        strlcpy_n(r->ticket.client, sizeof r->ticket.client, ti.client, sizeof ti.client);
-        r->ticket.issued_frame = e->frame;
     }
-    emit(e, c, r);
+    rec_write(ctx->recs, &r->h);
 }
 
-static void kdc_message(struct hs_engine *e, struct hs_conn *c, const uint8_t *p, size_t n)
+static void kdc_message(struct hs_ctx *ctx, struct kdc_state *s, const uint8_t *p, size_t n)
 {
     /* A copy of the message just seen is not a new exchange: a UDP request the client sent again
      * (RFC 4120 7.2.1), or the second copy of every datagram a span port delivers (ingress and egress).
      * Paired in order, each copy would make a record of its own. */
-    struct kdc_state *s = state(c);
-    if (s && n) {
+    if (n) {
         uint64_t d = msg_digest(p, n);
         uint64_t *last = (p[0] == 0x6a || p[0] == 0x6c) ? &s->last_req : &s->last_rep;
         if (*last == d)
@@ -379,25 +165,30 @@ static void kdc_message(struct hs_engine *e, struct hs_conn *c, const uint8_t *p
     if (!m)
         return;
     if (krb_parse(p, n, m) != 0) {
-        e->st.malformed[DIS_KERBEROS]++;
+        ctx->st->malformed[DIS_KERBEROS]++;
     } else if (m->msg_type == KRB_AS_REQ || m->msg_type == KRB_TGS_REQ) {
-        on_request(e, c, m);
+        on_request(ctx, m);
     } else if (m->msg_type == KRB_AS_REP || m->msg_type == KRB_TGS_REP || m->msg_type == KRB_ERROR) {
-        on_reply(e, c, m);
+        on_reply(ctx, m);
     }
     free(m);
 }
 
-void kdc_datagram(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n)
+static void kdc_datagram(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n)
 {
     (void)dir;
     if (!krb_is_kdc_msg(p, n))
         return;
-    kdc_message(e, c, p, n);
+    kdc_message(ctx, state, p, n);
 }
 
-size_t kdc_parse_tcp(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n,
-                     struct app_dir *ad)
+/*
+ * Parses TCP record-marked Kerberos (RFC 4120 7.2.2: a 4-byte big-endian length, high bit reserved, then the
+ * message) from n in-order bytes at p in direction dir. Returns bytes consumed; 0 when a record is incomplete.
+ * Records larger than lim.max_pdu are skipped and counted.
+ */
+static size_t kdc_parse_tcp(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n,
+                            struct hs_stream *ad)
 {
     (void)dir;
     size_t used = 0;
@@ -413,12 +204,12 @@ size_t kdc_parse_tcp(struct hs_engine *e, struct hs_conn *c, int dir, const uint
     while (n - used >= 4) {
         uint32_t len = ld_u32be(p + used);
         if (len & 0x80000000u) { /* reserved bit (RFC 5021 extensions): not dissected */
-            e->st.malformed[DIS_KERBEROS]++;
+            ctx->st->malformed[DIS_KERBEROS]++;
             ad->resync = true;
             return used + 1;
         }
-        if (4 + (size_t)len > e->lim.max_pdu) { /* it is buffered with its record mark */
-            e->st.pdu_oversize++;
+        if (4 + (size_t)len > ctx->lim->max_pdu) { /* it is buffered with its record mark */
+            ctx->st->pdu_oversize++;
             if (n - used - 4 >= len) {
                 used += 4 + (size_t)len;
                 continue;
@@ -428,20 +219,36 @@ size_t kdc_parse_tcp(struct hs_engine *e, struct hs_conn *c, int dir, const uint
         }
         if (n - used - 4 < len)
             return used;
-        kdc_message(e, c, p + used + 4, len);
+        kdc_message(ctx, state, p + used + 4, len);
         used += 4 + (size_t)len;
     }
     return used;
 }
 
-void kdc_flush(struct hs_engine *e, struct hs_conn *c)
+static void *kdc_state_new(struct hs_ctx *ctx)
 {
-    struct kdc_state *s = c->kdc;
-    if (!s)
-        return;
-    while (s->pending) {
-        struct kdc_rec *r = s->pending;
-        pending_del(e, r);
-        emit(e, c, r);
-    }
+    (void)ctx;
+    return calloc(1, sizeof(struct kdc_state));
 }
+
+static const uint16_t kdc_ports[] = {88, 0};
+
+const struct hs_dissector dis_kerberos_tcp = {
+    .name = "kerberos",
+    .transport = 6,
+    .ports = kdc_ports,
+    .probe = kdc_probe_tcp,
+    .threshold = 90,
+    .state_new = kdc_state_new,
+    .state_free = free,
+    .parse = kdc_parse_tcp,
+};
+
+const struct hs_dissector dis_kerberos_udp = {
+    .name = "kerberos-udp",
+    .transport = 17,
+    .ports = kdc_ports,
+    .state_new = kdc_state_new,
+    .state_free = free,
+    .datagram = kdc_datagram,
+};

@@ -1,7 +1,7 @@
 /* NetBIOS session service framing — RFC 1002 4.3.1 (port 139) and MS-SMB2 2.1 direct TCP (port 445). */
+#include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
 #include "reader.h"
 #include "smb2.h"
 
@@ -21,7 +21,10 @@ enum nbss_type {
     NBSS_KEEP_ALIVE = 0x85,
 };
 
-#define SMB2_HEADER_LEN 64
+/* Per connection: the state of the SMB dialect parsers the frames go to. */
+struct nbss_state {
+    struct smb2_state *smb2;
+};
 
 static bool smb_magic(const uint8_t *p)
 {
@@ -51,23 +54,22 @@ static long find_frame(const uint8_t *p, size_t n)
     return -1;
 }
 
-/* Is the SMB2 message whose header starts at h worth reading whole? */
-static bool smb2_wanted(const uint8_t *h)
+/*
+ * Frames NBSS messages from n in-order bytes at p and hands SMB2 messages to smb2_message(): whole when
+ * the SMB2 parser wants them (up to lim.max_pdu, buffered with their header), else read as far as their
+ * header and the rest skipped. SMB1, TRANSFORM (counted) and COMPRESSION_TRANSFORM messages are skipped
+ * whole. Returns the bytes consumed; 0 when a frame is incomplete. In resync mode it hunts for a plausible
+ * frame start first. Malformed frames are counted (DIS_NBSS, DIS_SMB2).
+ */
+static size_t nbss_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n, struct hs_stream *s)
 {
-    uint16_t cmd = ld_u16le(h + 12);
-    uint32_t next = ld_u32le(h + 20);
-    return cmd <= SMB2_TREE_CONNECT || next != 0;
-}
-
-size_t nbss_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n,
-                  struct app_dir *ad)
-{
+    struct nbss_state *ns = state;
     size_t used = 0;
-    if (ad->resync) {
+    if (s->resync) {
         long at = find_frame(p, n);
         if (at < 0)
             return n > 7 ? n - 7 : 0; /* keep a tail that may hold the start of a header */
-        ad->resync = false;
+        s->resync = false;
         used = (size_t)at;
     }
     while (n - used >= 4) {
@@ -77,8 +79,8 @@ size_t nbss_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
         size_t avail = n - used - 4;
         if (type != NBSS_SESSION_MESSAGE) {
             if (type < NBSS_SESSION_REQUEST || type > NBSS_KEEP_ALIVE || len > 1024) {
-                e->st.malformed[DIS_NBSS]++;
-                ad->resync = true;
+                ctx->st->malformed[DIS_NBSS]++;
+                s->resync = true;
                 return used + 1;
             }
             if (avail < len)
@@ -94,13 +96,13 @@ size_t nbss_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
             return used;
         const uint8_t *m = f + 4;
         if (len < 4 || !smb_magic(m)) {
-            e->st.malformed[DIS_NBSS]++;
-            ad->resync = true;
+            ctx->st->malformed[DIS_NBSS]++;
+            s->resync = true;
             return used + 1;
         }
         if (m[0] == 0xFE) {
             if (len < SMB2_HEADER_LEN) {
-                e->st.malformed[DIS_SMB2]++;
+                ctx->st->malformed[DIS_SMB2]++;
                 if (avail < len)
                     return used;
                 used += 4 + len;
@@ -108,32 +110,60 @@ size_t nbss_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
             }
             if (avail < SMB2_HEADER_LEN)
                 return used;
-            if (smb2_wanted(m) && 4 + (size_t)len <= e->lim.max_pdu) { /* buffered with its header */
+            bool whole = smb2_wants_whole(m);
+            if (whole && 4 + (size_t)len <= ctx->lim->max_pdu) {
                 if (avail < len)
                     return used;
-                smb2_message(e, c, dir, m, len);
+                smb2_message(ctx, &ns->smb2, dir, m, len);
                 used += 4 + len;
                 continue;
             }
-            if (4 + (size_t)len > e->lim.max_pdu && smb2_wanted(m))
-                e->st.pdu_oversize++;
+            if (whole)
+                ctx->st->pdu_oversize++;
             /* Bulk (READ/WRITE/...): the header was enough; skip the rest without buffering it. */
             if (avail >= len) {
                 used += 4 + len;
                 continue;
             }
-            ad->skip = len - avail;
+            s->skip = len - avail;
             return n;
         }
         if (m[0] == 0xFD)
-            e->st.smb2_encrypted++;
+            ctx->st->smb2_encrypted++;
         /* SMB1 (not dissected yet), TRANSFORM and COMPRESSION_TRANSFORM: skipped whole. */
         if (avail >= len) {
             used += 4 + len;
             continue;
         }
-        ad->skip = len - avail;
+        s->skip = len - avail;
         return n;
     }
     return used;
 }
+
+static void *nbss_state_new(struct hs_ctx *ctx)
+{
+    (void)ctx;
+    return calloc(1, sizeof(struct nbss_state));
+}
+
+static void nbss_state_free(void *state)
+{
+    struct nbss_state *ns = state;
+    if (ns)
+        smb2_state_free(ns->smb2);
+    free(ns);
+}
+
+static const uint16_t nbss_ports[] = {139, 445, 0};
+
+const struct hs_dissector dis_nbss = {
+    .name = "nbss",
+    .transport = 6,
+    .ports = nbss_ports,
+    .probe = nbss_probe,
+    .threshold = 80,
+    .state_new = nbss_state_new,
+    .state_free = nbss_state_free,
+    .parse = nbss_parse,
+};

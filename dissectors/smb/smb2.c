@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "engine.h"
+#include "mech.h"
+#include "names.h"
 #include "reader.h"
 #include "spnego.h"
 #include "util.h"
@@ -25,7 +25,7 @@ struct smb2_pending {
     uint64_t mid;
     uint64_t sid;
     uint64_t frame;
-    struct auth_rec *rec;
+    uint64_t rec;  /* id of the record the request belongs to, 0 if none */
     char *path; /* TREE_CONNECT: the share path (UTF-8, allocated), or NULL */
 };
 
@@ -35,29 +35,26 @@ struct smb2_state {
     struct smb2_pending pend[SMB2_PENDING_MAX];
 };
 
-static struct smb2_state *state(struct hs_conn *c)
+static struct smb2_state *state(struct smb2_state **s)
 {
-    if (!c->smb2)
-        c->smb2 = calloc(1, sizeof *c->smb2);
-    return c->smb2;
+    if (!*s)
+        *s = calloc(1, sizeof **s);
+    return *s;
 }
 
-void smb2_free(struct hs_conn *c)
+void smb2_state_free(struct smb2_state *s)
 {
-    if (c->smb2)
+    if (s)
         for (int i = 0; i < SMB2_PENDING_MAX; i++)
-            free(c->smb2->pend[i].path);
-    free(c->smb2);
-    c->smb2 = NULL;
+            free(s->pend[i].path);
+    free(s);
 }
 
-void smb2_forget_rec(struct hs_conn *c, struct auth_rec *r)
+bool smb2_wants_whole(const uint8_t *h)
 {
-    if (!c->smb2)
-        return;
-    for (int i = 0; i < SMB2_PENDING_MAX; i++)
-        if (c->smb2->pend[i].rec == r)
-            c->smb2->pend[i].rec = NULL;
+    uint16_t cmd = ld_u16le(h + 12);
+    uint32_t next = ld_u32le(h + 20);
+    return cmd <= SMB2_TREE_CONNECT || next != 0;
 }
 
 /* Remembers a request until its response; the oldest entry gives way when all are in use. */
@@ -91,36 +88,44 @@ static struct smb2_pending *pend_find(struct smb2_state *s, uint16_t cmd, uint64
     return NULL;
 }
 
-/* The newest record of c for session sid; in_progress_only restricts to unfinished ones. */
-static struct auth_rec *rec_by_sid(struct hs_conn *c, uint64_t sid, bool in_progress_only)
+struct sid_match {
+    uint64_t sid;
+    bool open_only;
+};
+
+static bool sid_matches(const struct auth_rec *r, const void *arg)
 {
-    struct auth_rec *found = NULL;
-    for (struct auth_rec *r = c->recs; r; r = r->next)
-        if (r->transport == TRANSPORT_SMB2 && r->smb2_session_id == sid && (!in_progress_only || r->in_progress))
-            found = r;
-    return found;
+    const struct sid_match *m = arg;
+    return r->transport == TRANSPORT_SMB2 && r->smb2.session_id == m->sid && (!m->open_only || r->h.open);
+}
+
+/* The connection's newest record for session sid; open_only restricts to unfinished ones. */
+static struct auth_rec *rec_by_sid(struct hs_ctx *ctx, uint64_t sid, bool open_only)
+{
+    struct sid_match m = {sid, open_only};
+    return rec_auth_newest(ctx->rc, sid_matches, &m);
 }
 
 /* Reads the security buffer at (off, len) relative to the header start; NULL when empty/bad. */
-static const uint8_t *sec_buffer(struct hs_engine *e, const uint8_t *h, size_t msg_len, uint16_t off,
+static const uint8_t *sec_buffer(struct hs_ctx *ctx, const uint8_t *h, size_t msg_len, uint16_t off,
                                  uint16_t len)
 {
     if (len == 0)
         return NULL;
     if (!range_ok(msg_len, off, len)) {
-        e->st.malformed[DIS_SMB2]++;
+        ctx->st->malformed[DIS_SMB2]++;
         return NULL;
     }
     return h + off;
 }
 
-static void new_rec_fields(struct hs_conn *c, struct auth_rec *r, uint64_t sid)
+static void new_rec_fields(const struct smb2_state *s, struct auth_rec *r, uint64_t sid)
 {
-    r->smb2_session_id = sid;
-    r->smb2_dialect = c->smb2 ? c->smb2->dialect : 0;
+    r->smb2.session_id = sid;
+    r->smb2.dialect = s ? s->dialect : 0;
 }
 
-static void session_setup_request(struct hs_engine *e, struct hs_conn *c, const uint8_t *h, size_t len,
+static void session_setup_request(struct hs_ctx *ctx, struct smb2_state **ss, const uint8_t *h, size_t len,
                                   uint64_t mid, uint64_t sid)
 {
     /* 2.2.5: StructureSize(25) Flags SecurityMode Capabilities(4) Channel(4)
@@ -130,51 +135,49 @@ static void session_setup_request(struct hs_engine *e, struct hs_conn *c, const 
     uint16_t off = rd_u16le(&r);
     uint16_t blen = rd_u16le(&r);
     if (r.err) {
-        e->st.malformed[DIS_SMB2]++;
+        ctx->st->malformed[DIS_SMB2]++;
         return;
     }
-    const uint8_t *blob = sec_buffer(e, h, len, off, blen);
+    const uint8_t *blob = sec_buffer(ctx, h, len, off, blen);
     struct gss_token t;
-    bool have = blob && gss_token_parse(blob, blen, &t) == 0;
-    if (blob && !have)
-        e->st.malformed[DIS_SPNEGO]++;
+    bool have = blob && gss_blob_parse(ctx, blob, blen, &t) == 0;
 
     struct auth_rec *rec = NULL;
-    if (!(have && auth_token_starts(&t)))
-        rec = rec_by_sid(c, sid, true);
+    if (!(have && gss_token_starts(&t)))
+        rec = rec_by_sid(ctx, sid, true);
     if (!rec) {
-        rec = auth_new(e, c, TRANSPORT_SMB2);
+        rec = ctx_auth_new(ctx, TRANSPORT_SMB2);
         if (rec)
-            new_rec_fields(c, rec, sid);
+            new_rec_fields(*ss, rec, sid);
     }
-    struct smb2_state *s = state(c);
+    struct smb2_state *s = state(ss);
     if (!s)
         return;
-    struct smb2_pending *p = pend_add(s, SMB2_SESSION_SETUP, mid, sid, e->frame);
-    p->rec = rec;
+    struct smb2_pending *p = pend_add(s, SMB2_SESSION_SETUP, mid, sid, ctx->frame);
+    p->rec = rec ? rec->h.id : 0;
     if (rec && have)
-        auth_apply_token(e, rec, &t, 0, false);
+        gss_apply(ctx, rec, &t, 0, false);
 }
 
-static void session_setup_response(struct hs_engine *e, struct hs_conn *c, const uint8_t *h, size_t len,
+static void session_setup_response(struct hs_ctx *ctx, struct smb2_state **ss, const uint8_t *h, size_t len,
                                    uint64_t mid, uint64_t sid, uint32_t status)
 {
-    struct smb2_state *s = state(c);
+    struct smb2_state *s = state(ss);
     if (!s)
         return;
     struct smb2_pending *p = pend_find(s, SMB2_SESSION_SETUP, mid);
-    struct auth_rec *rec = p ? p->rec : NULL;
+    struct auth_rec *rec = p ? ctx_auth_get(ctx, p->rec) : NULL;
     if (p)
         p->used = false;
     if (!p) {
-        rec = rec_by_sid(c, sid, true);
-        if (!rec && (rec = auth_new(e, c, TRANSPORT_SMB2)))
-            new_rec_fields(c, rec, sid);
+        rec = rec_by_sid(ctx, sid, true);
+        if (!rec && (rec = ctx_auth_new(ctx, TRANSPORT_SMB2)))
+            new_rec_fields(s, rec, sid);
     }
     if (!rec)
         return;
     if (sid)
-        rec->smb2_session_id = sid;
+        rec->smb2.session_id = sid;
     if (status == STATUS_SUCCESS || status == STATUS_MORE_PROCESSING_REQUIRED) {
         /* 2.2.6: StructureSize(9) SessionFlags(2) SecurityBufferOffset(2) SecurityBufferLength(2) */
         struct rd r = rd_make(h + 64, len - 64);
@@ -183,28 +186,25 @@ static void session_setup_response(struct hs_engine *e, struct hs_conn *c, const
         uint16_t off = rd_u16le(&r);
         uint16_t blen = rd_u16le(&r);
         if (r.err) {
-            e->st.malformed[DIS_SMB2]++;
+            ctx->st->malformed[DIS_SMB2]++;
         } else {
-            const uint8_t *blob = sec_buffer(e, h, len, off, blen);
+            const uint8_t *blob = sec_buffer(ctx, h, len, off, blen);
             struct gss_token t;
-            if (blob) {
-                if (gss_token_parse(blob, blen, &t) == 0)
-                    auth_apply_token(e, rec, &t, 1, false);
-                else
-                    e->st.malformed[DIS_SPNEGO]++;
-            }
+            if (blob && gss_blob_parse(ctx, blob, blen, &t) == 0)
+                gss_apply(ctx, rec, &t, 1, false);
             if (status == STATUS_SUCCESS) {
-                rec->smb2_session_flags = flags;
-                rec->smb2_session_flags_seen = true;
+                rec->smb2.session_flags = flags;
+                rec->smb2.session_flags_seen = true;
             }
         }
     }
     if (status == STATUS_MORE_PROCESSING_REQUIRED)
         return;
-    auth_verdict(e, rec, status == STATUS_SUCCESS ? RESULT_SUCCESS : RESULT_FAILURE, status);
+    rec_auth_verdict(rec, ctx->frame, status == STATUS_SUCCESS ? RESULT_SUCCESS : RESULT_FAILURE,
+                     hs_status_of(STATUS_NTSTATUS, status), VERDICT_SESSION_SETUP);
 }
 
-static void tree_connect_request(struct hs_engine *e, struct hs_conn *c, const uint8_t *h, size_t len,
+static void tree_connect_request(struct hs_ctx *ctx, struct smb2_state **ss, const uint8_t *h, size_t len,
                                  uint64_t mid, uint64_t sid)
 {
     /* 2.2.9: StructureSize(9) Flags(2) PathOffset(2) PathLength(2), path in UTF-16LE */
@@ -213,14 +213,14 @@ static void tree_connect_request(struct hs_engine *e, struct hs_conn *c, const u
     uint16_t off = rd_u16le(&r);
     uint16_t plen = rd_u16le(&r);
     if (r.err) {
-        e->st.malformed[DIS_SMB2]++;
+        ctx->st->malformed[DIS_SMB2]++;
         return;
     }
-    struct smb2_state *s = state(c);
+    struct smb2_state *s = state(ss);
     if (!s)
         return;
-    struct smb2_pending *p = pend_add(s, SMB2_TREE_CONNECT, mid, sid, e->frame);
-    const uint8_t *path = sec_buffer(e, h, len, off, plen);
+    struct smb2_pending *p = pend_add(s, SMB2_TREE_CONNECT, mid, sid, ctx->frame);
+    const uint8_t *path = sec_buffer(ctx, h, len, off, plen);
     if (path) {
         /* Allocated only here: a path in every entry would make each connection's table 19 KiB. */
         char name[USE_NAME_MAX];
@@ -229,18 +229,18 @@ static void tree_connect_request(struct hs_engine *e, struct hs_conn *c, const u
     }
 }
 
-static void tree_connect_response(struct hs_engine *e, struct hs_conn *c, uint64_t mid, uint64_t sid,
+static void tree_connect_response(struct hs_ctx *ctx, struct smb2_state **ss, uint64_t mid, uint64_t sid,
                                   uint32_t status)
 {
-    struct smb2_state *s = state(c);
+    struct smb2_state *s = state(ss);
     struct smb2_pending *p = s ? pend_find(s, SMB2_TREE_CONNECT, mid) : NULL;
     if (!p)
         return;
     p->used = false;
     char *path = p->path;
     p->path = NULL;
-    struct auth_rec *rec = rec_by_sid(c, sid ? sid : p->sid, false);
-    struct auth_use *u = rec ? auth_add_use(e, rec) : NULL;
+    struct auth_rec *rec = rec_by_sid(ctx, sid ? sid : p->sid, false);
+    struct auth_use *u = rec ? rec_use_add(ctx->recs, rec, ctx->frame) : NULL;
     if (!u) {
         free(path);
         return;
@@ -248,21 +248,22 @@ static void tree_connect_response(struct hs_engine *e, struct hs_conn *c, uint64
     strlcpy_n(u->name, sizeof u->name, path ? path : "", USE_NAME_MAX);
     free(path);
     u->frame_req = p->frame;
-    u->frame_resp = e->frame;
-    u->status = status;
+    u->frame_resp = ctx->frame;
+    u->status = hs_status_of(STATUS_NTSTATUS, status);
     u->answered = true;
 }
 
-static void logoff_response(struct hs_engine *e, struct hs_conn *c, uint64_t sid, uint32_t status)
+/* A session that logged off is over: its records are written now. */
+static void logoff_response(struct hs_ctx *ctx, uint64_t sid, uint32_t status)
 {
     if (status != STATUS_SUCCESS)
         return;
     struct auth_rec *r;
-    while ((r = rec_by_sid(c, sid, false)) != NULL)
-        auth_emit(e, c, r);
+    while ((r = rec_by_sid(ctx, sid, false)) != NULL)
+        rec_write(ctx->recs, &r->h);
 }
 
-void smb2_message(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *msg, size_t n)
+void smb2_message(struct hs_ctx *ctx, struct smb2_state **ss, int dir, const uint8_t *msg, size_t n)
 {
     (void)dir;
     size_t off = 0;
@@ -270,7 +271,7 @@ void smb2_message(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
     for (int guard = 0; guard < 128; guard++) {
         if (n - off < 64 || msg[off] != 0xFE || memcmp(msg + off + 1, "SMB", 3) != 0 ||
             ld_u16le(msg + off + 4) != 64) {
-            e->st.malformed[DIS_SMB2]++;
+            ctx->st->malformed[DIS_SMB2]++;
             return;
         }
         const uint8_t *h = msg + off;
@@ -283,7 +284,7 @@ void smb2_message(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
         rd_skip(&hr, 8);
         uint64_t sid = rd_u64le(&hr);
         if (next && (next < 64 || next > n - off)) {
-            e->st.malformed[DIS_SMB2]++;
+            ctx->st->malformed[DIS_SMB2]++;
             return;
         }
         size_t len = next ? next : n - off;
@@ -297,24 +298,24 @@ void smb2_message(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
         if (!interim && len > 64) {
             switch (cmd) {
             case SMB2_NEGOTIATE:
-                if (resp && status == STATUS_SUCCESS && len >= 64 + 6 && state(c))
-                    c->smb2->dialect = ld_u16le(h + 64 + 4);
+                if (resp && status == STATUS_SUCCESS && len >= 64 + 6 && state(ss))
+                    (*ss)->dialect = ld_u16le(h + 64 + 4);
                 break;
             case SMB2_SESSION_SETUP:
                 if (resp)
-                    session_setup_response(e, c, h, len, mid, sid, status);
+                    session_setup_response(ctx, ss, h, len, mid, sid, status);
                 else
-                    session_setup_request(e, c, h, len, mid, sid);
+                    session_setup_request(ctx, ss, h, len, mid, sid);
                 break;
             case SMB2_TREE_CONNECT:
                 if (resp)
-                    tree_connect_response(e, c, mid, sid, status);
+                    tree_connect_response(ctx, ss, mid, sid, status);
                 else
-                    tree_connect_request(e, c, h, len, mid, sid);
+                    tree_connect_request(ctx, ss, h, len, mid, sid);
                 break;
             case SMB2_LOGOFF:
                 if (resp)
-                    logoff_response(e, c, sid, status);
+                    logoff_response(ctx, sid, status);
                 break;
             default:
                 break;

@@ -6,10 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct hs_engine;
-struct hs_conn;
-struct app_dir;
-struct auth_rec;
+#include "dissector.h"
 
 /* SMB2 commands, MS-SMB2 2.2.1.2 */
 #define SMB2_NEGOTIATE       0x0000
@@ -30,34 +27,36 @@ struct auth_rec;
 #define STATUS_PENDING                  0x00000103u
 #define STATUS_MORE_PROCESSING_REQUIRED 0xC0000016u
 
+#define SMB2_HEADER_LEN 64
+
+/* The NBSS dissector (TCP 139 and 445): frames SMB1/SMB2/3 messages for their parsers. */
+extern const struct hs_dissector dis_nbss;
+
 /*
  * Probe: confidence (0-100) that the n bytes at p start an NBSS-framed SMB stream
  * (a session message whose payload starts with \xFE/\xFF/\xFD/\xFC "SMB", or a session request).
  */
 int nbss_probe(const uint8_t *p, size_t n);
 
+/* SMB2 state of one connection (pending requests, dialect); allocated on the first message that needs it. */
+struct smb2_state;
+
 /*
- * Parses NBSS frames from n in-order bytes at p, direction dir (0 client→server) of connection c.
- * Each frame is a 4-byte header (type u8, length u24 big-endian) and its payload. SMB2 messages
- * whose commands matter to authentication are parsed whole (up to e->lim.max_pdu); others are
- * read as far as their 64-byte header and the rest skipped (ad->skip). Returns the bytes consumed;
- * 0 means a frame is incomplete (the caller buffers and calls again with more). In resync mode
- * (ad->resync) it hunts for a plausible frame start first. Malformed frames are counted.
+ * Does the SMB2 parser need the whole message whose 64-byte header (MS-SMB2 2.2.1.2) is at h, or is the
+ * header enough (bulk READ/WRITE... are skipped unread)? True for NEGOTIATE, SESSION_SETUP, LOGOFF,
+ * TREE_CONNECT and compounded messages.
  */
-size_t nbss_parse(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *p, size_t n,
-                  struct app_dir *ad);
+bool smb2_wants_whole(const uint8_t *h);
 
 /*
  * Parses one SMB2 message (n bytes at msg, possibly compounded via NextCommand, MS-SMB2 3.2.4.1.4)
- * travelling in direction dir, and updates c's authentication records. Little-endian throughout;
- * every offset is checked against the message. Malformed input is counted in DIS_SMB2.
+ * travelling in direction dir, and updates the connection's authentication records. *s is the
+ * connection's SMB2 state (allocated here when NULL). Little-endian throughout; every offset is checked
+ * against the message. Malformed input is counted in DIS_SMB2.
  */
-void smb2_message(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t *msg, size_t n);
+void smb2_message(struct hs_ctx *ctx, struct smb2_state **s, int dir, const uint8_t *msg, size_t n);
 
-/* Drops references to r from c's SMB2 state (r is being freed). */
-void smb2_forget_rec(struct hs_conn *c, struct auth_rec *r);
-
-/* Frees c's SMB2 state. */
-void smb2_free(struct hs_conn *c);
+/* Frees SMB2 state (NULL is fine). */
+void smb2_state_free(struct smb2_state *s);
 
 #endif

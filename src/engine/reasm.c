@@ -1,8 +1,8 @@
 /* TCP stream reassembly — RFC 9293 3.4 sequence space; in-order delivery, gaps made explicit. */
+#include "reasm.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include "engine.h"
 
 /* Signed distance a - b in 32-bit sequence space (RFC 9293 3.4, modulo 2^32). */
 static inline int32_t seq_diff(uint32_t a, uint32_t b)
@@ -15,39 +15,28 @@ static inline int32_t seq_diff(uint32_t a, uint32_t b)
  * packet filled the hole, it completes what follows (Wireshark's numbering); after a hole declared lost
  * (own_frames), nothing completed it and each segment's data is attributed to the frame that carried it.
  */
-static void drain_as(struct hs_engine *e, struct hs_conn *c, int dir, bool own_frames)
+static void drain_as(struct tcp_half *h, int dir, struct reasm_io *io, bool own_frames)
 {
-    struct tcp_half *h = &c->tcp[dir];
-    uint64_t now = e->frame;
     while (h->ooo && seq_diff(h->ooo->seq, h->next_seq) <= 0) {
         struct ooo_seg *s = h->ooo;
         h->ooo = s->next;
         h->ooo_bytes -= s->len;
-        e->ooo_total -= s->len;
+        *io->ooo_total -= s->len;
         int32_t skip = seq_diff(h->next_seq, s->seq);
         if ((uint32_t)skip < s->len) {
             uint32_t n = s->len - (uint32_t)skip;
             h->next_seq += n;
-            if (own_frames)
-                e->frame = s->frame;
-            if (!c->closed && c->app != APP_IGNORE)
-                app_data(e, c, dir, s->data + skip, n);
+            if (io->dissecting(io->arg))
+                io->data(io->arg, dir, s->data + skip, n, own_frames ? s->frame : io->frame);
         }
         free(s);
     }
-    e->frame = now;
-}
-
-static void drain(struct hs_engine *e, struct hs_conn *c, int dir)
-{
-    drain_as(e, c, dir, false);
 }
 
 /* Inserts [seq, seq+len) into the sorted queue; parts already queued keep their first copy and a
  * differing retransmission counts as a conflict. */
-static void enqueue(struct hs_engine *e, struct hs_conn *c, int dir, uint32_t seq, const uint8_t *p, uint32_t len)
+static void enqueue(struct tcp_half *h, struct reasm_io *io, uint32_t seq, const uint8_t *p, uint32_t len)
 {
-    struct tcp_half *h = &c->tcp[dir];
     struct ooo_seg **pp = &h->ooo;
     uint32_t cur = seq, end = seq + len;
     while (seq_diff(cur, end) < 0) {
@@ -63,9 +52,9 @@ static void enqueue(struct hs_engine *e, struct hs_conn *c, int dir, uint32_t se
                 uint32_t ov_end = seq_diff(s_end, end) < 0 ? s_end : end;
                 uint32_t n = ov_end - cur;
                 if (memcmp(s->data + (cur - s->seq), p + (cur - seq), n) != 0)
-                    e->st.tcp_conflicts++;
+                    io->st->tcp_conflicts++;
                 else
-                    e->st.tcp_overlaps++;
+                    io->st->tcp_overlaps++;
                 cur = ov_end;
                 pp = &s->next;
                 continue;
@@ -74,47 +63,46 @@ static void enqueue(struct hs_engine *e, struct hs_conn *c, int dir, uint32_t se
                 piece_end = s->seq;
         }
         uint32_t n = piece_end - cur;
-        if (h->ooo_bytes + n > e->lim.max_ooo_bytes || e->ooo_total + n > e->lim.max_ooo_total) {
-            e->st.ooo_dropped_bytes += n;
+        if (h->ooo_bytes + n > io->lim->max_ooo_bytes || *io->ooo_total + n > io->lim->max_ooo_total) {
+            io->st->ooo_dropped_bytes += n;
             return;
         }
         struct ooo_seg *ns = malloc(sizeof *ns + n);
         if (!ns) {
-            e->st.ooo_dropped_bytes += n;
+            io->st->ooo_dropped_bytes += n;
             return;
         }
         ns->seq = cur;
         ns->len = n;
-        ns->frame = e->frame;
+        ns->frame = io->frame;
         memcpy(ns->data, p + (cur - seq), n);
         ns->next = s;
         *pp = ns;
         pp = &ns->next;
         h->ooo_bytes += n;
-        e->ooo_total += n;
+        *io->ooo_total += n;
         cur = piece_end;
     }
 }
 
 /* Declares the bytes before the first queued segment lost, then delivers the queue. */
-static void gap_to_queue(struct hs_engine *e, struct hs_conn *c, int dir)
+static void gap_to_queue(struct tcp_half *h, int dir, struct reasm_io *io)
 {
-    struct tcp_half *h = &c->tcp[dir];
     if (!h->ooo)
         return;
     uint32_t n = h->ooo->seq - h->next_seq;
-    e->st.tcp_gaps++;
-    e->st.tcp_gap_bytes += n;
-    if (!c->closed && c->app != APP_IGNORE)
-        app_gap(e, c, dir, n);
+    io->st->tcp_gaps++;
+    io->st->tcp_gap_bytes += n;
+    if (io->dissecting(io->arg))
+        io->gap(io->arg, dir, n);
     h->next_seq = h->ooo->seq;
-    drain_as(e, c, dir, true);
+    drain_as(h, dir, io, true);
 }
 
-void reasm_flush(struct hs_engine *e, struct hs_conn *c, int dir)
+void reasm_flush(struct tcp_half hh[2], int dir, struct reasm_io *io)
 {
-    while (c->tcp[dir].ooo)
-        gap_to_queue(e, c, dir);
+    while (hh[dir].ooo)
+        gap_to_queue(&hh[dir], dir, io);
 }
 
 /*
@@ -124,12 +112,12 @@ void reasm_flush(struct hs_engine *e, struct hs_conn *c, int dir)
  * bytes the capture lost. A RST sits at its sender's next sequence number, or (sent for a connection it no
  * longer knows) at what the peer last acknowledged, which may be behind what the capture saw.
  */
-static bool seq_plausible(const struct hs_engine *e, const struct tcp_half *h, uint32_t seq, bool behind_ok)
+static bool seq_plausible(const struct reasm_io *io, const struct tcp_half *h, uint32_t seq, bool behind_ok)
 {
     if (!h->seq_known)
         return true;
     int32_t d = seq_diff(seq, h->next_seq);
-    uint32_t w = e->lim.max_ooo_bytes;
+    uint32_t w = io->lim->max_ooo_bytes;
     return d >= 0 ? (uint32_t)d <= w : behind_ok && (uint32_t)-(int64_t)d <= w;
 }
 
@@ -142,16 +130,16 @@ static void fin_check(struct tcp_half *h)
     }
 }
 
-void reasm_segment(struct hs_engine *e, struct hs_conn *c, int dir, const struct hs_pkt *pkt)
+bool reasm_segment(struct tcp_half hh[2], int dir, const struct hs_pkt *pkt, struct reasm_io *io)
 {
-    struct tcp_half *h = &c->tcp[dir];
+    struct tcp_half *h = &hh[dir];
     uint32_t seq = pkt->seq;
     const uint8_t *p = pkt->payload;
     uint32_t n = pkt->paylen;
 
     if (pkt->tcp_flags & TH_SYN) {
         /* A retransmitted SYN (same ISN) must not move the stream back to its start. A SYN with another
-         * ISN is a new connection, which engine_packet() has already set up. */
+         * ISN is a new connection, which the engine has already set up. */
         if (!(h->syn && h->isn == seq && h->seq_known)) {
             h->next_seq = seq + 1;
             h->seq_known = true;
@@ -163,72 +151,69 @@ void reasm_segment(struct hs_engine *e, struct hs_conn *c, int dir, const struct
         /* Picked up mid-stream: start here; the dissector hunts for a message boundary. */
         h->next_seq = seq;
         h->seq_known = true;
-        if (!c->saw_syn)
-            c->ad[dir].resync = true;
+        io->pickup(io->arg, dir);
     }
     if (n && h->seq_known) {
         int32_t d = seq_diff(seq, h->next_seq);
         if (d == 0) {
             h->next_seq += n;
-            if (!c->closed && c->app != APP_IGNORE)
-                app_data(e, c, dir, p, n);
+            if (io->dissecting(io->arg))
+                io->data(io->arg, dir, p, n, io->frame);
             if (h->ooo)
-                drain(e, c, dir);
+                drain_as(h, dir, io, false);
         } else if (d < 0) {
-            uint32_t old = (uint32_t)-d;
+            uint32_t old = (uint32_t)-(int64_t)d;
             if (old >= n) {
-                e->st.tcp_retransmitted++;
+                io->st->tcp_retransmitted++;
             } else {
-                e->st.tcp_overlaps++;
+                io->st->tcp_overlaps++;
                 h->next_seq += n - old;
-                if (!c->closed && c->app != APP_IGNORE)
-                    app_data(e, c, dir, p + old, n - old);
+                if (io->dissecting(io->arg))
+                    io->data(io->arg, dir, p + old, n - old, io->frame);
                 if (h->ooo)
-                    drain(e, c, dir);
+                    drain_as(h, dir, io, false);
             }
-        } else if (c->app != APP_IGNORE && !c->closed) {
-            e->st.tcp_out_of_order++;
-            uint64_t before = e->st.ooo_dropped_bytes;
-            enqueue(e, c, dir, seq, p, n);
-            if (e->st.ooo_dropped_bytes != before) {
+        } else if (io->dissecting(io->arg)) {
+            io->st->tcp_out_of_order++;
+            uint64_t before = io->st->ooo_dropped_bytes;
+            enqueue(h, io, seq, p, n);
+            if (io->st->ooo_dropped_bytes != before) {
                 /* A cap was reached: stop waiting for the hole and move on. */
-                gap_to_queue(e, c, dir);
+                gap_to_queue(h, dir, io);
                 if (h->ooo == NULL && seq_diff(seq, h->next_seq) > 0) {
-                    e->st.tcp_gaps++;
-                    e->st.tcp_gap_bytes += (uint32_t)seq_diff(seq, h->next_seq);
-                    app_gap(e, c, dir, (uint32_t)seq_diff(seq, h->next_seq));
+                    io->st->tcp_gaps++;
+                    io->st->tcp_gap_bytes += (uint32_t)seq_diff(seq, h->next_seq);
+                    io->gap(io->arg, dir, (uint32_t)seq_diff(seq, h->next_seq));
                     h->next_seq = seq;
-                    reasm_segment(e, c, dir, pkt);
-                    return;
+                    return reasm_segment(hh, dir, pkt, io);
                 }
             }
         } else {
-            h->next_seq = seq + n; /* ignored connection: just follow the sequence numbers */
+            h->next_seq = seq + n; /* connection not dissected: just follow the sequence numbers */
         }
     }
-    if ((pkt->tcp_flags & TH_FIN) && !h->fin && !h->fin_pending && seq_plausible(e, h, seq + n, false)) {
+    if ((pkt->tcp_flags & TH_FIN) && !h->fin && !h->fin_pending && seq_plausible(io, h, seq + n, false)) {
         h->fin_pending = true;
         h->fin_seq = seq + n; /* the FIN follows this segment's data */
     }
-    if ((pkt->tcp_flags & TH_RST) && seq_plausible(e, h, seq, true))
+    if ((pkt->tcp_flags & TH_RST) && seq_plausible(io, h, seq, true))
         h->rst = true;
 
     /* The peer acknowledged bytes we never saw while later data (or the FIN) waits: those bytes were
      * lost in the capture, not on the wire, and will not come again. */
-    struct tcp_half *o = &c->tcp[!dir];
+    struct tcp_half *o = &hh[!dir];
     if ((pkt->tcp_flags & TH_ACK) && o->ooo && seq_diff(pkt->ack, o->ooo->seq) >= 0)
-        gap_to_queue(e, c, !dir);
+        gap_to_queue(o, !dir, io);
     if ((pkt->tcp_flags & TH_ACK) && o->fin_pending && !o->ooo && seq_diff(o->fin_seq, o->next_seq) > 0 &&
         seq_diff(pkt->ack, o->fin_seq) > 0) {
         uint32_t lost = o->fin_seq - o->next_seq;
-        e->st.tcp_gaps++;
-        e->st.tcp_gap_bytes += lost;
-        if (!c->closed && c->app != APP_IGNORE)
-            app_gap(e, c, !dir, lost);
+        io->st->tcp_gaps++;
+        io->st->tcp_gap_bytes += lost;
+        if (io->dissecting(io->arg))
+            io->gap(io->arg, !dir, lost);
         o->next_seq = o->fin_seq;
     }
     fin_check(h);
     fin_check(o);
-    if (!c->closed && (h->rst || (c->tcp[0].fin && c->tcp[1].fin)))
-        flow_close(e, c);
+    return h->rst || (hh[0].fin && hh[1].fin);
 }

@@ -33,9 +33,10 @@
 
 #include <pcap/dlt.h>
 
+#include "correlate.h"
 #include "engine.h"
 #include "fuzz.h"
-#include "output.h"
+#include "writer.h"
 
 /*
  * strtoull() as the C library defines it, but compiled here (instrumented): the dissectors run it on
@@ -228,10 +229,14 @@ static int fs_run(const uint8_t *data, size_t size, uint16_t server_port)
         lim.max_records_per_conn = 2;
         lim.max_uses_per_record = 2;
     }
-    struct output out = {fs_out_file(), (cfg & 0x01) ? OUTPUT_TEXT : OUTPUT_JSON, false, false};
-    struct hs_engine *e = malloc(sizeof *e);
-    if (!e || engine_init(e, &lim, &out) != 0) {
+    FILE *outf = fs_out_file();
+    struct hs_writer *w = writer_new((cfg & 0x01) ? OUTPUT_TEXT : OUTPUT_JSON, outf);
+    struct hs_correlate *corr = w ? correlate_new(writer_sink(w)) : NULL;
+    struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
+    if (!e || engine_init(e, &lim, &corr->sink) != 0) {
         free(e);
+        correlate_free(corr);
+        writer_free(w);
         return 0;
     }
     memset(c, 0, offsetof(struct fs_conn, buf));
@@ -297,7 +302,9 @@ static int fs_run(const uint8_t *data, size_t size, uint16_t server_port)
     engine_finish(e);
     engine_free(e);
     free(e);
-    fflush(out.f);
+    correlate_free(corr);
+    writer_free(w);
+    fflush(outf);
     return 0;
 }
 

@@ -1,23 +1,17 @@
-/* Output writers: JSON Lines records (field names in docs/RECORDS.md) and a readable text table. */
-#include "output.h"
-
-#include <arpa/inet.h>
+/* JSON Lines writer: one object per record (field names in docs/RECORDS.md), a `stats` object last. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
-#include "auth.h"
-#include "kdc.h"
-#include "kerberos.h"
+#include "decode.h"
+#include "format.h"
 #include "krbcrypt.h"
-#include "community_id.h"
-#include "engine.h"
 #include "names.h"
-#include "ntlmssp.h"
 #include "smb2.h"
+#include "spnego.h"
+#include "writer.h"
 
 /* Length of the valid UTF-8 sequence (RFC 3629 4) at p with n bytes left, or 0. */
 static size_t utf8_len(const uint8_t *p, size_t n)
@@ -79,76 +73,56 @@ static json_t *jstr(const char *s)
     return j;
 }
 
-void format_ts(const struct timeval *tv, char out[32])
-{
-    struct tm tm;
-    time_t t = tv->tv_sec;
-    gmtime_r(&t, &tm);
-    size_t k = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + k, 32 - k, ".%06ldZ", (long)tv->tv_usec);
-}
+/* Bit order of a flag word: MS-NLMP and GSS flags number bits from the least significant; Kerberos flag
+ * words (RFC 4120 5.2.8 KerberosFlags) from the most significant (bit 0 = 0x80000000). */
+enum bit_order { BITS_LSB0, BITS_MSB0 };
 
-static void format_ip(uint8_t af, const uint8_t *ip, char out[INET6_ADDRSTRLEN])
-{
-    inet_ntop(af == 4 ? AF_INET : AF_INET6, ip, out, INET6_ADDRSTRLEN);
-}
+/* How an unnamed bit is spelt: its mask as "0x%08x" or "0x%x", or its number as "bit%u". */
+enum unnamed_bit { UNNAMED_HEX8, UNNAMED_HEX, UNNAMED_NUMBER };
 
-static const char *mech_name(enum auth_mech m)
-{
-    switch (m) {
-    case AMECH_NTLM: return "ntlm";
-    case AMECH_NEGOTIATE_NTLM: return "negotiate/ntlm";
-    case AMECH_NEGOTIATE_KERBEROS: return "negotiate/kerberos";
-    case AMECH_KERBEROS: return "kerberos";
-    case AMECH_NEGOTIATE: return "negotiate";
-    case AMECH_BASIC: return "basic";
-    case AMECH_CREDSSP: return "credssp";
-    case AMECH_UNKNOWN: break;
-    }
-    return "unknown";
-}
-
-static const char *result_name(enum auth_result r)
-{
-    return r == RESULT_SUCCESS ? "success" : r == RESULT_FAILURE ? "failure" : "unknown";
-}
-
-static const char *service_name(const struct auth_rec *r)
-{
-    if (r->transport == TRANSPORT_SMB2)
-        return "cifs";
-    return r->winrm ? "winrm" : "http";
-}
-
-/* {"name": "STATUS_LOGON_FAILURE", "code": "0xc000006d"} or {"name": "Unauthorized", "code": 401} */
-static json_t *status_json(enum auth_transport t, uint32_t status)
-{
-    if (t == TRANSPORT_HTTP) {
-        const char *n = http_reason(status);
-        return json_pack("{s:s, s:i}", "name", n ? n : "", "code", (json_int_t)status);
-    }
-    char hex[16];
-    snprintf(hex, sizeof hex, "0x%08" PRIx32, status);
-    const char *n = ntstatus_name(status);
-    return json_pack("{s:s, s:s}", "name", n ? n : hex, "code", hex);
-}
-
-static json_t *flag_names(uint32_t flags)
+/*
+ * The names of the set bits of v as a JSON array, in bit order. name() gets the bit's mask (BITS_LSB0) or
+ * its number (BITS_MSB0) and returns NULL for an unnamed bit, which is spelt as `unnamed` says.
+ */
+static json_t *bits_json(uint32_t v, enum bit_order order, const char *(*name)(uint32_t key), enum unnamed_bit unnamed)
 {
     json_t *a = json_array();
-    for (int i = 0; i < 32; i++) {
-        uint32_t bit = 1u << i;
-        if (!(flags & bit))
+    for (uint32_t b = 0; b < 32; b++) {
+        uint32_t mask = order == BITS_LSB0 ? 1u << b : 0x80000000u >> b;
+        if (!(v & mask))
             continue;
-        const char *n = ntlmssp_flag_name(bit);
+        uint32_t key = order == BITS_LSB0 ? mask : b;
+        const char *n = name(key);
         char buf[24];
         if (!n) {
-            snprintf(buf, sizeof buf, "0x%08" PRIx32, bit);
+            if (unnamed == UNNAMED_NUMBER)
+                snprintf(buf, sizeof buf, "bit%u", (unsigned)b);
+            else if (unnamed == UNNAMED_HEX8)
+                snprintf(buf, sizeof buf, "0x%08" PRIx32, mask);
+            else
+                snprintf(buf, sizeof buf, "0x%" PRIx32, mask);
             n = buf;
         }
         json_array_append_new(a, jstr(n));
     }
     return a;
+}
+
+/* Kerberos flag names by bit number (kerberos.h takes an int). */
+static const char *kdc_option_name(uint32_t b) { return krb_kdc_option_name((int)b); }
+static const char *ticket_flag_name(uint32_t b) { return krb_ticket_flag_name((int)b); }
+static const char *ap_option_name(uint32_t b) { return krb_ap_option_name((int)b); }
+static const char *pac_option_name(uint32_t b) { return krb_pac_option_name((int)b); }
+
+/* {"name": "STATUS_LOGON_FAILURE", "code": "0xc000006d"} or {"name": "Unauthorized", "code": 401} */
+static json_t *status_json(struct hs_status st)
+{
+    const char *n = hs_status_name(st);
+    if (st.space == STATUS_HTTP)
+        return json_pack("{s:s, s:i}", "name", n ? n : "", "code", (json_int_t)st.code);
+    char hex[16];
+    snprintf(hex, sizeof hex, "0x%08" PRIx32, st.code);
+    return json_pack("{s:s, s:s}", "name", n ? n : hex, "code", hex);
 }
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -168,25 +142,25 @@ static void version_str(const struct ntlm_version_info *v, char *out, size_t cap
     snprintf(out, cap, "%u.%u.%u", v->major, v->minor, v->build);
 }
 
-static json_t *ntlm_json(const struct auth_rec *r)
+static json_t *ntlm_json(const struct gss_ntlm *g)
 {
     json_t *o = json_object();
-    const struct ntlm_msg *a = r->ntlm_auth;
+    const struct ntlm_msg *a = g->auth;
     json_object_set_new(o, "version", jstr(a ? ntlm_version_name(a->ntlm_version) : "unknown"));
     if (a) {
         json_object_set_new(o, "user", jstr(a->user));
         json_object_set_new(o, "domain", jstr(a->domain));
         json_object_set_new(o, "workstation", jstr(a->workstation));
     }
-    uint32_t flags = r->ntlm_flags[2] ? r->ntlm_flags[2] : r->ntlm_flags[1] ? r->ntlm_flags[1] : r->ntlm_flags[0];
-    json_object_set_new(o, "flags", flag_names(flags));
+    uint32_t flags = g->flags[2] ? g->flags[2] : g->flags[1] ? g->flags[1] : g->flags[0];
+    json_object_set_new(o, "flags", bits_json(flags, BITS_LSB0, ntlmssp_flag_name, UNNAMED_HEX8));
     json_t *fx = json_object();
     static const char *const which[3] = {"negotiate", "challenge", "authenticate"};
     for (int i = 0; i < 3; i++) {
-        if (!r->ntlm_flags[i])
+        if (!g->flags[i])
             continue;
         char hex[16];
-        snprintf(hex, sizeof hex, "0x%08" PRIx32, r->ntlm_flags[i]);
+        snprintf(hex, sizeof hex, "0x%08" PRIx32, g->flags[i]);
         json_object_set_new(fx, which[i], jstr(hex));
     }
     json_object_set_new(o, "flags_hex", fx);
@@ -210,22 +184,22 @@ static json_t *ntlm_json(const struct auth_rec *r)
             json_object_set_new(o, "truncated", json_true());
     }
     char v[32];
-    if (r->client_version.present) {
-        version_str(&r->client_version, v, sizeof v);
+    if (g->client_version.present) {
+        version_str(&g->client_version, v, sizeof v);
         json_object_set_new(o, "client_version", jstr(v));
     }
-    set_str(o, "negotiate_domain", r->ntlm_neg_domain);
-    set_str(o, "negotiate_workstation", r->ntlm_neg_workstation);
-    if (r->ntlm_chal) {
+    set_str(o, "negotiate_domain", g->neg_domain);
+    set_str(o, "negotiate_workstation", g->neg_workstation);
+    if (g->chal) {
         /* The server challenge alone cracks nothing (the responses, never written, would be needed). */
         char ch[17];
         for (int i = 0; i < 8; i++)
-            snprintf(ch + 2 * i, 3, "%02x", r->ntlm_chal->server_challenge[i]);
+            snprintf(ch + 2 * i, 3, "%02x", g->chal->server_challenge[i]);
         json_object_set_new(o, "server_challenge", jstr(ch));
-        json_object_set_new(o, "challenge_timestamp", json_boolean(r->ntlm_chal->has_timestamp));
-        set_str(o, "target_name", r->ntlm_chal->target_name);
-        if (r->ntlm_chal->version.present) {
-            version_str(&r->ntlm_chal->version, v, sizeof v);
+        json_object_set_new(o, "challenge_timestamp", json_boolean(g->chal->has_timestamp));
+        set_str(o, "target_name", g->chal->target_name);
+        if (g->chal->version.present) {
+            version_str(&g->chal->version, v, sizeof v);
             json_object_set_new(o, "server_version", jstr(v));
         }
     }
@@ -239,9 +213,8 @@ static json_t *endpoint_json(uint8_t af, const struct hs_endpoint *ep)
     return json_pack("{s:s, s:i}", "ip", ip, "port", (json_int_t)ep->port);
 }
 
-static json_t *server_names(const struct auth_rec *r)
+static json_t *server_names(const struct ntlm_msg *c)
 {
-    const struct ntlm_msg *c = r->ntlm_chal;
     if (!c)
         return NULL;
     json_t *o = json_object();
@@ -260,28 +233,27 @@ static json_t *server_names(const struct auth_rec *r)
 static json_t *smb2_json(const struct auth_rec *r)
 {
     json_t *o = json_object();
-    const char *d = smb2_dialect_name(r->smb2_dialect);
+    const char *d = smb2_dialect_name(r->smb2.dialect);
     if (d)
         json_object_set_new(o, "dialect", jstr(d));
     char sid[24];
-    snprintf(sid, sizeof sid, "0x%016" PRIx64, r->smb2_session_id);
+    snprintf(sid, sizeof sid, "0x%016" PRIx64, r->smb2.session_id);
     json_object_set_new(o, "session_id", jstr(sid));
-    if (r->smb2_session_flags_seen) {
+    if (r->smb2.session_flags_seen) {
         json_t *f = json_array();
-        if (r->smb2_session_flags & SMB2_SESSION_FLAG_IS_GUEST)
+        if (r->smb2.session_flags & SMB2_SESSION_FLAG_IS_GUEST)
             json_array_append_new(f, jstr("IS_GUEST"));
-        if (r->smb2_session_flags & SMB2_SESSION_FLAG_IS_NULL)
+        if (r->smb2.session_flags & SMB2_SESSION_FLAG_IS_NULL)
             json_array_append_new(f, jstr("IS_NULL"));
-        if (r->smb2_session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA)
+        if (r->smb2.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA)
             json_array_append_new(f, jstr("ENCRYPT_DATA"));
         json_object_set_new(o, "session_flags", f);
     }
     json_t *tc = json_array();
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
-        json_array_append_new(tc, json_pack("{s:s, s:o, s:[I,I]}", "share", u->name, "status",
-                                            status_json(TRANSPORT_SMB2, u->status), "frames",
-                                            (json_int_t)u->frame_req, (json_int_t)u->frame_resp));
+        json_array_append_new(tc, json_pack("{s:s, s:o, s:[I,I]}", "share", u->name, "status", status_json(u->status),
+                                            "frames", (json_int_t)u->frame_req, (json_int_t)u->frame_resp));
     }
     json_object_set_new(o, "tree_connects", tc);
     if (r->uses_dropped)
@@ -292,12 +264,12 @@ static json_t *smb2_json(const struct auth_rec *r)
 static json_t *http_json(const struct auth_rec *r)
 {
     json_t *o = json_object();
-    set_str(o, "scheme", r->http_scheme);
+    set_str(o, "scheme", r->http.scheme);
     json_t *rq = json_array();
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
         json_array_append_new(rq, json_pack("{s:o, s:o, s:i, s:[I,I]}", "method", jstr(u->method), "path", jstr(u->name),
-                                            "status", (json_int_t)u->status, "frames", (json_int_t)u->frame_req,
+                                            "status", (json_int_t)u->status.code, "frames", (json_int_t)u->frame_req,
                                             (json_int_t)u->frame_resp));
     }
     json_object_set_new(o, "requests", rq);
@@ -306,39 +278,21 @@ static json_t *http_json(const struct auth_rec *r)
     return o;
 }
 
-static json_t *spnego_json(const struct auth_rec *r)
+static json_t *spnego_json(const struct gss_spnego *s)
 {
-    if (!r->spnego_mech_types && r->neg_state == NEG_STATE_ABSENT)
+    if (!s->mech_types && s->neg_state == NEG_STATE_ABSENT)
         return NULL;
     json_t *o = json_object();
     json_t *m = json_array();
     for (int i = 0; i < 8; i++)
-        if (r->spnego_mech_types & (1u << i))
+        if (s->mech_types & (1u << i))
             json_array_append_new(m, jstr(gss_mech_name((enum gss_mech)(1u << i))));
     json_object_set_new(o, "mech_types", m);
-    const char *ns = spnego_neg_state_name(r->neg_state);
+    const char *ns = spnego_neg_state_name(s->neg_state);
     if (ns)
         json_object_set_new(o, "neg_state", jstr(ns));
-    json_object_set_new(o, "mech_list_mic", json_boolean(r->spnego_mech_list_mic));
+    json_object_set_new(o, "mech_list_mic", json_boolean(s->mech_list_mic));
     return o;
-}
-
-/* Names of the set bits of a 32-bit Kerberos flag word (bit 0 = 0x80000000), unknown ones as "bitN". */
-static json_t *krb_bits(uint32_t v, const char *(*name)(int))
-{
-    json_t *a = json_array();
-    for (int b = 0; b < 32; b++) {
-        if (!(v & (0x80000000u >> b)))
-            continue;
-        const char *n = name(b);
-        char buf[16];
-        if (!n) {
-            snprintf(buf, sizeof buf, "bit%d", b);
-            n = buf;
-        }
-        json_array_append_new(a, jstr(n));
-    }
-    return a;
 }
 
 static json_t *etype_json(int32_t et)
@@ -389,26 +343,15 @@ static json_t *krb_error_json(int32_t code, const char *e_text, bool has_nt, uin
     json_t *o = json_pack("{s:i, s:s}", "code", (json_int_t)code, "name", n ? n : "");
     set_str(o, "e_text", e_text);
     if (has_nt)
-        json_object_set_new(o, "ntstatus", status_json(TRANSPORT_SMB2, nt));
+        json_object_set_new(o, "ntstatus", status_json(hs_status_of(STATUS_NTSTATUS, nt)));
     return o;
-}
-
-
-/* KerberosTime "YYYYMMDDHHMMSSZ" (RFC 4120 5.2.3) as RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; as-is if not that shape. */
-static json_t *krb_time_json(const char *t)
-{
-    char out[24];
-    if (strlen(t) == 15 && t[14] == 'Z') {
-        snprintf(out, sizeof out, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", t, t + 4, t + 6, t + 8, t + 10, t + 12);
-        return jstr(out);
-    }
-    return jstr(t);
 }
 
 static void set_time(json_t *o, const char *k, const char *t)
 {
+    char out[24];
     if (t[0])
-        json_object_set_new(o, k, krb_time_json(t));
+        json_object_set_new(o, k, jstr(format_krb_time(t, out) ? out : t));
 }
 
 /* What decrypting a ticket revealed (never key material), or why it could not be decrypted. */
@@ -426,7 +369,7 @@ static json_t *dec_ticket_json(const struct kdc_decrypted *d)
     json_object_set_new(o, "key", json_pack("{s:o, s:i}", "principal", jstr(t->key_principal), "kvno", (json_int_t)t->key_kvno));
     kdc_principal_join(client, sizeof client, t->cname, t->crealm);
     json_object_set_new(o, "client", jstr(client));
-    json_object_set_new(o, "flags", krb_bits(t->flags, krb_ticket_flag_name));
+    json_object_set_new(o, "flags", bits_json(t->flags, BITS_MSB0, ticket_flag_name, UNNAMED_NUMBER));
     if (t->session_key.present)
         json_object_set_new(o, "session_key_etype", etype_json(t->session_key.enctype));
     set_time(o, "authtime", t->authtime);
@@ -474,72 +417,63 @@ static json_t *dec_auth_json(const struct kdc_decrypted_auth *d)
         snprintf(ct, sizeof ct, "0x%04x", (unsigned)a->cksum_type);
         json_object_set_new(o, "cksum_type", jstr(ct));
     }
-    if (a->has_gss_flags) {
-        json_t *f = json_array();
-        for (int b = 0; b < 32; b++) {
-            uint32_t bit = 1u << b;
-            if (!(a->gss_flags & bit))
-                continue;
-            const char *n = kc_gss_flag_name(bit);
-            char buf[16];
-            if (!n) {
-                snprintf(buf, sizeof buf, "0x%x", bit);
-                n = buf;
-            }
-            json_array_append_new(f, jstr(n));
-        }
-        json_object_set_new(o, "gss_flags", f);
-    }
+    if (a->has_gss_flags)
+        json_object_set_new(o, "gss_flags", bits_json(a->gss_flags, BITS_LSB0, kc_gss_flag_name, UNNAMED_HEX));
     if (a->has_deleg) {
         json_t *dl = json_object();
         json_object_set_new(dl, "decrypted", json_boolean(a->deleg_decrypted));
         set_str(dl, "principal", a->deleg_principal);
         set_str(dl, "sname", a->deleg_sname);
         if (a->deleg_decrypted)
-            json_object_set_new(dl, "flags", krb_bits(a->deleg_flags, krb_ticket_flag_name));
+            json_object_set_new(dl, "flags", bits_json(a->deleg_flags, BITS_MSB0, ticket_flag_name, UNNAMED_NUMBER));
         json_object_set_new(o, "delegated", dl);
     }
     return o;
 }
 
-static json_t *auth_krb_json(const struct auth_rec *r)
+static json_t *auth_krb_json(const struct gss_krb *k)
 {
-    json_t *k = json_pack("{s:b, s:b, s:b}", "ap_req", r->krb_ap_req, "ap_rep", r->krb_ap_rep, "krb_error",
-                          r->krb_error);
-    if (r->krb_ap_req && r->krb_ticket.digest[0]) {
-        set_str(k, "client", r->krb_ticket.client);
-        set_str(k, "spn", r->krb_spn);
-        set_str(k, "realm", r->krb_realm);
-        json_object_set_new(k, "etype", etype_json(r->krb_etype));
-        if (r->krb_has_kvno)
-            json_object_set_new(k, "kvno", json_integer(r->krb_kvno));
-        json_object_set_new(k, "ap_options", krb_bits(r->krb_ap_options, krb_ap_option_name));
-        json_object_set_new(k, "authenticator_etype", etype_json(r->krb_auth_etype));
-        json_object_set_new(k, "ticket", ticket_ref_json(&r->krb_ticket));
+    json_t *o = json_pack("{s:b, s:b, s:b}", "ap_req", k->ap_req, "ap_rep", k->ap_rep, "krb_error", k->error);
+    if (k->ap_req && k->ticket.digest[0]) {
+        set_str(o, "client", k->ticket.client);
+        set_str(o, "spn", k->spn);
+        set_str(o, "realm", k->realm);
+        json_object_set_new(o, "etype", etype_json(k->etype));
+        if (k->has_kvno)
+            json_object_set_new(o, "kvno", json_integer(k->kvno));
+        json_object_set_new(o, "ap_options", bits_json(k->ap_options, BITS_MSB0, ap_option_name, UNNAMED_NUMBER));
+        json_object_set_new(o, "authenticator_etype", etype_json(k->auth_etype));
+        json_object_set_new(o, "ticket", ticket_ref_json(&k->ticket));
     }
-    if (r->krb_dec_ticket || r->krb_dec_auth) {
+    if (k->dec_ticket || k->dec_auth) {
         json_t *d = json_object();
-        if (r->krb_dec_ticket)
-            json_object_set_new(d, "ticket", dec_ticket_json(r->krb_dec_ticket));
-        if (r->krb_dec_auth)
-            json_object_set_new(d, "authenticator", dec_auth_json(r->krb_dec_auth));
-        json_object_set_new(k, "decrypted", d);
+        if (k->dec_ticket)
+            json_object_set_new(d, "ticket", dec_ticket_json(k->dec_ticket));
+        if (k->dec_auth)
+            json_object_set_new(d, "authenticator", dec_auth_json(k->dec_auth));
+        json_object_set_new(o, "decrypted", d);
     }
-    if (r->krb_error)
-        json_object_set_new(k, "error", krb_error_json(r->krb_error_code, r->krb_e_text, false, 0));
-    return k;
+    if (k->error)
+        json_object_set_new(o, "error", krb_error_json(k->error_code, k->e_text, false, 0));
+    return o;
 }
 
-static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct auth_rec *r)
+/* "type", "id", "ts", in that order, opening every record. */
+static json_t *record_head(const char *type, const struct rec_hdr *h)
 {
-    (void)e;
     char ts[32];
-    format_ts(&r->ts, ts);
-    if (!c->community_id[0])
-        community_id_v1(0, c->af, c->proto, c->cli.ip, c->srv.ip, c->cli.port, c->srv.port, c->community_id);
+    format_ts(&h->ts, ts);
     json_t *o = json_object();
-    json_object_set_new(o, "type", jstr("auth"));
+    json_object_set_new(o, "type", jstr(type));
+    json_object_set_new(o, "id", json_integer((json_int_t)h->id));
     json_object_set_new(o, "ts", jstr(ts));
+    return o;
+}
+
+/* One `auth` record. */
+static json_t *auth_json(const struct auth_rec *r)
+{
+    json_t *o = record_head("auth", &r->h);
     json_t *fr = json_object();
     set_frame(fr, "negotiate", r->frames.negotiate);
     set_frame(fr, "challenge", r->frames.challenge);
@@ -548,142 +482,54 @@ static json_t *record_json(struct hs_engine *e, struct hs_conn *c, const struct 
     set_frame(fr, "ap_rep", r->frames.ap_rep);
     set_frame(fr, "verdict", r->frames.verdict);
     json_object_set_new(o, "frames", fr);
-    json_object_set_new(o, "community_id", jstr(c->community_id));
-    json_object_set_new(o, "client", endpoint_json(c->af, &c->cli));
-    json_t *srv = endpoint_json(c->af, &c->srv);
-    json_t *names = server_names(r);
+    json_object_set_new(o, "community_id", jstr(r->h.community_id));
+    json_object_set_new(o, "client", endpoint_json(r->h.flow.af, &r->h.flow.cli));
+    json_t *srv = endpoint_json(r->h.flow.af, &r->h.flow.srv);
+    json_t *names = server_names(r->gss.ntlm.chal);
     if (names)
         json_object_set_new(srv, "names", names);
     json_object_set_new(o, "server", srv);
-    json_object_set_new(o, "transport", jstr(r->transport == TRANSPORT_SMB2 ? "smb2" : "http"));
-    json_object_set_new(o, "service", jstr(service_name(r)));
-    json_object_set_new(o, "mechanism", jstr(mech_name(r->mech)));
-    if (r->ntlm_seen)
-        json_object_set_new(o, "ntlm", ntlm_json(r));
-    json_t *sp = spnego_json(r);
+    json_object_set_new(o, "transport", jstr(auth_transport_name(r->transport)));
+    json_object_set_new(o, "service", jstr(auth_service_name(r)));
+    json_object_set_new(o, "mechanism", jstr(auth_mech_name(r->gss.mech)));
+    if (r->gss.ntlm.seen)
+        json_object_set_new(o, "ntlm", ntlm_json(&r->gss.ntlm));
+    json_t *sp = spnego_json(&r->gss.spnego);
     if (sp)
         json_object_set_new(o, "spnego", sp);
-    if (r->krb_ap_req || r->krb_ap_rep || r->krb_error)
-        json_object_set_new(o, "kerberos", auth_krb_json(r));
-    if (r->mech == AMECH_BASIC)
-        json_object_set_new(o, "basic", json_pack("{s:s}", "user", r->basic_user));
+    if (r->gss.krb.ap_req || r->gss.krb.ap_rep || r->gss.krb.error)
+        json_object_set_new(o, "kerberos", auth_krb_json(&r->gss.krb));
+    if (r->gss.mech == AMECH_BASIC)
+        json_object_set_new(o, "basic", json_pack("{s:s}", "user", r->gss.basic_user));
     if (r->transport == TRANSPORT_SMB2)
         json_object_set_new(o, "smb2", smb2_json(r));
     else
         json_object_set_new(o, "http", http_json(r));
-    json_object_set_new(o, "result", jstr(result_name(r->result)));
-    if (r->have_status)
-        json_object_set_new(o, "status", status_json(r->transport, r->status));
+    json_object_set_new(o, "result", jstr(auth_result_name(r->result)));
+    if (r->status.space != STATUS_NONE)
+        json_object_set_new(o, "status", status_json(r->status));
     return o;
 }
 
-static void write_json(struct output *o, json_t *j)
+/* One `kerberos` record: a KDC exchange. */
+static json_t *kdc_json(const struct kdc_rec *r)
 {
-    /* One string, one write: json_dumpf would issue an fwrite per token. */
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!s || fputs(s, o->f) == EOF || fputc('\n', o->f) == EOF)
-        o->failed = true;
-    free(s);
-    json_decref(j);
-}
-
-static void text_row(struct output *o, struct hs_conn *c, const struct auth_rec *r)
-{
-    if (!o->header_done) {
-        fprintf(o->f, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", "TIME", "CLIENT -> SERVER", "TRANSPORT",
-                "MECHANISM", "NTLM", "USER", "RESULT");
-        o->header_done = true;
-    }
-    char ts[32], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN], ends[128], tr[24], user[2 * NTLM_NAME_MAX + 2], res[96];
-    format_ts(&r->ts, ts);
-    format_ip(c->af, c->cli.ip, ci);
-    format_ip(c->af, c->srv.ip, si);
-    snprintf(ends, sizeof ends, "%s:%u -> %s:%u", ci, c->cli.port, si, c->srv.port);
-    snprintf(tr, sizeof tr, "%s/%s", r->transport == TRANSPORT_SMB2 ? "smb2" : "http", service_name(r));
-    const struct ntlm_msg *a = r->ntlm_auth;
-    if (a)
-        snprintf(user, sizeof user, "%s\\%s", a->domain, a->user);
-    else if (r->mech == AMECH_BASIC)
-        snprintf(user, sizeof user, "%s", r->basic_user);
-    else if (r->krb_ticket.client[0])
-        snprintf(user, sizeof user, "%s", r->krb_ticket.client);
-    else
-        snprintf(user, sizeof user, "-");
-    const char *sn = NULL;
-    char hex[16];
-    if (r->have_status) {
-        sn = r->transport == TRANSPORT_HTTP ? NULL : ntstatus_name(r->status);
-        snprintf(hex, sizeof hex, r->transport == TRANSPORT_HTTP ? "%" PRIu32 : "0x%08" PRIx32, r->status);
-    }
-    snprintf(res, sizeof res, "%s%s%s", result_name(r->result), r->have_status ? " " : "",
-             r->have_status ? (sn ? sn : hex) : "");
-    fprintf(o->f, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", ts, ends, tr, mech_name(r->mech),
-            a ? ntlm_version_name(a->ntlm_version) : "-", user, res);
-    for (uint32_t i = 0; i < r->nuses; i++) {
-        const struct auth_use *u = &r->uses[i];
-        if (r->transport == TRANSPORT_SMB2) {
-            const char *n = ntstatus_name(u->status);
-            fprintf(o->f, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
-        } else {
-            fprintf(o->f, "%27s   %s %s -> %" PRIu32 "\n", "", u->method, u->name, u->status);
-        }
-    }
-    if (ferror(o->f))
-        o->failed = true;
-}
-
-void output_record(struct output *o, struct hs_engine *e, struct hs_conn *c, const struct auth_rec *r)
-{
-    if (!o)
-        return;
-    if (o->fmt == OUTPUT_TEXT) {
-        text_row(o, c, r);
-        return;
-    }
-    write_json(o, record_json(e, c, r));
-}
-
-static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
-{
-    char ts[32];
-    format_ts(&r->ts, ts);
-    if (!c->community_id[0])
-        community_id_v1(0, c->af, c->proto, c->cli.ip, c->srv.ip, c->cli.port, c->srv.port, c->community_id);
-    json_t *o = json_object();
-    json_object_set_new(o, "type", jstr("kerberos"));
-    json_object_set_new(o, "ts", jstr(ts));
+    json_t *o = record_head("kerberos", &r->h);
     json_t *fr = json_object();
     set_frame(fr, "request", r->frame_req);
     set_frame(fr, "reply", r->frame_rep);
     json_object_set_new(o, "frames", fr);
-    json_object_set_new(o, "community_id", jstr(c->community_id));
-    json_object_set_new(o, "client", endpoint_json(c->af, &c->cli));
-    json_object_set_new(o, "server", endpoint_json(c->af, &c->srv));
+    json_object_set_new(o, "community_id", jstr(r->h.community_id));
+    json_object_set_new(o, "client", endpoint_json(r->h.flow.af, &r->h.flow.cli));
+    json_object_set_new(o, "server", endpoint_json(r->h.flow.af, &r->h.flow.srv));
     json_object_set_new(o, "transport", jstr(r->udp ? "udp" : "tcp"));
     json_object_set_new(o, "kind", jstr(kdc_kind_name(r->kind)));
     if (r->req_type)
         json_object_set_new(o, "request", jstr(krb_msg_type_name(r->req_type)));
     if (r->rep_type)
         json_object_set_new(o, "reply", jstr(krb_msg_type_name(r->rep_type)));
-    /* Who asked: the AS-REQ's cname; for a TGS-REQ (whose cname is hidden) the holder of the TGT it
-     * presented, named by the AS-REP that issued it; else what the reply or error says. For S4U the
-     * asker is the service; on whose behalf is `impersonated`. */
     char client[2 * KRB_NAME_MAX + 2];
-    const char *cfrom = NULL;
-    if (r->cname[0] && r->req_type == KRB_AS_REQ) {
-        kdc_principal_join(client, sizeof client, r->cname, r->crealm);
-        cfrom = "request";
-    } else if (r->has_tgt && r->tgt.client[0]) {
-        snprintf(client, sizeof client, "%s", r->tgt.client);
-        cfrom = "tgt";
-    } else if (r->rep_cname[0] && r->kind != KDC_KIND_S4U2SELF && r->kind != KDC_KIND_S4U2PROXY &&
-               strcmp(r->rep_cname, "WELLKNOWN/ANONYMOUS") != 0) {
-        kdc_principal_join(client, sizeof client, r->rep_cname, r->rep_crealm);
-        cfrom = "reply";
-    } else if (r->cname[0]) {
-        kdc_principal_join(client, sizeof client, r->cname, r->crealm);
-        cfrom = r->req_type ? "request" : "error";
-    }
+    const char *cfrom = kdc_rec_client(r, client, sizeof client);
     if (cfrom) {
         json_object_set_new(o, "cname", jstr(client));
         json_object_set_new(o, "cname_from", jstr(cfrom));
@@ -693,7 +539,7 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     set_str(o, "sname", sname);
     set_str(o, "realm", r->realm);
     if (r->req_type) {
-        json_object_set_new(o, "kdc_options", krb_bits(r->kdc_options, krb_kdc_option_name));
+        json_object_set_new(o, "kdc_options", bits_json(r->kdc_options, BITS_MSB0, kdc_option_name, UNNAMED_NUMBER));
         json_object_set_new(o, "etypes", etypes_json(r->etypes, r->n_etypes));
         json_object_set_new(o, "padata", padata_json(r->padata, r->n_padata));
         set_time(o, "till", r->till);
@@ -707,7 +553,7 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
         if (r->include_pac >= 0)
             json_object_set_new(o, "include_pac", json_boolean(r->include_pac));
         if (r->has_pac_options)
-            json_object_set_new(o, "pac_options", krb_bits(r->pac_options, krb_pac_option_name));
+            json_object_set_new(o, "pac_options", bits_json(r->pac_options, BITS_MSB0, pac_option_name, UNNAMED_NUMBER));
         if (r->kind == KDC_KIND_S4U2PROXY)
             json_object_set_new(o, "rbcd_requested",
                                 json_boolean(r->has_pac_options && (r->pac_options & (0x80000000u >> 3))));
@@ -775,34 +621,11 @@ static json_t *kdc_json(struct hs_conn *c, const struct kdc_rec *r)
     return o;
 }
 
-void output_kdc(struct output *o, struct hs_engine *e, struct hs_conn *c, const struct kdc_rec *r)
+/* The closing `stats` record. */
+static json_t *stats_json(const struct hs_stats_view *v)
 {
-    (void)e;
-    if (!o)
-        return;
-    json_t *j = kdc_json(c, r);
-    if (o->fmt == OUTPUT_TEXT) {
-        char ts[32];
-        format_ts(&r->ts, ts);
-        json_t *cn = json_object_get(j, "cname"), *sn = json_object_get(j, "sname"), *er = json_object_get(j, "error");
-        char ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN];
-        format_ip(c->af, c->cli.ip, ci);
-        format_ip(c->af, c->srv.ip, si);
-        fprintf(o->f, "%-27s %s -> %s kerberos %-9s %s -> %s: %s\n", ts, ci, si, kdc_kind_name(r->kind),
-                cn ? json_string_value(cn) : "?", sn ? json_string_value(sn) : "?",
-                er ? json_string_value(json_object_get(er, "name")) : json_string_value(json_object_get(j, "result")));
-        json_decref(j);
-        if (ferror(o->f))
-            o->failed = true;
-        return;
-    }
-    write_json(o, j);
-}
-
-static json_t *stats_json(const struct hs_engine *e)
-{
-    const struct hs_stats *s = &e->st;
-    const struct decode_stats *d = &e->dec.st;
+    const struct hs_stats *s = v->st;
+    const struct decode_stats *d = v->dec;
     json_t *mal = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                             "link", (json_int_t)d->malformed_link, "ip", (json_int_t)d->malformed_ip,
                             "tcp", (json_int_t)d->malformed_tcp, "tunnel", (json_int_t)d->malformed_tunnel,
@@ -835,20 +658,35 @@ static json_t *stats_json(const struct hs_engine *e)
                      "decode", dec, "malformed", mal, "dropped", drop);
 }
 
-void output_stats(struct output *o, const struct hs_engine *e)
+static void write_json(struct hs_writer *w, json_t *j)
 {
-    if (!o)
-        return;
-    json_t *j = stats_json(e);
-    if (o->fmt == OUTPUT_TEXT) {
-        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (s)
-            fprintf(o->f, "# stats %s\n", s);
-        free(s);
-        json_decref(j);
-        if (ferror(o->f))
-            o->failed = true;
-        return;
-    }
-    write_json(o, j);
+    /* One string, one write: json_dumpf would issue an fwrite per token. */
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!s || fputs(s, w->f) == EOF || fputc('\n', w->f) == EOF)
+        w->failed = true;
+    free(s);
+    json_decref(j);
 }
+
+char *stats_json_line(const struct hs_stats_view *v)
+{
+    json_t *j = stats_json(v);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    return s;
+}
+
+static void json_record(struct hs_writer *w, const struct rec_hdr *r)
+{
+    write_json(w, r->type == REC_AUTH ? auth_json((const struct auth_rec *)r) : kdc_json((const struct kdc_rec *)r));
+}
+
+static void json_stats(struct hs_writer *w, const struct hs_stats_view *v)
+{
+    write_json(w, stats_json(v));
+}
+
+const struct hs_writer_ops json_writer_ops = {
+    .record = json_record,
+    .stats = json_stats,
+};

@@ -1,0 +1,87 @@
+/* The dissector contract: what a protocol dissector gets from the engine and what it provides. */
+#ifndef HOPSCOPE_DISSECTOR_H
+#define HOPSCOPE_DISSECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "records.h"
+#include "stats.h"
+#include "stream.h"
+
+struct kc_keys;
+
+/*
+ * What a dissector sees of the run while it parses: the frame and time of the packet being dissected,
+ * the connection's identity and records, limits, counters, keys and a scratch buffer. Never the engine,
+ * never another connection.
+ */
+struct hs_ctx {
+    uint64_t frame;                 /* 1-based, as Wireshark numbers frames */
+    struct timeval now;
+    const struct hs_limits *lim;
+    struct hs_stats *st;
+    struct rec_store *recs;         /* the record API: records.h */
+    struct rec_conn *rc;            /* this connection's records */
+    const struct hs_flow *flow;     /* this connection's identity */
+    bool saw_syn;                   /* the connection was seen from its start */
+    struct kc_keys *keys;           /* keytabs given with -k, or NULL (read-only use; libkrb5 wants it mutable) */
+    struct stream_budget *budget;   /* PDU buffers of all streams */
+    uint8_t *scratch;               /* lim.max_pdu bytes for decoding (base64 tokens), valid during a call */
+    size_t scratch_cap;
+};
+
+/* Starts an authentication record on the context's connection at the current packet. */
+static inline struct auth_rec *ctx_auth_new(struct hs_ctx *ctx, enum auth_transport t)
+{
+    return rec_auth_new(ctx->recs, ctx->rc, ctx->flow, &ctx->now, t);
+}
+
+/* The context connection's authentication record `id`, or NULL once written. */
+static inline struct auth_rec *ctx_auth_get(struct hs_ctx *ctx, uint64_t id)
+{
+    return rec_auth_get(ctx->rc, id);
+}
+
+/*
+ * One dissector: one line in the registry (registry.c). Only `name` and `transport` are required.
+ *  probe      confidence 0-100 that n first bytes of a direction start this protocol; taken at >= threshold
+ *  ports      server ports, 0-terminated: they tell the server side of a connection seen without its SYN,
+ *             and a connection picked up mid-stream on one is dissected (resynchronising) without a probe
+ *  state_new  per-connection state (NULL: no memory, the connection is not dissected)
+ *  parse      per direction of a TCP stream (stream.h); NULL: recognised, not dissected (TLS)
+ *  datagram   one UDP payload
+ *  eof        the connection ended; records still held are written by the engine after it
+ */
+struct hs_dissector {
+    const char *name;
+    uint8_t transport;              /* 6 TCP, 17 UDP */
+    const uint16_t *ports;
+    int (*probe)(const uint8_t *p, size_t n);
+    int threshold;
+    void *(*state_new)(struct hs_ctx *ctx);
+    void (*state_free)(void *state);
+    stream_parse_fn parse;
+    void (*datagram)(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n);
+    void (*eof)(struct hs_ctx *ctx, void *state);
+};
+
+/* The registry: every dissector, in probe order (registry.c). */
+extern const struct hs_dissector *const hs_dissectors[];
+
+/* Bytes every probe needs to decide: fewer may be a prefix of a message start (a Kerberos record mark
+ * sent alone, "RPC_OUT_DATA " cut short). */
+#define PROBE_MIN 16
+
+/* The first dissector of transport `proto` whose probe takes the n bytes at p, or NULL. */
+const struct hs_dissector *registry_probe(uint8_t proto, const uint8_t *p, size_t n);
+
+/* The dissector of transport `proto` listing server port `port`, or NULL. */
+const struct hs_dissector *registry_by_port(uint8_t proto, uint16_t port);
+
+/* Is `port` a well-known server port (of any dissector, or of a protocol not dissected yet)? */
+bool registry_server_port(uint16_t port);
+
+#endif

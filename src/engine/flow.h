@@ -1,0 +1,76 @@
+/* Flow table: connections keyed by 5-tuple (both directions), least recently seen first, a cap on count. */
+#ifndef HOPSCOPE_FLOW_H
+#define HOPSCOPE_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "decode.h"
+#include "dissector.h"
+#include "reasm.h"
+#include "records.h"
+#include "stream.h"
+
+/* Where a connection stands with the dissectors. */
+enum conn_app {
+    CONN_PROBING = 0, /* no dissector chosen yet */
+    CONN_DISSECTED,   /* `dis` parses it */
+    CONN_IGNORED,     /* nothing hopscope dissects (TLS, bulk, unknown): no reassembly at all */
+};
+
+/* A connection: both directions of one 5-tuple. Direction 0 is client→server. */
+struct hs_conn {
+    struct hs_conn *hnext;           /* hash chain */
+    struct hs_conn *lru_prev, *lru_next;
+    uint32_t hash;
+    struct hs_flow flow;             /* identity: id (creation order), af, proto, client, server */
+    uint64_t first_frame;
+    struct timeval first_ts, last_ts;
+    bool saw_syn;
+    bool closed;                     /* FIN both ways or RST: records written, dissection over */
+    enum conn_app app;
+    const struct hs_dissector *dis;
+    void *dstate;                    /* the dissector's per-connection state */
+    struct tcp_half tcp[2];
+    struct hs_stream st[2];
+    struct rec_conn rc;              /* records in progress (the record layer's) */
+};
+
+struct flow_table {
+    struct hs_conn **buckets;
+    uint32_t nbuckets;               /* power of two */
+    uint32_t n;                      /* connections in the table */
+    struct hs_conn *lru_head, *lru_tail; /* least recently seen first */
+    uint64_t next_id;
+};
+
+/* Sizes the hash for max_flows connections. Returns 0, or -1 when memory is short. */
+int flow_table_init(struct flow_table *t, uint32_t max_flows);
+
+/* Frees the hash (the connections must have been taken out and freed). */
+void flow_table_free(struct flow_table *t);
+
+/* The connection of pkt, or NULL; *dir is 0 when pkt goes client→server, 1 otherwise. */
+struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *pkt, int *dir);
+
+/*
+ * Creates the connection of pkt (zeroed, at frame `frame` and time now) and chooses its client: the SYN
+ * sender; without a SYN, the side not on a well-known server port (registry.c), else the side with the
+ * higher port, else the sender of the first packet. Sets *dir as flow_find. NULL when memory is short.
+ */
+struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *pkt, int *dir, uint64_t frame,
+                            const struct timeval *now);
+
+/* Marks c seen now: it moves to the most recently seen end. */
+void flow_touch(struct flow_table *t, struct hs_conn *c, const struct timeval *now);
+
+/* The least recently seen connection if it is other than `except` and idle more than timeout seconds at
+ * now; else NULL. */
+struct hs_conn *flow_idle(const struct flow_table *t, const struct timeval *now, uint32_t timeout,
+                          const struct hs_conn *except);
+
+/* Takes c out of the table (the caller frees it). */
+void flow_unlink(struct flow_table *t, struct hs_conn *c);
+
+#endif

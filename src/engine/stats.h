@@ -1,0 +1,52 @@
+/* Limits on what grows with input, and the counters every stage adds to (the closing `stats` record). */
+#ifndef HOPSCOPE_STATS_H
+#define HOPSCOPE_STATS_H
+
+#include <stdint.h>
+
+/* Malformed-message counters, one per parser (the stats record's "malformed" object). A new parser adds
+ * one line here and one in the writers' stats table. */
+enum hs_malformed {
+    DIS_NBSS = 0,
+    DIS_SMB1,
+    DIS_SMB2,
+    DIS_HTTP,
+    DIS_SPNEGO,
+    DIS_NTLMSSP,
+    DIS_KERBEROS,
+    DIS_COUNT
+};
+
+/* Caps on what grows with input; what is dropped at a cap is counted in stats. */
+struct hs_limits {
+    uint32_t max_flows;          /* live connections (LRU eviction beyond) */
+    uint32_t idle_timeout;       /* seconds without packets before a connection expires */
+    uint32_t max_ooo_bytes;      /* out-of-order bytes queued per direction */
+    uint64_t max_ooo_total;      /* out-of-order bytes queued in all */
+    uint32_t max_pdu;            /* bytes a stream may buffer for one PDU (headers, blobs) */
+    uint32_t max_records_per_conn;
+    uint32_t max_uses_per_record; /* tree connects / HTTP requests kept per record */
+    uint64_t max_pdu_total;      /* bytes buffered for PDUs straddling segments, in all streams */
+    uint32_t max_records_total;  /* authentication records held, in all connections */
+    uint32_t max_kdc_pending_total; /* KDC requests awaiting a reply, in all connections */
+};
+
+/* Default limits (documented in docs/ARCHITECTURE.md). */
+void hs_limits_default(struct hs_limits *l);
+
+struct hs_stats {
+    uint64_t packets, bytes;
+    uint64_t tcp_packets, udp_packets;
+    uint64_t flows;              /* connections created */
+    uint64_t flows_expired, flows_evicted;
+    uint64_t tcp_gaps, tcp_gap_bytes, tcp_retransmitted, tcp_overlaps, tcp_conflicts, tcp_out_of_order;
+    uint64_t ooo_dropped_bytes;  /* out-of-order data discarded at a cap (becomes a gap) */
+    uint64_t pdu_oversize;       /* PDUs larger than max_pdu (skipped, stream resynchronised) */
+    uint64_t malformed[DIS_COUNT];
+    uint64_t records, records_dropped, uses_dropped;
+    uint64_t kdc_records;
+    uint64_t krb_undecrypted;    /* tickets no loaded key opened (only with -k) */
+    uint64_t smb2_encrypted;     /* SMB2 TRANSFORM messages skipped */
+};
+
+#endif

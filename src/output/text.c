@@ -1,0 +1,87 @@
+/* Text writer: a readable table, a row per authentication (with its uses) and per KDC exchange. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "writer.h"
+
+static void text_auth(struct hs_writer *w, const struct auth_rec *r)
+{
+    if (!w->header_done) {
+        fprintf(w->f, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", "TIME", "CLIENT -> SERVER", "TRANSPORT",
+                "MECHANISM", "NTLM", "USER", "RESULT");
+        w->header_done = true;
+    }
+    const struct hs_flow *fl = &r->h.flow;
+    char ts[32], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN], ends[128], tr[24], user[2 * NTLM_NAME_MAX + 2], res[96];
+    format_ts(&r->h.ts, ts);
+    format_ip(fl->af, fl->cli.ip, ci);
+    format_ip(fl->af, fl->srv.ip, si);
+    snprintf(ends, sizeof ends, "%s:%u -> %s:%u", ci, fl->cli.port, si, fl->srv.port);
+    snprintf(tr, sizeof tr, "%s/%s", auth_transport_name(r->transport), auth_service_name(r));
+    auth_who(r, user, sizeof user);
+    const struct ntlm_msg *a = r->gss.ntlm.auth;
+    bool have = r->status.space != STATUS_NONE;
+    const char *sn = NULL;
+    char hex[16];
+    if (have) {
+        sn = r->status.space == STATUS_HTTP ? NULL : hs_status_name(r->status);
+        snprintf(hex, sizeof hex, r->status.space == STATUS_HTTP ? "%" PRIu32 : "0x%08" PRIx32, r->status.code);
+    }
+    snprintf(res, sizeof res, "%s%s%s", auth_result_name(r->result), have ? " " : "", have ? (sn ? sn : hex) : "");
+    fprintf(w->f, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", ts, ends, tr, auth_mech_name(r->gss.mech),
+            a ? ntlm_version_name(a->ntlm_version) : "-", user[0] || a || r->gss.mech == AMECH_BASIC ? user : "-", res);
+    for (uint32_t i = 0; i < r->nuses; i++) {
+        const struct auth_use *u = &r->uses[i];
+        if (r->transport == TRANSPORT_SMB2) {
+            const char *n = hs_status_name(u->status);
+            fprintf(w->f, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
+        } else {
+            fprintf(w->f, "%27s   %s %s -> %" PRIu32 "\n", "", u->method, u->name, u->status.code);
+        }
+    }
+}
+
+static void text_kdc(struct hs_writer *w, const struct kdc_rec *r)
+{
+    char ts[32], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN];
+    char client[2 * KRB_NAME_MAX + 2], sname[2 * KRB_NAME_MAX + 2];
+    format_ts(&r->h.ts, ts);
+    format_ip(r->h.flow.af, r->h.flow.cli.ip, ci);
+    format_ip(r->h.flow.af, r->h.flow.srv.ip, si);
+    const char *cfrom = kdc_rec_client(r, client, sizeof client);
+    kdc_principal_join(sname, sizeof sname, r->sname, r->realm);
+    const char *outcome = r->rep_type == KRB_ERROR ? "failure" : r->rep_type ? "success" : "unknown";
+    if (r->rep_type == KRB_ERROR) {
+        const char *en = krb_error_name(r->error_code);
+        outcome = en ? en : "";
+    }
+    fprintf(w->f, "%-27s %s -> %s kerberos %-9s %s -> %s: %s\n", ts, ci, si, kdc_kind_name(r->kind),
+            cfrom ? client : "?", sname[0] ? sname : "?", outcome);
+}
+
+static void text_record(struct hs_writer *w, const struct rec_hdr *r)
+{
+    if (r->type == REC_AUTH)
+        text_auth(w, (const struct auth_rec *)r);
+    else
+        text_kdc(w, (const struct kdc_rec *)r);
+    if (ferror(w->f))
+        w->failed = true;
+}
+
+static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
+{
+    char *s = stats_json_line(v);
+    if (s)
+        fprintf(w->f, "# stats %s\n", s);
+    free(s);
+    if (ferror(w->f))
+        w->failed = true;
+}
+
+const struct hs_writer_ops text_writer_ops = {
+    .record = text_record,
+    .stats = text_stats,
+};

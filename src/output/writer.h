@@ -1,0 +1,53 @@
+/* Writers: one interface (begin, record, finding, stats, end) behind which every output format sits. */
+#ifndef HOPSCOPE_WRITER_H
+#define HOPSCOPE_WRITER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "records.h"
+
+enum output_format { OUTPUT_JSON = 0, OUTPUT_TEXT };
+
+struct hs_writer;
+struct hs_finding; /* the findings of the correlation stage (none are made yet) */
+
+/* What a format implements; any entry may be NULL. A record or the stats is valid for the call only. */
+struct hs_writer_ops {
+    void (*begin)(struct hs_writer *w);
+    void (*record)(struct hs_writer *w, const struct rec_hdr *r);
+    void (*finding)(struct hs_writer *w, const struct hs_finding *f);
+    void (*stats)(struct hs_writer *w, const struct hs_stats_view *v);
+    void (*end)(struct hs_writer *w);
+};
+
+struct hs_writer {
+    struct hs_sink sink;           /* the writer as the last stage of a sink chain; must stay first */
+    const struct hs_writer_ops *ops;
+    FILE *f;
+    bool failed;                   /* a write failed (disk full, closed pipe): reported at exit */
+    bool header_done;              /* text: the table's header was printed */
+};
+
+/* JSON Lines (docs/RECORDS.md): one object per record, then a `stats` object. */
+extern const struct hs_writer_ops json_writer_ops;
+
+/* A readable table: a row per authentication (and its uses), a row per KDC exchange, `# stats` last. */
+extern const struct hs_writer_ops text_writer_ops;
+
+/* The closing stats as one line of compact JSON (malloc'd; NULL when memory is short). */
+char *stats_json_line(const struct hs_stats_view *v);
+
+/* A writer of format fmt to f (not closed by the writer), begun. NULL when memory is short. */
+struct hs_writer *writer_new(enum output_format fmt, FILE *f);
+
+/* The writer as a sink: the stage to put last in the chain. */
+static inline struct hs_sink *writer_sink(struct hs_writer *w)
+{
+    return &w->sink;
+}
+
+/* Frees w (f stays open). */
+void writer_free(struct hs_writer *w);
+
+#endif

@@ -1,0 +1,116 @@
+/* The record model's names: mechanisms, results, transports, typed statuses, principals. */
+#include "record.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "names.h"
+#include "util.h"
+
+const char *kdc_kind_name(enum kdc_kind k)
+{
+    static const char *const names[] = {"as", "tgs", "s4u2self", "s4u2proxy", "u2u", "renew", "validate", "unknown"};
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "unknown";
+}
+
+void kdc_principal_join(char *out, size_t cap, const char *name, const char *realm)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    if (!name[0])
+        return;
+    for (const char *p = name; *p && o + 1 < cap; p++)
+        out[o++] = *p;
+    if (strchr(name, '@')) { /* an enterprise name (NT-ENTERPRISE) already carries its realm */
+        out[o] = '\0';
+        return;
+    }
+    if (realm[0] && o + 1 < cap)
+        out[o++] = '@';
+    for (const char *p = realm; *p && o + 1 < cap; p++)
+        out[o++] = *p;
+    out[o] = '\0';
+}
+
+static const struct tok mech_names[] = {
+    {AMECH_NTLM, "ntlm"},
+    {AMECH_NEGOTIATE_NTLM, "negotiate/ntlm"},
+    {AMECH_NEGOTIATE_KERBEROS, "negotiate/kerberos"},
+    {AMECH_KERBEROS, "kerberos"},
+    {AMECH_NEGOTIATE, "negotiate"},
+    {AMECH_BASIC, "basic"},
+    {AMECH_CREDSSP, "credssp"},
+    {0, NULL},
+};
+
+const char *auth_mech_name(enum auth_mech m)
+{
+    const char *n = tok_name(mech_names, m);
+    return n ? n : "unknown";
+}
+
+const char *auth_result_name(enum auth_result r)
+{
+    return r == RESULT_SUCCESS ? "success" : r == RESULT_FAILURE ? "failure" : "unknown";
+}
+
+const char *auth_transport_name(enum auth_transport t)
+{
+    return t == TRANSPORT_SMB2 ? "smb2" : "http";
+}
+
+const char *auth_service_name(const struct auth_rec *r)
+{
+    if (r->transport == TRANSPORT_SMB2)
+        return "cifs";
+    return r->http.winrm ? "winrm" : "http";
+}
+
+void auth_who(const struct auth_rec *r, char *out, size_t cap)
+{
+    const struct ntlm_msg *a = r->gss.ntlm.auth;
+    if (a)
+        snprintf(out, cap, "%s\\%s", a->domain, a->user);
+    else if (r->gss.mech == AMECH_BASIC)
+        snprintf(out, cap, "%s", r->gss.basic_user);
+    else
+        snprintf(out, cap, "%s", r->gss.krb.ticket.client);
+}
+
+const char *hs_status_name(struct hs_status s)
+{
+    switch (s.space) {
+    case STATUS_NTSTATUS: return ntstatus_name(s.code);
+    case STATUS_HTTP: return http_reason(s.code);
+    case STATUS_KERBEROS: return krb_error_name((int32_t)s.code);
+    case STATUS_NONE:
+    case STATUS_WIN32:
+    case STATUS_NCA:
+    case STATUS_HRESULT:
+        break;
+    }
+    return NULL;
+}
+
+const char *kdc_rec_client(const struct kdc_rec *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (r->cname[0] && r->req_type == KRB_AS_REQ) {
+        kdc_principal_join(out, cap, r->cname, r->crealm);
+        return "request";
+    }
+    if (r->has_tgt && r->tgt.client[0]) {
+        snprintf(out, cap, "%s", r->tgt.client);
+        return "tgt";
+    }
+    if (r->rep_cname[0] && r->kind != KDC_KIND_S4U2SELF && r->kind != KDC_KIND_S4U2PROXY &&
+        strcmp(r->rep_cname, "WELLKNOWN/ANONYMOUS") != 0) {
+        kdc_principal_join(out, cap, r->rep_cname, r->rep_crealm);
+        return "reply";
+    }
+    if (r->cname[0]) {
+        kdc_principal_join(out, cap, r->cname, r->crealm);
+        return r->req_type ? "request" : "error";
+    }
+    return NULL;
+}

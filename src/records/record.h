@@ -1,0 +1,326 @@
+/* The record model: what a connection's authentication attempts and KDC exchanges were, as data. */
+#ifndef HOPSCOPE_RECORD_H
+#define HOPSCOPE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "kerberos.h"
+#include "krbcrypt.h"
+#include "ntlmssp.h"
+#include "spnego.h"
+
+/* ---- identity of the connection a record was seen on ------------------------------------------ */
+
+struct hs_endpoint {
+    uint8_t ip[16]; /* IPv4 in the first 4 bytes, the rest zero */
+    uint16_t port;
+};
+
+/* A connection's identity: both directions of one 5-tuple, the client first. */
+struct hs_flow {
+    uint64_t id;    /* creation order, unique in a run */
+    uint8_t af;     /* 4 or 6 */
+    uint8_t proto;  /* IPPROTO_TCP (6) or IPPROTO_UDP (17) */
+    struct hs_endpoint cli, srv;
+};
+
+/* ---- typed status ------------------------------------------------------------------------------ */
+
+/* What a status code means depends on who said it: the space says which table names it. */
+enum status_space {
+    STATUS_NONE = 0,     /* no status seen */
+    STATUS_NTSTATUS,     /* MS-ERREF 2.3: SMB2, SMB1 (NT status), KERB-EXT-ERROR */
+    STATUS_WIN32,        /* MS-ERREF 2.2: DCE/RPC stub results, e.g. 5 ERROR_ACCESS_DENIED */
+    STATUS_NCA,          /* C706 / MS-RPCE 2.2.2.7: fault and reject status (nca_s_fault_access_denied) */
+    STATUS_HTTP,         /* RFC 9110 15: 401 Unauthorized */
+    STATUS_KERBEROS,     /* RFC 4120 7.5.9: KDC_ERR_BADOPTION */
+    STATUS_HRESULT,      /* MS-ERREF 2.1: DCOM, 0x80070005 E_ACCESSDENIED */
+};
+
+struct hs_status {
+    enum status_space space;
+    uint32_t code;
+};
+
+static inline struct hs_status hs_status_of(enum status_space space, uint32_t code)
+{
+    struct hs_status s = {space, code};
+    return s;
+}
+
+/* ---- every record ------------------------------------------------------------------------------- */
+
+enum rec_type { REC_AUTH = 1, REC_KERBEROS };
+
+struct rec_conn;
+
+/*
+ * The part every record starts with. `id` is stable and unique in a run (creation order); other stages
+ * and dissector state refer to a record by it, never by pointer. The links belong to the record layer.
+ */
+struct rec_hdr {
+    uint64_t id;
+    enum rec_type type;
+    struct timeval ts;         /* of the first message */
+    struct hs_flow flow;       /* the connection it was seen on */
+    char community_id[40];     /* Community ID v1 of the connection, set when the record is written */
+    /* record layer's own */
+    struct rec_hdr *next;          /* its connection's records, oldest first */
+    struct rec_hdr *gprev, *gnext; /* all records of its type held, oldest first */
+    struct rec_conn *owner;
+    bool open;                 /* no verdict yet */
+};
+
+/* ---- authentication records -------------------------------------------------------------------- */
+
+enum auth_transport { TRANSPORT_SMB2 = 0, TRANSPORT_HTTP };
+
+enum auth_result { RESULT_UNKNOWN = 0, RESULT_SUCCESS, RESULT_FAILURE };
+
+/* Where an attempt stands. */
+enum auth_state {
+    AUTH_NEGOTIATING = 0, /* tokens exchanged, no answer to the final one yet */
+    AUTH_UNCONFIRMED,     /* the server accepted the tokens, but its verdict is what it does next (AUTH3) */
+    AUTH_DECIDED,         /* result and status known */
+};
+
+/* Which message gave the verdict. */
+enum verdict_source {
+    VERDICT_NONE = 0,
+    VERDICT_SESSION_SETUP, /* SMB2 SESSION_SETUP response status */
+    VERDICT_HTTP_STATUS,   /* HTTP response status */
+    VERDICT_BIND_ACK,      /* DCE/RPC bind_ack / alter_context_resp */
+    VERDICT_BIND_NAK,      /* DCE/RPC bind_nak */
+    VERDICT_FIRST_CALL,    /* the response or fault to the first authenticated request */
+    VERDICT_LDAP_BIND,     /* LDAP BindResponse resultCode */
+};
+
+/* How the client authenticated, as the record's `mechanism` says it. */
+enum auth_mech {
+    AMECH_UNKNOWN = 0,
+    AMECH_NTLM,               /* bare NTLMSSP (HTTP "NTLM", SMB without SPNEGO) */
+    AMECH_NEGOTIATE_NTLM,     /* SPNEGO → NTLMSSP */
+    AMECH_NEGOTIATE_KERBEROS, /* SPNEGO → krb5 */
+    AMECH_KERBEROS,           /* bare GSS krb5 (HTTP "Kerberos") */
+    AMECH_NEGOTIATE,          /* SPNEGO whose inner mechanism was not seen */
+    AMECH_BASIC,
+    AMECH_CREDSSP,
+};
+
+/* What an authenticated session was used for: an SMB2 TREE_CONNECT or an HTTP request. */
+#define USE_NAME_MAX 256
+struct auth_use {
+    char name[USE_NAME_MAX];   /* share path, or HTTP request path */
+    char method[16];           /* HTTP method; empty for SMB2 */
+    struct hs_status status;
+    bool answered;
+    uint64_t frame_req, frame_resp;
+};
+
+/* Message frames of the exchange (0 = not seen). */
+struct auth_frames {
+    uint64_t negotiate, challenge, authenticate, verdict;
+    uint64_t ap_req, ap_rep; /* Kerberos tokens */
+};
+
+/* A ticket mentioned by a record: its digest from the wire; client and issued_frame filled by the
+ * correlation stage from the KDC reply that issued it. */
+struct kdc_ticket_ref {
+    char digest[33];
+    char sname[256];    /* sname@realm as carried */
+    char client[256];   /* cname@crealm of the reply that issued it, if seen */
+    uint64_t issued_frame;
+};
+
+/* A ticket hopscope tried to decrypt: the result, or why it could not (no key of its enctype, or no key
+ * opened it). Allocated per attempt; only made when keys were given. */
+struct kdc_decrypted {
+    struct kc_ticket t;
+    char why[160];
+};
+
+/* An authenticator decrypted with a ticket's session key. */
+struct kdc_decrypted_auth {
+    struct kc_authenticator a;
+    char why[96];
+};
+
+/* NTLM (MS-NLMP 2.2.1), merged from the three messages. */
+struct gss_ntlm {
+    bool seen;
+    uint32_t flags[3];          /* NEGOTIATE, CHALLENGE, AUTHENTICATE flags (0 if not seen) */
+    struct ntlm_msg *auth;      /* the AUTHENTICATE, or NULL */
+    struct ntlm_msg *chal;      /* the CHALLENGE, or NULL */
+    struct ntlm_version_info client_version;
+    char neg_domain[NTLM_NAME_MAX];      /* NEGOTIATE's OEM DomainName, when supplied */
+    char neg_workstation[NTLM_NAME_MAX]; /* NEGOTIATE's OEM Workstation, when supplied */
+};
+
+/* SPNEGO (RFC 4178). */
+struct gss_spnego {
+    uint32_t mech_types;  /* bits of enum gss_mech */
+    bool mech_list_mic;   /* a mechListMIC was seen (either direction) */
+    int neg_state;        /* last negState seen from the server (enum spnego_neg_state) */
+};
+
+/* Kerberos inside GSS: AP-REQ (RFC 4120 5.5.1), AP-REP, KRB-ERROR. */
+struct gss_krb {
+    bool ap_req, ap_rep, error;
+    char spn[KRB_NAME_MAX];   /* the ticket's sname */
+    char realm[KRB_NAME_MAX]; /* the ticket's realm */
+    int32_t etype;            /* the ticket's enc-part etype */
+    bool has_kvno;
+    uint32_t kvno;
+    uint32_t ap_options;
+    int32_t auth_etype;       /* the authenticator's etype */
+    struct kdc_ticket_ref ticket;
+    struct kdc_decrypted *dec_ticket;    /* with -k: the service ticket decrypted, or why not */
+    struct kdc_decrypted_auth *dec_auth; /* with -k: its authenticator (GSS flags, delegation) */
+    int32_t error_code;
+    char e_text[KRB_NAME_MAX];
+};
+
+/* The mechanism part, the same whatever carried the tokens. */
+struct auth_gss {
+    enum auth_mech mech;
+    struct gss_spnego spnego;
+    struct gss_ntlm ntlm;
+    struct gss_krb krb;
+    char basic_user[128];  /* HTTP Basic: the user-id only, never the password */
+};
+
+struct auth_smb2 {
+    uint64_t session_id;
+    uint16_t session_flags;
+    bool session_flags_seen;
+    uint16_t dialect;
+};
+
+struct auth_http {
+    char scheme[16];
+    bool winrm;
+};
+
+/* One authentication attempt on a connection, from the first token to the verdict. */
+struct auth_rec {
+    struct rec_hdr h;
+    enum auth_transport transport;
+    struct auth_frames frames;
+    enum auth_state state;
+    enum verdict_source verdict_source;
+    enum auth_result result;
+    struct hs_status status;
+    uint64_t carrier;      /* id of the record this one runs over (RPC bind over an SMB2 session); 0: none */
+    uint32_t context_id;   /* the authentication context on its connection (DCE/RPC auth_context_id) */
+    struct auth_gss gss;
+    struct auth_smb2 smb2;  /* transport SMB2 */
+    struct auth_http http;  /* transport HTTP */
+    struct auth_use *uses;  /* grown as uses come, up to lim.max_uses_per_record */
+    uint32_t nuses, uses_cap, uses_dropped;
+};
+
+/* ---- KDC exchanges ------------------------------------------------------------------------------ */
+
+/* What a TGS/AS exchange was, by RFC 4120 / MS-SFU semantics. */
+enum kdc_kind {
+    KDC_KIND_AS = 0,
+    KDC_KIND_TGS,
+    KDC_KIND_S4U2SELF,  /* PA-FOR-USER or PA-S4U-X509-USER */
+    KDC_KIND_S4U2PROXY, /* cname-in-addl-tkt + an additional (evidence) ticket */
+    KDC_KIND_U2U,       /* enc-tkt-in-skey */
+    KDC_KIND_RENEW,
+    KDC_KIND_VALIDATE,
+    KDC_KIND_UNKNOWN,   /* only a reply or error was seen */
+};
+
+/* One KDC exchange: a request and its reply or error. Strings are copies; no pointers into packets. */
+struct kdc_rec {
+    struct rec_hdr h;
+    bool udp;
+    uint64_t frame_req, frame_rep;
+    int req_type, rep_type; /* enum krb_msg_type; 0 when not seen */
+    enum kdc_kind kind;
+    /* request */
+    uint32_t kdc_options;
+    char cname[KRB_NAME_MAX], crealm[KRB_NAME_MAX], sname[KRB_NAME_MAX], realm[KRB_NAME_MAX];
+    int32_t etypes[KRB_MAX_ETYPES];
+    int n_etypes;
+    int32_t padata[KRB_MAX_PADATA];
+    int n_padata;
+    char till[24];
+    uint32_t nonce;
+    char addresses[KRB_MAX_ADDRESSES][64];
+    int n_addresses;
+    char for_user[KRB_NAME_MAX], for_user_realm[KRB_NAME_MAX];
+    int for_user_via;
+    bool has_pac_options;
+    uint32_t pac_options;
+    int include_pac;
+    bool has_tgt;
+    struct kdc_ticket_ref tgt;
+    struct kdc_ticket_ref addl[KRB_MAX_ADDL_TICKETS];
+    int n_addl;
+    /* reply */
+    char rep_cname[KRB_NAME_MAX], rep_crealm[KRB_NAME_MAX];
+    bool has_ticket;
+    struct kdc_ticket_ref ticket; /* digest from the wire; client as the correlation stage decides it */
+    int32_t ticket_etype;
+    bool ticket_has_kvno;
+    uint32_t ticket_kvno;
+    int32_t enc_part_etype;
+    /* error */
+    int32_t error_code;
+    char e_text[KRB_NAME_MAX];
+    bool has_ntstatus;
+    uint32_t ntstatus;
+    int32_t e_padata[KRB_MAX_PADATA];
+    int n_e_padata;
+    int32_t etype_info2[KRB_MAX_ETYPES];
+    int n_etype_info2;
+    /* with keys (-k): what decryption revealed; NULL when no keys were given */
+    struct kdc_decrypted *dec_tgt, *dec_addl[KRB_MAX_ADDL_TICKETS], *dec_reply;
+    struct kdc_decrypted_auth *dec_tgs_auth; /* the PA-TGS-REQ authenticator, under the TGT's session key */
+};
+
+/* "as", "tgs", "s4u2self", "s4u2proxy", "u2u", "renew", "validate", "unknown". */
+const char *kdc_kind_name(enum kdc_kind k);
+
+/* "name@realm" into out[cap], cut to fit; an NT-ENTERPRISE name that already holds an '@' is kept as is,
+ * and an empty realm adds nothing. "" for an empty name. */
+void kdc_principal_join(char *out, size_t cap, const char *name, const char *realm);
+
+/*
+ * Who asked for a KDC exchange: the AS-REQ's cname; for a TGS-REQ (whose cname is hidden) the holder of the
+ * TGT it presented, named by the AS-REP that issued it; else what the reply or error says. For S4U the asker
+ * is the service (on whose behalf is the impersonated user). Writes the name into out[cap] and returns where
+ * it came from: "request", "tgt", "reply" or "error"; NULL (out "") when nothing names it.
+ */
+const char *kdc_rec_client(const struct kdc_rec *r, char *out, size_t cap);
+
+/* "ntlm", "negotiate/ntlm", "negotiate/kerberos", "kerberos", "negotiate", "basic", "credssp", "unknown". */
+const char *auth_mech_name(enum auth_mech m);
+
+/* "success", "failure", "unknown". */
+const char *auth_result_name(enum auth_result r);
+
+/* "smb2", "http". */
+const char *auth_transport_name(enum auth_transport t);
+
+/* The service a record's transport reached: "cifs" for SMB2, "winrm" or "http". */
+const char *auth_service_name(const struct auth_rec *r);
+
+/* Who authenticated, whatever the mechanism: "DOMAIN\user" (NTLM), the Basic user-id, the Kerberos
+ * ticket's client; "" when unknown. */
+void auth_who(const struct auth_rec *r, char *out, size_t cap);
+
+/*
+ * The name of a typed status: NTSTATUS and Win32 and HRESULT by their MS-ERREF spelling, HTTP by its
+ * reason phrase, Kerberos by its RFC 4120 name, DCE/RPC by its nca_s_ name. NULL when the table has
+ * no name for it.
+ */
+const char *hs_status_name(struct hs_status s);
+
+#endif

@@ -1,0 +1,278 @@
+/* The record layer: records held while in progress, ids, caps, and hand-over to the sink chain. */
+#include "records.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "community_id.h"
+
+#define KDC_PENDING_MAX 16 /* KDC requests awaiting a reply on one connection */
+
+void sink_record(struct hs_sink *s, struct rec_hdr *r)
+{
+    for (; s; s = s->next)
+        if (s->record) {
+            s->record(s, r);
+            return;
+        }
+}
+
+void sink_stats(struct hs_sink *s, const struct hs_stats_view *v)
+{
+    for (; s; s = s->next)
+        if (s->stats) {
+            s->stats(s, v);
+            return;
+        }
+}
+
+void sink_end(struct hs_sink *s)
+{
+    for (; s; s = s->next)
+        if (s->end) {
+            s->end(s);
+            return;
+        }
+}
+
+void rec_store_init(struct rec_store *s, const struct hs_limits *lim, struct hs_stats *st, struct hs_sink *sink)
+{
+    memset(s, 0, sizeof *s);
+    s->lim = lim;
+    s->st = st;
+    s->sink = sink;
+    s->next_id = 1;
+}
+
+static struct rec_list *list_of(struct rec_store *s, enum rec_type t)
+{
+    return t == REC_AUTH ? &s->auth : &s->kdc;
+}
+
+/* Links r as the newest record of rc and of the store. */
+static void link_rec(struct rec_store *s, struct rec_conn *rc, struct rec_hdr *r, enum rec_type t,
+                     const struct hs_flow *flow, const struct timeval *ts)
+{
+    r->id = s->next_id++;
+    r->type = t;
+    r->ts = *ts;
+    r->flow = *flow;
+    r->owner = rc;
+    r->open = true;
+    struct rec_list *l = list_of(s, t);
+    r->gprev = l->newest;
+    if (l->newest)
+        l->newest->gnext = r;
+    else
+        l->oldest = r;
+    l->newest = r;
+    l->n++;
+    struct rec_hdr **pp = &rc->head;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = r;
+    if (t == REC_AUTH)
+        rc->n_auth++;
+    else
+        rc->n_kdc++;
+}
+
+static void unlink_rec(struct rec_store *s, struct rec_hdr *r)
+{
+    struct rec_conn *rc = r->owner;
+    struct rec_hdr **pp = &rc->head;
+    while (*pp && *pp != r)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = r->next;
+    if (r->type == REC_AUTH)
+        rc->n_auth--;
+    else
+        rc->n_kdc--;
+    struct rec_list *l = list_of(s, r->type);
+    if (r->gprev)
+        r->gprev->gnext = r->gnext;
+    else
+        l->oldest = r->gnext;
+    if (r->gnext)
+        r->gnext->gprev = r->gprev;
+    else
+        l->newest = r->gprev;
+    l->n--;
+    r->next = r->gprev = r->gnext = NULL;
+}
+
+static void free_auth(struct auth_rec *r)
+{
+    free(r->gss.krb.dec_ticket);
+    free(r->gss.krb.dec_auth);
+    free(r->gss.ntlm.auth);
+    free(r->gss.ntlm.chal);
+    free(r->uses);
+    free(r);
+}
+
+static void free_kdc(struct kdc_rec *r)
+{
+    free(r->dec_tgt);
+    for (int i = 0; i < KRB_MAX_ADDL_TICKETS; i++)
+        free(r->dec_addl[i]);
+    free(r->dec_reply);
+    free(r->dec_tgs_auth);
+    free(r);
+}
+
+static void free_rec(struct rec_hdr *r)
+{
+    if (r->type == REC_AUTH)
+        free_auth((struct auth_rec *)r);
+    else
+        free_kdc((struct kdc_rec *)r);
+}
+
+void rec_write(struct rec_store *s, struct rec_hdr *r)
+{
+    struct rec_conn *rc = r->owner;
+    unlink_rec(s, r);
+    if (!rc->community_id[0])
+        community_id_v1(0, r->flow.af, r->flow.proto, r->flow.cli.ip, r->flow.srv.ip, r->flow.cli.port,
+                        r->flow.srv.port, rc->community_id);
+    memcpy(r->community_id, rc->community_id, sizeof r->community_id);
+    if (r->type == REC_AUTH)
+        s->st->records++;
+    else
+        s->st->kdc_records++;
+    sink_record(s->sink, r);
+    free_rec(r);
+}
+
+struct auth_rec *rec_auth_new(struct rec_store *s, struct rec_conn *rc, const struct hs_flow *flow,
+                              const struct timeval *ts, enum auth_transport t)
+{
+    if (rc->n_auth >= s->lim->max_records_per_conn) {
+        /* The oldest finished record makes room; if none is finished the new one is dropped. */
+        struct rec_hdr *done = NULL;
+        for (struct rec_hdr *r = rc->head; r; r = r->next)
+            if (r->type == REC_AUTH && !r->open) {
+                done = r;
+                break;
+            }
+        if (!done) {
+            s->st->records_dropped++;
+            return NULL;
+        }
+        rec_write(s, done);
+    }
+    if (s->auth.n >= s->lim->max_records_total && s->auth.oldest) {
+        /* All connections together hold as many records as the engine keeps (input opening connection
+         * after connection, each with attempts that never end): the oldest anywhere is written now. */
+        rec_write(s, s->auth.oldest);
+    }
+    struct auth_rec *r = calloc(1, sizeof *r);
+    if (!r) {
+        s->st->records_dropped++;
+        return NULL;
+    }
+    link_rec(s, rc, &r->h, REC_AUTH, flow, ts);
+    r->transport = t;
+    r->gss.spnego.neg_state = NEG_STATE_ABSENT;
+    return r;
+}
+
+struct auth_rec *rec_auth_get(struct rec_conn *rc, uint64_t id)
+{
+    if (!id)
+        return NULL;
+    for (struct rec_hdr *r = rc->head; r; r = r->next)
+        if (r->id == id)
+            return r->type == REC_AUTH ? (struct auth_rec *)r : NULL;
+    return NULL;
+}
+
+struct auth_rec *rec_auth_newest(struct rec_conn *rc, bool (*match)(const struct auth_rec *r, const void *arg),
+                                 const void *arg)
+{
+    struct auth_rec *found = NULL;
+    for (struct rec_hdr *r = rc->head; r; r = r->next)
+        if (r->type == REC_AUTH && match((const struct auth_rec *)r, arg))
+            found = (struct auth_rec *)r;
+    return found;
+}
+
+void rec_auth_verdict(struct auth_rec *r, uint64_t frame, enum auth_result res, struct hs_status status,
+                      enum verdict_source src)
+{
+    r->result = res;
+    r->status = status;
+    r->verdict_source = src;
+    r->frames.verdict = frame;
+    r->state = AUTH_DECIDED;
+    r->h.open = false;
+}
+
+struct auth_use *rec_use_add(struct rec_store *s, struct auth_rec *r, uint64_t frame)
+{
+    if (r->nuses >= s->lim->max_uses_per_record) {
+        r->uses_dropped++;
+        s->st->uses_dropped++;
+        return NULL;
+    }
+    if (r->nuses == r->uses_cap) {
+        /* Grown on demand: most records have a use or two, and a record is not worth 32 of them up front. */
+        uint32_t cap = r->uses_cap ? 2 * r->uses_cap : 4;
+        if (cap > s->lim->max_uses_per_record)
+            cap = s->lim->max_uses_per_record;
+        struct auth_use *nu = realloc(r->uses, (size_t)cap * sizeof *nu);
+        if (!nu) {
+            r->uses_dropped++;
+            s->st->uses_dropped++;
+            return NULL;
+        }
+        r->uses = nu;
+        r->uses_cap = cap;
+    }
+    struct auth_use *u = &r->uses[r->nuses++];
+    memset(u, 0, sizeof *u);
+    u->frame_req = frame;
+    return u;
+}
+
+struct kdc_rec *rec_kdc_oldest(struct rec_conn *rc)
+{
+    for (struct rec_hdr *r = rc->head; r; r = r->next)
+        if (r->type == REC_KERBEROS)
+            return (struct kdc_rec *)r;
+    return NULL;
+}
+
+struct kdc_rec *rec_kdc_new(struct rec_store *s, struct rec_conn *rc, const struct hs_flow *flow,
+                            const struct timeval *ts, bool pending)
+{
+    if (pending) {
+        if (rc->n_kdc >= KDC_PENDING_MAX) /* a flood of unanswered requests: the oldest is written */
+            rec_write(s, &rec_kdc_oldest(rc)->h);
+        else if (s->kdc.n >= s->lim->max_kdc_pending_total && s->kdc.oldest)
+            rec_write(s, s->kdc.oldest); /* the same across connections (UDP requests from port after port) */
+    }
+    struct kdc_rec *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    link_rec(s, rc, &r->h, REC_KERBEROS, flow, ts);
+    r->udp = flow->proto == 17;
+    return r;
+}
+
+void rec_conn_flush(struct rec_store *s, struct rec_conn *rc)
+{
+    while (rc->head)
+        rec_write(s, rc->head);
+}
+
+void rec_conn_discard(struct rec_store *s, struct rec_conn *rc)
+{
+    while (rc->head) {
+        struct rec_hdr *r = rc->head;
+        unlink_rec(s, r);
+        free_rec(r);
+    }
+}

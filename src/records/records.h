@@ -1,0 +1,107 @@
+/* The record layer: records held while in progress, referred to by id, written through a sink chain. */
+#ifndef HOPSCOPE_RECORDS_H
+#define HOPSCOPE_RECORDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "stats.h"
+
+struct decode_stats;
+
+/* What the closing `stats` record says: the engine's counters and the decoder's. */
+struct hs_stats_view {
+    const struct hs_stats *st;
+    const struct decode_stats *dec;
+};
+
+/*
+ * A stage records pass through: correlation, then writers. `record` sees a completed record, valid for
+ * the call only (a stage that keeps anything copies it); it may fill in what it knows (the correlation
+ * stage names a ticket's client) before passing it to `next`. `stats` passes the closing counters on;
+ * `end` is called once, last. Any callback may be NULL (then the stage passes the call on).
+ */
+struct hs_sink {
+    void (*record)(struct hs_sink *self, struct rec_hdr *r);
+    void (*stats)(struct hs_sink *self, const struct hs_stats_view *v);
+    void (*end)(struct hs_sink *self);
+    struct hs_sink *next;
+};
+
+/* Hands r (or the stats, or the end) to sink s, or to the first stage after it that takes it. */
+void sink_record(struct hs_sink *s, struct rec_hdr *r);
+void sink_stats(struct hs_sink *s, const struct hs_stats_view *v);
+void sink_end(struct hs_sink *s);
+
+/* A list of held records of one type, oldest first. */
+struct rec_list {
+    struct rec_hdr *oldest, *newest;
+    uint32_t n;
+};
+
+/* Every record held, the id counter, and where completed records go. One per engine. */
+struct rec_store {
+    const struct hs_limits *lim;
+    struct hs_stats *st;
+    struct hs_sink *sink;
+    uint64_t next_id;
+    struct rec_list auth, kdc;
+};
+
+/* A connection's records in progress, owned by the record layer (the engine keeps one per connection). */
+struct rec_conn {
+    struct rec_hdr *head;      /* oldest first */
+    uint32_t n_auth, n_kdc;
+    char community_id[40];     /* computed at the first record written */
+};
+
+/* Sets up a store writing to sink (which may be NULL: records are then dropped when complete). */
+void rec_store_init(struct rec_store *s, const struct hs_limits *lim, struct hs_stats *st, struct hs_sink *sink);
+
+/*
+ * Starts an authentication record on connection rc (identity flow) at time ts. Returns NULL when rc
+ * already holds lim.max_records_per_conn records and none of them is finished (counted as
+ * records_dropped); a finished one is written first to make room. When all connections together
+ * hold lim.max_records_total records, the oldest of them is written first, as it stands.
+ * Ids count up from 1 in creation order.
+ */
+struct auth_rec *rec_auth_new(struct rec_store *s, struct rec_conn *rc, const struct hs_flow *flow,
+                              const struct timeval *ts, enum auth_transport t);
+
+/* The authentication record `id` of rc, or NULL when it was written already (or never existed). */
+struct auth_rec *rec_auth_get(struct rec_conn *rc, uint64_t id);
+
+/* The newest authentication record of rc for which match(r, arg) holds, or NULL. */
+struct auth_rec *rec_auth_newest(struct rec_conn *rc, bool (*match)(const struct auth_rec *r, const void *arg),
+                                 const void *arg);
+
+/* Sets r's verdict, given by the message in `frame`, from source `src`. */
+void rec_auth_verdict(struct auth_rec *r, uint64_t frame, enum auth_result res, struct hs_status status,
+                      enum verdict_source src);
+
+/* Appends a use to r (zeroed, frame_req = frame), or counts it dropped at lim.max_uses_per_record and
+ * returns NULL. The pointer is valid until the next rec_use_add() on r (the array grows). */
+struct auth_use *rec_use_add(struct rec_store *s, struct auth_rec *r, uint64_t frame);
+
+/*
+ * Starts a KDC exchange record. With `pending` (a request awaiting its reply) the caps apply: at 16 held
+ * on rc, or lim.max_kdc_pending_total held in all, the oldest is written first. Without (a reply whose
+ * request was not seen, written at once) they do not. NULL when memory is short.
+ */
+struct kdc_rec *rec_kdc_new(struct rec_store *s, struct rec_conn *rc, const struct hs_flow *flow,
+                            const struct timeval *ts, bool pending);
+
+/* The oldest KDC record of rc still held (the request the next reply answers), or NULL. */
+struct kdc_rec *rec_kdc_oldest(struct rec_conn *rc);
+
+/* Writes r now (through the sink chain) and frees it; whoever held its id finds it gone. */
+void rec_write(struct rec_store *s, struct rec_hdr *r);
+
+/* Writes every record of rc, oldest first (the connection ended). */
+void rec_conn_flush(struct rec_store *s, struct rec_conn *rc);
+
+/* Frees rc's records unwritten (the run is being torn down). */
+void rec_conn_discard(struct rec_store *s, struct rec_conn *rc);
+
+#endif
