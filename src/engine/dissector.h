@@ -46,7 +46,7 @@ static inline struct auth_rec *ctx_auth_get(struct hs_ctx *ctx, uint64_t id)
 }
 
 /*
- * One dissector: one line in the registry (registry.c). Only `name` and `transport` are required.
+ * One dissector: one line in the registry (dissectors/registry.c). Only `name` and `transport` are required.
  *  probe      confidence 0-100 that n first bytes of a direction start this protocol; taken at >= threshold
  *  ports      server ports, 0-terminated: they tell the server side of a connection seen without its SYN,
  *             and a connection picked up mid-stream on one is dissected (resynchronising) without a probe
@@ -54,6 +54,7 @@ static inline struct auth_rec *ctx_auth_get(struct hs_ctx *ctx, uint64_t id)
  *  parse      per direction of a TCP stream (stream.h); NULL: recognised, not dissected (TLS)
  *  datagram   one UDP payload
  *  eof        the connection ended; records still held are written by the engine after it
+ * A new protocol is one file under dissectors/ defining one of these, and one line in dissectors/registry.c.
  */
 struct hs_dissector {
     const char *name;
@@ -68,7 +69,7 @@ struct hs_dissector {
     void (*eof)(struct hs_ctx *ctx, void *state);
 };
 
-/* The registry: every dissector, in probe order (registry.c). */
+/* The registry: every dissector, in probe order (dissectors/registry.c). */
 extern const struct hs_dissector *const hs_dissectors[];
 
 /* Bytes every probe needs to decide: fewer may be a prefix of a message start (a Kerberos record mark

@@ -56,7 +56,7 @@ struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *pkt, int *d
 
 /*
  * Creates the connection of pkt (zeroed, at frame `frame` and time now) and chooses its client: the SYN
- * sender; without a SYN, the side not on a well-known server port (registry.c), else the side with the
+ * sender; without a SYN, the side not on a well-known server port (dissectors/registry.c), else the side with the
  * higher port, else the sender of the first packet. Sets *dir as flow_find. NULL when memory is short.
  */
 struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *pkt, int *dir, uint64_t frame,
