@@ -18,6 +18,10 @@ void hs_limits_default(struct hs_limits *l)
     l->max_kdc_pending_total = 1u << 14;
 }
 
+static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t frame);
+static void conn_gap(void *arg, int dir, uint64_t n);
+static void conn_pickup(void *arg, int dir);
+
 int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink *sink)
 {
     memset(e, 0, sizeof *e);
@@ -37,6 +41,13 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink
     e->ctx.budget = &e->budget;
     e->ctx.scratch = e->scratch;
     e->ctx.scratch_cap = e->scratch_cap;
+    e->io.lim = &e->lim;
+    e->io.st = &e->st;
+    e->io.ooo_total = &e->ooo_total;
+    e->io.arg = e;
+    e->io.data = conn_data;
+    e->io.gap = conn_gap;
+    e->io.pickup = conn_pickup;
     return 0;
 }
 
@@ -58,11 +69,13 @@ static bool attach(struct hs_engine *e, struct hs_conn *c, const struct hs_disse
 {
     if (!d || (!d->parse && !d->datagram)) {
         c->app = CONN_IGNORED;
+        c->dissect = false;
         return false;
     }
     c->dstate = d->state_new ? d->state_new(ctx_for(e, c, e->frame)) : NULL;
     if (d->state_new && !c->dstate) {
         c->app = CONN_IGNORED;
+        c->dissect = false;
         return false;
     }
     c->dis = d;
@@ -90,23 +103,13 @@ static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
         c->st[!dir].resync = true;
 }
 
-/* reasm_io callbacks: the connection is the argument. */
-struct conn_arg {
-    struct hs_engine *e;
-    struct hs_conn *c;
-};
-
-static bool conn_dissecting(void *arg)
-{
-    const struct hs_conn *c = ((struct conn_arg *)arg)->c;
-    return !c->closed && c->app != CONN_IGNORED;
-}
-
+/* reasm_io callbacks: the engine is the argument, e->cur the connection being fed. */
 static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t frame)
 {
-    struct hs_engine *e = ((struct conn_arg *)arg)->e;
-    struct hs_conn *c = ((struct conn_arg *)arg)->c;
-    struct hs_ctx *x = ctx_for(e, c, frame);
+    struct hs_engine *e = arg;
+    struct hs_conn *c = e->cur;
+    struct hs_ctx *x = &e->ctx; /* set for c by io_for() */
+    x->frame = frame;
     struct hs_stream *s = &c->st[dir];
     if (c->app == CONN_PROBING) {
         /* Too few bytes for any probe to tell (a Kerberos record mark sent in a segment of its own,
@@ -137,32 +140,26 @@ static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t f
 
 static void conn_gap(void *arg, int dir, uint64_t n)
 {
-    struct hs_engine *e = ((struct conn_arg *)arg)->e;
-    struct hs_conn *c = ((struct conn_arg *)arg)->c;
+    struct hs_engine *e = arg;
+    struct hs_conn *c = e->cur;
     stream_gap(&c->st[dir], ctx_for(e, c, e->frame), c->dstate, dir, n);
 }
 
 static void conn_pickup(void *arg, int dir)
 {
-    struct hs_conn *c = ((struct conn_arg *)arg)->c;
+    struct hs_conn *c = ((struct hs_engine *)arg)->cur;
     if (!c->saw_syn)
         c->st[dir].resync = true;
 }
 
-static struct reasm_io io_for(struct hs_engine *e, struct conn_arg *a)
+/* Points reassembly's callbacks (and the dissector context) at connection c for the current packet. */
+static struct reasm_io *io_for(struct hs_engine *e, struct hs_conn *c)
 {
-    struct reasm_io io = {
-        .lim = &e->lim,
-        .st = &e->st,
-        .ooo_total = &e->ooo_total,
-        .frame = e->frame,
-        .arg = a,
-        .dissecting = conn_dissecting,
-        .data = conn_data,
-        .gap = conn_gap,
-        .pickup = conn_pickup,
-    };
-    return io;
+    e->cur = c;
+    e->io.frame = e->frame;
+    e->io.dissecting = &c->dissect;
+    ctx_for(e, c, e->frame);
+    return &e->io;
 }
 
 /*
@@ -174,11 +171,11 @@ static void conn_close(struct hs_engine *e, struct hs_conn *c)
 {
     if (c->closed)
         return;
-    struct conn_arg a = {e, c};
-    struct reasm_io io = io_for(e, &a);
+    struct reasm_io *io = io_for(e, c);
     for (int d = 0; d < 2; d++)
-        reasm_flush(c->tcp, d, &io);
+        reasm_flush(c->tcp, d, io);
     c->closed = true;
+    c->dissect = false;
     struct hs_ctx *x = ctx_for(e, c, e->frame);
     if (c->dis && c->dis->eof)
         c->dis->eof(x, c->dstate);
@@ -200,15 +197,16 @@ static void conn_remove(struct hs_engine *e, struct hs_conn *c)
 
 /* The connection of pkt, created if new (the least recently seen one gives way at the cap); c is marked
  * seen, and connections idle past the timeout expire. */
-static struct hs_conn *conn_get(struct hs_engine *e, const struct hs_pkt *pkt, int *dir)
+static inline struct hs_conn *conn_get(struct hs_engine *e, const struct hs_pkt *pkt, int *dir)
 {
-    struct hs_conn *c = flow_find(&e->flows, pkt, dir);
+    uint32_t h = flow_hash(pkt);
+    struct hs_conn *c = flow_find(&e->flows, pkt, h, dir);
     if (!c) {
         if (e->flows.n >= e->lim.max_flows && e->flows.lru_head) {
             e->st.flows_evicted++;
             conn_remove(e, e->flows.lru_head);
         }
-        c = flow_insert(&e->flows, pkt, dir, e->frame, &e->now);
+        c = flow_insert(&e->flows, pkt, h, dir, e->frame, &e->now);
         if (!c)
             return NULL;
         e->st.flows++;
@@ -286,9 +284,7 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
             return;
     }
     conn_touch(e, c);
-    struct conn_arg a = {e, c};
-    struct reasm_io io = io_for(e, &a);
-    if (reasm_segment(c->tcp, dir, &pkt, &io) && !c->closed)
+    if (reasm_segment(c->tcp, dir, &pkt, io_for(e, c)) && !c->closed)
         conn_close(e, c);
 }
 

@@ -10,6 +10,7 @@
 #include "decode.h"
 #include "dissector.h"
 #include "flow.h"
+#include "reasm.h"
 #include "records.h"
 #include "stats.h"
 #include "stream.h"
@@ -33,6 +34,8 @@ struct hs_engine {
     uint8_t *scratch;
     size_t scratch_cap;
     struct hs_ctx ctx;               /* what a dissector sees, refilled per call */
+    struct hs_conn *cur;             /* the connection reassembly is feeding (the reasm_io argument) */
+    struct reasm_io io;              /* set up once; frame set per packet */
 };
 
 /*

@@ -11,8 +11,7 @@ static uint32_t mix(uint32_t h, uint32_t v)
     return h;
 }
 
-/* Symmetric hash: both directions of a connection land in one bucket. */
-static uint32_t flow_hash(const struct hs_pkt *p)
+uint32_t flow_hash(const struct hs_pkt *p)
 {
     uint32_t a = 0x811c9dc5u, b = 0x811c9dc5u;
     size_t n = p->af == 4 ? 4 : 16;
@@ -84,27 +83,14 @@ void flow_unlink(struct flow_table *t, struct hs_conn *c)
     t->n--;
 }
 
-void flow_touch(struct flow_table *t, struct hs_conn *c, const struct timeval *now)
+void flow_lru_move(struct flow_table *t, struct hs_conn *c)
 {
-    c->last_ts = *now;
-    if (t->lru_tail != c) {
-        lru_unlink(t, c);
-        lru_append(t, c);
-    }
+    lru_unlink(t, c);
+    lru_append(t, c);
 }
 
-struct hs_conn *flow_idle(const struct flow_table *t, const struct timeval *now, uint32_t timeout,
-                          const struct hs_conn *except)
+struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *p, uint32_t h, int *dir)
 {
-    struct hs_conn *h = t->lru_head;
-    if (h && h != except && now->tv_sec - h->last_ts.tv_sec > (time_t)timeout)
-        return h;
-    return NULL;
-}
-
-struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *p, int *dir)
-{
-    uint32_t h = flow_hash(p);
     for (struct hs_conn *c = t->buckets[h & (t->nbuckets - 1)]; c; c = c->hnext) {
         if (c->hash != h || c->flow.proto != p->proto || c->flow.af != p->af)
             continue;
@@ -120,13 +106,12 @@ struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *p, int *dir
     return NULL;
 }
 
-struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *p, int *dir, uint64_t frame,
+struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *p, uint32_t h, int *dir, uint64_t frame,
                             const struct timeval *now)
 {
     struct hs_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    uint32_t h = flow_hash(p);
     c->hash = h;
     c->flow.af = p->af;
     c->flow.proto = p->proto;
@@ -140,6 +125,7 @@ struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *p, int *d
     else if (p->sport != p->dport && (p->sport < 1024) != (p->dport < 1024))
         swap = p->sport < 1024;
     c->saw_syn = p->proto == 6 && (p->tcp_flags & TH_SYN);
+    c->dissect = true;
     memcpy(c->flow.cli.ip, swap ? p->dst : p->src, 16);
     memcpy(c->flow.srv.ip, swap ? p->src : p->dst, 16);
     c->flow.cli.port = swap ? p->dport : p->sport;

@@ -30,6 +30,7 @@ struct hs_conn {
     bool saw_syn;
     bool closed;                     /* FIN both ways or RST: records written, dissection over */
     enum conn_app app;
+    bool dissect;                    /* bytes are wanted: not closed and not ignored (reasm_io.dissecting) */
     const struct hs_dissector *dis;
     void *dstate;                    /* the dissector's per-connection state */
     struct tcp_half tcp[2];
@@ -51,24 +52,41 @@ int flow_table_init(struct flow_table *t, uint32_t max_flows);
 /* Frees the hash (the connections must have been taken out and freed). */
 void flow_table_free(struct flow_table *t);
 
-/* The connection of pkt, or NULL; *dir is 0 when pkt goes client→server, 1 otherwise. */
-struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *pkt, int *dir);
+/* Symmetric hash of pkt's 5-tuple: both directions of a connection get the same value. */
+uint32_t flow_hash(const struct hs_pkt *pkt);
+
+/* The connection of pkt (whose flow_hash is h), or NULL; *dir is 0 when pkt goes client→server, 1 otherwise. */
+struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *pkt, uint32_t h, int *dir);
 
 /*
- * Creates the connection of pkt (zeroed, at frame `frame` and time now) and chooses its client: the SYN
+ * Creates the connection of pkt (hash h; zeroed, at frame `frame` and time now) and chooses its client: the SYN
  * sender; without a SYN, the side not on a well-known server port (dissectors/registry.c), else the side with the
  * higher port, else the sender of the first packet. Sets *dir as flow_find. NULL when memory is short.
  */
-struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *pkt, int *dir, uint64_t frame,
+struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *pkt, uint32_t h, int *dir, uint64_t frame,
                             const struct timeval *now);
 
-/* Marks c seen now: it moves to the most recently seen end. */
-void flow_touch(struct flow_table *t, struct hs_conn *c, const struct timeval *now);
+/* Moves c to the most recently seen end of the LRU list. */
+void flow_lru_move(struct flow_table *t, struct hs_conn *c);
+
+/* Marks c seen now: it moves to the most recently seen end. (Every packet: inline.) */
+static inline void flow_touch(struct flow_table *t, struct hs_conn *c, const struct timeval *now)
+{
+    c->last_ts = *now;
+    if (t->lru_tail != c)
+        flow_lru_move(t, c);
+}
 
 /* The least recently seen connection if it is other than `except` and idle more than timeout seconds at
  * now; else NULL. */
-struct hs_conn *flow_idle(const struct flow_table *t, const struct timeval *now, uint32_t timeout,
-                          const struct hs_conn *except);
+static inline struct hs_conn *flow_idle(const struct flow_table *t, const struct timeval *now, uint32_t timeout,
+                                        const struct hs_conn *except)
+{
+    struct hs_conn *h = t->lru_head;
+    if (h && h != except && now->tv_sec - h->last_ts.tv_sec > (time_t)timeout)
+        return h;
+    return NULL;
+}
 
 /* Takes c out of the table (the caller frees it). */
 void flow_unlink(struct flow_table *t, struct hs_conn *c);

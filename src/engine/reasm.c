@@ -26,7 +26,7 @@ static void drain_as(struct tcp_half *h, int dir, struct reasm_io *io, bool own_
         if ((uint32_t)skip < s->len) {
             uint32_t n = s->len - (uint32_t)skip;
             h->next_seq += n;
-            if (io->dissecting(io->arg))
+            if (*io->dissecting)
                 io->data(io->arg, dir, s->data + skip, n, own_frames ? s->frame : io->frame);
         }
         free(s);
@@ -93,7 +93,7 @@ static void gap_to_queue(struct tcp_half *h, int dir, struct reasm_io *io)
     uint32_t n = h->ooo->seq - h->next_seq;
     io->st->tcp_gaps++;
     io->st->tcp_gap_bytes += n;
-    if (io->dissecting(io->arg))
+    if (*io->dissecting)
         io->gap(io->arg, dir, n);
     h->next_seq = h->ooo->seq;
     drain_as(h, dir, io, true);
@@ -157,7 +157,7 @@ bool reasm_segment(struct tcp_half hh[2], int dir, const struct hs_pkt *pkt, str
         int32_t d = seq_diff(seq, h->next_seq);
         if (d == 0) {
             h->next_seq += n;
-            if (io->dissecting(io->arg))
+            if (*io->dissecting)
                 io->data(io->arg, dir, p, n, io->frame);
             if (h->ooo)
                 drain_as(h, dir, io, false);
@@ -168,12 +168,12 @@ bool reasm_segment(struct tcp_half hh[2], int dir, const struct hs_pkt *pkt, str
             } else {
                 io->st->tcp_overlaps++;
                 h->next_seq += n - old;
-                if (io->dissecting(io->arg))
+                if (*io->dissecting)
                     io->data(io->arg, dir, p + old, n - old, io->frame);
                 if (h->ooo)
                     drain_as(h, dir, io, false);
             }
-        } else if (io->dissecting(io->arg)) {
+        } else if (*io->dissecting) {
             io->st->tcp_out_of_order++;
             uint64_t before = io->st->ooo_dropped_bytes;
             enqueue(h, io, seq, p, n);
@@ -209,7 +209,7 @@ bool reasm_segment(struct tcp_half hh[2], int dir, const struct hs_pkt *pkt, str
         uint32_t lost = o->fin_seq - o->next_seq;
         io->st->tcp_gaps++;
         io->st->tcp_gap_bytes += lost;
-        if (io->dissecting(io->arg))
+        if (*io->dissecting)
             io->gap(io->arg, !dir, lost);
         o->next_seq = o->fin_seq;
     }

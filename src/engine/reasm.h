@@ -33,8 +33,9 @@ struct tcp_half {
  * Where reassembly sends what it finds, and what it may hold. `data` gets in-order bytes of direction dir
  * with the frame that completed them (the current packet's, or, after a hole declared lost, the frame
  * that carried the queued segment); `gap` gets n bytes never seen; `pickup` says a direction's first
- * bytes were seen without its SYN. `dissecting` says whether the connection's bytes are wanted at all:
- * when not, nothing is delivered or queued and only sequence numbers are followed.
+ * bytes were seen without its SYN. *dissecting says whether the connection's bytes are wanted at all
+ * (read afresh before each delivery: a delivery may change it): when not, nothing is delivered or queued
+ * and only sequence numbers are followed.
  */
 struct reasm_io {
     const struct hs_limits *lim;
@@ -42,7 +43,7 @@ struct reasm_io {
     uint64_t *ooo_total;         /* out-of-order bytes queued in all connections */
     uint64_t frame;              /* the frame of the segment being fed */
     void *arg;
-    bool (*dissecting)(void *arg);
+    const bool *dissecting;
     void (*data)(void *arg, int dir, const uint8_t *p, size_t n, uint64_t frame);
     void (*gap)(void *arg, int dir, uint64_t n);
     void (*pickup)(void *arg, int dir);
