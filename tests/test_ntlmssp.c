@@ -1271,6 +1271,22 @@ static void test_ntlmssp_flag_and_enum_names(void **state)
     assert_string_equal(ntlm_lm_kind_name(NTLM_LM_ZERO), "zero");
 }
 
+static void test_ntlmssp_every_enum_value_named_and_others_fall_back(void **state)
+{
+    (void)state;
+    assert_string_equal(ntlm_version_name(NTLM_VER_ANONYMOUS), "anonymous");
+    assert_string_equal(ntlm_version_name(NTLM_VER_LM), "lm");
+    assert_string_equal(ntlm_version_name(NTLM_VER_NTLMV1), "ntlmv1");
+    assert_string_equal(ntlm_version_name(NTLM_VER_NTLMV2), "ntlmv2");
+    assert_string_equal(ntlm_version_name(NTLM_VER_EMPTY), "empty");
+    assert_string_equal(ntlm_version_name((enum ntlm_version)99), "unknown");
+    assert_string_equal(ntlm_lm_kind_name(NTLM_LM_LMV2), "lmv2");
+    assert_string_equal(ntlm_lm_kind_name(NTLM_LM_ESS), "ess");
+    assert_string_equal(ntlm_lm_kind_name(NTLM_LM_NT_COPY), "nt-copy");
+    assert_string_equal(ntlm_lm_kind_name(NTLM_LM_LM), "lm");
+    assert_string_equal(ntlm_lm_kind_name((enum ntlm_lm_kind)99), "absent");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1314,6 +1330,7 @@ int main(void)
         cmocka_unit_test(test_ntlmssp_real_authenticate_frame10_every_prefix_rejected),
         cmocka_unit_test(test_ntlmssp_real_challenge_frame9_every_prefix_rejected),
         cmocka_unit_test(test_ntlmssp_flag_and_enum_names),
+        cmocka_unit_test(test_ntlmssp_every_enum_value_named_and_others_fall_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,31 +53,30 @@ const char *ntlmssp_flag_name(uint32_t bit)
     return tok_name(ntlm_flag_names, bit);
 }
 
+/* NTLM_VER_UNKNOWN, and anything not listed, is "unknown". */
+static const struct tok ntlm_version_names[] = {
+    {NTLM_VER_ANONYMOUS, "anonymous"}, {NTLM_VER_LM, "lm"}, {NTLM_VER_NTLMV1, "ntlmv1"},
+    {NTLM_VER_NTLMV1_ESS, "ntlmv1-ess"}, {NTLM_VER_NTLMV2, "ntlmv2"}, {NTLM_VER_EMPTY, "empty"},
+    {0, NULL},
+};
+
 const char *ntlm_version_name(enum ntlm_version v)
 {
-    switch (v) {
-    case NTLM_VER_ANONYMOUS: return "anonymous";
-    case NTLM_VER_LM: return "lm";
-    case NTLM_VER_NTLMV1: return "ntlmv1";
-    case NTLM_VER_NTLMV1_ESS: return "ntlmv1-ess";
-    case NTLM_VER_NTLMV2: return "ntlmv2";
-    case NTLM_VER_EMPTY: return "empty";
-    case NTLM_VER_UNKNOWN: break;
-    }
-    return "unknown";
+    const char *s = tok_name(ntlm_version_names, (uint32_t)v);
+    return s ? s : "unknown";
 }
+
+/* Anything not listed is "absent", as NTLM_LM_ABSENT is. */
+static const struct tok ntlm_lm_kind_names[] = {
+    {NTLM_LM_ABSENT, "absent"}, {NTLM_LM_ZERO, "zero"}, {NTLM_LM_LMV2, "lmv2"},
+    {NTLM_LM_ESS, "ess"}, {NTLM_LM_NT_COPY, "nt-copy"}, {NTLM_LM_LM, "lm"},
+    {0, NULL},
+};
 
 const char *ntlm_lm_kind_name(enum ntlm_lm_kind k)
 {
-    switch (k) {
-    case NTLM_LM_ABSENT: return "absent";
-    case NTLM_LM_ZERO: return "zero";
-    case NTLM_LM_LMV2: return "lmv2";
-    case NTLM_LM_ESS: return "ess";
-    case NTLM_LM_NT_COPY: return "nt-copy";
-    case NTLM_LM_LM: return "lm";
-    }
-    return "absent";
+    const char *s = tok_name(ntlm_lm_kind_names, (uint32_t)k);
+    return s ? s : "absent";
 }
 
 /* A payload field located by its descriptor; ptr is NULL when len is 0. */
