@@ -1,9 +1,9 @@
 /*
  * Unit tests for dissectors/ntlmssp.c: NTLMSSP NEGOTIATE / CHALLENGE / AUTHENTICATE parsing
- * (MS-NLMP 2.2.1, 2.2.2) and the classification of the AUTHENTICATE response (MS-NLMP 3.3,
- * 3.2.5.1.2). Messages are laid out by hand here: the fixed header, 8-byte field descriptors
- * (Len u16, MaxLen u16, Offset u32, little-endian) and a payload whose fields may be placed in
- * any order. Two real messages from /work/shared/captures/lab/smb2_ntlmv2_ok.pcap (frames 9 and
+ * (MS-NLMP 2.2.1, 2.2.2) and the classification of the responses (MS-NLMP 3.3, 3.2.5.1.2), both
+ * inside an AUTHENTICATE and through ntlm_classify directly. Messages are laid out by hand here:
+ * the fixed header, 8-byte field descriptors (Len u16, MaxLen u16, Offset u32, little-endian) and
+ * a payload whose fields may be placed in any order. Two real messages from /work/shared/captures/lab/smb2_ntlmv2_ok.pcap (frames 9 and
  * 10) are embedded and checked against what tshark 4.0 decodes for them.
  */
 #include <stdarg.h>
@@ -1252,6 +1252,140 @@ static void test_ntlmssp_real_challenge_frame9_every_prefix_rejected(void **stat
     }
 }
 
+/* ---- ntlm_classify on raw responses (no NTLMSSP message, as SMB1 without extended security) - */
+
+static const uint32_t ess = NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY;
+
+static void test_classify_lm_only_is_lm(void **state)
+{
+    (void)state;
+    enum ntlm_lm_kind k = NTLM_LM_ABSENT;
+    assert_int_equal(ntlm_classify(lm24, 24, NULL, 0, 0, false, &k), NTLM_VER_LM);
+    assert_int_equal(k, NTLM_LM_LM);
+    /* The user name does not matter once the LM response is real. */
+    assert_int_equal(ntlm_classify(lm24, 24, NULL, 0, 0, true, &k), NTLM_VER_LM);
+    assert_int_equal(k, NTLM_LM_LM);
+}
+
+static void test_classify_ntlmv1_distinct_lm_and_nt(void **state)
+{
+    (void)state;
+    enum ntlm_lm_kind k = NTLM_LM_ABSENT;
+    assert_int_equal(ntlm_classify(lm24, 24, nt24, 24, 0, false, &k), NTLM_VER_NTLMV1);
+    assert_int_equal(k, NTLM_LM_LM);
+    /* NT response alone. */
+    assert_int_equal(ntlm_classify(NULL, 0, nt24, 24, 0, false, &k), NTLM_VER_NTLMV1);
+    assert_int_equal(k, NTLM_LM_ABSENT);
+    /* An all-zero LM field is "zero", not an LM response. */
+    static const uint8_t z24[24];
+    assert_int_equal(ntlm_classify(z24, 24, nt24, 24, 0, false, &k), NTLM_VER_NTLMV1);
+    assert_int_equal(k, NTLM_LM_ZERO);
+}
+
+static void test_classify_lm_equal_to_nt_is_nt_copy(void **state)
+{
+    (void)state;
+    enum ntlm_lm_kind k = NTLM_LM_ABSENT;
+    assert_int_equal(ntlm_classify(nt24, 24, nt24, 24, 0, false, &k), NTLM_VER_NTLMV1);
+    assert_int_equal(k, NTLM_LM_NT_COPY);
+    /* The copy is recognised only without ESS: with it, the LM field is read as ESS or LM. */
+    assert_int_equal(ntlm_classify(nt24, 24, nt24, 24, ess, false, &k), NTLM_VER_NTLMV1_ESS);
+    assert_int_equal(k, NTLM_LM_LM);
+}
+
+static void test_classify_ntlmv1_ess_client_challenge_and_z16(void **state)
+{
+    (void)state;
+    enum ntlm_lm_kind k = NTLM_LM_ABSENT;
+    assert_int_equal(ntlm_classify(lm_ess, 24, nt24, 24, ess, false, &k), NTLM_VER_NTLMV1_ESS);
+    assert_int_equal(k, NTLM_LM_ESS);
+    /* ESS flagged but the LM field is not ClientChallenge || Z(16). */
+    assert_int_equal(ntlm_classify(lm24, 24, nt24, 24, ess, false, &k), NTLM_VER_NTLMV1_ESS);
+    assert_int_equal(k, NTLM_LM_LM);
+    /* The ESS layout without the flag is plain NTLMv1 (SMB1 without extended security passes 0). */
+    assert_int_equal(ntlm_classify(lm_ess, 24, nt24, 24, 0, false, &k), NTLM_VER_NTLMV1);
+    assert_int_equal(k, NTLM_LM_LM);
+}
+
+static void test_classify_nt_longer_than_24_is_ntlmv2(void **state)
+{
+    (void)state;
+    uint8_t nt[64];
+    memset(nt, 0x5a, sizeof nt);
+    static const uint8_t z24[24];
+    enum ntlm_lm_kind k = NTLM_LM_ABSENT;
+    assert_int_equal(ntlm_classify(lm24, 24, nt, sizeof nt, 0, false, &k), NTLM_VER_NTLMV2);
+    assert_int_equal(k, NTLM_LM_LMV2);
+    assert_int_equal(ntlm_classify(z24, 24, nt, sizeof nt, ess, false, &k), NTLM_VER_NTLMV2);
+    assert_int_equal(k, NTLM_LM_ZERO);
+    assert_int_equal(ntlm_classify(NULL, 0, nt, sizeof nt, 0, false, &k), NTLM_VER_NTLMV2);
+    assert_int_equal(k, NTLM_LM_ABSENT);
+    /* One byte over 24 already counts; the NTLMv2_RESPONSE layout is not checked here. */
+    assert_int_equal(ntlm_classify(lm24, 24, nt, 25, 0, false, &k), NTLM_VER_NTLMV2);
+    assert_int_equal(k, NTLM_LM_LMV2);
+    /* A non-zero LM field of another length stays "lm". */
+    assert_int_equal(ntlm_classify(lm24, 16, nt, sizeof nt, 0, false, &k), NTLM_VER_NTLMV2);
+    assert_int_equal(k, NTLM_LM_LM);
+}
+
+static void test_classify_anonymous_empty_user_lm_z1_or_empty(void **state)
+{
+    (void)state;
+    enum ntlm_lm_kind k = NTLM_LM_LM;
+    assert_int_equal(ntlm_classify(lm_z1, 1, NULL, 0, 0, true, &k), NTLM_VER_ANONYMOUS);
+    assert_int_equal(k, NTLM_LM_ZERO);
+    assert_int_equal(ntlm_classify(NULL, 0, NULL, 0, 0, true, &k), NTLM_VER_ANONYMOUS);
+    assert_int_equal(k, NTLM_LM_ABSENT);
+    /* Any all-zero LM field is accepted, not only Z(1). */
+    static const uint8_t z24[24];
+    assert_int_equal(ntlm_classify(z24, 24, NULL, 0, 0, true, &k), NTLM_VER_ANONYMOUS);
+    assert_int_equal(k, NTLM_LM_ZERO);
+    /* An NT response makes it a logon even without a user name. */
+    assert_int_equal(ntlm_classify(NULL, 0, nt24, 24, 0, true, &k), NTLM_VER_NTLMV1);
+}
+
+static void test_classify_user_without_responses_is_empty(void **state)
+{
+    (void)state;
+    enum ntlm_lm_kind k = NTLM_LM_LM;
+    assert_int_equal(ntlm_classify(NULL, 0, NULL, 0, 0, false, &k), NTLM_VER_EMPTY);
+    assert_int_equal(k, NTLM_LM_ABSENT);
+    assert_int_equal(ntlm_classify(lm_z1, 1, NULL, 0, 0, false, &k), NTLM_VER_EMPTY);
+    assert_int_equal(k, NTLM_LM_ZERO);
+}
+
+static void test_classify_malformed_lengths_are_unknown(void **state)
+{
+    (void)state;
+    enum ntlm_lm_kind k;
+    /* NT responses of 1 to 23 bytes are neither NTLMv1 (24) nor NTLMv2 (> 24). */
+    for (size_t nt_len = 1; nt_len < 24; nt_len++) {
+        k = NTLM_LM_ZERO;
+        assert_int_equal(ntlm_classify(lm24, 24, nt24, nt_len, 0, false, &k), NTLM_VER_UNKNOWN);
+        assert_int_equal(k, NTLM_LM_LM);
+        k = NTLM_LM_ZERO;
+        assert_int_equal(ntlm_classify(NULL, 0, nt24, nt_len, ess, true, &k), NTLM_VER_UNKNOWN);
+        assert_int_equal(k, NTLM_LM_ABSENT);
+    }
+    /* No NT response and a non-zero LM field that is not 24 bytes. */
+    k = NTLM_LM_ZERO;
+    assert_int_equal(ntlm_classify(lm24, 8, NULL, 0, 0, false, &k), NTLM_VER_UNKNOWN);
+    assert_int_equal(k, NTLM_LM_LM);
+    assert_int_equal(ntlm_classify(lm24, 23, NULL, 0, 0, true, &k), NTLM_VER_UNKNOWN);
+    assert_int_equal(k, NTLM_LM_LM);
+    /* A non-zero Z(1)-sized LM field with an empty user is not anonymous either. */
+    static const uint8_t one[1] = {0x01};
+    assert_int_equal(ntlm_classify(one, 1, NULL, 0, 0, true, &k), NTLM_VER_UNKNOWN);
+    assert_int_equal(k, NTLM_LM_LM);
+}
+
+static void test_classify_lm_kind_out_may_be_null(void **state)
+{
+    (void)state;
+    assert_int_equal(ntlm_classify(lm_ess, 24, nt24, 24, ess, false, NULL), NTLM_VER_NTLMV1_ESS);
+    assert_int_equal(ntlm_classify(NULL, 0, NULL, 0, 0, true, NULL), NTLM_VER_ANONYMOUS);
+}
+
 /* ---- names -------------------------------------------------------------------------------- */
 
 static void test_ntlmssp_flag_and_enum_names(void **state)
@@ -1269,6 +1403,22 @@ static void test_ntlmssp_flag_and_enum_names(void **state)
     assert_string_equal(ntlm_version_name(NTLM_VER_NTLMV1_ESS), "ntlmv1-ess");
     assert_string_equal(ntlm_lm_kind_name(NTLM_LM_ABSENT), "absent");
     assert_string_equal(ntlm_lm_kind_name(NTLM_LM_ZERO), "zero");
+}
+
+static void test_ntlmssp_every_enum_value_named_and_others_fall_back(void **state)
+{
+    (void)state;
+    assert_string_equal(ntlm_version_name(NTLM_VER_ANONYMOUS), "anonymous");
+    assert_string_equal(ntlm_version_name(NTLM_VER_LM), "lm");
+    assert_string_equal(ntlm_version_name(NTLM_VER_NTLMV1), "ntlmv1");
+    assert_string_equal(ntlm_version_name(NTLM_VER_NTLMV2), "ntlmv2");
+    assert_string_equal(ntlm_version_name(NTLM_VER_EMPTY), "empty");
+    assert_string_equal(ntlm_version_name((enum ntlm_version)99), "unknown");
+    assert_string_equal(ntlm_lm_kind_name(NTLM_LM_LMV2), "lmv2");
+    assert_string_equal(ntlm_lm_kind_name(NTLM_LM_ESS), "ess");
+    assert_string_equal(ntlm_lm_kind_name(NTLM_LM_NT_COPY), "nt-copy");
+    assert_string_equal(ntlm_lm_kind_name(NTLM_LM_LM), "lm");
+    assert_string_equal(ntlm_lm_kind_name((enum ntlm_lm_kind)99), "absent");
 }
 
 int main(void)
@@ -1313,7 +1463,17 @@ int main(void)
         cmocka_unit_test(test_ntlmssp_real_authenticate_frame10_matches_tshark),
         cmocka_unit_test(test_ntlmssp_real_authenticate_frame10_every_prefix_rejected),
         cmocka_unit_test(test_ntlmssp_real_challenge_frame9_every_prefix_rejected),
+        cmocka_unit_test(test_classify_lm_only_is_lm),
+        cmocka_unit_test(test_classify_ntlmv1_distinct_lm_and_nt),
+        cmocka_unit_test(test_classify_lm_equal_to_nt_is_nt_copy),
+        cmocka_unit_test(test_classify_ntlmv1_ess_client_challenge_and_z16),
+        cmocka_unit_test(test_classify_nt_longer_than_24_is_ntlmv2),
+        cmocka_unit_test(test_classify_anonymous_empty_user_lm_z1_or_empty),
+        cmocka_unit_test(test_classify_user_without_responses_is_empty),
+        cmocka_unit_test(test_classify_malformed_lengths_are_unknown),
+        cmocka_unit_test(test_classify_lm_kind_out_may_be_null),
         cmocka_unit_test(test_ntlmssp_flag_and_enum_names),
+        cmocka_unit_test(test_ntlmssp_every_enum_value_named_and_others_fall_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*
- * Unit tests for src/util.c (UTF-16LE / OEM to UTF-8, base64, value tables, small string
- * helpers), src/community_id.c (Community ID v1 flow hash) and src/names.c (NTSTATUS and other
- * value names).
+ * Unit tests for src/util.c (UTF-16LE / OEM to UTF-8, base64, value tables and flag words,
+ * small string helpers), src/community_id.c (Community ID v1 flow hash) and src/names.c (NTSTATUS
+ * and other value names).
  *
  * Community ID expectations come from the spec's own example (corelight/community-id-spec) and
  * from tshark 4.0's communityid dissector (tshark --enable-protocol communityid -T fields
@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "community_id.h"
@@ -274,6 +275,81 @@ static void test_tok_name(void **state)
     assert_null(tok_name(empty, 0));
 }
 
+/* ---- bittok_each / bittok_each_msb0 ------------------------------------------------------- */
+
+/* What a JSON writer would build: the names of the set bits, unnamed ones spelled by the writer. */
+struct name_list {
+    char out[400]; /* 32 unnamed bits at 11 bytes each fit */
+    size_t len;
+    bool msb0; /* spell unnamed keys as "bitN" (bit numbers) rather than "0x%08x" (masks) */
+};
+
+static void collect_name(void *arg, const char *name, uint32_t key)
+{
+    struct name_list *l = arg;
+    char buf[24];
+    if (!name) {
+        if (l->msb0)
+            snprintf(buf, sizeof buf, "bit%u", (unsigned)key);
+        else
+            snprintf(buf, sizeof buf, "0x%08x", (unsigned)key);
+        name = buf;
+    }
+    int k = snprintf(l->out + l->len, sizeof l->out - l->len, "%s%s", l->len ? "," : "", name);
+    assert_true(k > 0 && (size_t)k < sizeof l->out - l->len);
+    l->len += (size_t)k;
+}
+
+static void test_bittok_each_names_set_bits_lsb_first_with_mask_keys(void **state)
+{
+    (void)state;
+    static const struct tok t[] = {
+        {0x1, "UNICODE"}, {0x4, "REQUEST_TARGET"}, {0x80000000u, "NEG_56"}, {0, NULL},
+    };
+    struct name_list l = {{0}, 0, false};
+    /* 0x100 has no name: the writer gets NULL and the mask, and spells it itself. */
+    assert_int_equal(bittok_each(t, 0x80000105u, collect_name, &l), 4);
+    assert_string_equal(l.out, "UNICODE,REQUEST_TARGET,0x00000100,NEG_56");
+}
+
+static void test_bittok_each_zero_word_makes_no_calls(void **state)
+{
+    (void)state;
+    static const struct tok t[] = {{0x1, "one"}, {0, NULL}};
+    struct name_list l = {{0}, 0, false};
+    assert_int_equal(bittok_each(t, 0, collect_name, &l), 0);
+    assert_int_equal(bittok_each_msb0(t, 0, collect_name, &l), 0);
+    assert_int_equal(l.len, 0);
+}
+
+static void test_bittok_each_all_bits_unnamed_with_empty_table(void **state)
+{
+    (void)state;
+    static const struct tok empty[] = {{0, NULL}};
+    struct name_list l = {{0}, 0, false};
+    assert_int_equal(bittok_each(empty, 0xffffffffu, collect_name, &l), 32);
+    assert_memory_equal(l.out, "0x00000001,0x00000002,", 22);
+    assert_string_equal(l.out + l.len - 10, "0x80000000");
+}
+
+static void test_bittok_each_msb0_numbers_bits_from_the_high_bit(void **state)
+{
+    (void)state;
+    /* KerberosFlags (RFC 4120 5.2.8): bit 0 = 0x80000000, keyed by bit number. */
+    static const struct tok t[] = {
+        {0, "reserved"}, {1, "forwardable"}, {15, "canonicalize"}, {31, "validate"}, {0, NULL},
+    };
+    struct name_list l = {{0}, 0, true};
+    /* forwardable (bit 1), bit 7 unnamed, canonicalize (bit 15), validate (bit 31) */
+    uint32_t v = (0x80000000u >> 1) | (0x80000000u >> 7) | (0x80000000u >> 15) | 1u;
+    assert_int_equal(bittok_each_msb0(t, v, collect_name, &l), 4);
+    assert_string_equal(l.out, "forwardable,bit7,canonicalize,validate");
+
+    l = (struct name_list){{0}, 0, true};
+    assert_int_equal(bittok_each_msb0(t, 0x80000000u, collect_name, &l), 1);
+    assert_string_equal(l.out, "reserved");
+}
+
 static void test_strlcpy_n_and_has_prefix_ci(void **state)
 {
     (void)state;
@@ -462,6 +538,10 @@ int main(void)
         cmocka_unit_test(test_base64_invalid_characters),
         cmocka_unit_test(test_base64_output_too_small),
         cmocka_unit_test(test_tok_name),
+        cmocka_unit_test(test_bittok_each_names_set_bits_lsb_first_with_mask_keys),
+        cmocka_unit_test(test_bittok_each_zero_word_makes_no_calls),
+        cmocka_unit_test(test_bittok_each_all_bits_unnamed_with_empty_table),
+        cmocka_unit_test(test_bittok_each_msb0_numbers_bits_from_the_high_bit),
         cmocka_unit_test(test_strlcpy_n_and_has_prefix_ci),
         cmocka_unit_test(test_community_id_spec_example),
         cmocka_unit_test(test_community_id_ipv4_tcp_matches_tshark),

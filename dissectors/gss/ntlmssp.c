@@ -53,31 +53,30 @@ const char *ntlmssp_flag_name(uint32_t bit)
     return tok_name(ntlm_flag_names, bit);
 }
 
+/* NTLM_VER_UNKNOWN, and anything not listed, is "unknown". */
+static const struct tok ntlm_version_names[] = {
+    {NTLM_VER_ANONYMOUS, "anonymous"}, {NTLM_VER_LM, "lm"}, {NTLM_VER_NTLMV1, "ntlmv1"},
+    {NTLM_VER_NTLMV1_ESS, "ntlmv1-ess"}, {NTLM_VER_NTLMV2, "ntlmv2"}, {NTLM_VER_EMPTY, "empty"},
+    {0, NULL},
+};
+
 const char *ntlm_version_name(enum ntlm_version v)
 {
-    switch (v) {
-    case NTLM_VER_ANONYMOUS: return "anonymous";
-    case NTLM_VER_LM: return "lm";
-    case NTLM_VER_NTLMV1: return "ntlmv1";
-    case NTLM_VER_NTLMV1_ESS: return "ntlmv1-ess";
-    case NTLM_VER_NTLMV2: return "ntlmv2";
-    case NTLM_VER_EMPTY: return "empty";
-    case NTLM_VER_UNKNOWN: break;
-    }
-    return "unknown";
+    const char *s = tok_name(ntlm_version_names, (uint32_t)v);
+    return s ? s : "unknown";
 }
+
+/* Anything not listed is "absent", as NTLM_LM_ABSENT is. */
+static const struct tok ntlm_lm_kind_names[] = {
+    {NTLM_LM_ABSENT, "absent"}, {NTLM_LM_ZERO, "zero"}, {NTLM_LM_LMV2, "lmv2"},
+    {NTLM_LM_ESS, "ess"}, {NTLM_LM_NT_COPY, "nt-copy"}, {NTLM_LM_LM, "lm"},
+    {0, NULL},
+};
 
 const char *ntlm_lm_kind_name(enum ntlm_lm_kind k)
 {
-    switch (k) {
-    case NTLM_LM_ABSENT: return "absent";
-    case NTLM_LM_ZERO: return "zero";
-    case NTLM_LM_LMV2: return "lmv2";
-    case NTLM_LM_ESS: return "ess";
-    case NTLM_LM_NT_COPY: return "nt-copy";
-    case NTLM_LM_LM: return "lm";
-    }
-    return "absent";
+    const char *s = tok_name(ntlm_lm_kind_names, (uint32_t)k);
+    return s ? s : "absent";
 }
 
 /* A payload field located by its descriptor; ptr is NULL when len is 0. */
@@ -187,43 +186,50 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
-/* MS-NLMP 3.3 and 3.2.5.1.2: which response the client computed. */
-static void classify(struct ntlm_msg *m, const struct field *lm, const struct field *nt)
+enum ntlm_version ntlm_classify(const uint8_t *lm, size_t lm_len, const uint8_t *nt, size_t nt_len,
+                                uint32_t flags, bool user_empty, enum ntlm_lm_kind *lm_kind)
 {
-    /* Refined below by the NT response's kind; an odd-sized non-zero field stays "lm". */
-    if (lm->len == 0)
-        m->lm_kind = NTLM_LM_ABSENT;
-    else if (all_zero(lm->ptr, lm->len))
-        m->lm_kind = NTLM_LM_ZERO;
-    else
-        m->lm_kind = NTLM_LM_LM;
+    enum ntlm_version v;
+    enum ntlm_lm_kind k;
 
-    if (nt->len == 0 && m->user[0] == '\0' && (lm->len == 0 || m->lm_kind == NTLM_LM_ZERO)) {
+    /* Refined below by the NT response's kind; an odd-sized non-zero field stays "lm". */
+    if (lm_len == 0)
+        k = NTLM_LM_ABSENT;
+    else if (all_zero(lm, lm_len))
+        k = NTLM_LM_ZERO;
+    else
+        k = NTLM_LM_LM;
+
+    if (nt_len == 0 && user_empty && k != NTLM_LM_LM) {
         /* 3.2.5.1.2: empty UserName, empty NtChallengeResponse, LmChallengeResponse Z(1) or empty */
-        m->ntlm_version = NTLM_VER_ANONYMOUS;
-    } else if (nt->len > 24) {
-        m->ntlm_version = NTLM_VER_NTLMV2;
-        if (lm->len == 24 && m->lm_kind != NTLM_LM_ZERO)
-            m->lm_kind = NTLM_LM_LMV2;
-    } else if (nt->len == 24) {
-        if (m->flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) {
-            m->ntlm_version = NTLM_VER_NTLMV1_ESS;
-            if (lm->len == 24 && m->lm_kind != NTLM_LM_ZERO)
-                m->lm_kind = all_zero(lm->ptr + 8, 16) ? NTLM_LM_ESS : NTLM_LM_LM;
+        v = NTLM_VER_ANONYMOUS;
+    } else if (nt_len > 24) {
+        /* 3.3.2: NTProofStr + NTLMv2_CLIENT_CHALLENGE; LM is LMv2, or Z(24) with MsvAvTimestamp */
+        v = NTLM_VER_NTLMV2;
+        if (lm_len == 24 && k != NTLM_LM_ZERO)
+            k = NTLM_LM_LMV2;
+    } else if (nt_len == 24) {
+        if (flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) {
+            /* 3.3.1: with ESS the LM field is ClientChallenge || Z(16) */
+            v = NTLM_VER_NTLMV1_ESS;
+            if (lm_len == 24 && k != NTLM_LM_ZERO)
+                k = all_zero(lm + 8, 16) ? NTLM_LM_ESS : NTLM_LM_LM;
         } else {
-            m->ntlm_version = NTLM_VER_NTLMV1;
-            if (lm->len == 24 && m->lm_kind != NTLM_LM_ZERO)
-                m->lm_kind = memcmp(lm->ptr, nt->ptr, 24) == 0 ? NTLM_LM_NT_COPY : NTLM_LM_LM;
+            /* 3.3.1: with NoLMResponseNTLMv1 the LM field repeats the NT response */
+            v = NTLM_VER_NTLMV1;
+            if (lm_len == 24 && k != NTLM_LM_ZERO)
+                k = memcmp(lm, nt, 24) == 0 ? NTLM_LM_NT_COPY : NTLM_LM_LM;
         }
-    } else if (nt->len == 0 && (lm->len == 0 || m->lm_kind == NTLM_LM_ZERO)) {
-        m->ntlm_version = NTLM_VER_EMPTY;
-    } else if (nt->len == 0 && lm->len == 24) {
-        m->ntlm_version = NTLM_VER_LM;
-        if (m->lm_kind != NTLM_LM_ZERO)
-            m->lm_kind = NTLM_LM_LM;
+    } else if (nt_len == 0 && k != NTLM_LM_LM) {
+        v = NTLM_VER_EMPTY;
+    } else if (nt_len == 0 && lm_len == 24) {
+        v = NTLM_VER_LM; /* k is NTLM_LM_LM: an all-zero field was taken by the branch above */
     } else {
-        m->ntlm_version = NTLM_VER_UNKNOWN;
+        v = NTLM_VER_UNKNOWN; /* NT response of 1-23 bytes, or LM-only of a length other than 24 */
     }
+    if (lm_kind)
+        *lm_kind = k;
+    return v;
 }
 
 static enum ntlm_err parse_negotiate(const uint8_t *p, size_t n, struct rd *r, struct ntlm_msg *m)
@@ -291,7 +297,8 @@ static enum ntlm_err parse_authenticate(const uint8_t *p, size_t n, struct rd *r
     m->lm_len = f[0].len;
     m->nt_len = f[1].len;
     m->session_key_len = f[5].len;
-    classify(m, &f[0], &f[1]);
+    m->ntlm_version = ntlm_classify(f[0].ptr, f[0].len, f[1].ptr, f[1].len, m->flags, m->user[0] == '\0',
+                                    &m->lm_kind);
     if (m->ntlm_version == NTLM_VER_NTLMV2 && f[1].len > 44) {
         /* NTLMv2_RESPONSE (2.2.2.8): NTProofStr(16), then NTLMv2_CLIENT_CHALLENGE (2.2.2.7) whose
          * AvPairs start 28 bytes in. */

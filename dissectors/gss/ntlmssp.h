@@ -133,10 +133,53 @@ enum ntlm_err {
  * little-endian; payload fields are located by their (Len, MaxLen, Offset) descriptors, which may
  * appear in any order and are each checked to lie inside [p, p+n). Strings are Unicode (UTF-16LE)
  * when NTLMSSP_NEGOTIATE_UNICODE is set, else OEM. The version of an AUTHENTICATE is classified
- * per MS-NLMP 3.3 (see enum ntlm_version); `m->flags` is the message's own flags field.
+ * per MS-NLMP 3.3 by ntlm_classify; `m->flags` is the message's own flags field.
  * Returns NTLM_OK and fills *m, or an enum ntlm_err (m is then partly filled and must be ignored).
  */
 enum ntlm_err ntlmssp_parse(const uint8_t *p, size_t n, struct ntlm_msg *m);
+
+/*
+ * Classifies the challenge responses of one NTLM logon: which response the client computed
+ * (MS-NLMP 3.3.1 NTLM v1, 3.3.2 NTLM v2, 3.2.5.1.2 anonymous) and what its LM field holds. The
+ * inputs are the two responses as they are on the wire, so this serves an NTLMSSP AUTHENTICATE
+ * (LmChallengeResponse / NtChallengeResponse, MS-NLMP 2.2.1.3; ntlmssp_parse calls it) and the
+ * raw responses of an SMB1 SESSION_SETUP_ANDX without extended security alike (OEMPassword /
+ * UnicodePassword, MS-CIFS 2.2.4.53.1).
+ *
+ *   lm, lm_len   LM response (LmChallengeResponse, or SMB1 OEMPassword): lm_len bytes; lm may be
+ *                NULL when lm_len is 0. The bytes are compared, not decoded.
+ *   nt, nt_len   NT response (NtChallengeResponse, or SMB1 UnicodePassword): nt_len bytes; nt may
+ *                be NULL when nt_len is 0.
+ *   flags        NegotiateFlags (MS-NLMP 2.2.2.5); only NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY
+ *                is read. Pass 0 when there was no NTLMSSP negotiation (SMB1 without extended
+ *                security): ESS is negotiated only through this flag.
+ *   user_empty   true when the user name is empty (zero length, or a name that converts to "").
+ *   lm_kind      if not NULL, receives what the LM field held (enum ntlm_lm_kind).
+ *
+ * Returns, testing in this order:
+ *   NTLM_VER_ANONYMOUS   nt_len 0, user_empty, and the LM field empty or all zero (Z(1) per
+ *                        3.2.5.1.2; any all-zero length is accepted). lm_kind ABSENT or ZERO.
+ *   NTLM_VER_NTLMV2      nt_len > 24 (NTLMv2_RESPONSE, 2.2.2.8; its own layout is not checked).
+ *                        lm_kind LMV2 for a non-zero 24-byte LM field, ZERO for an all-zero one
+ *                        (Z(24) when the CHALLENGE carried MsvAvTimestamp), LM for a non-zero field
+ *                        of another length, ABSENT for none.
+ *   NTLM_VER_NTLMV1_ESS  nt_len 24 and ESS in flags. lm_kind ESS for a 24-byte LM field of
+ *                        ClientChallenge || Z(16) (3.3.1), ZERO if all zero, else LM or ABSENT.
+ *   NTLM_VER_NTLMV1      nt_len 24 without ESS. lm_kind NT_COPY when the 24-byte LM field equals the
+ *                        NT response (NoLMResponseNTLMv1, 3.3.1), ZERO if all zero, else LM or ABSENT.
+ *   NTLM_VER_EMPTY       nt_len 0, a user name, and the LM field empty or all zero: the client had
+ *                        no password to answer with. lm_kind ABSENT or ZERO.
+ *   NTLM_VER_LM          nt_len 0 and a non-zero 24-byte LM field (LM_RESPONSE, 2.2.2.3), with or
+ *                        without a user name. lm_kind LM.
+ *   NTLM_VER_UNKNOWN     anything else: an NT response of 1-23 bytes, or no NT response and a
+ *                        non-zero LM field of a length other than 24. lm_kind ABSENT, ZERO or LM
+ *                        from the LM field alone.
+ * No input is an error: every length is classified. SMB1 plaintext passwords (sent when the
+ * server's SMB_COM_NEGOTIATE response, MS-CIFS 2.2.4.52.2, leaves NEGOTIATE_ENCRYPT_PASSWORDS
+ * clear) are not told apart here; the caller must recognise them first.
+ */
+enum ntlm_version ntlm_classify(const uint8_t *lm, size_t lm_len, const uint8_t *nt, size_t nt_len,
+                                uint32_t flags, bool user_empty, enum ntlm_lm_kind *lm_kind);
 
 /* True when p starts with the 8-byte signature "NTLMSSP\0". */
 bool ntlmssp_is(const uint8_t *p, size_t n);

@@ -29,31 +29,31 @@ enum gss_mech gss_mech_from_oid(const uint8_t *v, size_t n)
     return MECH_OTHER;
 }
 
+/* One mechanism bit at a time; MECH_OTHER, and anything not listed (several bits), is "other". */
+static const struct tok gss_mech_names[] = {
+    {MECH_NONE, "none"}, {MECH_NTLMSSP, "ntlmssp"}, {MECH_KRB5, "kerberos"},
+    {MECH_MS_KRB5, "kerberos"}, {MECH_KRB5_U2U, "kerberos-u2u"}, {MECH_NEGOEX, "negoex"},
+    {MECH_SPNEGO, "spnego"}, {MECH_IAKERB, "iakerb"}, {0, NULL},
+};
+
 const char *gss_mech_name(enum gss_mech m)
 {
-    switch (m) {
-    case MECH_NTLMSSP: return "ntlmssp";
-    case MECH_KRB5: return "kerberos";
-    case MECH_MS_KRB5: return "kerberos";
-    case MECH_KRB5_U2U: return "kerberos-u2u";
-    case MECH_NEGOEX: return "negoex";
-    case MECH_SPNEGO: return "spnego";
-    case MECH_IAKERB: return "iakerb";
-    case MECH_NONE: return "none";
-    case MECH_OTHER: break;
-    }
-    return "other";
+    const char *s = tok_name(gss_mech_names, (uint32_t)m);
+    return s ? s : "other";
 }
+
+/* negState (RFC 4178 4.2.2); NEG_STATE_ABSENT (-1) is not listed, so it gives NULL. */
+static const struct tok spnego_neg_state_names[] = {
+    {NEG_STATE_ACCEPT_COMPLETED, "accept-completed"},
+    {NEG_STATE_ACCEPT_INCOMPLETE, "accept-incomplete"},
+    {NEG_STATE_REJECT, "reject"},
+    {NEG_STATE_REQUEST_MIC, "request-mic"},
+    {0, NULL},
+};
 
 const char *spnego_neg_state_name(int s)
 {
-    switch (s) {
-    case NEG_STATE_ACCEPT_COMPLETED: return "accept-completed";
-    case NEG_STATE_ACCEPT_INCOMPLETE: return "accept-incomplete";
-    case NEG_STATE_REJECT: return "reject";
-    case NEG_STATE_REQUEST_MIC: return "request-mic";
-    default: return NULL;
-    }
+    return tok_name(spnego_neg_state_names, (uint32_t)s);
 }
 
 /* Identifies what a mechToken/responseToken is by its first bytes. */

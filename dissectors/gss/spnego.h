@@ -71,7 +71,8 @@ int gss_token_parse(const uint8_t *p, size_t n, struct gss_token *t);
 /* The mechanism for OID value bytes v[n] (without tag and length). */
 enum gss_mech gss_mech_from_oid(const uint8_t *v, size_t n);
 
-/* "ntlmssp", "kerberos", "kerberos" (MS OID), "kerberos-u2u", "negoex", "spnego", "iakerb", "other". */
+/* "ntlmssp", "kerberos", "kerberos" (MS OID), "kerberos-u2u", "negoex", "spnego", "iakerb", "none"
+ * (MECH_NONE), or "other" (MECH_OTHER, or more than one bit). */
 const char *gss_mech_name(enum gss_mech m);
 
 /* "accept-completed", "accept-incomplete", "reject", "request-mic", or NULL when absent. */

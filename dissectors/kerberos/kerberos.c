@@ -55,6 +55,8 @@ static const struct tok padata_names[] = {
     {167, "PA-PAC-OPTIONS"}, {0, NULL},
 };
 
+/* The flag-word tables below (KDCOptions, TicketFlags, APOptions, PAC-OPTIONS-FLAGS) are keyed by bit
+ * number as RFC 4120 5.2.8 numbers KerberosFlags: bit 0 is the most significant bit (0x80000000). */
 static const struct tok kdc_option_names[] = {
     {0, "reserved"}, {1, "forwardable"}, {2, "forwarded"}, {3, "proxiable"}, {4, "proxy"},
     {5, "allow-postdate"}, {6, "postdated"}, {8, "renewable"}, {11, "opt-hardware-auth"},

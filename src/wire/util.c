@@ -14,6 +14,31 @@ const char *tok_name(const struct tok *t, uint32_t v)
     return NULL;
 }
 
+size_t bittok_each(const struct tok *t, uint32_t v, bittok_fn fn, void *arg)
+{
+    size_t k = 0;
+    for (int i = 0; i < 32; i++) {
+        uint32_t bit = 1u << i;
+        if (!(v & bit))
+            continue;
+        fn(arg, tok_name(t, bit), bit);
+        k++;
+    }
+    return k;
+}
+
+size_t bittok_each_msb0(const struct tok *t, uint32_t v, bittok_fn fn, void *arg)
+{
+    size_t k = 0;
+    for (uint32_t b = 0; b < 32; b++) {
+        if (!(v & (0x80000000u >> b)))
+            continue;
+        fn(arg, tok_name(t, b), b);
+        k++;
+    }
+    return k;
+}
+
 /* Appends code point cp as UTF-8 if it fits (leaving room for the NUL); false if not. */
 static bool put_utf8(char *out, size_t cap, size_t *o, uint32_t cp)
 {

@@ -16,6 +16,30 @@ struct tok {
 const char *tok_name(const struct tok *t, uint32_t v);
 
 /*
+ * Called by bittok_each / bittok_each_msb0 once per set bit of a flag word: `name` is the bit's
+ * name from the table, or NULL when the table has none (the writer then spells the bit itself,
+ * e.g. "0x00000100" or "bit7"); `key` is the value that was looked up in the table (see below).
+ */
+typedef void (*bittok_fn)(void *arg, const char *name, uint32_t key);
+
+/*
+ * Visits the set bits of the flag word v, least significant first, calling fn(arg, name, key) for
+ * each. t is keyed by one-bit masks (as NegotiateFlags, MS-NLMP 2.2.2.5: {0x00000001, "..."}), so
+ * key is the mask (1u << i). This is tcpdump's bittok2str as a callback, so a JSON writer can
+ * append each name to a list and format the unnamed ones as it likes. Returns the number of calls
+ * made (the number of bits set in v; 0 when v is 0).
+ */
+size_t bittok_each(const struct tok *t, uint32_t v, bittok_fn fn, void *arg);
+
+/*
+ * The same for flag words whose bits are numbered from the most significant bit, as Kerberos
+ * KerberosFlags (RFC 4120 5.2.8: bit 0 is the high bit of the first octet, held here as
+ * 0x80000000). t is keyed by bit number (0-31), bits are visited from bit 0 (0x80000000) to bit 31
+ * (0x00000001), and key is the bit number. Returns the number of calls made.
+ */
+size_t bittok_each_msb0(const struct tok *t, uint32_t v, bittok_fn fn, void *arg);
+
+/*
  * Converts n bytes of UTF-16LE (as MS-NLMP and MS-SMB2 carry names) to NUL-terminated UTF-8 in
  * out[cap]. Unpaired surrogates and an odd trailing byte become U+FFFD; control characters are
  * kept (the JSON writer escapes them). Output that does not fit is cut at a character boundary.
