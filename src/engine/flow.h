@@ -60,8 +60,9 @@ struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *pkt, uint32
 
 /*
  * Creates the connection of pkt (hash h; zeroed, at frame `frame` and time now) and chooses its client: the SYN
- * sender; without a SYN, the side not on a well-known server port (dissectors/registry.c), else the side with the
- * higher port, else the sender of the first packet. Sets *dir as flow_find. NULL when memory is short.
+ * sender (or the SYN-ACK's receiver); without a SYN, the side not on a well-known server port
+ * (dissectors/registry.c); else, when exactly one port is privileged (< 1024), the other side; else the sender
+ * of the first packet. Sets *dir as flow_find. NULL when memory is short.
  */
 struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *pkt, uint32_t h, int *dir, uint64_t frame,
                             const struct timeval *now);

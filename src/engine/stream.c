@@ -83,6 +83,10 @@ void stream_feed(struct hs_stream *s, struct hs_ctx *ctx, stream_parse_fn parse,
                 used = n;
             p += used;
             n -= used;
+            if (s->dead) {
+                stream_release(s, ctx); /* the parser gave up on this direction */
+                return;
+            }
             if (used == 0) {
                 if (!stream_append(s, ctx, p, n))
                     oversize(s, ctx);
@@ -110,6 +114,10 @@ void stream_feed(struct hs_stream *s, struct hs_ctx *ctx, stream_parse_fn parse,
             if (off == s->len)
                 break;
             size_t used = parse(ctx, state, dir, s->buf + off, s->len - off, s);
+            if (s->dead) {
+                stream_release(s, ctx);
+                return;
+            }
             if (used == 0)
                 break;
             off += used > s->len - off ? s->len - off : used;

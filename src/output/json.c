@@ -501,10 +501,18 @@ static json_t *auth_json(const struct auth_rec *r)
         json_object_set_new(o, "kerberos", auth_krb_json(&r->gss.krb));
     if (r->gss.mech == AMECH_BASIC)
         json_object_set_new(o, "basic", json_pack("{s:s}", "user", r->gss.basic_user));
-    if (r->transport == TRANSPORT_SMB2)
+    switch (r->transport) {
+    case TRANSPORT_SMB2:
         json_object_set_new(o, "smb2", smb2_json(r));
-    else
+        break;
+    case TRANSPORT_HTTP:
         json_object_set_new(o, "http", http_json(r));
+        break;
+    case TRANSPORT_SMB1:
+    case TRANSPORT_DCERPC:
+    case TRANSPORT_LDAP:
+        break;
+    }
     json_object_set_new(o, "result", jstr(auth_result_name(r->result)));
     if (r->status.space != STATUS_NONE)
         json_object_set_new(o, "status", status_json(r->status));

@@ -54,16 +54,35 @@ const char *auth_result_name(enum auth_result r)
     return r == RESULT_SUCCESS ? "success" : r == RESULT_FAILURE ? "failure" : "unknown";
 }
 
+static const struct tok transport_names[] = {
+    {TRANSPORT_SMB2, "smb2"},
+    {TRANSPORT_HTTP, "http"},
+    {TRANSPORT_SMB1, "smb1"},
+    {TRANSPORT_DCERPC, "dcerpc"},
+    {TRANSPORT_LDAP, "ldap"},
+    {0, NULL},
+};
+
 const char *auth_transport_name(enum auth_transport t)
 {
-    return t == TRANSPORT_SMB2 ? "smb2" : "http";
+    const char *n = tok_name(transport_names, t);
+    return n ? n : "unknown";
 }
 
 const char *auth_service_name(const struct auth_rec *r)
 {
-    if (r->transport == TRANSPORT_SMB2)
+    switch (r->transport) {
+    case TRANSPORT_SMB2:
+    case TRANSPORT_SMB1:
         return "cifs";
-    return r->http.winrm ? "winrm" : "http";
+    case TRANSPORT_HTTP:
+        return r->http.winrm ? "winrm" : "http";
+    case TRANSPORT_LDAP:
+        return "ldap";
+    case TRANSPORT_DCERPC:
+        break;
+    }
+    return "dcerpc";
 }
 
 void auth_who(const struct auth_rec *r, char *out, size_t cap)

@@ -76,7 +76,14 @@ struct rec_hdr {
 
 /* ---- authentication records -------------------------------------------------------------------- */
 
-enum auth_transport { TRANSPORT_SMB2 = 0, TRANSPORT_HTTP };
+/* What carried the security tokens (the record's `transport`). */
+enum auth_transport {
+    TRANSPORT_SMB2 = 0, /* SMB2/3 SESSION_SETUP (MS-SMB2 2.2.5) */
+    TRANSPORT_HTTP,     /* HTTP Authorization / WWW-Authenticate (RFC 9110 11, RFC 4559) */
+    TRANSPORT_SMB1,     /* SMB1 SESSION_SETUP_ANDX (MS-CIFS 2.2.4.53, MS-SMB 2.2.4.6) */
+    TRANSPORT_DCERPC,   /* DCE/RPC auth verifier (MS-RPCE 2.2.2.11), over TCP or an SMB named pipe */
+    TRANSPORT_LDAP,     /* LDAP BindRequest (RFC 4511 4.2, MS-ADTS 5.1.1.1) */
+};
 
 enum auth_result { RESULT_UNKNOWN = 0, RESULT_SUCCESS, RESULT_FAILURE };
 
@@ -306,10 +313,11 @@ const char *auth_mech_name(enum auth_mech m);
 /* "success", "failure", "unknown". */
 const char *auth_result_name(enum auth_result r);
 
-/* "smb2", "http". */
+/* "smb2", "http", "smb1", "dcerpc", "ldap". */
 const char *auth_transport_name(enum auth_transport t);
 
-/* The service a record's transport reached: "cifs" for SMB2, "winrm" or "http". */
+/* The service a record's transport reached: "cifs" for SMB, "winrm" or "http", "ldap"; for DCE/RPC the
+ * interface's name once known, else "dcerpc". */
 const char *auth_service_name(const struct auth_rec *r);
 
 /* Who authenticated, whatever the mechanism: "DOMAIN\user" (NTLM), the Basic user-id, the Kerberos
