@@ -1,6 +1,8 @@
-/* Internals of krbcrypt.c exposed for its unit tests (tests/test_krbcrypt.c) — not a public API.
+/* Internals of src/keys/: helpers shared by its files, parsers used by tests/test_krbcrypt.c — not an API. */
+/*
  * Every parser takes bytes that came from the network (after decryption, but a key holder can
- * still send anything) and never reads outside p[n]. */
+ * still send anything) and never reads outside p[n].
+ */
 #ifndef HOPSCOPE_KRBCRYPT_INTERNAL_H
 #define HOPSCOPE_KRBCRYPT_INTERNAL_H
 
@@ -8,14 +10,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "krbcrypt.h"
+#include "krbdecrypt.h"
+#include "pac.h"
 
-/* Most PAC_INFO_BUFFERs accepted in one PACTYPE (real PACs have fewer than 20). */
-#define KC_PAC_MAX_BUFFERS 256
-/* Deepest AD-IF-RELEVANT nesting followed. */
-#define KC_AD_MAX_DEPTH 4
 /* Largest ciphertext handed to libkrb5. */
 #define KC_MAX_CIPHER (1u << 20)
+
+/* ---- keytab.c ------------------------------------------------------------------------------ */
+
+/* k's libkrb5 context (a krb5_context), created on first use and kept in k->ctx until kc_free. NULL
+ * when libkrb5 cannot be initialised, with "cannot initialise libkrb5: <message>" in err[errlen] when
+ * err is not NULL. */
+void *kc_krb5_context(struct kc_keys *k, char *err, size_t errlen);
+
+/* Wipes p[n] and frees it; p may be NULL. For plaintext from kc_decrypt_raw and anything else that
+ * held key material. */
+void kc_free_plain(uint8_t *p, size_t n);
+
+/* ---- krbdecrypt.c -------------------------------------------------------------------------- */
 
 /*
  * Decrypts cipher[n] with one key (RFC 3961 decrypt with key usage `usage`) into a new buffer *out
@@ -24,32 +36,11 @@
  */
 int kc_decrypt_raw(struct kc_keys *k, int32_t enctype, const uint8_t *key, size_t keylen, int usage,
                    const uint8_t *cipher, size_t n, uint8_t **out, size_t *outlen);
-void kc_free_plain(uint8_t *p, size_t n);
 
 /* EncTicketPart ([APPLICATION 3], RFC 4120 5.3) into t (fields after key_principal/key_kvno, which are
  * left alone); 0, or -1 when a required field (flags, key, crealm, cname) is missing or malformed.
  * The authorization data is best effort: a bad PAC leaves has_pac false but does not fail the ticket. */
 int kc_parse_enc_ticket_part(const uint8_t *p, size_t n, struct kc_ticket *t);
-
-/* AuthorizationData (SEQUENCE OF { ad-type [0], ad-data [1] }), following AD-IF-RELEVANT up to
- * KC_AD_MAX_DEPTH and decoding the first AD-WIN2K-PAC. 0, or -1 when malformed. */
-int kc_parse_authorization_data(const uint8_t *p, size_t n, struct kc_ticket *t, int depth);
-
-/* PACTYPE (MS-PAC 2.3): validates every PAC_INFO_BUFFER (count capped at KC_PAC_MAX_BUFFERS, each
- * [Offset, Offset+cbBufferSize) inside p[n]) and decodes types 1, 10 and 12 into t, setting has_pac.
- * -1 (has_pac false, t's PAC fields untouched) when the header or any buffer descriptor is bad. */
-int kc_parse_pac(const uint8_t *p, size_t n, struct kc_ticket *t);
-
-/* KERB_VALIDATION_INFO (MS-PAC 2.5) in its NDR type-1 serialization (MS-RPCE 2.2.6). Fills
- * pac_user (EffectiveName), pac_domain (LogonDomainName) as they are decoded, and user_sid and
- * group_sids only once the whole structure decoded. 0, or -1 when malformed. */
-int kc_parse_logon_info(const uint8_t *p, size_t n, struct kc_ticket *t);
-
-/* PAC_CLIENT_INFO (MS-PAC 2.7): the client name into name[cap]. 0 or -1. */
-int kc_parse_client_info(const uint8_t *p, size_t n, char *name, size_t cap);
-
-/* UPN_DNS_INFO (MS-PAC 2.10): pac_upn and pac_dns_domain. 0 or -1. */
-int kc_parse_upn_dns_info(const uint8_t *p, size_t n, struct kc_ticket *t);
 
 /* Authenticator ([APPLICATION 2], RFC 4120 5.5.1) into a (decrypted is left alone); the GSS checksum
  * and its KRB-CRED are opened with sk when needed. 0, or -1 when a required field is missing. */
