@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/krbcrypt.c: keytab loading (MIT keytab via libkrb5, with one-line errors for missing
+ * Unit tests for src/keys/ (keytab.c, krbdecrypt.c, pac.c): keytab loading (MIT keytab via libkrb5, with one-line errors for missing
  * and corrupt files), decryption of real tickets and authenticators recorded in the lab (HOPLAB.TEST,
  * Samba/Heimdal KDC) and in a public trace from a Windows KDC (zeek smb2_krb.pcap), and the parsers
  * behind them (RFC 4120 EncTicketPart / Authenticator / KRB-CRED, RFC 4121 4.1.1 GSS checksum, MS-PAC
