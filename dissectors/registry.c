@@ -1,6 +1,7 @@
 /* The dissector registry: every protocol hopscope dissects, in probe order. A new protocol is one line here. */
 #include <stddef.h>
 
+#include "dcerpc.h"
 #include "dissector.h"
 #include "http.h"
 #include "kdc.h"
@@ -28,13 +29,14 @@ const struct hs_dissector *const hs_dissectors[] = {
     &dis_http,
     &dis_kerberos_tcp,
     &dis_kerberos_udp,
+    &dis_dcerpc,
     &dis_tls,
     NULL,
 };
 
-/* Server ports of protocols not dissected yet (DCE/RPC endpoint mapper and RPC over HTTP, LDAP and the
- * global catalog): they still tell which side of a connection is the server. */
-static const uint16_t other_server_ports[] = {135, 593, 389, 3268, 0};
+/* Server ports of protocols not dissected yet (LDAP and the global catalog): they still tell which side of
+ * a connection is the server. */
+static const uint16_t other_server_ports[] = {389, 3268, 0};
 
 const struct hs_dissector *registry_probe(uint8_t proto, const uint8_t *p, size_t n)
 {

@@ -7,10 +7,15 @@ workstation, and hopscope reports none that tshark does not see.
 
 For every capture (*.pcap, *.pcapng, *.cap, searched recursively) the script
 runs tshark once with a display filter that selects AUTHENTICATE messages
-carried directly by a covered transport (see TRANSPORT_FILTERS; DCE/RPC auth
-verifiers - which may themselves ride in SMB2 named pipes or HTTP - are
-excluded), runs `hopscope -r FILE`, and compares the two as multisets of
-(frame, user, domain, workstation), hopscope's frame being frames.authenticate.
+carried by a covered transport (see TRANSPORT_FILTERS: SMB2, HTTP, and DCE/RPC
+auth verifiers over TCP or SMB2 named pipes), runs `hopscope -r FILE`, and
+compares the two as multisets of (frame, user, domain, workstation),
+hopscope's frame being frames.authenticate.
+
+Every DCE/RPC record is also held to tshark's DCE/RPC fields: in the frame of
+its first token, auth_type, auth_level, auth_context_id and the bound
+interface's UUID; in the frame of its verdict, when that is a fault, the fault
+status.
 
 With --community-id (the default) it also checks, for every hopscope auth
 record, that its community_id equals the one Wireshark's "communityid"
@@ -48,16 +53,20 @@ TRANSPORT_FILTERS = collections.OrderedDict([
     # SMB2 SESSION_SETUP (command 1), raw NTLMSSP or inside SPNEGO.
     ("smb2", "smb2.cmd == 1"),
     # "Authorization: NTLM|Negotiate ..." / "WWW-Authenticate" headers.
-    ("http", "http"),
+    ("http", "http && !dcerpc"),
+    # DCE/RPC auth verifiers (bind / alter_context / auth3), over TCP or an
+    # SMB2 named pipe (WRITE / IOCTL FSCTL_PIPE_TRANSCEIVE); not SMB1 pipes
+    # (SMB1 is not dissected yet) nor RPC over HTTP.
+    ("dcerpc", "dcerpc && !smb && !http"),
 ])
 
-# AUTHENTICATE messages inside DCE/RPC auth verifiers (bind / alter_context /
-# auth3 / request) are a different layer even when the DCE/RPC PDU itself is
-# carried by SMB2 (named pipe WRITE/IOCTL) or HTTP (RPC over HTTP).
-EXCLUDE_FILTER = "!dcerpc"
+AUTH_FILTER = "ntlmssp.messagetype == 0x00000003 && (%s)" % " || ".join(
+    "(%s)" % f for f in TRANSPORT_FILTERS.values())
 
-AUTH_FILTER = "ntlmssp.messagetype == 0x00000003 && (%s) && %s" % (
-    " || ".join(TRANSPORT_FILTERS.values()), EXCLUDE_FILTER)
+# DCE/RPC fields compared per record: (hopscope dcerpc key, tshark field).
+DCERPC_NAMES = {"auth_type": {"none": 0, "kerberos5": 1, "spnego": 9, "ntlmssp": 10, "schannel": 14,
+                              "kerberos": 16, "netlogon": 68},
+                "auth_level": {"none": 1, "connect": 2, "call": 3, "pkt": 4, "integrity": 5, "privacy": 6}}
 
 NTLM_FIELDS = ["frame.number", "ntlmssp.auth.username", "ntlmssp.auth.domain",
                "ntlmssp.auth.hostname"]
@@ -131,7 +140,7 @@ def tshark_auths(tshark, path, community):
     if rc != 0 and not any(m in err for m in TSHARK_PARTIAL_MARKERS):
         return None, None, "tshark exit %d: %s" % (rc, first_error_line(err))
     auths, ids = [], {}
-    for line in out.splitlines():
+    for line in out.split("\n"):  # not splitlines(): it also splits at the aggregator \x1e
         if not line.strip():
             continue
         cols = line.split("\t")
@@ -226,6 +235,73 @@ def fmt(keys, recs_by_frame=None):
     return "[" + ", ".join(parts) + "]"
 
 
+def tshark_frames(tshark, path, frames, fields):
+    """Return ({frame: {field: [values]}}, error or None) for the given frames."""
+    if not frames:
+        return {}, None
+    flt = "frame.number in {%s}" % ", ".join(str(f) for f in sorted(frames))
+    cmd = [tshark, "-n", "-r", path, "-Y", flt, "-T", "fields", "-E", "separator=/t",
+           "-E", "occurrence=a", "-E", "aggregator=" + AGGREGATOR, "-e", "frame.number"]
+    for f in fields:
+        cmd += ["-e", f]
+    rc, out, err = run(cmd)
+    if rc is None:
+        return None, "tshark " + err
+    if rc != 0 and not any(m in err for m in TSHARK_PARTIAL_MARKERS):
+        return None, "tshark exit %d: %s" % (rc, first_error_line(err))
+    res = {}
+    for line in out.split("\n"):  # not splitlines(): it also splits at the aggregator \x1e
+        cols = line.split("\t")
+        if not cols or not cols[0].strip():
+            continue
+        cols += [""] * (len(fields) + 1 - len(cols))
+        res[int(cols[0])] = {f: (c.split(AGGREGATOR) if c else []) for f, c in zip(fields, cols[1:])}
+    return res, None
+
+
+def check_dcerpc(args, path, recs):
+    """Return a list of disagreements between hopscope's dcerpc records and tshark."""
+    recs = [r for r in recs if r.get("transport") == "dcerpc"]
+    if not recs:
+        return []
+    first, verdict = {}, {}
+    for r in recs:
+        fr = r.get("frames") or {}
+        toks = [fr[k] for k in ("negotiate", "challenge", "authenticate", "ap_req", "ap_rep") if fr.get(k)]
+        if toks:
+            first[id(r)] = min(toks)
+        if r.get("status") and (r["dcerpc"].get("verdict_from") == "first_call"):
+            verdict[id(r)] = fr.get("verdict")
+    fields = ["dcerpc.auth_type", "dcerpc.auth_level", "dcerpc.auth_ctx_id", "dcerpc.cn_bind_to_uuid",
+              "dcerpc.cn_status"]
+    got, err = tshark_frames(args.tshark, path, set(first.values()) | set(verdict.values()), fields)
+    if err:
+        return ["(%s)" % err]
+    bad = []
+    for r in recs:
+        d = r["dcerpc"]
+        f = first.get(id(r))
+        if f is None:
+            bad.append("record %s: no token frame" % r.get("id"))
+            continue
+        t = got.get(f, {})
+        want = [("dcerpc.auth_type", str(DCERPC_NAMES["auth_type"].get(d.get("auth_type"), d.get("auth_type")))),
+                ("dcerpc.auth_level", str(DCERPC_NAMES["auth_level"].get(d.get("auth_level"), d.get("auth_level")))),
+                ("dcerpc.auth_ctx_id", str(d.get("auth_context_id")))]
+        if d.get("interface_uuid"):
+            want.append(("dcerpc.cn_bind_to_uuid", d["interface_uuid"]))
+        for field, value in want:
+            if value not in t.get(field, []):
+                bad.append("frame %d %s hopscope %s tshark %s" % (f, field, value, t.get(field)))
+        v = verdict.get(id(r))
+        if v:
+            code = int(r["status"]["code"], 16)
+            if code not in [int(x, 16) for x in got.get(v, {}).get("dcerpc.cn_status", [])]:
+                bad.append("frame %d fault status hopscope 0x%x tshark %s" % (v, code,
+                                                                            got.get(v, {}).get("dcerpc.cn_status")))
+    return bad
+
+
 def check(args, name, path, community):
     recs, skip, fail = hopscope_records(args.hopscope, path)
     t_auths, t_ids, t_err = tshark_auths(args.tshark, path, community)
@@ -270,11 +346,14 @@ def check(args, name, path, community):
                 if ids.get(f) != cid:
                     cid_bad.append("frame %d hopscope %s tshark %s" % (f, cid, ids.get(f)))
 
-    if missing or extra or cid_bad:
+    rpc_bad = check_dcerpc(args, path, recs)
+    if missing or extra or cid_bad or rpc_bad:
         by_frame = {(r.get("frames") or {}).get("authenticate"): r for r in recs}
         msg = "FAIL %s: missing %s extra %s" % (name, fmt(missing), fmt(extra, by_frame))
         if cid_bad:
             msg += " community_id [%s]" % ", ".join(cid_bad)
+        if rpc_bad:
+            msg += " dcerpc [%s]" % ", ".join(rpc_bad)
         return "FAIL", msg, 0
     return "PASS", "PASS %s (%d authenticates)" % (name, len(h_auths)), \
         (len(recs) if community else 0)

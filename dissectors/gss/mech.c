@@ -137,10 +137,13 @@ void gss_apply(struct hs_ctx *ctx, struct auth_rec *r, const struct gss_token *t
     case GSS_SPNEGO_RESP:
         if (t->neg_state != NEG_STATE_ABSENT)
             g->spnego.neg_state = t->neg_state;
-        if (g->mech == AMECH_UNKNOWN || g->mech == AMECH_NEGOTIATE) {
-            if (t->supported_mech == MECH_NTLMSSP)
-                g->mech = AMECH_NEGOTIATE_NTLM;
-            else if (t->supported_mech & (MECH_KRB5 | MECH_MS_KRB5 | MECH_KRB5_U2U | MECH_IAKERB))
+        /* The acceptor's supportedMech is its choice (RFC 4178 4.2.2): it outranks a guess made from the
+         * initiator's optimistic token (a Kerberos token the server declined in favour of NTLM). */
+        if (t->supported_mech == MECH_NTLMSSP && (g->mech == AMECH_NEGOTIATE_KERBEROS || g->mech == AMECH_NEGOTIATE ||
+                                                  g->mech == AMECH_UNKNOWN))
+            g->mech = AMECH_NEGOTIATE_NTLM;
+        else if (g->mech == AMECH_UNKNOWN || g->mech == AMECH_NEGOTIATE) {
+            if (t->supported_mech & (MECH_KRB5 | MECH_MS_KRB5 | MECH_KRB5_U2U | MECH_IAKERB))
                 g->mech = AMECH_NEGOTIATE_KERBEROS;
             else if (g->mech == AMECH_UNKNOWN)
                 g->mech = AMECH_NEGOTIATE;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipe.h"
 #include "reader.h"
 #include "smb2.h"
 
@@ -24,6 +25,7 @@ enum nbss_type {
 /* Per connection: the state of the SMB dialect parsers the frames go to. */
 struct nbss_state {
     struct smb2_state *smb2;
+    struct smb_pipes *pipes; /* named pipes (DCE/RPC), created on the first one */
 };
 
 static bool smb_magic(const uint8_t *p)
@@ -110,11 +112,11 @@ static size_t nbss_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_t
             }
             if (avail < SMB2_HEADER_LEN)
                 return used;
-            bool whole = smb2_wants_whole(m);
+            bool whole = smb2_wants_whole(ns->smb2, m);
             if (whole && 4 + (size_t)len <= ctx->lim->max_pdu) {
                 if (avail < len)
                     return used;
-                smb2_message(ctx, &ns->smb2, dir, m, len);
+                smb2_message(ctx, &ns->smb2, &ns->pipes, dir, m, len);
                 used += 4 + len;
                 continue;
             }
@@ -147,6 +149,14 @@ static void *nbss_state_new(struct hs_ctx *ctx)
     return calloc(1, sizeof(struct nbss_state));
 }
 
+/* The connection ended: the pipes' DCE/RPC streams end with it (their buffers count in the context's budget). */
+static void nbss_eof(struct hs_ctx *ctx, void *state)
+{
+    struct nbss_state *ns = state;
+    smb_pipes_free(ns->pipes, ctx);
+    ns->pipes = NULL;
+}
+
 static void nbss_state_free(void *state)
 {
     struct nbss_state *ns = state;
@@ -166,4 +176,5 @@ const struct hs_dissector dis_nbss = {
     .state_new = nbss_state_new,
     .state_free = nbss_state_free,
     .parse = nbss_parse,
+    .eof = nbss_eof,
 };

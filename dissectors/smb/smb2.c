@@ -1,10 +1,12 @@
-/* SMB2/3 — MS-SMB2 2.2.1 (header), 2.2.3-2.2.10 (NEGOTIATE, SESSION_SETUP, LOGOFF, TREE_CONNECT). */
+/* SMB2/3 — MS-SMB2 2.2.1 (header), 2.2.3-2.2.10 (NEGOTIATE, SESSION_SETUP, LOGOFF, TREE_CONNECT),
+ * 2.2.13-2.2.22, 2.2.31-2.2.32 (CREATE, CLOSE, READ, WRITE, IOCTL on the named pipes of IPC$). */
 #include "smb2.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "mech.h"
+#include "pipe.h"
 #include "names.h"
 #include "reader.h"
 #include "spnego.h"
@@ -18,6 +20,15 @@
  *  40 SessionId  48 Signature(16)
  */
 #define SMB2_PENDING_MAX 64
+#define SMB2_IPC_TREES_MAX 8 /* IPC$ tree connects remembered per connection */
+
+#define SMB2_CREATE  0x0005
+#define SMB2_CLOSE   0x0006
+#define SMB2_READ    0x0008
+#define SMB2_WRITE   0x0009
+#define SMB2_IOCTL   0x000B
+#define FSCTL_PIPE_TRANSCEIVE 0x0011C017u
+#define STATUS_BUFFER_OVERFLOW 0x80000005u
 
 struct smb2_pending {
     bool used;
@@ -26,12 +37,15 @@ struct smb2_pending {
     uint64_t sid;
     uint64_t frame;
     uint64_t rec;  /* id of the record the request belongs to, 0 if none */
-    char *path; /* TREE_CONNECT: the share path (UTF-8, allocated), or NULL */
+    uint64_t pipe; /* READ/IOCTL on a pipe: its key (folded FileId), 0 if none */
+    char *path; /* TREE_CONNECT: the share path; CREATE on IPC$: the pipe name (UTF-8, allocated), or NULL */
 };
 
 struct smb2_state {
     uint16_t dialect;
     uint32_t next_slot;
+    uint32_t ipc_trees[SMB2_IPC_TREES_MAX]; /* TreeIds of IPC$ connects (0: free) */
+    uint32_t ipc_next;
     struct smb2_pending pend[SMB2_PENDING_MAX];
 };
 
@@ -50,11 +64,31 @@ void smb2_state_free(struct smb2_state *s)
     free(s);
 }
 
-bool smb2_wants_whole(const uint8_t *h)
+static bool is_ipc_tree(const struct smb2_state *s, uint32_t tid)
+{
+    for (int i = 0; i < SMB2_IPC_TREES_MAX; i++)
+        if (tid && s->ipc_trees[i] == tid)
+            return true;
+    return false;
+}
+
+bool smb2_wants_whole(const struct smb2_state *s, const uint8_t *h)
 {
     uint16_t cmd = ld_u16le(h + 12);
     uint32_t next = ld_u32le(h + 20);
-    return cmd <= SMB2_TREE_CONNECT || next != 0;
+    if (cmd <= SMB2_TREE_CONNECT || next != 0)
+        return true;
+    if (!s || (cmd != SMB2_CREATE && cmd != SMB2_CLOSE && cmd != SMB2_READ && cmd != SMB2_WRITE && cmd != SMB2_IOCTL))
+        return false;
+    /* Named pipes carry DCE/RPC: their messages are small and read whole; file I/O stays bulk. */
+    uint32_t flags = ld_u32le(h + 16);
+    if (!(flags & SMB2_FLAGS_ASYNC_COMMAND))
+        return is_ipc_tree(s, ld_u32le(h + 36));
+    uint64_t mid = ld_u32le(h + 24) | (uint64_t)ld_u32le(h + 28) << 32;
+    for (int i = 0; i < SMB2_PENDING_MAX; i++)
+        if (s->pend[i].used && s->pend[i].mid == mid && s->pend[i].cmd == cmd && s->pend[i].pipe)
+            return true;
+    return false;
 }
 
 /* Remembers a request until its response; the oldest entry gives way when all are in use. */
@@ -229,8 +263,15 @@ static void tree_connect_request(struct hs_ctx *ctx, struct smb2_state **ss, con
     }
 }
 
+/* Is the share path "\\server\IPC$"? */
+static bool path_is_ipc(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 5 && path[n - 5] == '\\' && has_prefix_ci(path + n - 4, 4, "IPC$");
+}
+
 static void tree_connect_response(struct hs_ctx *ctx, struct smb2_state **ss, uint64_t mid, uint64_t sid,
-                                  uint32_t status)
+                                  uint32_t tid, uint32_t status)
 {
     struct smb2_state *s = state(ss);
     struct smb2_pending *p = s ? pend_find(s, SMB2_TREE_CONNECT, mid) : NULL;
@@ -239,6 +280,8 @@ static void tree_connect_response(struct hs_ctx *ctx, struct smb2_state **ss, ui
     p->used = false;
     char *path = p->path;
     p->path = NULL;
+    if (status == STATUS_SUCCESS && path && path_is_ipc(path) && !is_ipc_tree(s, tid))
+        s->ipc_trees[s->ipc_next++ % SMB2_IPC_TREES_MAX] = tid;
     struct auth_rec *rec = rec_by_sid(ctx, sid ? sid : p->sid, false);
     struct auth_use *u = rec ? rec_use_add(ctx->recs, rec, ctx->frame) : NULL;
     if (!u) {
@@ -263,7 +306,179 @@ static void logoff_response(struct hs_ctx *ctx, uint64_t sid, uint32_t status)
         rec_write(ctx->recs, &r->h);
 }
 
-void smb2_message(struct hs_ctx *ctx, struct smb2_state **ss, int dir, const uint8_t *msg, size_t n)
+/* A FileId (MS-SMB2 2.2.14.1: Persistent, Volatile) folded into the pipe key; never 0. */
+static uint64_t file_key(const uint8_t *fid)
+{
+    uint64_t p = ld_u32le(fid) | (uint64_t)ld_u32le(fid + 4) << 32;
+    uint64_t v = ld_u32le(fid + 8) | (uint64_t)ld_u32le(fid + 12) << 32;
+    return (p ^ (v << 1 | v >> 63)) | 1;
+}
+
+static struct smb_pipes *pipes_of(struct smb_pipes **pipes)
+{
+    if (!*pipes)
+        *pipes = smb_pipes_new();
+    return *pipes;
+}
+
+/* The body of a message (after the 64-byte header) as a reader, or err set when shorter than need. */
+static struct rd body(const uint8_t *h, size_t len)
+{
+    return rd_make(h + SMB2_HEADER_LEN, len - SMB2_HEADER_LEN);
+}
+
+/* 2.2.13 CREATE request on IPC$: NameOffset u16 at 44, NameLength u16 at 46 of the body; the name is the pipe's. */
+static void create_request(struct hs_ctx *ctx, struct smb2_state *s, const uint8_t *h, size_t len, uint64_t mid,
+                           uint64_t sid)
+{
+    struct rd r = body(h, len);
+    rd_skip(&r, 44);
+    uint16_t off = rd_u16le(&r), nlen = rd_u16le(&r);
+    const uint8_t *name = r.err ? NULL : sec_buffer(ctx, h, len, off, nlen);
+    if (r.err) {
+        ctx->st->malformed[DIS_SMB2]++;
+        return;
+    }
+    struct smb2_pending *p = pend_add(s, SMB2_CREATE, mid, sid, ctx->frame);
+    char buf[64];
+    buf[0] = '\0';
+    if (name)
+        utf16le_to_utf8(name, nlen, buf, sizeof buf);
+    p->path = strdup(buf);
+}
+
+/* 2.2.14 CREATE response: FileId at 64 of the body. */
+static void create_response(struct hs_ctx *ctx, struct smb2_state *s, struct smb_pipes **pipes, const uint8_t *h,
+                            size_t len, uint64_t mid, uint64_t sid, uint32_t status)
+{
+    struct smb2_pending *p = pend_find(s, SMB2_CREATE, mid);
+    if (!p)
+        return;
+    p->used = false;
+    char *name = p->path;
+    p->path = NULL;
+    struct rd r = body(h, len);
+    rd_skip(&r, 64);
+    const uint8_t *fid = rd_bytes(&r, 16);
+    if (status == STATUS_SUCCESS && fid && pipes_of(pipes)) {
+        struct auth_rec *carrier = rec_by_sid(ctx, sid ? sid : p->sid, false);
+        smb_pipe_open(ctx, *pipes, file_key(fid), name ? name : "", carrier ? carrier->h.id : 0);
+    } else if (status == STATUS_SUCCESS) {
+        ctx->st->malformed[DIS_SMB2]++;
+    }
+    free(name);
+}
+
+/* 2.2.15 CLOSE request: FileId at 8 of the body. */
+static void close_request(struct hs_ctx *ctx, struct smb_pipes *pipes, const uint8_t *h, size_t len)
+{
+    struct rd r = body(h, len);
+    rd_skip(&r, 8);
+    const uint8_t *fid = rd_bytes(&r, 16);
+    if (fid && pipes)
+        smb_pipe_close(ctx, pipes, file_key(fid));
+}
+
+/* 2.2.21 WRITE request: DataOffset u16 at 2, Length u32 at 4, FileId at 16 of the body; the data goes to the
+ * pipe's client-to-server stream. */
+static void write_request(struct hs_ctx *ctx, struct smb_pipes **pipes, const uint8_t *h, size_t len)
+{
+    struct rd r = body(h, len);
+    rd_skip(&r, 2);
+    uint16_t off = rd_u16le(&r);
+    uint32_t dlen = rd_u32le(&r);
+    rd_skip(&r, 8);
+    const uint8_t *fid = rd_bytes(&r, 16);
+    if (!fid || !range_ok(len, off, dlen)) {
+        ctx->st->malformed[DIS_SMB2]++;
+        return;
+    }
+    if (dlen && pipes_of(pipes))
+        smb_pipe_data(ctx, *pipes, file_key(fid), 0, h + off, dlen);
+}
+
+/* 2.2.19 READ request: FileId at 16 of the body, remembered for the response (which carries none). */
+static void read_request(struct hs_ctx *ctx, struct smb2_state *s, const uint8_t *h, size_t len, uint64_t mid,
+                         uint64_t sid)
+{
+    struct rd r = body(h, len);
+    rd_skip(&r, 16);
+    const uint8_t *fid = rd_bytes(&r, 16);
+    if (!fid) {
+        ctx->st->malformed[DIS_SMB2]++;
+        return;
+    }
+    pend_add(s, SMB2_READ, mid, sid, ctx->frame)->pipe = file_key(fid);
+}
+
+/* 2.2.20 READ response: DataOffset u8 at 2, DataLength u32 at 4 of the body; to the server-to-client stream. */
+static void read_response(struct hs_ctx *ctx, struct smb2_state *s, struct smb_pipes **pipes, const uint8_t *h,
+                          size_t len, uint64_t mid, uint32_t status)
+{
+    struct smb2_pending *p = pend_find(s, SMB2_READ, mid);
+    if (!p)
+        return;
+    p->used = false;
+    if (status != STATUS_SUCCESS && status != STATUS_BUFFER_OVERFLOW)
+        return;
+    struct rd r = body(h, len);
+    rd_skip(&r, 2);
+    uint8_t off = rd_u8(&r);
+    rd_skip(&r, 1);
+    uint32_t dlen = rd_u32le(&r);
+    if (r.err || !range_ok(len, off, dlen)) {
+        ctx->st->malformed[DIS_SMB2]++;
+        return;
+    }
+    if (dlen && pipes_of(pipes))
+        smb_pipe_data(ctx, *pipes, p->pipe, 1, h + off, dlen);
+}
+
+/* 2.2.31 IOCTL request: CtlCode u32 at 4, FileId at 8, InputOffset u32 at 24, InputCount u32 at 28 of the
+ * body. FSCTL_PIPE_TRANSCEIVE writes its input to the pipe and reads the answer in the response. */
+static void ioctl_request(struct hs_ctx *ctx, struct smb2_state *s, struct smb_pipes **pipes, const uint8_t *h,
+                          size_t len, uint64_t mid, uint64_t sid)
+{
+    struct rd r = body(h, len);
+    rd_skip(&r, 4);
+    uint32_t code = rd_u32le(&r);
+    const uint8_t *fid = rd_bytes(&r, 16);
+    uint32_t off = rd_u32le(&r), cnt = rd_u32le(&r);
+    if (r.err || !range_ok(len, off, cnt)) {
+        ctx->st->malformed[DIS_SMB2]++;
+        return;
+    }
+    if (code != FSCTL_PIPE_TRANSCEIVE)
+        return;
+    uint64_t key = file_key(fid);
+    pend_add(s, SMB2_IOCTL, mid, sid, ctx->frame)->pipe = key;
+    if (cnt && pipes_of(pipes))
+        smb_pipe_data(ctx, *pipes, key, 0, h + off, cnt);
+}
+
+/* 2.2.32 IOCTL response: OutputOffset u32 at 32, OutputCount u32 at 36 of the body. */
+static void ioctl_response(struct hs_ctx *ctx, struct smb2_state *s, struct smb_pipes **pipes, const uint8_t *h,
+                           size_t len, uint64_t mid, uint32_t status)
+{
+    struct smb2_pending *p = pend_find(s, SMB2_IOCTL, mid);
+    if (!p)
+        return;
+    p->used = false;
+    if (status != STATUS_SUCCESS && status != STATUS_BUFFER_OVERFLOW)
+        return;
+    struct rd r = body(h, len);
+    rd_skip(&r, 32);
+    uint32_t off = rd_u32le(&r), cnt = rd_u32le(&r);
+    if (r.err || !range_ok(len, off, cnt)) {
+        ctx->st->malformed[DIS_SMB2]++;
+        return;
+    }
+    if (cnt && pipes_of(pipes))
+        smb_pipe_data(ctx, *pipes, p->pipe, 1, h + off, cnt);
+}
+
+void smb2_message(struct hs_ctx *ctx, struct smb2_state **ss, struct smb_pipes **pipes, int dir, const uint8_t *msg,
+                  size_t n)
 {
     (void)dir;
     size_t off = 0;
@@ -283,6 +498,7 @@ void smb2_message(struct hs_ctx *ctx, struct smb2_state **ss, int dir, const uin
         uint64_t mid = rd_u64le(&hr);
         rd_skip(&hr, 8);
         uint64_t sid = rd_u64le(&hr);
+        uint32_t tid = (flags & SMB2_FLAGS_ASYNC_COMMAND) ? 0 : ld_u32le(h + 36);
         if (next && (next < 64 || next > n - off)) {
             ctx->st->malformed[DIS_SMB2]++;
             return;
@@ -309,13 +525,45 @@ void smb2_message(struct hs_ctx *ctx, struct smb2_state **ss, int dir, const uin
                 break;
             case SMB2_TREE_CONNECT:
                 if (resp)
-                    tree_connect_response(ctx, ss, mid, sid, status);
+                    tree_connect_response(ctx, ss, mid, sid, tid, status);
                 else
                     tree_connect_request(ctx, ss, h, len, mid, sid);
                 break;
             case SMB2_LOGOFF:
                 if (resp)
                     logoff_response(ctx, sid, status);
+                break;
+            case SMB2_CREATE:
+                if (!state(ss))
+                    break;
+                if (resp)
+                    create_response(ctx, *ss, pipes, h, len, mid, sid, status);
+                else if (is_ipc_tree(*ss, tid))
+                    create_request(ctx, *ss, h, len, mid, sid);
+                break;
+            case SMB2_CLOSE:
+                if (!resp && *ss && is_ipc_tree(*ss, tid))
+                    close_request(ctx, *pipes, h, len);
+                break;
+            case SMB2_WRITE:
+                if (!resp && *ss && is_ipc_tree(*ss, tid))
+                    write_request(ctx, pipes, h, len);
+                break;
+            case SMB2_READ:
+                if (!*ss)
+                    break;
+                if (resp)
+                    read_response(ctx, *ss, pipes, h, len, mid, status);
+                else if (is_ipc_tree(*ss, tid))
+                    read_request(ctx, *ss, h, len, mid, sid);
+                break;
+            case SMB2_IOCTL:
+                if (!*ss)
+                    break;
+                if (resp)
+                    ioctl_response(ctx, *ss, pipes, h, len, mid, status);
+                else if (is_ipc_tree(*ss, tid))
+                    ioctl_request(ctx, *ss, pipes, h, len, mid, sid);
                 break;
             default:
                 break;

@@ -41,20 +41,25 @@ int nbss_probe(const uint8_t *p, size_t n);
 /* SMB2 state of one connection (pending requests, dialect); allocated on the first message that needs it. */
 struct smb2_state;
 
+struct smb_pipes;
+
 /*
  * Does the SMB2 parser need the whole message whose 64-byte header (MS-SMB2 2.2.1.2) is at h, or is the
  * header enough (bulk READ/WRITE... are skipped unread)? True for NEGOTIATE, SESSION_SETUP, LOGOFF,
- * TREE_CONNECT and compounded messages.
+ * TREE_CONNECT, compounded messages, and CREATE/CLOSE/READ/WRITE/IOCTL on a tree connected to IPC$ (the
+ * named pipes: s is the connection's state, NULL before any).
  */
-bool smb2_wants_whole(const uint8_t *h);
+bool smb2_wants_whole(const struct smb2_state *s, const uint8_t *h);
 
 /*
  * Parses one SMB2 message (n bytes at msg, possibly compounded via NextCommand, MS-SMB2 3.2.4.1.4)
- * travelling in direction dir, and updates the connection's authentication records. *s is the
- * connection's SMB2 state (allocated here when NULL). Little-endian throughout; every offset is checked
- * against the message. Malformed input is counted in DIS_SMB2.
+ * travelling in direction dir, and updates the connection's authentication records; data written to and
+ * read from named pipes goes to *pipes (pipe.h; created here on the first pipe). *s is the connection's
+ * SMB2 state (allocated here when NULL). Little-endian throughout; every offset is checked against the
+ * message. Malformed input is counted in DIS_SMB2.
  */
-void smb2_message(struct hs_ctx *ctx, struct smb2_state **s, int dir, const uint8_t *msg, size_t n);
+void smb2_message(struct hs_ctx *ctx, struct smb2_state **s, struct smb_pipes **pipes, int dir, const uint8_t *msg,
+                  size_t n);
 
 /* Frees SMB2 state (NULL is fine). */
 void smb2_state_free(struct smb2_state *s);

@@ -33,13 +33,18 @@ bool stream_append(struct hs_stream *s, struct hs_ctx *ctx, const uint8_t *p, si
 
 /* A PDU straddles deliveries only for a moment, and a buffer kept for the stream's life would hold up to
  * the PDU cap per direction for nothing: it is given back as soon as it is empty. */
-void stream_release(struct hs_stream *s, struct hs_ctx *ctx)
+void stream_release_budget(struct hs_stream *s, struct stream_budget *b)
 {
     s->len = 0;
-    ctx->budget->held -= s->cap;
+    b->held -= s->cap;
     free(s->buf);
     s->buf = NULL;
     s->cap = 0;
+}
+
+void stream_release(struct hs_stream *s, struct hs_ctx *ctx)
+{
+    stream_release_budget(s, ctx->budget);
 }
 
 /* A PDU larger than the cap: drop what is buffered and hunt for the next message. */

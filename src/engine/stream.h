@@ -55,4 +55,7 @@ bool stream_append(struct hs_stream *s, struct hs_ctx *ctx, const uint8_t *p, si
 /* Gives back s's buffer (and its share of the budget). */
 void stream_release(struct hs_stream *s, struct hs_ctx *ctx);
 
+/* The same, for a stream whose budget is known without a context (freed outside any packet). */
+void stream_release_budget(struct hs_stream *s, struct stream_budget *b);
+
 #endif

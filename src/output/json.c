@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "dcerpc_names.h"
 #include "decode.h"
 #include "format.h"
 #include "krbcrypt.h"
@@ -278,6 +279,59 @@ static json_t *http_json(const struct auth_rec *r)
     return o;
 }
 
+static const struct tok verdict_sources[] = {
+    {VERDICT_SESSION_SETUP, "session_setup"}, {VERDICT_HTTP_STATUS, "http_status"}, {VERDICT_BIND_ACK, "bind_ack"},
+    {VERDICT_BIND_NAK, "bind_nak"}, {VERDICT_FIRST_CALL, "first_call"}, {VERDICT_LDAP_BIND, "ldap_bind"}, {0, NULL},
+};
+
+/* The `dcerpc` object: the security context, the interface it was bound for, and the calls made with it. */
+static json_t *dcerpc_json(const struct auth_rec *r)
+{
+    const struct auth_dcerpc *d = &r->dcerpc;
+    json_t *o = json_object();
+    if (d->have_iface) {
+        char uuid[37], ver[16];
+        dcerpc_uuid_str(d->iface_uuid, d->iface_le, uuid);
+        snprintf(ver, sizeof ver, "%u.%u", d->iface_vmaj, d->iface_vmin);
+        if (d->iface_name)
+            json_object_set_new(o, "interface", jstr(d->iface_name));
+        json_object_set_new(o, "interface_uuid", jstr(uuid));
+        json_object_set_new(o, "interface_version", jstr(ver));
+    }
+    const char *at = dcerpc_auth_type_name(d->auth_type), *al = dcerpc_auth_level_name(d->auth_level);
+    json_object_set_new(o, "auth_type", at ? jstr(at) : json_integer(d->auth_type));
+    json_object_set_new(o, "auth_level", al ? jstr(al) : json_integer(d->auth_level));
+    json_object_set_new(o, "auth_context_id", json_integer(r->context_id));
+    set_str(o, "pipe", d->pipe);
+    if (r->carrier)
+        json_object_set_new(o, "carrier", json_integer((json_int_t)r->carrier));
+    set_str(o, "netlogon_domain", d->netlogon_domain);
+    set_str(o, "netlogon_computer", d->netlogon_computer);
+    json_object_set_new(o, "three_leg", json_boolean(d->auth3));
+    const char *vs = tok_name(verdict_sources, r->verdict_source);
+    if (vs)
+        json_object_set_new(o, "verdict_from", jstr(vs));
+    json_t *calls = json_array();
+    for (uint32_t i = 0; i < r->nuses; i++) {
+        const struct auth_use *u = &r->uses[i];
+        json_t *c = json_object();
+        if (u->iface)
+            json_object_set_new(c, "interface", jstr(u->iface));
+        json_object_set_new(c, "op", jstr(u->name));
+        json_object_set_new(c, "opnum", json_integer(u->opnum));
+        if (u->answered)
+            json_object_set_new(c, "result", jstr(u->status.space == STATUS_NONE ? "response" : "fault"));
+        if (u->status.space != STATUS_NONE)
+            json_object_set_new(c, "status", status_json(u->status));
+        json_object_set_new(c, "frames", json_pack("[I,I]", (json_int_t)u->frame_req, (json_int_t)u->frame_resp));
+        json_array_append_new(calls, c);
+    }
+    json_object_set_new(o, "calls", calls);
+    if (r->uses_dropped)
+        json_object_set_new(o, "calls_dropped", json_integer(r->uses_dropped));
+    return o;
+}
+
 static json_t *spnego_json(const struct gss_spnego *s)
 {
     if (!s->mech_types && s->neg_state == NEG_STATE_ABSENT)
@@ -508,8 +562,10 @@ static json_t *auth_json(const struct auth_rec *r)
     case TRANSPORT_HTTP:
         json_object_set_new(o, "http", http_json(r));
         break;
-    case TRANSPORT_SMB1:
     case TRANSPORT_DCERPC:
+        json_object_set_new(o, "dcerpc", dcerpc_json(r));
+        break;
+    case TRANSPORT_SMB1:
     case TRANSPORT_LDAP:
         break;
     }
@@ -629,19 +685,31 @@ static json_t *kdc_json(const struct kdc_rec *r)
     return o;
 }
 
+/* The parsers' malformed counters, in the order the stats record lists them (one line per parser). */
+static const struct {
+    const char *name;
+    enum hs_malformed i;
+} malformed_names[] = {
+    {"nbss", DIS_NBSS},
+    {"smb1", DIS_SMB1},
+    {"smb2", DIS_SMB2},
+    {"http", DIS_HTTP},
+    {"spnego", DIS_SPNEGO},
+    {"ntlmssp", DIS_NTLMSSP},
+    {"kerberos", DIS_KERBEROS},
+    {"dcerpc", DIS_DCERPC},
+};
+
 /* The closing `stats` record. */
 static json_t *stats_json(const struct hs_stats_view *v)
 {
     const struct hs_stats *s = v->st;
     const struct decode_stats *d = v->dec;
-    json_t *mal = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                            "link", (json_int_t)d->malformed_link, "ip", (json_int_t)d->malformed_ip,
-                            "tcp", (json_int_t)d->malformed_tcp, "tunnel", (json_int_t)d->malformed_tunnel,
-                            "nbss", (json_int_t)s->malformed[DIS_NBSS], "smb1", (json_int_t)s->malformed[DIS_SMB1],
-                            "smb2", (json_int_t)s->malformed[DIS_SMB2], "http", (json_int_t)s->malformed[DIS_HTTP],
-                            "spnego", (json_int_t)s->malformed[DIS_SPNEGO],
-                            "ntlmssp", (json_int_t)s->malformed[DIS_NTLMSSP],
-                            "kerberos", (json_int_t)s->malformed[DIS_KERBEROS]);
+    json_t *mal = json_pack("{s:I, s:I, s:I, s:I}", "link", (json_int_t)d->malformed_link, "ip",
+                            (json_int_t)d->malformed_ip, "tcp", (json_int_t)d->malformed_tcp, "tunnel",
+                            (json_int_t)d->malformed_tunnel);
+    for (size_t i = 0; i < sizeof malformed_names / sizeof *malformed_names; i++)
+        json_object_set_new(mal, malformed_names[i].name, json_integer((json_int_t)s->malformed[malformed_names[i].i]));
     json_t *tcp = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "gaps", (json_int_t)s->tcp_gaps, "gap_bytes",
                             (json_int_t)s->tcp_gap_bytes, "retransmitted", (json_int_t)s->tcp_retransmitted,
                             "overlaps", (json_int_t)s->tcp_overlaps, "conflicts", (json_int_t)s->tcp_conflicts,

@@ -37,6 +37,10 @@ static void text_auth(struct hs_writer *w, const struct auth_rec *r)
         if (r->transport == TRANSPORT_SMB2) {
             const char *n = hs_status_name(u->status);
             fprintf(w->f, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
+        } else if (r->transport == TRANSPORT_DCERPC) {
+            const char *n = hs_status_name(u->status);
+            fprintf(w->f, "%27s   call %s%s%s -> %s\n", "", u->iface ? u->iface : "", u->iface ? "." : "", u->name,
+                    !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : n ? n : "fault");
         } else {
             fprintf(w->f, "%27s   %s %s -> %" PRIu32 "\n", "", u->method, u->name, u->status.code);
         }

@@ -40,6 +40,7 @@ static const struct tok mech_names[] = {
     {AMECH_NEGOTIATE, "negotiate"},
     {AMECH_BASIC, "basic"},
     {AMECH_CREDSSP, "credssp"},
+    {AMECH_NETLOGON, "netlogon"},
     {0, NULL},
 };
 
@@ -80,6 +81,8 @@ const char *auth_service_name(const struct auth_rec *r)
     case TRANSPORT_LDAP:
         return "ldap";
     case TRANSPORT_DCERPC:
+        if (r->dcerpc.iface_name)
+            return r->dcerpc.iface_name;
         break;
     }
     return "dcerpc";
@@ -92,6 +95,8 @@ void auth_who(const struct auth_rec *r, char *out, size_t cap)
         snprintf(out, cap, "%s\\%s", a->domain, a->user);
     else if (r->gss.mech == AMECH_BASIC)
         snprintf(out, cap, "%s", r->gss.basic_user);
+    else if (r->gss.mech == AMECH_NETLOGON && r->dcerpc.netlogon_computer[0])
+        snprintf(out, cap, "%s\\%s$", r->dcerpc.netlogon_domain, r->dcerpc.netlogon_computer);
     else
         snprintf(out, cap, "%s", r->gss.krb.ticket.client);
 }
@@ -102,10 +107,12 @@ const char *hs_status_name(struct hs_status s)
     case STATUS_NTSTATUS: return ntstatus_name(s.code);
     case STATUS_HTTP: return http_reason(s.code);
     case STATUS_KERBEROS: return krb_error_name((int32_t)s.code);
+    case STATUS_NCA: return nca_status_name(s.code);
+    case STATUS_WIN32: return win32_error_name(s.code);
+    case STATUS_HRESULT: return hresult_name(s.code);
+    case STATUS_RPC_REJECT: return rpc_reject_reason_name(s.code);
+    case STATUS_RPC_CONTEXT: return rpc_context_reason_name(s.code);
     case STATUS_NONE:
-    case STATUS_WIN32:
-    case STATUS_NCA:
-    case STATUS_HRESULT:
         break;
     }
     return NULL;

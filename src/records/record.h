@@ -38,6 +38,8 @@ enum status_space {
     STATUS_HTTP,         /* RFC 9110 15: 401 Unauthorized */
     STATUS_KERBEROS,     /* RFC 4120 7.5.9: KDC_ERR_BADOPTION */
     STATUS_HRESULT,      /* MS-ERREF 2.1: DCOM, 0x80070005 E_ACCESSDENIED */
+    STATUS_RPC_REJECT,   /* C706 12.6.3.4: bind_nak provider reject reason */
+    STATUS_RPC_CONTEXT,  /* C706 12.6.3.1 p_provider_reason_t: why a bind_ack rejected every context */
 };
 
 struct hs_status {
@@ -115,13 +117,16 @@ enum auth_mech {
     AMECH_NEGOTIATE,          /* SPNEGO whose inner mechanism was not seen */
     AMECH_BASIC,
     AMECH_CREDSSP,
+    AMECH_NETLOGON,           /* DCE/RPC NETLOGON secure channel (MS-NRPC 3.3), auth_type 68 */
 };
 
 /* What an authenticated session was used for: an SMB2 TREE_CONNECT or an HTTP request. */
 #define USE_NAME_MAX 256
 struct auth_use {
-    char name[USE_NAME_MAX];   /* share path, or HTTP request path */
+    char name[USE_NAME_MAX];   /* share path, HTTP request path, or DCE/RPC operation */
     char method[16];           /* HTTP method; empty for SMB2 */
+    const char *iface;         /* DCE/RPC: the interface's name (static), or NULL */
+    uint16_t opnum;            /* DCE/RPC */
     struct hs_status status;
     bool answered;
     uint64_t frame_req, frame_resp;
@@ -211,6 +216,23 @@ struct auth_http {
     bool winrm;
 };
 
+/* DCE/RPC (MS-RPCE 2.2.2.11): the security context of an association, and the interface it was bound for. */
+struct auth_dcerpc {
+    uint8_t auth_type;         /* sec_trailer auth_type, MS-RPCE 2.2.1.1.7 */
+    uint8_t auth_level;        /* 1 none .. 6 privacy, MS-RPCE 2.2.1.1.8 */
+    bool have_iface;
+    uint8_t iface_uuid[16];    /* as on the wire */
+    bool iface_le;             /* the UUID's data representation */
+    uint16_t iface_vmaj, iface_vmin;
+    const char *iface_name;    /* a static table's name, or NULL */
+    char pipe[64];             /* the SMB named pipe it ran over; "" over TCP */
+    uint32_t bind_call_id;
+    uint8_t legs;              /* PDUs that carried its tokens (bind, alter_context, auth3) */
+    bool auth3;                /* the three-leg exchange: the verdict is the answer to the first call */
+    char netlogon_domain[64];  /* NL_AUTH_MESSAGE NetBIOS domain and computer (MS-NRPC 2.2.1.3.1) */
+    char netlogon_computer[64];
+};
+
 /* One authentication attempt on a connection, from the first token to the verdict. */
 struct auth_rec {
     struct rec_hdr h;
@@ -225,6 +247,7 @@ struct auth_rec {
     struct auth_gss gss;
     struct auth_smb2 smb2;  /* transport SMB2 */
     struct auth_http http;  /* transport HTTP */
+    struct auth_dcerpc dcerpc; /* transport DCERPC */
     struct auth_use *uses;  /* grown as uses come, up to lim.max_uses_per_record */
     uint32_t nuses, uses_cap, uses_dropped;
 };

@@ -123,3 +123,107 @@ const char *http_reason(uint32_t code)
 {
     return tok_name(http_reason_tab, code);
 }
+
+/* C706 Appendix E spelling (nca_s_...); MS-RPCE 2.2.2.7 adds the Windows ones. */
+static const struct tok nca_status[] = {
+    {0x00000001, "nca_s_fault_other"},
+    {0x00000005, "nca_s_fault_access_denied"},
+    {0x000006d8, "nca_s_fault_cant_perform"},
+    {0x000006f7, "nca_s_fault_ndr"},
+    {0x00000721, "nca_s_fault_sec_pkg_error"},
+    {0x1c000001, "nca_s_fault_int_div_by_zero"},
+    {0x1c000002, "nca_s_fault_addr_error"},
+    {0x1c000006, "nca_s_fault_invalid_tag"},
+    {0x1c000007, "nca_s_fault_invalid_bound"},
+    {0x1c000008, "nca_s_rpc_version_mismatch"},
+    {0x1c000009, "nca_s_unspec_reject"},
+    {0x1c00000a, "nca_s_bad_actid"},
+    {0x1c00000b, "nca_s_who_are_you_failed"},
+    {0x1c00000c, "nca_s_manager_not_entered"},
+    {0x1c00000d, "nca_s_fault_cancel"},
+    {0x1c00000e, "nca_s_fault_ill_inst"},
+    {0x1c00000f, "nca_s_fault_fp_error"},
+    {0x1c000010, "nca_s_fault_int_overflow"},
+    {0x1c000012, "nca_s_fault_unspec"},
+    {0x1c000013, "nca_s_fault_remote_comm_failure"},
+    {0x1c000014, "nca_s_fault_pipe_empty"},
+    {0x1c000015, "nca_s_fault_pipe_closed"},
+    {0x1c000016, "nca_s_fault_pipe_order"},
+    {0x1c000017, "nca_s_fault_pipe_discipline"},
+    {0x1c000018, "nca_s_fault_pipe_comm_error"},
+    {0x1c000019, "nca_s_fault_pipe_memory"},
+    {0x1c00001a, "nca_s_fault_context_mismatch"},
+    {0x1c00001b, "nca_s_fault_remote_no_memory"},
+    {0x1c00001c, "nca_s_invalid_pres_context_id"},
+    {0x1c00001d, "nca_s_unsupported_authn_level"},
+    {0x1c00001f, "nca_s_invalid_checksum"},
+    {0x1c000020, "nca_s_invalid_crc"},
+    {0x1c000021, "nca_s_fault_user_defined"},
+    {0x1c000022, "nca_s_fault_tx_open_failed"},
+    {0x1c000023, "nca_s_fault_codeset_conv_error"},
+    {0x1c000024, "nca_s_fault_object_not_found"},
+    {0x1c000025, "nca_s_fault_no_client_stub"},
+    {0x1c010002, "nca_s_op_rng_error"},
+    {0x1c010003, "nca_s_unk_if"},
+    {0x1c010006, "nca_s_wrong_boot_time"},
+    {0x1c010009, "nca_s_you_crashed"},
+    {0x1c01000b, "nca_s_proto_error"},
+    {0x1c010013, "nca_s_out_args_too_big"},
+    {0x1c010014, "nca_s_server_too_busy"},
+    {0x1c010017, "nca_s_unsupported_type"},
+    {0x80010105, "RPC_E_SERVERFAULT"},
+    {0x80010108, "RPC_E_DISCONNECTED"},
+    {0x80010113, "RPC_E_INVALID_IPID"},
+    {0x80070005, "E_ACCESSDENIED"},
+    {0, NULL},
+};
+
+const char *nca_status_name(uint32_t st)
+{
+    return tok_name(nca_status, st);
+}
+
+static const struct tok reject_reasons[] = {
+    {0, "reason_not_specified"}, {1, "temporary_congestion"}, {2, "local_limit_exceeded"},
+    {3, "called_paddr_unknown"}, {4, "protocol_version_not_supported"}, {5, "default_context_not_supported"},
+    {6, "user_data_not_readable"}, {7, "no_psap_available"}, {8, "authentication_type_not_recognized"},
+    {9, "invalid_checksum"}, {0, NULL},
+};
+
+const char *rpc_reject_reason_name(uint32_t r)
+{
+    return tok_name(reject_reasons, r);
+}
+
+static const struct tok win32_errors[] = {
+    {0, "ERROR_SUCCESS"}, {2, "ERROR_FILE_NOT_FOUND"}, {5, "ERROR_ACCESS_DENIED"}, {6, "ERROR_INVALID_HANDLE"},
+    {53, "ERROR_BAD_NETPATH"}, {87, "ERROR_INVALID_PARAMETER"}, {1326, "ERROR_LOGON_FAILURE"},
+    {1722, "RPC_S_SERVER_UNAVAILABLE"}, {1727, "RPC_S_CALL_FAILED_DNE"}, {1753, "EPT_S_NOT_REGISTERED"},
+    {1825, "RPC_S_SEC_PKG_ERROR"}, {0, NULL},
+};
+
+const char *win32_error_name(uint32_t code)
+{
+    return tok_name(win32_errors, code);
+}
+
+static const struct tok hresults[] = {
+    {0x00000000, "S_OK"}, {0x80004001, "E_NOTIMPL"}, {0x80004002, "E_NOINTERFACE"}, {0x80004005, "E_FAIL"},
+    {0x80070005, "E_ACCESSDENIED"}, {0x80070057, "E_INVALIDARG"}, {0x80010105, "RPC_E_SERVERFAULT"},
+    {0x80041003, "WBEM_E_ACCESS_DENIED"}, {0x8004100e, "WBEM_E_INVALID_NAMESPACE"}, {0, NULL},
+};
+
+const char *hresult_name(uint32_t code)
+{
+    return tok_name(hresults, code);
+}
+
+static const struct tok context_reasons[] = {
+    {0, "reason_not_specified"}, {1, "abstract_syntax_not_supported"},
+    {2, "proposed_transfer_syntaxes_not_supported"}, {3, "local_limit_exceeded"}, {0, NULL},
+};
+
+const char *rpc_context_reason_name(uint32_t reason)
+{
+    return tok_name(context_reasons, reason);
+}
