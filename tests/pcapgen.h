@@ -521,6 +521,7 @@ struct pg_run {
     uint64_t frame;
     struct timeval ts;
     json_t *recs;  /* "auth" records, after pg_run_finish */
+    json_t *findings; /* "finding" records, after pg_run_finish */
     json_t *stats; /* the "stats" record */
     char *text;    /* all output, after pg_run_finish */
 };
@@ -593,6 +594,7 @@ static inline void pg_run_finish(struct pg_run *r)
     r->text = strdup(r->obuf ? r->obuf : "");
     assert_non_null(r->text);
     r->recs = json_array();
+    r->findings = json_array();
     char *save = NULL;
     char *copy = strdup(r->text);
     assert_non_null(copy);
@@ -605,6 +607,8 @@ static inline void pg_run_finish(struct pg_run *r)
         assert_non_null(type);
         if (strcmp(type, "auth") == 0) {
             json_array_append_new(r->recs, j);
+        } else if (strcmp(type, "finding") == 0) {
+            json_array_append_new(r->findings, j);
         } else {
             assert_string_equal(type, "stats");
             assert_null(r->stats); /* exactly one stats line */
@@ -624,6 +628,7 @@ static inline void pg_run_free(struct pg_run *r)
     free(r->obuf);
     free(r->text);
     json_decref(r->recs);
+    json_decref(r->findings);
     json_decref(r->stats);
     memset(r, 0, sizeof *r);
 }

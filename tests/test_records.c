@@ -536,8 +536,8 @@ static void test_sink_stage_without_callbacks_passes_calls_on(void **state)
     (void)state;
     struct recorder out;
     recorder_init(&out);
-    struct hs_sink pass2 = {NULL, NULL, NULL, &out.sink};
-    struct hs_sink pass1 = {NULL, NULL, NULL, &pass2};
+    struct hs_sink pass2 = {.next = &out.sink};
+    struct hs_sink pass1 = {.next = &pass2};
     struct auth_rec r;
     memset(&r, 0, sizeof r);
     r.h.id = 77;
@@ -588,7 +588,7 @@ static void test_sink_null_drops_records(void **state)
     assert_int_equal(s.auth.n, 0);
     assert_int_equal(s.kdc.n, 0);
     /* A chain that ends without a taker drops calls quietly too. */
-    struct hs_sink empty = {NULL, NULL, NULL, NULL};
+    struct hs_sink empty = {.next = NULL};
     struct rec_hdr h;
     memset(&h, 0, sizeof h);
     h.id = 9;

@@ -1,9 +1,11 @@
 /* The correlation stage: ticket linking across connections (RFC 4120 3.1.3/3.3.3, MS-SFU 3.2.5), from records. */
 #include "correlate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ntlmssp.h"
 #include "util.h"
 
 /* Names a referenced ticket from the reply that issued it, if one was seen. */
@@ -64,14 +66,146 @@ static void on_kdc(struct hs_correlate *c, struct kdc_rec *r)
     strlcpy_n(r->ticket.client, sizeof r->ticket.client, ti.client, sizeof ti.client);
 }
 
+/* Grows a summary array by one; NULL at the cap or without memory (counted). */
+static void *grow(void **arr, size_t *n, size_t *cap, size_t size, uint64_t *dropped)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 256;
+        void *na = nc > CORRELATE_SUMMARIES_MAX ? NULL : realloc(*arr, nc * size);
+        if (!na) {
+            (*dropped)++;
+            return NULL;
+        }
+        *arr = na;
+        *cap = nc;
+    }
+    char *p = (char *)*arr + (*n)++ * size;
+    memset(p, 0, size);
+    return p;
+}
+
+/* Is a use's status a refusal: an NTSTATUS error, a DCE/RPC fault, HTTP 401/403? */
+static bool refused(const struct auth_use *u)
+{
+    switch (u->status.space) {
+    case STATUS_NTSTATUS: return (u->status.code & 0xC0000000u) == 0xC0000000u;
+    case STATUS_NCA: return true;
+    case STATUS_HTTP: return u->status.code == 401 || u->status.code == 403;
+    default: return false;
+    }
+}
+
+static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
+{
+    void *arr = c->auth;
+    struct fsum_auth *s = grow(&arr, &c->n_auth, &c->cap_auth, sizeof *s, &c->summaries_dropped);
+    c->auth = arr;
+    if (!s)
+        return;
+    s->id = r->h.id;
+    s->ts = r->h.ts;
+    s->af = r->h.flow.af;
+    memcpy(s->cli, r->h.flow.cli.ip, 16);
+    memcpy(s->srv, r->h.flow.srv.ip, 16);
+    s->cport = r->h.flow.cli.port;
+    s->sport = r->h.flow.srv.port;
+    s->transport = r->transport;
+    snprintf(s->service, sizeof s->service, "%s", auth_service_name(r));
+    s->mech = r->gss.mech;
+    s->result = r->result;
+    s->status = r->status;
+    s->verdict_source = r->verdict_source;
+    auth_who(r, s->user, sizeof s->user);
+    const struct ntlm_msg *a = r->gss.ntlm.auth;
+    if (a) {
+        s->ntlm = true;
+        s->ntlm_version = a->ntlm_version;
+        s->lm_kind = a->lm_kind;
+        s->anonymous = a->ntlm_version == NTLM_VER_ANONYMOUS || !a->user[0];
+    }
+    const uint32_t *fl = r->gss.ntlm.flags;
+    s->ntlm_flags = fl[2] ? fl[2] : fl[1] ? fl[1] : fl[0];
+    const struct gss_krb *k = &r->gss.krb;
+    if (k->ap_req || k->error) {
+        s->krb = true;
+        strlcpy_n(s->krb_spn, sizeof s->krb_spn, k->spn, sizeof k->spn);
+        s->ticket_issued_frame = k->ticket.issued_frame;
+        s->krb_error = k->error;
+        s->krb_error_code = k->error_code;
+        s->dec_ticket_failed = k->dec_ticket && !k->dec_ticket->t.decrypted && !strncmp(k->dec_ticket->why, "none of", 7);
+        if (k->dec_auth && k->dec_auth->a.decrypted) {
+            s->dec_auth = true;
+            s->deleg_flag = k->dec_auth->a.has_gss_flags && (k->dec_auth->a.gss_flags & 0x1); /* GSS_C_DELEG_FLAG */
+            s->deleg_tgt = k->dec_auth->a.has_deleg;
+        }
+    }
+    s->dcerpc_auth_level = r->transport == TRANSPORT_DCERPC ? r->dcerpc.auth_level : 0;
+    s->f_auth = r->frames.authenticate ? r->frames.authenticate : r->frames.ap_req;
+    uint64_t fr[] = {r->frames.negotiate, r->frames.challenge, r->frames.authenticate, r->frames.ap_req,
+                     r->frames.ap_rep, r->frames.verdict};
+    for (size_t i = 0; i < sizeof fr / sizeof *fr; i++)
+        if (fr[i] && (!s->f_first || fr[i] < s->f_first))
+            s->f_first = fr[i];
+    s->f_verdict = r->frames.verdict;
+    for (uint32_t i = 0; i < r->nuses; i++)
+        if (refused(&r->uses[i])) {
+            s->use_denied = true;
+            s->f_use_req = r->uses[i].frame_req;
+            s->f_use_resp = r->uses[i].frame_resp;
+            strlcpy_n(s->use_name, sizeof s->use_name, r->uses[i].name, sizeof r->uses[i].name);
+            s->use_status = r->uses[i].status;
+            break;
+        }
+}
+
+static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
+{
+    void *arr = c->kdc;
+    struct fsum_kdc *s = grow(&arr, &c->n_kdc, &c->cap_kdc, sizeof *s, &c->summaries_dropped);
+    c->kdc = arr;
+    if (!s)
+        return;
+    s->id = r->h.id;
+    s->ts = r->h.ts;
+    s->af = r->h.flow.af;
+    memcpy(s->cli, r->h.flow.cli.ip, 16);
+    s->kind = r->kind;
+    kdc_rec_client(r, s->cname, sizeof s->cname);
+    kdc_principal_join(s->sname, sizeof s->sname, r->sname, r->realm);
+    if (r->for_user_via)
+        kdc_principal_join(s->impersonated, sizeof s->impersonated, r->for_user, r->for_user_realm);
+    else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl)
+        strlcpy_n(s->impersonated, sizeof s->impersonated, r->addl[0].client, sizeof r->addl[0].client);
+    s->failed = r->rep_type == KRB_ERROR;
+    s->error_code = r->error_code;
+    s->f_req = r->frame_req;
+    s->f_rep = r->frame_rep;
+    if (r->dec_reply && r->dec_reply->t.decrypted) {
+        s->reply_decrypted = true;
+        s->reply_flags = r->dec_reply->t.flags;
+    }
+}
+
 static void on_record(struct hs_sink *self, struct rec_hdr *r)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
-    if (r->type == REC_KERBEROS)
+    if (r->type == REC_KERBEROS) {
         on_kdc(c, (struct kdc_rec *)r);
-    else if (r->type == REC_AUTH && ((struct auth_rec *)r)->gss.krb.ap_req)
-        resolve(&c->tickets, &((struct auth_rec *)r)->gss.krb.ticket);
+        summarize_kdc(c, (struct kdc_rec *)r);
+    } else if (r->type == REC_AUTH) {
+        if (((struct auth_rec *)r)->gss.krb.ap_req)
+            resolve(&c->tickets, &((struct auth_rec *)r)->gss.krb.ticket);
+        summarize_auth(c, (struct auth_rec *)r);
+    }
     sink_record(self->next, r);
+}
+
+/* The run ends: findings first, then the stats they came with. */
+static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
+{
+    struct hs_correlate *c = (struct hs_correlate *)self;
+    findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, self->next);
+    sink_stats(self->next, v);
 }
 
 struct hs_correlate *correlate_new(struct hs_sink *next)
@@ -84,7 +218,9 @@ struct hs_correlate *correlate_new(struct hs_sink *next)
         return NULL;
     }
     c->sink.record = on_record;
+    c->sink.stats = on_stats;
     c->sink.next = next;
+    c->cfg.hop_window = 600;
     return c;
 }
 
@@ -93,5 +229,7 @@ void correlate_free(struct hs_correlate *c)
     if (!c)
         return;
     tickets_free(&c->tickets);
+    free(c->auth);
+    free(c->kdc);
     free(c);
 }

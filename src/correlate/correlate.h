@@ -2,6 +2,7 @@
 #ifndef HOPSCOPE_CORRELATE_H
 #define HOPSCOPE_CORRELATE_H
 
+#include "findings.h"
 #include "records.h"
 #include "tickets.h"
 
@@ -10,11 +11,20 @@
  * writes them. Today it links tickets: a KDC reply's ticket is remembered by digest with whom it was issued
  * to (the reply's cname, or behind FAST's anonymous cname the TGT's holder, the S4U2Self user, or the
  * evidence ticket's holder); a later TGS-REQ's TGT, S4U2Proxy evidence ticket or AP-REQ's ticket is then
- * named by it (`client`, `issued_frame`). It never parses bytes. Hop graphs and findings will live here.
+ * named by it (`client`, `issued_frame`). It keeps a compact summary of every record, and when the run
+ * ends (the stats pass through) runs the findings rules over them (findings.h), handing each finding to
+ * the next stage before the stats. It never parses bytes.
  */
+#define CORRELATE_SUMMARIES_MAX (1u << 18) /* summaries kept per kind; beyond, later records are not judged */
 struct hs_correlate {
     struct hs_sink sink;        /* must stay first: the chain calls it with this pointer */
     struct ticket_table tickets;
+    struct findings_cfg cfg;
+    struct fsum_auth *auth;
+    size_t n_auth, cap_auth;
+    struct fsum_kdc *kdc;
+    size_t n_kdc, cap_kdc;
+    uint64_t summaries_dropped;
 };
 
 /* A correlation stage passing records on to next. NULL when memory is short. */

@@ -757,6 +757,39 @@ static void json_record(struct hs_writer *w, const struct rec_hdr *r)
     write_json(w, r->type == REC_AUTH ? auth_json((const struct auth_rec *)r) : kdc_json((const struct kdc_rec *)r));
 }
 
+/* One `finding`: what went wrong across records, the evidence, the fix. */
+static json_t *finding_json(const struct hs_finding *f)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", jstr("finding"));
+    json_object_set_new(o, "id", jstr(f->id));
+    json_object_set_new(o, "severity", jstr(f->severity));
+    json_object_set_new(o, "confidence", jstr(f->confidence));
+    json_object_set_new(o, "title", jstr(f->title));
+    set_str(o, "user", f->user);
+    json_t *h = json_object();
+    set_str(h, "client", f->client);
+    set_str(h, "first_hop", f->first_hop);
+    set_str(h, "second_hop", f->second_hop);
+    json_object_set_new(o, "hosts", h);
+    json_t *ev = json_object(), *recs = json_array(), *frames = json_array();
+    for (uint32_t i = 0; i < f->nrecords; i++)
+        json_array_append_new(recs, json_integer((json_int_t)f->records[i]));
+    for (uint32_t i = 0; i < f->nframes; i++)
+        json_array_append_new(frames, json_integer((json_int_t)f->frames[i]));
+    json_object_set_new(ev, "records", recs);
+    json_object_set_new(ev, "frames", frames);
+    json_object_set_new(o, "evidence", ev);
+    json_object_set_new(o, "explanation", jstr(f->explanation));
+    json_object_set_new(o, "remediation", jstr(f->remediation));
+    return o;
+}
+
+static void json_finding(struct hs_writer *w, const struct hs_finding *f)
+{
+    write_json(w, finding_json(f));
+}
+
 static void json_stats(struct hs_writer *w, const struct hs_stats_view *v)
 {
     write_json(w, stats_json(v));
@@ -764,5 +797,6 @@ static void json_stats(struct hs_writer *w, const struct hs_stats_view *v)
 
 const struct hs_writer_ops json_writer_ops = {
     .record = json_record,
+    .finding = json_finding,
     .stats = json_stats,
 };

@@ -6,10 +6,104 @@
 #include "format.h"
 #include "writer.h"
 
+#define TEXT_HOLD_MAX (32u << 20) /* bytes of table held back for the findings to go first */
+
+/* Where table rows go now: the held-back buffer, or the output once it is past its cap (or unavailable). */
+static FILE *rows(struct hs_writer *w)
+{
+    if (w->hold_off)
+        return w->f;
+    if (!w->hold && !(w->hold = open_memstream(&w->hold_buf, &w->hold_len))) {
+        w->hold_off = true;
+        return w->f;
+    }
+    if (w->hold_len > TEXT_HOLD_MAX) {
+        fflush(w->hold);
+        if (fwrite(w->hold_buf, 1, w->hold_len, w->f) != w->hold_len)
+            w->failed = true;
+        fclose(w->hold);
+        w->hold = NULL;
+        free(w->hold_buf);
+        w->hold_buf = NULL;
+        w->hold_len = 0;
+        w->hold_off = true;
+        return w->f;
+    }
+    return w->hold;
+}
+
+/* The held-back table, after the findings. */
+static void release_rows(struct hs_writer *w)
+{
+    if (!w->hold)
+        return;
+    fflush(w->hold);
+    if (w->hold_len && fwrite(w->hold_buf, 1, w->hold_len, w->f) != w->hold_len)
+        w->failed = true;
+    fclose(w->hold);
+    w->hold = NULL;
+    free(w->hold_buf);
+    w->hold_buf = NULL;
+    w->hold_len = 0;
+    w->hold_off = true;
+}
+
+/* Prints s wrapped at 80 columns, each line indented by ind spaces. */
+static void wrapped(FILE *f, const char *s, int ind)
+{
+    const int width = 80 - ind;
+    while (*s) {
+        int n = (int)strlen(s);
+        if (n > width) {
+            n = width;
+            while (n > 0 && s[n] != ' ')
+                n--;
+            if (n == 0)
+                n = width;
+        }
+        fprintf(f, "%*s%.*s\n", ind, "", n, s);
+        s += n;
+        while (*s == ' ')
+            s++;
+    }
+}
+
+static void text_finding(struct hs_writer *w, const struct hs_finding *f)
+{
+    FILE *o = w->f;
+    if (!w->findings_done) {
+        fprintf(o, "FINDINGS\n\n");
+        w->findings_done = true;
+    }
+    fprintf(o, "[%s] %s  (%s, %s)\n", f->severity, f->title, f->id, f->confidence);
+    if (f->client[0]) {
+        fprintf(o, "    hosts: %s", f->client);
+        if (f->first_hop[0])
+            fprintf(o, " -> %s", f->first_hop);
+        if (f->second_hop[0])
+            fprintf(o, " -> %s", f->second_hop);
+        fputc('\n', o);
+    }
+    fprintf(o, "    evidence: frames");
+    for (uint32_t i = 0; i < f->nframes; i++)
+        fprintf(o, " %llu", (unsigned long long)f->frames[i]);
+    fprintf(o, "; records");
+    for (uint32_t i = 0; i < f->nrecords; i++)
+        fprintf(o, " %llu", (unsigned long long)f->records[i]);
+    fprintf(o, "\n    why:\n");
+    wrapped(o, f->explanation, 6);
+    fprintf(o, "    fix:\n");
+    wrapped(o, f->remediation, 6);
+    fputc('\n', o);
+    if (ferror(o))
+        w->failed = true;
+}
+
 static void text_auth(struct hs_writer *w, const struct auth_rec *r)
 {
+    FILE *o = rows(w);
     if (!w->header_done) {
-        fprintf(w->f, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", "TIME", "CLIENT -> SERVER", "TRANSPORT",
+        fprintf(o, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", "TIME", "CLIENT -> SERVER", "TRANSPORT",
                 "MECHANISM", "NTLM", "USER", "RESULT");
         w->header_done = true;
     }
@@ -30,25 +124,26 @@ static void text_auth(struct hs_writer *w, const struct auth_rec *r)
         snprintf(hex, sizeof hex, r->status.space == STATUS_HTTP ? "%" PRIu32 : "0x%08" PRIx32, r->status.code);
     }
     snprintf(res, sizeof res, "%s%s%s", auth_result_name(r->result), have ? " " : "", have ? (sn ? sn : hex) : "");
-    fprintf(w->f, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", ts, ends, tr, auth_mech_name(r->gss.mech),
+    fprintf(o, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", ts, ends, tr, auth_mech_name(r->gss.mech),
             a ? ntlm_version_name(a->ntlm_version) : "-", user[0] || a || r->gss.mech == AMECH_BASIC ? user : "-", res);
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
         if (r->transport == TRANSPORT_SMB2) {
             const char *n = hs_status_name(u->status);
-            fprintf(w->f, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
+            fprintf(o, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
         } else if (r->transport == TRANSPORT_DCERPC) {
             const char *n = hs_status_name(u->status);
-            fprintf(w->f, "%27s   call %s%s%s -> %s\n", "", u->iface ? u->iface : "", u->iface ? "." : "", u->name,
+            fprintf(o, "%27s   call %s%s%s -> %s\n", "", u->iface ? u->iface : "", u->iface ? "." : "", u->name,
                     !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : n ? n : "fault");
         } else {
-            fprintf(w->f, "%27s   %s %s -> %" PRIu32 "\n", "", u->method, u->name, u->status.code);
+            fprintf(o, "%27s   %s %s -> %" PRIu32 "\n", "", u->method, u->name, u->status.code);
         }
     }
 }
 
 static void text_kdc(struct hs_writer *w, const struct kdc_rec *r)
 {
+    FILE *o = rows(w);
     char ts[32], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN];
     char client[2 * KRB_NAME_MAX + 2], sname[2 * KRB_NAME_MAX + 2];
     format_ts(&r->h.ts, ts);
@@ -61,7 +156,7 @@ static void text_kdc(struct hs_writer *w, const struct kdc_rec *r)
         const char *en = krb_error_name(r->error_code);
         outcome = en ? en : "";
     }
-    fprintf(w->f, "%-27s %s -> %s kerberos %-9s %s -> %s: %s\n", ts, ci, si, kdc_kind_name(r->kind),
+    fprintf(o, "%-27s %s -> %s kerberos %-9s %s -> %s: %s\n", ts, ci, si, kdc_kind_name(r->kind),
             cfrom ? client : "?", sname[0] ? sname : "?", outcome);
 }
 
@@ -71,12 +166,15 @@ static void text_record(struct hs_writer *w, const struct rec_hdr *r)
         text_auth(w, (const struct auth_rec *)r);
     else
         text_kdc(w, (const struct kdc_rec *)r);
-    if (ferror(w->f))
+    if (ferror(w->f) || (w->hold && ferror(w->hold)))
         w->failed = true;
 }
 
 static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
 {
+    if (w->findings_done)
+        fprintf(w->f, "SESSIONS\n\n");
+    release_rows(w);
     char *s = stats_json_line(v);
     if (s)
         fprintf(w->f, "# stats %s\n", s);
@@ -87,5 +185,6 @@ static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
 
 const struct hs_writer_ops text_writer_ops = {
     .record = text_record,
+    .finding = text_finding,
     .stats = text_stats,
 };

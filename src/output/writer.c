@@ -10,6 +10,13 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
         w->ops->record(w, r);
 }
 
+static void on_finding(struct hs_sink *self, const struct hs_finding *f)
+{
+    struct hs_writer *w = (struct hs_writer *)self;
+    if (w->ops->finding)
+        w->ops->finding(w, f);
+}
+
 static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
 {
     struct hs_writer *w = (struct hs_writer *)self;
@@ -34,6 +41,7 @@ struct hs_writer *writer_new(enum output_format fmt, FILE *f)
     w->ops = fmt == OUTPUT_TEXT ? &text_writer_ops : &json_writer_ops;
     w->f = f;
     w->sink.record = on_record;
+    w->sink.finding = on_finding;
     w->sink.stats = on_stats;
     w->sink.end = on_end;
     if (w->ops->begin)
@@ -43,5 +51,10 @@ struct hs_writer *writer_new(enum output_format fmt, FILE *f)
 
 void writer_free(struct hs_writer *w)
 {
+    if (!w)
+        return;
+    if (w->hold)
+        fclose(w->hold);
+    free(w->hold_buf);
     free(w);
 }

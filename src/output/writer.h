@@ -10,7 +10,6 @@
 enum output_format { OUTPUT_JSON = 0, OUTPUT_TEXT };
 
 struct hs_writer;
-struct hs_finding; /* the findings of the correlation stage (none are made yet) */
 
 /* What a format implements; any entry may be NULL. A record or the stats is valid for the call only. */
 struct hs_writer_ops {
@@ -27,6 +26,13 @@ struct hs_writer {
     FILE *f;
     bool failed;                   /* a write failed (disk full, closed pipe): reported at exit */
     bool header_done;              /* text: the table's header was printed */
+    /* text: the table is held back (up to TEXT_HOLD_MAX bytes) so that the findings, known only at the end
+     * of the run, are printed first; past the cap rows go out as they come */
+    FILE *hold;
+    char *hold_buf;
+    size_t hold_len;
+    bool hold_off;
+    bool findings_done;            /* text: the findings section was started */
 };
 
 /* JSON Lines (docs/RECORDS.md): one object per record, then a `stats` object. */

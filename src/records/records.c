@@ -17,6 +17,15 @@ void sink_record(struct hs_sink *s, struct rec_hdr *r)
         }
 }
 
+void sink_finding(struct hs_sink *s, const struct hs_finding *f)
+{
+    for (; s; s = s->next)
+        if (s->finding) {
+            s->finding(s, f);
+            return;
+        }
+}
+
 void sink_stats(struct hs_sink *s, const struct hs_stats_view *v)
 {
     for (; s; s = s->next)

@@ -16,6 +16,24 @@ struct hs_stats_view {
     const struct decode_stats *dec;
 };
 
+/* A finding (the correlation stage's conclusion across records; docs/RECORDS.md `type: "finding"`). All
+ * strings are NUL-terminated; evidence lists what it rests on. */
+#define FINDING_EVIDENCE_MAX 16
+struct hs_finding {
+    const char *id;                /* stable kind: "double_hop_failed", "s4u2proxy_denied", ... */
+    const char *severity;          /* "high", "medium", "low", "info" */
+    const char *confidence;        /* "proven" (the evidence shows it), "likely" (indirect evidence) */
+    char title[160];
+    char user[160];                /* whose authentication it is about, "" if none */
+    char client[48], first_hop[48], second_hop[48]; /* hosts: C -> A -> B (addresses or names), "" if n/a */
+    uint64_t records[FINDING_EVIDENCE_MAX];
+    uint32_t nrecords;
+    uint64_t frames[FINDING_EVIDENCE_MAX];
+    uint32_t nframes;
+    char explanation[1024];
+    char remediation[1024];
+};
+
 /*
  * A stage records pass through: correlation, then writers. `record` sees a completed record, valid for
  * the call only (a stage that keeps anything copies it); it may fill in what it knows (the correlation
@@ -24,6 +42,7 @@ struct hs_stats_view {
  */
 struct hs_sink {
     void (*record)(struct hs_sink *self, struct rec_hdr *r);
+    void (*finding)(struct hs_sink *self, const struct hs_finding *f);
     void (*stats)(struct hs_sink *self, const struct hs_stats_view *v);
     void (*end)(struct hs_sink *self);
     struct hs_sink *next;
@@ -31,6 +50,7 @@ struct hs_sink {
 
 /* Hands r (or the stats, or the end) to sink s, or to the first stage after it that takes it. */
 void sink_record(struct hs_sink *s, struct rec_hdr *r);
+void sink_finding(struct hs_sink *s, const struct hs_finding *f);
 void sink_stats(struct hs_sink *s, const struct hs_stats_view *v);
 void sink_end(struct hs_sink *s);
 

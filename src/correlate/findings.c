@@ -1,0 +1,574 @@
+/* Findings — the double hop (MS-KILE 3.3.5.7.5 delegation, MS-SFU 3.2.5 S4U), SPN problems, NTLM weaknesses
+ * (MS-NLMP 3.3.1, 3.4.5.1 LM_KEY). Each rule reads record summaries only, never bytes. */
+#include "findings.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kerberos.h"
+#include "ntlmssp.h"
+#include "util.h"
+
+#define KDC_ERR_S_PRINCIPAL_UNKNOWN 7
+#define KDC_ERR_BADOPTION 13
+#define KRB_AP_ERR_MODIFIED 41
+#define TKT_FORWARDABLE (0x80000000u >> 1) /* RFC 4120 5.3 TicketFlags bit 1 */
+
+static void ip_str(uint8_t af, const uint8_t *ip, char *out, size_t cap)
+{
+    char b[INET6_ADDRSTRLEN];
+    inet_ntop(af == 4 ? AF_INET : AF_INET6, ip, b, sizeof b);
+    snprintf(out, cap, "%s", b);
+}
+
+static bool ip_eq(const uint8_t *a, const uint8_t *b)
+{
+    return memcmp(a, b, 16) == 0;
+}
+
+/* The account part of "DOMAIN\\user" or "user@REALM", lower-cased, into out[cap]. */
+static void account_of(const char *u, char *out, size_t cap)
+{
+    const char *s = strrchr(u, '\\');
+    s = s ? s + 1 : u;
+    size_t i = 0;
+    for (; s[i] && s[i] != '@' && i + 1 < cap; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[i] = '\0';
+}
+
+static bool same_user(const char *a, const char *b)
+{
+    char x[128], y[128];
+    account_of(a, x, sizeof x);
+    account_of(b, y, sizeof y);
+    return x[0] && strcmp(x, y) == 0;
+}
+
+static void add_rec(struct hs_finding *f, uint64_t id)
+{
+    for (uint32_t i = 0; i < f->nrecords; i++)
+        if (f->records[i] == id)
+            return;
+    if (id && f->nrecords < FINDING_EVIDENCE_MAX)
+        f->records[f->nrecords++] = id;
+}
+
+static void add_frame(struct hs_finding *f, uint64_t fr)
+{
+    for (uint32_t i = 0; i < f->nframes; i++)
+        if (f->frames[i] == fr)
+            return;
+    if (fr && f->nframes < FINDING_EVIDENCE_MAX)
+        f->frames[f->nframes++] = fr;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void emit(struct hs_sink *sink, struct hs_finding *f)
+{
+    qsort(f->frames, f->nframes, sizeof *f->frames, cmp_u64);
+    qsort(f->records, f->nrecords, sizeof *f->records, cmp_u64);
+    sink_finding(sink, f);
+}
+
+static void evidence_auth(struct hs_finding *f, const struct fsum_auth *a)
+{
+    add_rec(f, a->id);
+    add_frame(f, a->f_auth ? a->f_auth : a->f_first);
+    add_frame(f, a->f_verdict);
+    if (a->use_denied) {
+        add_frame(f, a->f_use_req);
+        add_frame(f, a->f_use_resp);
+    }
+}
+
+static bool is_ntlm(const struct fsum_auth *a)
+{
+    return a->mech == AMECH_NTLM || a->mech == AMECH_NEGOTIATE_NTLM;
+}
+
+static bool is_kerberos(const struct fsum_auth *a)
+{
+    return a->mech == AMECH_KERBEROS || a->mech == AMECH_NEGOTIATE_KERBEROS;
+}
+
+/* Did the onward connection fail to act for the user: refused, anonymous and then denied, or denied a use? */
+static bool hop_failed(const struct fsum_auth *y)
+{
+    return y->result == RESULT_FAILURE || y->use_denied;
+}
+
+static double tv_sec(const struct timeval *t)
+{
+    return (double)t->tv_sec + (double)t->tv_usec / 1e6;
+}
+
+static const char *status_text(struct hs_status s, char *buf, size_t cap)
+{
+    const char *n = hs_status_name(s);
+    if (n)
+        return n;
+    snprintf(buf, cap, "0x%08x", (unsigned)s.code);
+    return buf;
+}
+
+/* ---- double_hop_failed, delegation_missing ----------------------------------------------------------- */
+
+/* The host of a service principal "svc/host[:port][/...]@REALM" into out[cap] (the whole name without one). */
+static void spn_host(const char *spn, char *out, size_t cap)
+{
+    const char *h = strchr(spn, '/');
+    h = h ? h + 1 : spn;
+    size_t i = 0;
+    for (; h[i] && h[i] != '/' && h[i] != ':' && h[i] != '@' && i + 1 < cap; i++)
+        out[i] = h[i];
+    out[i] = '\0';
+}
+
+static int by_client_ip(const void *a, const void *b)
+{
+    const struct fsum_auth *x = *(const struct fsum_auth *const *)a, *y = *(const struct fsum_auth *const *)b;
+    int c = memcmp(x->cli, y->cli, 16);
+    if (c)
+        return c;
+    return tv_sec(&x->ts) < tv_sec(&y->ts) ? -1 : tv_sec(&x->ts) > tv_sec(&y->ts);
+}
+
+/* What the KDC exchanges say A did for user u: an S4U2Proxy refused, or a ticket obtained as u. */
+static const struct fsum_kdc *kdc_by(const struct fsum_kdc *k, size_t n, const uint8_t *a_ip, const char *u,
+                                     enum kdc_kind kind, bool failed)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!ip_eq(k[i].cli, a_ip) || k[i].kind != kind || k[i].failed != failed)
+            continue;
+        const char *who = kind == KDC_KIND_S4U2PROXY || kind == KDC_KIND_S4U2SELF ? k[i].impersonated : k[i].cname;
+        if (same_user(who, u))
+            return &k[i];
+    }
+    return NULL;
+}
+
+static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a, size_t n, const struct fsum_kdc *k,
+                       size_t nk, struct hs_sink *sink)
+{
+    const struct fsum_auth **byc = malloc(n * sizeof *byc);
+    if (!byc)
+        return;
+    for (size_t i = 0; i < n; i++)
+        byc[i] = &a[i];
+    qsort(byc, n, sizeof *byc, by_client_ip);
+    for (size_t i = 0; i < n; i++) {
+        const struct fsum_auth *x = &a[i]; /* the first hop C -> A by user U */
+        if (x->result != RESULT_SUCCESS || x->anonymous || !x->user[0])
+            continue;
+        /* the onward connections A -> B, by binary search on the client address */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (memcmp(byc[mid]->cli, x->srv, 16) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        struct hs_finding f;
+        memset(&f, 0, sizeof f);
+        bool any = false, worked = false;
+        const struct fsum_auth *first_y = NULL;
+        for (size_t j = lo; j < n && ip_eq(byc[j]->cli, x->srv); j++) {
+            const struct fsum_auth *y = byc[j];
+            double dt = tv_sec(&y->ts) - tv_sec(&x->ts);
+            if (y == x || dt < 0 || dt > cfg->hop_window || ip_eq(y->srv, x->cli))
+                continue;
+            if (same_user(y->user, x->user) && !hop_failed(y)) {
+                worked = true; /* A reached B as U: delegation worked */
+                continue;
+            }
+            if (!hop_failed(y))
+                continue;
+            if (!any)
+                first_y = y;
+            any = true;
+            evidence_auth(&f, y);
+        }
+        if (worked)
+            continue;
+        char c[48], ah[48], b[48], st[16];
+        ip_str(x->af, x->cli, c, sizeof c);
+        ip_str(x->af, x->srv, ah, sizeof ah);
+        if (!any) {
+            /* No onward session at all, because A had nothing to present: its S4U2Proxy for U was refused. */
+            const struct fsum_kdc *px = kdc_by(k, nk, x->srv, x->user, KDC_KIND_S4U2PROXY, true);
+            double dt = px ? tv_sec(&px->ts) - tv_sec(&x->ts) : -1;
+            if (!px || dt < 0 || dt > cfg->hop_window)
+                continue;
+            evidence_auth(&f, x);
+            add_rec(&f, px->id);
+            add_frame(&f, px->f_req);
+            add_frame(&f, px->f_rep);
+            spn_host(px->sname, b, sizeof b);
+            snprintf(f.client, sizeof f.client, "%s", c);
+            snprintf(f.first_hop, sizeof f.first_hop, "%s", ah);
+            snprintf(f.second_hop, sizeof f.second_hop, "%s", b);
+            snprintf(f.user, sizeof f.user, "%s", x->user);
+            f.id = "double_hop_failed";
+            f.severity = "high";
+            f.confidence = "proven";
+            snprintf(f.title, sizeof f.title, "Second hop %s -> %s failed for %s", ah, b, x->user);
+            const char *en = krb_error_name(px->error_code);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "%s reached %s with Kerberos (frame %llu). To go on to %s as %s, %s asked the KDC for a ticket "
+                     "to %s on the user's behalf (S4U2Proxy, frame %llu) and was refused with %s (frame %llu); with "
+                     "no ticket it could not even start an authenticated session to %s.",
+                     x->user, ah, (unsigned long long)x->f_auth, b, x->user, ah, px->sname,
+                     (unsigned long long)px->f_req, en ? en : "an error", (unsigned long long)px->f_rep, b);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Add %s to msDS-AllowedToDelegateTo of %s (both the NetBIOS and FQDN forms of the host; cifs/ "
+                     "for SMB), with 'Use any authentication protocol' if the first hop was not Kerberos; or "
+                     "configure resource-based constrained delegation on %s.",
+                     px->sname, px->cname, b);
+            emit(sink, &f);
+            continue;
+        }
+        evidence_auth(&f, x);
+        ip_str(first_y->af, first_y->srv, b, sizeof b);
+        snprintf(f.client, sizeof f.client, "%s", c);
+        snprintf(f.first_hop, sizeof f.first_hop, "%s", ah);
+        snprintf(f.second_hop, sizeof f.second_hop, "%s", b);
+        snprintf(f.user, sizeof f.user, "%s", x->user);
+        f.id = "double_hop_failed";
+        f.severity = "high";
+        snprintf(f.title, sizeof f.title, "Second hop %s -> %s failed for %s", ah, b, x->user);
+        const char *how = first_y->anonymous ? "as an anonymous (NULL) session"
+                        : first_y->result == RESULT_FAILURE ? "and was refused"
+                        : "and was denied access";
+        char why[600];
+        const char *fix;
+        if (is_ntlm(x)) {
+            f.confidence = "proven";
+            snprintf(why, sizeof why,
+                     "%s authenticated to %s with NTLM (%s, frame %llu). NTLM proves the user's identity to that "
+                     "one server only: %s receives no credentials and no ticket it could present to another "
+                     "machine, so its onward connection to %s could not act as %s",
+                     x->user, ah, x->service, (unsigned long long)(x->f_auth ? x->f_auth : x->f_first), ah, b, x->user);
+            fix = "Make the first hop Kerberos (connect to A by its DNS name, with an SPN registered for the service) "
+                  "and let A delegate: Kerberos constrained delegation on A's account listing B's SPNs in "
+                  "msDS-AllowedToDelegateTo (both the NetBIOS and FQDN forms, cifs/ for SMB shares, "
+                  "e.g. cifs/B and cifs/B.domain), or resource-based constrained delegation on B "
+                  "(msDS-AllowedToActOnBehalfOfOtherIdentity); with PowerShell remoting, CredSSP "
+                  "(Enable-WSManCredSSP) at a security cost; or run the command locally on B instead of via A.";
+        } else if (is_kerberos(x)) {
+            const struct fsum_kdc *px = kdc_by(k, nk, x->srv, x->user, KDC_KIND_S4U2PROXY, true);
+            if (px) {
+                f.confidence = "proven";
+                add_rec(&f, px->id);
+                add_frame(&f, px->f_req);
+                add_frame(&f, px->f_rep);
+                char e[16];
+                const char *en = krb_error_name(px->error_code);
+                if (!en) {
+                    snprintf(e, sizeof e, "%d", px->error_code);
+                    en = e;
+                }
+                snprintf(why, sizeof why,
+                         "%s reached %s with Kerberos; %s then asked the KDC for a ticket to %s on %s's behalf "
+                         "(S4U2Proxy, frame %llu) and was refused with %s, so it had nothing to present to %s",
+                         x->user, ah, ah, px->sname, x->user, (unsigned long long)px->f_req, en, b);
+                fix = "Add the SPN the service asked for to msDS-AllowedToDelegateTo of the service account on A "
+                      "(both the NetBIOS and FQDN forms; cifs/ for SMB shares), or configure resource-based "
+                      "constrained delegation on B; for protocol transition the account needs \"Use any "
+                      "authentication protocol\".";
+            } else if (x->dec_auth && !x->deleg_flag) {
+                f.confidence = "proven";
+                snprintf(why, sizeof why,
+                         "%s authenticated to %s with Kerberos, but the authenticator (decrypted with the service "
+                         "key) carries no GSS_C_DELEG_FLAG and no forwarded TGT: %s received nothing to act as %s "
+                         "towards %s",
+                         x->user, ah, ah, x->user, b);
+                fix = "Allow delegation: mark A's account trusted for delegation to B's services (constrained "
+                      "delegation, msDS-AllowedToDelegateTo with B's SPNs in NetBIOS and FQDN form) so the ticket "
+                      "to A is ok-as-delegate, or use resource-based constrained delegation on B; make sure the "
+                      "user is not 'sensitive and cannot be delegated' (Protected Users).";
+            } else {
+                f.confidence = "likely";
+                snprintf(why, sizeof why,
+                         "%s authenticated to %s with Kerberos, but %s obtained no ticket for %s on the user's "
+                         "behalf: no forwarded TGT was used and no S4U2Proxy request was seen, and the onward "
+                         "connection to %s failed. The ticket to %s was most likely not delegable "
+                         "(no ok-as-delegate / forwardable, or no GSS_C_DELEG_FLAG); a keytab for %s (-k) proves it",
+                         x->user, ah, ah, b, b, ah, ah);
+                fix = "Configure Kerberos constrained delegation on A's account for B's SPNs (NetBIOS and FQDN "
+                      "forms; cifs/ for SMB), or resource-based constrained delegation on B, or unconstrained "
+                      "delegation (not recommended); then purge tickets (klist purge) and retry.";
+            }
+        } else {
+            f.confidence = "likely";
+            snprintf(why, sizeof why, "%s authenticated to %s (%s), and %s's onward connection to %s failed",
+                     x->user, ah, x->service, ah, b);
+            fix = "Check how A authenticates onward: Basic and CredSSP hand A the password, NTLM and Kerberos "
+                  "without delegation do not.";
+        }
+        char stb[64] = "";
+        if (first_y->result == RESULT_FAILURE && first_y->status.space != STATUS_NONE)
+            snprintf(stb, sizeof stb, " (%s)", status_text(first_y->status, st, sizeof st));
+        else if (first_y->use_denied)
+            snprintf(stb, sizeof stb, " (%s)", status_text(first_y->use_status, st, sizeof st));
+        snprintf(f.explanation, sizeof f.explanation, "%s. The connection %s -> %s (frame %llu) ran %s%s%s%s%s.", why,
+                 ah, b, (unsigned long long)(first_y->f_auth ? first_y->f_auth : first_y->f_first), how,
+                 first_y->use_denied ? ": " : "", first_y->use_denied ? first_y->use_name : "",
+                 first_y->use_denied ? " was refused" : "", stb);
+        snprintf(f.remediation, sizeof f.remediation, "%s", fix);
+        emit(sink, &f);
+    }
+    free(byc);
+}
+
+/* ---- Kerberos KDC problems ---------------------------------------------------------------------------- */
+
+static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sink)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct fsum_kdc *r = &k[i];
+        struct hs_finding f;
+        memset(&f, 0, sizeof f);
+        add_rec(&f, r->id);
+        add_frame(&f, r->f_req);
+        add_frame(&f, r->f_rep);
+        ip_str(r->af, r->cli, f.client, sizeof f.client);
+        if (r->kind == KDC_KIND_S4U2PROXY && r->failed && r->error_code == KDC_ERR_BADOPTION) {
+            f.id = "s4u2proxy_denied";
+            f.severity = "high";
+            f.confidence = "proven";
+            snprintf(f.user, sizeof f.user, "%s", r->impersonated);
+            snprintf(f.title, sizeof f.title, "S4U2Proxy to %s refused for %s", r->sname, r->cname);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "%s asked the KDC (frame %llu) for a ticket to %s on behalf of %s (S4U2Proxy, constrained "
+                     "delegation) and got KDC_ERR_BADOPTION (frame %llu): the SPN %s is not in the "
+                     "msDS-AllowedToDelegateTo list of %s, or the evidence ticket was not forwardable.",
+                     r->cname, (unsigned long long)r->f_req, r->sname, r->impersonated[0] ? r->impersonated : "a user",
+                     (unsigned long long)r->f_rep, r->sname, r->cname);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Add %s to msDS-AllowedToDelegateTo of %s (Active Directory Users and Computers, Delegation "
+                     "tab: 'Trust this user for delegation to specified services only'); list both the NetBIOS "
+                     "and the FQDN forms of the host, and cifs/ for SMB storage; with protocol transition choose "
+                     "'Use any authentication protocol'. Or use resource-based constrained delegation on the "
+                     "target. Restart or purge tickets on the service host afterwards.",
+                     r->sname, r->cname);
+            emit(sink, &f);
+        } else if (r->kind == KDC_KIND_S4U2SELF && !r->failed && r->reply_decrypted &&
+                   !(r->reply_flags & TKT_FORWARDABLE)) {
+            f.id = "s4u2self_not_forwardable";
+            f.severity = "medium";
+            f.confidence = "proven";
+            snprintf(f.user, sizeof f.user, "%s", r->impersonated);
+            snprintf(f.title, sizeof f.title, "S4U2Self ticket for %s is not forwardable", r->impersonated);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "%s obtained a ticket to itself on behalf of %s (S4U2Self, frame %llu), but the ticket "
+                     "(decrypted with the service key) is not forwardable, so it cannot serve as evidence for "
+                     "S4U2Proxy: constrained delegation with protocol transition is not allowed for this "
+                     "account, or the user is sensitive and cannot be delegated.",
+                     r->cname, r->impersonated, (unsigned long long)r->f_rep);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "On %s's account choose 'Trust this user for delegation to specified services only' with "
+                     "'Use any authentication protocol' (TRUSTED_TO_AUTH_FOR_DELEGATION), and check that %s is "
+                     "not in Protected Users or marked 'Account is sensitive and cannot be delegated'.",
+                     r->cname, r->impersonated);
+            emit(sink, &f);
+        } else if (r->failed && r->error_code == KDC_ERR_S_PRINCIPAL_UNKNOWN && r->kind != KDC_KIND_AS &&
+                   strchr(r->sname, '/')) {
+            /* a service principal (svc/host); a user-to-user request for a user's name is another story */
+            /* one finding per SPN: retries of the same request add evidence */
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = k[j].failed && k[j].error_code == KDC_ERR_S_PRINCIPAL_UNKNOWN && k[j].kind != KDC_KIND_AS &&
+                       strcmp(k[j].sname, r->sname) == 0;
+            if (seen)
+                continue;
+            for (size_t j = i + 1; j < n; j++)
+                if (k[j].failed && k[j].error_code == KDC_ERR_S_PRINCIPAL_UNKNOWN && strcmp(k[j].sname, r->sname) == 0) {
+                    add_rec(&f, k[j].id);
+                    add_frame(&f, k[j].f_rep);
+                }
+            f.id = "spn_unknown";
+            f.severity = "high";
+            f.confidence = "proven";
+            snprintf(f.user, sizeof f.user, "%s", r->cname);
+            snprintf(f.title, sizeof f.title, "No account has the SPN %s", r->sname);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "The KDC answered the request for a ticket to %s with KDC_ERR_S_PRINCIPAL_UNKNOWN (frame "
+                     "%llu): no account in the directory has that service principal name, so Kerberos to it is "
+                     "impossible and the client falls back to NTLM or fails.",
+                     r->sname, (unsigned long long)r->f_rep);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Register the SPN on the account that runs the service: setspn -S %s <account> (check the "
+                     "host name form the client uses: NetBIOS, FQDN, alias, and any port); look for typos and "
+                     "for DNS aliases (CNAME) that resolve to a name without an SPN.",
+                     r->sname);
+            emit(sink, &f);
+        }
+    }
+}
+
+/* ---- authentication-level findings --------------------------------------------------------------------- */
+
+static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *sink)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct fsum_auth *r = &a[i];
+        char c[48], s[48];
+        ip_str(r->af, r->cli, c, sizeof c);
+        ip_str(r->af, r->srv, s, sizeof s);
+        struct hs_finding f;
+        memset(&f, 0, sizeof f);
+        snprintf(f.client, sizeof f.client, "%s", c);
+        snprintf(f.first_hop, sizeof f.first_hop, "%s", s);
+        snprintf(f.user, sizeof f.user, "%s", r->user);
+        /* spn_wrong_account: a Kerberos AP-REQ the server refused although the KDC issued the ticket */
+        if (r->krb && (r->krb_error_code == KRB_AP_ERR_MODIFIED ||
+                       (r->result == RESULT_FAILURE && (r->dec_ticket_failed || r->ticket_issued_frame)))) {
+            f.id = "spn_wrong_account";
+            f.severity = "high";
+            f.confidence = r->krb_error_code == KRB_AP_ERR_MODIFIED || r->dec_ticket_failed ? "proven" : "likely";
+            evidence_auth(&f, r);
+            add_frame(&f, r->ticket_issued_frame);
+            snprintf(f.title, sizeof f.title, "Ticket for %s rejected by %s", r->krb_spn, s);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "The KDC issued a ticket for %s (frame %llu), encrypted with the key of the account that "
+                     "holds that SPN; %s refused it (frame %llu)%s. The service on %s runs under another account "
+                     "than the one the SPN is registered on (e.g. HTTP/%s on an application-pool account while "
+                     "WinRM runs as the computer), so it cannot decrypt tickets for that name.",
+                     r->krb_spn, (unsigned long long)r->ticket_issued_frame, s, (unsigned long long)r->f_verdict,
+                     r->krb_error_code == KRB_AP_ERR_MODIFIED ? " with KRB_AP_ERR_MODIFIED"
+                     : r->dec_ticket_failed ? "; the service's keytab does not open the ticket either" : "",
+                     s, s);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Find the account holding the SPN (setspn -Q %s) and move the SPN to the account that runs "
+                     "the service (setspn -D on the old one, setspn -S on the right one), or run the service (or "
+                     "its application pool) under the account that holds it; for WinRM behind IIS, use a "
+                     "different host name (a CNAME or the NetBIOS name) for the application pool's SPN.",
+                     r->krb_spn);
+            emit(sink, &f);
+            f.nrecords = f.nframes = 0;
+        }
+        if (!r->ntlm || r->anonymous)
+            continue;
+        bool v1 = r->ntlm_version == NTLM_VER_NTLMV1 || r->ntlm_version == NTLM_VER_NTLMV1_ESS ||
+                  r->ntlm_version == NTLM_VER_LM;
+        bool lm_key = (r->ntlm_flags & NTLMSSP_NEGOTIATE_LM_KEY) && !(r->ntlm_flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY);
+        if (lm_key && v1 && r->transport == TRANSPORT_DCERPC && r->verdict_source == VERDICT_FIRST_CALL &&
+            r->result == RESULT_FAILURE && r->dcerpc_auth_level >= 5) {
+            char st[16];
+            f.id = "lm_session_key_mismatch";
+            f.severity = "high";
+            f.confidence = "likely";
+            evidence_auth(&f, r);
+            snprintf(f.title, sizeof f.title, "Signed traffic of %s fails after an LM_KEY session", r->user);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "%s authenticated with NTLMv1 and NTLMSSP_NEGOTIATE_LM_KEY (frame %llu): the session key is "
+                     "derived from the LM hash (MS-NLMP 3.4.5.1). The first signed call was then refused (%s, "
+                     "frame %llu). A domain controller that stores no LM hash (NoLMHash, or a password of 15 "
+                     "characters or more) derives a different key, so every signature fails; credentials "
+                     "(--creds) would prove which key each side used.",
+                     r->user, (unsigned long long)r->f_auth, status_text(r->status, st, sizeof st),
+                     (unsigned long long)r->f_verdict);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Raise LmCompatibilityLevel to 3 or more on the client (Network security: LAN Manager "
+                     "authentication level = Send NTLMv2 response only), which stops LM_KEY; or, where old "
+                     "systems need it, keep the LM hash (NoLMHash=0) and a password shorter than 15 characters "
+                     "(KB828861); better, move the service to Kerberos.");
+            emit(sink, &f);
+            f.nrecords = f.nframes = 0;
+        }
+        if (r->lm_kind == NTLM_LM_LM) {
+            f.id = "lm_response_sent";
+            f.severity = "medium";
+            f.confidence = "proven";
+            add_rec(&f, r->id);
+            add_frame(&f, r->f_auth);
+            snprintf(f.title, sizeof f.title, "LM response sent by %s", r->user);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "The AUTHENTICATE of %s (frame %llu) carries a real LM response (DES of the LM hash, "
+                     "MS-NLMP 3.3.1): LmCompatibilityLevel is 0 or 1 on %s. The LM response can be cracked "
+                     "quickly, and LM-based session keys break signing when the DC holds no LM hash.",
+                     r->user, (unsigned long long)r->f_auth, c);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Set LmCompatibilityLevel to 3 or more (5 on domain controllers) by Group Policy (Network "
+                     "security: LAN Manager authentication level) and NoLMHash=1; change the passwords so no LM "
+                     "hash remains.");
+            emit(sink, &f);
+            f.nrecords = f.nframes = 0;
+        }
+        if (v1) {
+            f.id = "ntlmv1_used";
+            f.severity = "medium";
+            f.confidence = "proven";
+            add_rec(&f, r->id);
+            add_frame(&f, r->f_auth);
+            snprintf(f.title, sizeof f.title, "NTLMv1 used by %s", r->user);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "%s authenticated to %s with %s (frame %llu): the NT response is DES of the NT hash, "
+                     "crackable and relayable, and without extended session security its session key is weak.",
+                     r->user, s, r->ntlm_version == NTLM_VER_LM ? "an LM response only"
+                                 : r->ntlm_version == NTLM_VER_NTLMV1_ESS ? "NTLMv1 (with ESS)" : "NTLMv1",
+                     (unsigned long long)r->f_auth);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Set LmCompatibilityLevel to 3 or more on clients and 5 on domain controllers; audit and "
+                     "then block NTLMv1 (Network security: Restrict NTLM).");
+            emit(sink, &f);
+            f.nrecords = f.nframes = 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct fsum_auth *r = &a[i];
+        struct hs_finding f;
+        memset(&f, 0, sizeof f);
+        ip_str(r->af, r->cli, f.client, sizeof f.client);
+        ip_str(r->af, r->srv, f.first_hop, sizeof f.first_hop);
+        snprintf(f.user, sizeof f.user, "%s", r->user);
+        evidence_auth(&f, r);
+        if (r->mech == AMECH_BASIC) {
+            f.id = "cleartext_basic_auth";
+            f.severity = "high";
+            f.confidence = "proven";
+            snprintf(f.title, sizeof f.title, "HTTP Basic credentials of %s sent in the clear", r->user);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "%s sent HTTP Basic credentials to %s:%u without TLS (frame %llu): the password crosses the "
+                     "network in base64, readable by anyone on the path (hopscope never prints it).",
+                     f.client, f.first_hop, r->sport, (unsigned long long)r->f_first);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Use HTTPS, or Negotiate (Kerberos) authentication; on WinRM keep AllowUnencrypted=false and "
+                     "Basic disabled.");
+            emit(sink, &f);
+        } else if (r->mech == AMECH_CREDSSP && r->result == RESULT_SUCCESS) {
+            f.id = "credssp_delegation";
+            f.severity = "medium";
+            f.confidence = "proven";
+            snprintf(f.title, sizeof f.title, "CredSSP hands %s's credentials to %s", r->user[0] ? r->user : "the user",
+                     f.first_hop);
+            snprintf(f.explanation, sizeof f.explanation,
+                     "The client authenticated to %s with CredSSP (frame %llu): it delegates the user's plain "
+                     "credentials to the server, which can then reach any machine as the user (this solves the "
+                     "double hop, but a compromised server gets the password).",
+                     f.first_hop, (unsigned long long)r->f_first);
+            snprintf(f.remediation, sizeof f.remediation,
+                     "Prefer Kerberos constrained or resource-based delegation; if CredSSP stays, limit it to "
+                     "trusted servers (Allow delegating fresh credentials, WSMan/host list) and disable it after use.");
+            emit(sink, &f);
+        }
+    }
+}
+
+void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, size_t n_a, const struct fsum_kdc *k,
+                  size_t n_k, struct hs_sink *sink)
+{
+    double_hop(cfg, a, n_a, k, n_k, sink);
+    kdc_findings(k, n_k, sink);
+    auth_findings(a, n_a, sink);
+}

@@ -1,0 +1,75 @@
+/* Findings: what went wrong across records, why, with the frames that prove it and the fix. */
+#ifndef HOPSCOPE_FINDINGS_H
+#define HOPSCOPE_FINDINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "records.h"
+
+/* What the findings rules need of an authentication record: a compact copy, kept after the record itself
+ * is written and freed. Strings are cut to fit. */
+struct fsum_auth {
+    uint64_t id;
+    struct timeval ts;
+    uint8_t af;
+    uint8_t cli[16], srv[16];
+    uint16_t cport, sport;
+    enum auth_transport transport;
+    char service[32];
+    enum auth_mech mech;
+    enum auth_result result;
+    struct hs_status status;
+    enum verdict_source verdict_source;
+    char user[128];              /* "DOMAIN\\user", Kerberos client, Basic user, or "" */
+    bool anonymous;              /* NTLM anonymous or an empty user */
+    bool ntlm;
+    int ntlm_version;            /* enum ntlm_version */
+    int lm_kind;                 /* enum ntlm_lm_kind */
+    uint32_t ntlm_flags;         /* the AUTHENTICATE's, else the latest */
+    bool krb;
+    char krb_spn[128];
+    uint64_t ticket_issued_frame;
+    bool krb_error;
+    int32_t krb_error_code;
+    bool dec_ticket_failed;      /* with keys: no key opened the ticket */
+    bool dec_auth;               /* with keys: the authenticator was decrypted */
+    bool deleg_flag;             /* ... and carried GSS_C_DELEG_FLAG */
+    bool deleg_tgt;              /* ... and a forwarded TGT */
+    uint8_t dcerpc_auth_level;
+    uint64_t f_first, f_auth, f_verdict;
+    bool use_denied;             /* a use was refused: tree connect access denied, RPC fault, HTTP 401/403 */
+    uint64_t f_use_req, f_use_resp;
+    char use_name[96];
+    struct hs_status use_status;
+};
+
+/* ... and of a KDC exchange. */
+struct fsum_kdc {
+    uint64_t id;
+    struct timeval ts;
+    uint8_t af;
+    uint8_t cli[16];
+    enum kdc_kind kind;
+    char cname[128], sname[128], impersonated[128];
+    bool failed;
+    int32_t error_code;
+    uint64_t f_req, f_rep;
+    bool reply_decrypted;
+    uint32_t reply_flags;        /* ticket flags of the issued ticket (RFC 4120 5.3, bit 0 = 0x80000000) */
+};
+
+/* Limits the rules run within. */
+struct findings_cfg {
+    uint32_t hop_window;         /* seconds after a first hop starts in which an onward connection counts */
+};
+
+/*
+ * Runs every rule over the n_a authentication and n_k KDC summaries (in any order) and hands each finding
+ * to sink. Time is O((n_a + n_k) log(n_a + n_k)) plus the pairs inside a window per host.
+ */
+void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, size_t n_a, const struct fsum_kdc *k,
+                  size_t n_k, struct hs_sink *sink);
+
+#endif
