@@ -16,6 +16,7 @@
 #define KDC_ERR_BADOPTION 13
 #define KRB_AP_ERR_MODIFIED 41
 #define TKT_FORWARDABLE (0x80000000u >> 1) /* RFC 4120 5.3 TicketFlags bit 1 */
+#define HOP_SCAN_MAX 4096 /* onward connections looked at per first hop */
 
 static void ip_str(uint8_t af, const uint8_t *ip, char *out, size_t cap)
 {
@@ -142,26 +143,59 @@ static int by_client_ip(const void *a, const void *b)
     return tv_sec(&x->ts) < tv_sec(&y->ts) ? -1 : tv_sec(&x->ts) > tv_sec(&y->ts);
 }
 
-/* What the KDC exchanges say A did for user u: an S4U2Proxy refused, or a ticket obtained as u. */
-static const struct fsum_kdc *kdc_by(const struct fsum_kdc *k, size_t n, const uint8_t *a_ip, const char *u,
-                                     enum kdc_kind kind, bool failed)
+/* The refused S4U2Proxy exchanges, sorted by the requesting host, for look-ups by address (a scan of all
+ * KDC exchanges per first hop would be quadratic in a large capture). */
+struct s4u_index {
+    const struct fsum_kdc **v;
+    size_t n;
+};
+
+static int by_kdc_client(const void *a, const void *b)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!ip_eq(k[i].cli, a_ip) || k[i].kind != kind || k[i].failed != failed)
-            continue;
-        const char *who = kind == KDC_KIND_S4U2PROXY || kind == KDC_KIND_S4U2SELF ? k[i].impersonated : k[i].cname;
-        if (same_user(who, u))
-            return &k[i];
+    const struct fsum_kdc *x = *(const struct fsum_kdc *const *)a, *y = *(const struct fsum_kdc *const *)b;
+    return memcmp(x->cli, y->cli, 16);
+}
+
+static void s4u_index_build(struct s4u_index *ix, const struct fsum_kdc *k, size_t n)
+{
+    ix->n = 0;
+    ix->v = malloc((n ? n : 1) * sizeof *ix->v);
+    if (!ix->v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (k[i].kind == KDC_KIND_S4U2PROXY && k[i].failed)
+            ix->v[ix->n++] = &k[i];
+    qsort(ix->v, ix->n, sizeof *ix->v, by_kdc_client);
+}
+
+/* A refused S4U2Proxy by host a_ip on behalf of user u, or NULL. */
+static const struct fsum_kdc *s4u_refused(const struct s4u_index *ix, const uint8_t *a_ip, const char *u)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (memcmp(ix->v[mid]->cli, a_ip, 16) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    for (size_t i = lo; i < ix->n && ip_eq(ix->v[i]->cli, a_ip); i++)
+        if (same_user(ix->v[i]->impersonated, u))
+            return ix->v[i];
     return NULL;
 }
 
 static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a, size_t n, const struct fsum_kdc *k,
                        size_t nk, struct hs_sink *sink)
 {
-    const struct fsum_auth **byc = malloc(n * sizeof *byc);
-    if (!byc)
+    const struct fsum_auth **byc = malloc((n ? n : 1) * sizeof *byc);
+    struct s4u_index ix;
+    s4u_index_build(&ix, k, nk);
+    if (!byc || !ix.v) {
+        free(byc);
+        free(ix.v);
         return;
+    }
     for (size_t i = 0; i < n; i++)
         byc[i] = &a[i];
     qsort(byc, n, sizeof *byc, by_client_ip);
@@ -169,11 +203,14 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         const struct fsum_auth *x = &a[i]; /* the first hop C -> A by user U */
         if (x->result != RESULT_SUCCESS || x->anonymous || !x->user[0])
             continue;
-        /* the onward connections A -> B, by binary search on the client address */
+        /* the onward connections A -> B that start within the window: binary search on (client address,
+         * start time); at most HOP_SCAN_MAX of them are looked at per first hop, so a busy host cannot make
+         * this quadratic */
         size_t lo = 0, hi = n;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (memcmp(byc[mid]->cli, x->srv, 16) < 0)
+            int c = memcmp(byc[mid]->cli, x->srv, 16);
+            if (c < 0 || (c == 0 && tv_sec(&byc[mid]->ts) < tv_sec(&x->ts)))
                 lo = mid + 1;
             else
                 hi = mid;
@@ -182,10 +219,12 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         memset(&f, 0, sizeof f);
         bool any = false, worked = false;
         const struct fsum_auth *first_y = NULL;
-        for (size_t j = lo; j < n && ip_eq(byc[j]->cli, x->srv); j++) {
+        for (size_t j = lo; j < n && j - lo < HOP_SCAN_MAX && ip_eq(byc[j]->cli, x->srv); j++) {
             const struct fsum_auth *y = byc[j];
             double dt = tv_sec(&y->ts) - tv_sec(&x->ts);
-            if (y == x || dt < 0 || dt > cfg->hop_window || ip_eq(y->srv, x->cli))
+            if (dt > cfg->hop_window)
+                break;
+            if (y == x || dt < 0 || ip_eq(y->srv, x->cli))
                 continue;
             if (same_user(y->user, x->user) && !hop_failed(y)) {
                 worked = true; /* A reached B as U: delegation worked */
@@ -205,7 +244,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         ip_str(x->af, x->srv, ah, sizeof ah);
         if (!any) {
             /* No onward session at all, because A had nothing to present: its S4U2Proxy for U was refused. */
-            const struct fsum_kdc *px = kdc_by(k, nk, x->srv, x->user, KDC_KIND_S4U2PROXY, true);
+            const struct fsum_kdc *px = s4u_refused(&ix, x->srv, x->user);
             double dt = px ? tv_sec(&px->ts) - tv_sec(&x->ts) : -1;
             if (!px || dt < 0 || dt > cfg->hop_window)
                 continue;
@@ -265,7 +304,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
                   "(msDS-AllowedToActOnBehalfOfOtherIdentity); with PowerShell remoting, CredSSP "
                   "(Enable-WSManCredSSP) at a security cost; or run the command locally on B instead of via A.";
         } else if (is_kerberos(x)) {
-            const struct fsum_kdc *px = kdc_by(k, nk, x->srv, x->user, KDC_KIND_S4U2PROXY, true);
+            const struct fsum_kdc *px = s4u_refused(&ix, x->srv, x->user);
             if (px) {
                 f.confidence = "proven";
                 add_rec(&f, px->id);
@@ -328,12 +367,53 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         emit(sink, &f);
     }
     free(byc);
+    free(ix.v);
 }
 
 /* ---- Kerberos KDC problems ---------------------------------------------------------------------------- */
 
+static bool spn_unknown_err(const struct fsum_kdc *r)
+{
+    return r->failed && r->error_code == KDC_ERR_S_PRINCIPAL_UNKNOWN && r->kind != KDC_KIND_AS && strchr(r->sname, '/');
+}
+
+static int by_sname(const void *a, const void *b)
+{
+    const struct fsum_kdc *x = *(const struct fsum_kdc *const *)a, *y = *(const struct fsum_kdc *const *)b;
+    int c = strcmp(x->sname, y->sname);
+    return c ? c : x->id < y->id ? -1 : x->id > y->id;
+}
+
 static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sink)
 {
+    /* KDC_ERR_S_PRINCIPAL_UNKNOWN grouped by SPN in O(n log n): one finding per SPN, at the group's first
+     * exchange (is_head), whose chain (spn_next) links the retries */
+    bool *is_head = calloc(n ? n : 1, sizeof *is_head);
+    size_t *spn_next = malloc((n ? n : 1) * sizeof *spn_next);
+    const struct fsum_kdc **errs = malloc((n ? n : 1) * sizeof *errs);
+    if (!is_head || !spn_next || !errs) {
+        free(is_head);
+        free(spn_next);
+        free(errs);
+        return;
+    }
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++) {
+        spn_next[i] = SIZE_MAX;
+        if (spn_unknown_err(&k[i]))
+            errs[ne++] = &k[i];
+    }
+    qsort(errs, ne, sizeof *errs, by_sname);
+    for (size_t g = 0; g < ne;) {
+        size_t e = g + 1;
+        while (e < ne && !strcmp(errs[e]->sname, errs[g]->sname))
+            e++;
+        is_head[errs[g] - k] = true;
+        for (size_t m = g; m + 1 < e; m++)
+            spn_next[errs[m] - k] = (size_t)(errs[m + 1] - k);
+        g = e;
+    }
+    free(errs);
     for (size_t i = 0; i < n; i++) {
         const struct fsum_kdc *r = &k[i];
         struct hs_finding f;
@@ -381,21 +461,15 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
                      "not in Protected Users or marked 'Account is sensitive and cannot be delegated'.",
                      r->cname, r->impersonated);
             emit(sink, &f);
-        } else if (r->failed && r->error_code == KDC_ERR_S_PRINCIPAL_UNKNOWN && r->kind != KDC_KIND_AS &&
-                   strchr(r->sname, '/')) {
+        } else if (spn_unknown_err(r)) {
             /* a service principal (svc/host); a user-to-user request for a user's name is another story */
-            /* one finding per SPN: retries of the same request add evidence */
-            bool seen = false;
-            for (size_t j = 0; j < i && !seen; j++)
-                seen = k[j].failed && k[j].error_code == KDC_ERR_S_PRINCIPAL_UNKNOWN && k[j].kind != KDC_KIND_AS &&
-                       strcmp(k[j].sname, r->sname) == 0;
-            if (seen)
+            /* one finding per SPN: retries of the same request add evidence (grouped by spn_groups()) */
+            if (!is_head[i])
                 continue;
-            for (size_t j = i + 1; j < n; j++)
-                if (k[j].failed && k[j].error_code == KDC_ERR_S_PRINCIPAL_UNKNOWN && strcmp(k[j].sname, r->sname) == 0) {
-                    add_rec(&f, k[j].id);
-                    add_frame(&f, k[j].f_rep);
-                }
+            for (size_t j = spn_next[i]; j != SIZE_MAX; j = spn_next[j]) {
+                add_rec(&f, k[j].id);
+                add_frame(&f, k[j].f_rep);
+            }
             f.id = "spn_unknown";
             f.severity = "high";
             f.confidence = "proven";
@@ -414,6 +488,8 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
             emit(sink, &f);
         }
     }
+    free(is_head);
+    free(spn_next);
 }
 
 /* ---- authentication-level findings --------------------------------------------------------------------- */
