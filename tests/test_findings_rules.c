@@ -1,0 +1,264 @@
+/* The findings rules driven with synthetic record summaries and a recording sink: second hops by window,
+ * ordering, delegation that worked, refused S4U2Proxy, chains of three hops, a thousand users. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "findings.h"
+#include "ntlmssp.h"
+
+#define MAXF 4096
+
+struct rec_sink {
+    struct hs_sink sink;
+    struct hs_finding f[MAXF];
+    size_t n;
+};
+
+static void on_finding(struct hs_sink *self, const struct hs_finding *f)
+{
+    struct rec_sink *r = (struct rec_sink *)self;
+    if (r->n < MAXF)
+        r->f[r->n] = *f;
+    r->n++;
+}
+
+static struct rec_sink *sink_new(void)
+{
+    struct rec_sink *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->sink.finding = on_finding;
+    return r;
+}
+
+static void ip4(uint8_t *ip, uint8_t last)
+{
+    memset(ip, 0, 16);
+    ip[0] = 10;
+    ip[3] = last;
+}
+
+/* A session from host c to host s at time t (seconds) by user, with mechanism m and result res. */
+static struct fsum_auth sess(uint64_t id, uint8_t c, uint8_t s, long t, const char *user, enum auth_mech m,
+                             enum auth_result res)
+{
+    struct fsum_auth a;
+    memset(&a, 0, sizeof a);
+    a.id = id;
+    a.af = 4;
+    ip4(a.cli, c);
+    ip4(a.srv, s);
+    a.ts.tv_sec = t;
+    snprintf(a.user, sizeof a.user, "%s", user);
+    a.mech = m;
+    a.result = res;
+    a.ntlm = m == AMECH_NTLM || m == AMECH_NEGOTIATE_NTLM;
+    a.ntlm_version = NTLM_VER_NTLMV2;
+    a.anonymous = !user[0];
+    a.f_first = a.f_auth = id * 10;
+    a.f_verdict = id * 10 + 1;
+    snprintf(a.service, sizeof a.service, "cifs");
+    return a;
+}
+
+static const struct hs_finding *find(const struct rec_sink *r, const char *id)
+{
+    for (size_t i = 0; i < r->n && i < MAXF; i++)
+        if (!strcmp(r->f[i].id, id))
+            return &r->f[i];
+    return NULL;
+}
+
+static bool cites(const struct hs_finding *f, uint64_t rec)
+{
+    for (uint32_t i = 0; i < f->nrecords; i++)
+        if (f->records[i] == rec)
+            return true;
+    return false;
+}
+
+static const struct findings_cfg cfg = {600};
+
+static void test_ntlm_first_hop_then_anonymous_denied_is_double_hop(void **state)
+{
+    (void)state;
+    struct fsum_auth a[2] = {sess(1, 30, 20, 100, "HOP\\alice", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS),
+                             sess(2, 20, 10, 105, "", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS)};
+    a[1].use_denied = true;
+    a[1].f_use_req = 33;
+    a[1].f_use_resp = 34;
+    snprintf(a[1].use_name, sizeof a[1].use_name, "\\\\dc\\netlogon");
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 2, NULL, 0, &r->sink);
+    const struct hs_finding *f = find(r, "double_hop_failed");
+    assert_non_null(f);
+    assert_string_equal(f->confidence, "proven");
+    assert_string_equal(f->client, "10.0.0.30");
+    assert_string_equal(f->first_hop, "10.0.0.20");
+    assert_string_equal(f->second_hop, "10.0.0.10");
+    assert_true(cites(f, 1) && cites(f, 2));
+    assert_non_null(strstr(f->explanation, "NTLM"));
+    assert_non_null(strstr(f->remediation, "msDS-AllowedToDelegateTo"));
+    bool has34 = false;
+    for (uint32_t i = 0; i < f->nframes; i++)
+        has34 |= f->frames[i] == 34;
+    assert_true(has34);
+    free(r);
+}
+
+static void test_onward_outside_window_is_not_a_hop(void **state)
+{
+    (void)state;
+    struct fsum_auth a[2] = {sess(1, 30, 20, 100, "HOP\\alice", AMECH_NTLM, RESULT_SUCCESS),
+                             sess(2, 20, 10, 100 + 601, "", AMECH_NTLM, RESULT_FAILURE)};
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 2, NULL, 0, &r->sink);
+    assert_null(find(r, "double_hop_failed"));
+    /* before the first hop started: not a second hop either */
+    a[1].ts.tv_sec = 99;
+    r->n = 0;
+    findings_run(&cfg, a, 2, NULL, 0, &r->sink);
+    assert_null(find(r, "double_hop_failed"));
+    free(r);
+}
+
+static void test_order_of_summaries_does_not_matter(void **state)
+{
+    (void)state;
+    struct fsum_auth a[2] = {sess(2, 20, 10, 105, "HOP\\web$", AMECH_NTLM, RESULT_FAILURE),
+                             sess(1, 30, 20, 100, "HOP\\alice", AMECH_NTLM, RESULT_SUCCESS)};
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 2, NULL, 0, &r->sink);
+    assert_non_null(find(r, "double_hop_failed"));
+    free(r);
+}
+
+static void test_delegation_that_worked_is_not_a_finding(void **state)
+{
+    (void)state;
+    /* A reached B as alice (and also made an unrelated failed attempt): the hop worked */
+    struct fsum_auth a[3] = {sess(1, 30, 20, 100, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS),
+                             sess(2, 20, 10, 101, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS),
+                             sess(3, 20, 10, 102, "", AMECH_NTLM, RESULT_FAILURE)};
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 3, NULL, 0, &r->sink);
+    assert_null(find(r, "double_hop_failed"));
+    free(r);
+}
+
+static void test_refused_s4u2proxy_without_onward_session(void **state)
+{
+    (void)state;
+    struct fsum_auth a[1] = {sess(1, 30, 20, 100, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS)};
+    struct fsum_kdc k[1];
+    memset(k, 0, sizeof k);
+    k[0].id = 7;
+    k[0].af = 4;
+    ip4(k[0].cli, 20);
+    k[0].ts.tv_sec = 102;
+    k[0].kind = KDC_KIND_S4U2PROXY;
+    k[0].failed = true;
+    k[0].error_code = 13;
+    snprintf(k[0].cname, sizeof k[0].cname, "websvc2@HOP.TEST");
+    snprintf(k[0].sname, sizeof k[0].sname, "cifs/dc1.hop.test@HOP.TEST");
+    snprintf(k[0].impersonated, sizeof k[0].impersonated, "alice@HOP.TEST");
+    k[0].f_req = 61;
+    k[0].f_rep = 63;
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 1, k, 1, &r->sink);
+    const struct hs_finding *f = find(r, "double_hop_failed");
+    assert_non_null(f);
+    assert_string_equal(f->second_hop, "dc1.hop.test");
+    assert_true(cites(f, 1) && cites(f, 7));
+    const struct hs_finding *p = find(r, "s4u2proxy_denied");
+    assert_non_null(p);
+    assert_non_null(strstr(p->remediation, "cifs/dc1.hop.test@HOP.TEST"));
+    free(r);
+}
+
+static void test_chain_of_three_hops_blames_the_last_hop(void **state)
+{
+    (void)state;
+    /* C -> A by Kerberos, A -> B as alice (delegated), B -> D anonymous and refused */
+    struct fsum_auth a[3] = {sess(1, 30, 20, 100, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS),
+                             sess(2, 20, 10, 101, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS),
+                             sess(3, 10, 40, 102, "", AMECH_NTLM, RESULT_FAILURE)};
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 3, NULL, 0, &r->sink);
+    assert_int_equal(r->n, 1);
+    const struct hs_finding *f = find(r, "double_hop_failed");
+    assert_non_null(f);
+    assert_string_equal(f->client, "10.0.0.20");
+    assert_string_equal(f->first_hop, "10.0.0.10");
+    assert_string_equal(f->second_hop, "10.0.0.40");
+    assert_string_equal(f->confidence, "likely");
+    free(r);
+}
+
+static void test_a_thousand_users_through_one_server(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    struct fsum_auth *a = calloc(2 * N, sizeof *a);
+    assert_non_null(a);
+    for (int i = 0; i < N; i++) {
+        char u[32];
+        snprintf(u, sizeof u, "HOP\\user%d", i);
+        a[i] = sess((uint64_t)i + 1, (uint8_t)(100 + i % 100), 20, 1000 + i, u, AMECH_NTLM, RESULT_SUCCESS);
+        a[N + i] = sess((uint64_t)N + i + 1, 20, 10, 1000 + i, "", AMECH_NTLM, RESULT_FAILURE);
+    }
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 2 * N, NULL, 0, &r->sink);
+    assert_int_equal(r->n, N); /* one per first hop, each citing at most FINDING_EVIDENCE_MAX records */
+    for (size_t i = 0; i < MAXF && i < r->n; i++)
+        assert_true(r->f[i].nrecords <= FINDING_EVIDENCE_MAX);
+    free(a);
+    free(r);
+}
+
+static void test_ntlmv1_lm_and_lm_key_failure(void **state)
+{
+    (void)state;
+    struct fsum_auth a[2] = {sess(1, 30, 10, 100, "HOP\\alice", AMECH_NTLM, RESULT_FAILURE),
+                             sess(2, 30, 10, 200, "HOP\\bob", AMECH_NTLM, RESULT_SUCCESS)};
+    a[0].ntlm_version = NTLM_VER_NTLMV1;
+    a[0].lm_kind = NTLM_LM_LM;
+    a[0].ntlm_flags = NTLMSSP_NEGOTIATE_LM_KEY | NTLMSSP_NEGOTIATE_SIGN;
+    a[0].transport = TRANSPORT_DCERPC;
+    a[0].verdict_source = VERDICT_FIRST_CALL;
+    a[0].dcerpc_auth_level = 5;
+    a[0].status = hs_status_of(STATUS_NCA, 0x721);
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 2, NULL, 0, &r->sink);
+    assert_non_null(find(r, "lm_session_key_mismatch"));
+    assert_non_null(find(r, "lm_response_sent"));
+    assert_non_null(find(r, "ntlmv1_used"));
+    assert_int_equal(r->n, 3); /* bob's NTLMv2 raises nothing */
+    /* with ESS, LM_KEY does not apply */
+    a[0].ntlm_flags |= NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY;
+    r->n = 0;
+    findings_run(&cfg, a, 2, NULL, 0, &r->sink);
+    assert_null(find(r, "lm_session_key_mismatch"));
+    free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ntlm_first_hop_then_anonymous_denied_is_double_hop),
+        cmocka_unit_test(test_onward_outside_window_is_not_a_hop),
+        cmocka_unit_test(test_order_of_summaries_does_not_matter),
+        cmocka_unit_test(test_delegation_that_worked_is_not_a_finding),
+        cmocka_unit_test(test_refused_s4u2proxy_without_onward_session),
+        cmocka_unit_test(test_chain_of_three_hops_blames_the_last_hop),
+        cmocka_unit_test(test_a_thousand_users_through_one_server),
+        cmocka_unit_test(test_ntlmv1_lm_and_lm_key_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
