@@ -8,7 +8,8 @@ covers, and reports none that tshark does not see:
    KRB-ERROR (30) tshark decodes on TCP or UDP port 88 is in hopscope's `type:"kerberos"` records at
    the same frame (frames.request for requests, frames.reply for replies and errors) with the same
    message name, and hopscope has no other.  Per message:
-     requests   sname (tshark's req-body SNameStrings joined with '/', '@', req-body realm), the set of
+     requests   sname (tshark's req-body SNameStrings joined with '/', '@', req-body realm), the requested
+                realm, the cname's name-type (cname_type, for a cname taken from the request), the set of
                 kdc-options (tshark's KDCOptions booleans, named as RFC 4120 / docs/RECORDS.md name them;
                 bits tshark calls unusedN are hopscope's "bitN"), and for S4U2Self the user of
                 PA-FOR-USER (or PA-S4U-X509-USER when there is no PA-FOR-USER) = impersonated.user
@@ -69,7 +70,13 @@ import xml.etree.ElementTree as ET
 
 # ../shared beside the repository (as CI and the developers' machines lay it out).
 _SHARED = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "captures"))
-DEFAULT_CAPTURE_DIRS = [os.path.join(_SHARED, "public"), os.path.join(_SHARED, "lab")]
+DEFAULT_CAPTURE_DIRS = [os.path.join(_SHARED, "public"), os.path.join(_SHARED, "lab"),
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "captures", "crafted")]
+
+# RFC 4120 6.2 / RFC 6806 name-types as hopscope's cname_type spells them.
+NAME_TYPES = {0: "NT-UNKNOWN", 1: "NT-PRINCIPAL", 2: "NT-SRV-INST", 3: "NT-SRV-HST", 4: "NT-SRV-XHST", 5: "NT-UID",
+              6: "NT-X500-PRINCIPAL", 7: "NT-SMTP-NAME", 10: "NT-ENTERPRISE", 11: "NT-WELLKNOWN",
+              -128: "NT-MS-PRINCIPAL", -129: "NT-MS-PRINCIPAL-AND-ID", -130: "NT-ENT-PRINCIPAL-AND-ID"}
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
 KDC_PORT = "88"
 
@@ -487,8 +494,12 @@ def kdc_message_info(mtype, msg):
             info["broken"] = True
             return info
         realm = show(child(body, "kerberos.realm")) or ""
+        info["realm"] = realm
         sn = child(body, "kerberos.sname_element")
         info["sname"] = join_principal(principal_name(sn), realm) if sn is not None else None
+        cn = child(body, "kerberos.cname_element")
+        nt = child(cn, "kerberos.name_type") if cn is not None else None
+        info["cname_type"] = int(show(nt)) if nt is not None and show(nt) not in (None, "") else None
         opts = child(body, "kerberos.kdc_options")
         info["kdc_options"] = kdc_options(opts) if opts is not None else None
         info["for_user"] = info["x509_user"] = None
@@ -678,6 +689,11 @@ def compare_clear(t_kdc, t_ap, recs, undissected=frozenset()):
         if t["type"] in ("AS-REQ", "TGS-REQ"):
             if t["sname"] is not None and r.get("sname") != t["sname"]:
                 problems.append("%s: sname tshark %r hopscope %r" % (where, t["sname"], r.get("sname")))
+            if t.get("realm") and r.get("realm") != t["realm"]:
+                problems.append("%s: requested realm tshark %r hopscope %r" % (where, t["realm"], r.get("realm")))
+            nt = t.get("cname_type")
+            if nt is not None and r.get("cname_from") == "request" and r.get("cname_type") != NAME_TYPES.get(nt, nt):
+                problems.append("%s: cname name-type tshark %r hopscope %r" % (where, nt, r.get("cname_type")))
             hopts = set(r.get("kdc_options") or [])
             if t["kdc_options"] is not None and hopts != t["kdc_options"]:
                 problems.append("%s: kdc_options tshark %s hopscope %s" % (where, fmt_set(t["kdc_options"]),

@@ -3728,6 +3728,100 @@ static void test_udp_error_ntstatus(void **state)
     eng_free(r);
 }
 
+/* A KRB-ERROR whose realm and sname are the server's (RFC 4120 5.9.1) must not replace the realm the client
+ * asked for; they go under `error`. Seen with Nessus' kerberos_realm_time.nasl (no cname, no sname). */
+static void test_error_realm_kept_apart_from_requested_realm(void **state)
+{
+    (void)state;
+    struct eng *r = eng_new();
+    struct bb body = {0};
+    bb_ctx_bits(&body, 0, 0x40810010u);
+    bb_ctx_str(&body, 2, "kerberos_realm_time.nasl");
+    bb_ctx_str(&body, 5, "20370913024805Z");
+    bb_ctx_int(&body, 7, 1234567);
+    struct bb et = {0};
+    uint8_t v = 23;
+    bb_tlv(&et, 0x02, &v, 1);
+    bb_wrap(&et, ID_SEQ);
+    bb_add(&body, ID_CTX(8), &et);
+    struct bb req = kdc_req(10, NULL, &body);
+    static const char *const sn[] = {"krbtgt", "HEC.NET"};
+    struct bb e = {0};
+    bb_ctx_int(&e, 0, 5);
+    bb_ctx_int(&e, 1, 30);
+    struct bb t = {0};
+    bb_tlv(&t, 0x18, "20261201120000Z", 15);
+    bb_add(&e, ID_CTX(4), &t);
+    bb_ctx_int(&e, 5, 0);
+    bb_ctx_int(&e, 6, 60);
+    bb_ctx_str(&e, 9, "HEC.NET");
+    bb_ctx_principal(&e, 10, 2, sn, 2);
+    bb_wrap(&e, ID_SEQ);
+    bb_wrap(&e, ID_APP(30));
+    struct bb u = {0};
+    uint8_t h[8] = {0xc3, 0x51, 0, 88, (uint8_t)((8 + req.n) >> 8), (uint8_t)(8 + req.n), 0, 0};
+    bb_put(&u, h, 8);
+    bb_put(&u, req.p, req.n);
+    send_ip(r, 0, 17, &u);
+    bb_free(&u);
+    uint8_t h2[8] = {0, 88, 0xc3, 0x51, (uint8_t)((8 + e.n) >> 8), (uint8_t)(8 + e.n), 0, 0};
+    bb_put(&u, h2, 8);
+    bb_put(&u, e.p, e.n);
+    send_ip(r, 1, 17, &u);
+    bb_free(&u);
+    bb_free(&req);
+    bb_free(&e);
+    eng_finish(r);
+    assert_int_equal(json_array_size(r->krb), 1);
+    json_t *k = json_array_get(r->krb, 0);
+    assert_js(k, "realm", "kerberos_realm_time.nasl");
+    assert_null(json_object_get(k, "sname"));
+    assert_js(k, "error.realm", "HEC.NET");
+    assert_js(k, "error.sname", "krbtgt/HEC.NET@HEC.NET");
+    assert_js(k, "error.name", "KRB_ERR_GENERIC");
+    eng_free(r);
+}
+
+/* An NT-ENTERPRISE cname (name-type 10, RFC 6806) carries its own "@domain": cname_type says so, so that
+ * "enterprise_principal@AD.VLADG.NET" is not read as name@REALM. An ordinary one says NT-PRINCIPAL. */
+static void test_enterprise_cname_has_its_name_type(void **state)
+{
+    (void)state;
+    for (int enterprise = 1; enterprise >= 0; enterprise--) {
+        struct eng *r = eng_new();
+        static const char *const ent[] = {"enterprise_principal@AD.VLADG.NET"};
+        static const char *const plain[] = {"alice"};
+        static const char *const sn[] = {"krbtgt", "VLADG.NET"};
+        struct bb body = {0};
+        bb_ctx_bits(&body, 0, 0x40810010u);
+        bb_ctx_principal(&body, 1, enterprise ? 10 : 1, enterprise ? ent : plain, 1);
+        bb_ctx_str(&body, 2, "VLADG.NET");
+        bb_ctx_principal(&body, 3, 2, sn, 2);
+        bb_ctx_str(&body, 5, "20370913024805Z");
+        bb_ctx_int(&body, 7, 7654321);
+        struct bb et = {0};
+        uint8_t v = 18;
+        bb_tlv(&et, 0x02, &v, 1);
+        bb_wrap(&et, ID_SEQ);
+        bb_add(&body, ID_CTX(8), &et);
+        struct bb req = kdc_req(10, NULL, &body);
+        struct bb u = {0};
+        uint8_t h[8] = {0xc3, 0x52, 0, 88, (uint8_t)((8 + req.n) >> 8), (uint8_t)(8 + req.n), 0, 0};
+        bb_put(&u, h, 8);
+        bb_put(&u, req.p, req.n);
+        send_ip(r, 0, 17, &u);
+        bb_free(&u);
+        bb_free(&req);
+        eng_finish(r);
+        assert_int_equal(json_array_size(r->krb), 1);
+        json_t *k = json_array_get(r->krb, 0);
+        assert_js(k, "cname", enterprise ? "enterprise_principal@AD.VLADG.NET" : "alice@VLADG.NET");
+        assert_js(k, "cname_type", enterprise ? "NT-ENTERPRISE" : "NT-PRINCIPAL");
+        assert_js(k, "realm", "VLADG.NET");
+        eng_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3772,6 +3866,8 @@ int main(void)
         cmocka_unit_test(test_engine_span_duplicates),
         cmocka_unit_test(test_udp_exchange),
         cmocka_unit_test(test_udp_error_ntstatus),
+        cmocka_unit_test(test_error_realm_kept_apart_from_requested_realm),
+        cmocka_unit_test(test_enterprise_cname_has_its_name_type),
         cmocka_unit_test(test_tcp_split_three_segments),
         cmocka_unit_test(test_tcp_split_byte_by_byte),
         cmocka_unit_test(test_tcp_split_out_of_order),

@@ -78,6 +78,8 @@ static void on_request(struct hs_ctx *ctx, const struct krb_msg *m)
     r->kind = classify(m);
     r->kdc_options = q->kdc_options;
     strlcpy_n(r->cname, sizeof r->cname, q->cname.name, sizeof q->cname.name);
+    r->has_cname_type = q->cname.present;
+    r->cname_type = q->cname.name_type;
     if (q->cname.present)
         strlcpy_n(r->crealm, sizeof r->crealm, q->realm, sizeof q->realm); /* AS-REQ: realm is the client's */
     strlcpy_n(r->sname, sizeof r->sname, q->sname.name, sizeof q->sname.name);
@@ -137,8 +139,15 @@ static void on_reply(struct hs_ctx *ctx, const struct krb_msg *m)
         if (!r->cname[0] && er->cname.present) {
             strlcpy_n(r->cname, sizeof r->cname, er->cname.name, sizeof er->cname.name);
             strlcpy_n(r->crealm, sizeof r->crealm, er->crealm, sizeof er->crealm);
+            r->has_cname_type = true;
+            r->cname_type = er->cname.name_type;
         }
-        if (!r->sname[0] && er->sname.present) {
+        /* The error's own realm and sname (RFC 4120 5.9.1: the server's) are kept apart: `realm` stays what
+         * the client asked for. Only an error whose request was not seen tells the exchange's names. */
+        if (er->sname.present)
+            strlcpy_n(r->err_sname, sizeof r->err_sname, er->sname.name, sizeof er->sname.name);
+        strlcpy_n(r->err_realm, sizeof r->err_realm, er->realm, sizeof er->realm);
+        if (!r->req_type && !r->sname[0] && er->sname.present) {
             strlcpy_n(r->sname, sizeof r->sname, er->sname.name, sizeof er->sname.name);
             strlcpy_n(r->realm, sizeof r->realm, er->realm, sizeof er->realm);
         }

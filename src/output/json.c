@@ -597,6 +597,12 @@ static json_t *kdc_json(const struct kdc_rec *r)
     if (cfrom) {
         json_object_set_new(o, "cname", jstr(client));
         json_object_set_new(o, "cname_from", jstr(cfrom));
+        /* the cname as the request or error named it: its name-type tells an NT-ENTERPRISE "user@dns.domain"
+         * from an ordinary name@REALM */
+        if (r->has_cname_type && (!strcmp(cfrom, "request") || !strcmp(cfrom, "error"))) {
+            const char *nt = krb_name_type_name(r->cname_type);
+            json_object_set_new(o, "cname_type", nt ? jstr(nt) : json_integer(r->cname_type));
+        }
     }
     char sname[2 * KRB_NAME_MAX + 2];
     kdc_principal_join(sname, sizeof sname, r->sname, r->realm);
@@ -676,6 +682,14 @@ static json_t *kdc_json(const struct kdc_rec *r)
     json_object_set_new(o, "result", jstr(result));
     if (r->rep_type == KRB_ERROR) {
         json_t *er = krb_error_json(r->error_code, r->e_text, r->has_ntstatus, r->ntstatus);
+        /* the error's own realm and sname, when they differ from what the client asked for */
+        if (r->err_realm[0] && strcmp(r->err_realm, r->realm) != 0)
+            json_object_set_new(er, "realm", jstr(r->err_realm));
+        if (r->err_sname[0] && strcmp(r->err_sname, r->sname) != 0) {
+            char es[2 * KRB_NAME_MAX + 2];
+            kdc_principal_join(es, sizeof es, r->err_sname, r->err_realm);
+            json_object_set_new(er, "sname", jstr(es));
+        }
         if (r->n_e_padata)
             json_object_set_new(er, "e_data_padata", padata_json(r->e_padata, r->n_e_padata));
         if (r->n_etype_info2)

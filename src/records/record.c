@@ -13,6 +13,18 @@ const char *kdc_kind_name(enum kdc_kind k)
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "unknown";
 }
 
+static const struct tok name_types[] = {
+    {0, "NT-UNKNOWN"}, {1, "NT-PRINCIPAL"}, {2, "NT-SRV-INST"}, {3, "NT-SRV-HST"}, {4, "NT-SRV-XHST"},
+    {5, "NT-UID"}, {6, "NT-X500-PRINCIPAL"}, {7, "NT-SMTP-NAME"}, {10, "NT-ENTERPRISE"}, {11, "NT-WELLKNOWN"},
+    {(uint32_t)-128, "NT-MS-PRINCIPAL"}, {(uint32_t)-129, "NT-MS-PRINCIPAL-AND-ID"},
+    {(uint32_t)-130, "NT-ENT-PRINCIPAL-AND-ID"}, {0, NULL},
+};
+
+const char *krb_name_type_name(int32_t t)
+{
+    return tok_name(name_types, (uint32_t)t);
+}
+
 void kdc_principal_join(char *out, size_t cap, const char *name, const char *realm)
 {
     size_t o = 0;

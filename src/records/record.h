@@ -276,6 +276,8 @@ struct kdc_rec {
     /* request */
     uint32_t kdc_options;
     char cname[KRB_NAME_MAX], crealm[KRB_NAME_MAX], sname[KRB_NAME_MAX], realm[KRB_NAME_MAX];
+    bool has_cname_type;
+    int32_t cname_type;     /* the cname's name-type (RFC 4120 6.2; 10 NT-ENTERPRISE, RFC 6806) */
     int32_t etypes[KRB_MAX_ETYPES];
     int n_etypes;
     int32_t padata[KRB_MAX_PADATA];
@@ -304,6 +306,7 @@ struct kdc_rec {
     /* error */
     int32_t error_code;
     char e_text[KRB_NAME_MAX];
+    char err_realm[KRB_NAME_MAX], err_sname[KRB_NAME_MAX]; /* the KRB-ERROR's own realm and sname */
     bool has_ntstatus;
     uint32_t ntstatus;
     int32_t e_padata[KRB_MAX_PADATA];
@@ -314,6 +317,10 @@ struct kdc_rec {
     struct kdc_decrypted *dec_tgt, *dec_addl[KRB_MAX_ADDL_TICKETS], *dec_reply;
     struct kdc_decrypted_auth *dec_tgs_auth; /* the PA-TGS-REQ authenticator, under the TGT's session key */
 };
+
+/* A principal name-type (RFC 4120 6.2, RFC 6806 NT-ENTERPRISE, MS-KILE NT-MS-PRINCIPAL): "NT-PRINCIPAL",
+ * "NT-ENTERPRISE", ...; NULL when unknown. */
+const char *krb_name_type_name(int32_t t);
 
 /* "as", "tgs", "s4u2self", "s4u2proxy", "u2u", "renew", "validate", "unknown". */
 const char *kdc_kind_name(enum kdc_kind k);
