@@ -84,6 +84,7 @@ struct dcerpc_state {
     char pipe[64];
     uint64_t carrier;
     struct pres_ctx pctx[RPC_CTX_MAX];
+    uint32_t pctx_next;            /* the slot to give way next when all are in use */
     uint16_t proposed[RPC_CTX_MAX]; /* the last bind/alter_context's context ids, in order */
     uint8_t nproposed;
     uint32_t bind_call_id;
@@ -94,6 +95,7 @@ struct dcerpc_state {
     uint32_t last_sec;             /* index + 1 of the security context last authenticated */
     struct rpc_call calls[RPC_CALLS_MAX];
     uint32_t call_next;
+    bool greeted;                  /* ncacn_http greeting seen (or the stream began otherwise) */
 };
 
 static bool hdr_plausible(const uint8_t *h)
@@ -141,8 +143,17 @@ static struct pres_ctx *pctx_get(struct dcerpc_state *st, uint16_t id, bool crea
     }
     if (!create)
         return NULL;
-    if (!free_slot)
-        free_slot = &st->pctx[id % RPC_CTX_MAX]; /* full: one gives way */
+    if (!free_slot) {
+        /* full: one gives way, in turn, but never the context the bind in progress proposed first (its
+         * interface names the authentication) */
+        for (int tries = 0; tries < RPC_CTX_MAX && !free_slot; tries++) {
+            struct pres_ctx *c = &st->pctx[st->pctx_next++ % RPC_CTX_MAX];
+            if (!(st->nproposed && c->id == st->proposed[0]))
+                free_slot = c;
+        }
+        if (!free_slot)
+            free_slot = &st->pctx[0];
+    }
     memset(free_slot, 0, sizeof *free_slot);
     free_slot->used = true;
     free_slot->id = id;
@@ -306,9 +317,13 @@ static void client_leg(struct hs_ctx *ctx, struct dcerpc_state *st, const struct
     bool have = v->auth_type != RPC_C_AUTHN_NETLOGON && verifier_token(ctx, v, &t);
     struct sec_ctx *sc = sec_get(st, v->ctx_id, true);
     struct auth_rec *r = ctx_auth_get(ctx, sc->rec);
+    if (pt == PT_AUTH3 && r && !r->h.open) {
+        /* A late leg of a decided exchange (DCE-style Kerberos: the client's own AP-REP in an AUTH3): it
+         * changes nothing, and must not take the server's AP-REP frame. */
+        r->dcerpc.legs++;
+        return;
+    }
     if (!r || !r->h.open || (pt != PT_AUTH3 && restarts(r, have ? &t : NULL, v->auth_type))) {
-        if (pt == PT_AUTH3 && r)
-            goto apply; /* a late leg of a decided exchange (DCE-style Kerberos): nothing new starts */
         r = ctx_auth_new(ctx, TRANSPORT_DCERPC);
         if (!r)
             return;
@@ -323,7 +338,6 @@ static void client_leg(struct hs_ctx *ctx, struct dcerpc_state *st, const struct
         strlcpy_n(r->dcerpc.pipe, sizeof r->dcerpc.pipe, st->pipe, sizeof st->pipe);
         set_iface(st, r);
     }
-apply:
     r->dcerpc.legs++;
     if (v->auth_type == RPC_C_AUTHN_NETLOGON) {
         r->gss.mech = AMECH_NETLOGON;
@@ -641,12 +655,19 @@ static size_t dcerpc_parse(struct hs_ctx *ctx, void *state, int dir, const uint8
 {
     struct dcerpc_state *st = state;
     size_t used = 0;
+    /* RPC over HTTP v1 (ncacn_http, port 593): the server greets with "ncacn_http/1.0" (MS-RPCH 2.1.2.2.1)
+     * before the first PDU; not a malformed PDU. */
+    static const char greeting[] = "ncacn_http/1.0";
+    if (!st->greeted && n >= sizeof greeting - 1 && memcmp(p, greeting, sizeof greeting - 1) == 0) {
+        st->greeted = true;
+        used = sizeof greeting - 1;
+    }
     if (s->resync) {
-        long at = find_pdu(p, n);
+        long at = find_pdu(p + used, n - used);
         if (at < 0)
-            return n > RPC_HDR_LEN - 1 ? n - (RPC_HDR_LEN - 1) : 0;
+            return n - used > RPC_HDR_LEN - 1 ? n - (RPC_HDR_LEN - 1) : used;
         s->resync = false;
-        used = (size_t)at;
+        used += (size_t)at;
     }
     while (n - used >= RPC_HDR_LEN) {
         const uint8_t *h = p + used;
