@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,21 @@
 #define TKT_FORWARDABLE (0x80000000u >> 1) /* RFC 4120 5.3 TicketFlags bit 1 */
 #define HOP_SCAN_MAX 4096 /* onward connections looked at per first hop */
 
+/* snprintf that cuts to fit, on purpose: a finding's texts are bounded, and a long user or SPN name shortens
+ * them rather than failing (vsnprintf, so the compiler does not warn of the cut it is meant to make). */
+__attribute__((format(printf, 3, 4))) static void cutf(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
+
 static void ip_str(uint8_t af, const uint8_t *ip, char *out, size_t cap)
 {
     char b[INET6_ADDRSTRLEN];
     inet_ntop(af == 4 ? AF_INET : AF_INET6, ip, b, sizeof b);
-    snprintf(out, cap, "%s", b);
+    cutf(out, cap, "%s", b);
 }
 
 static bool ip_eq(const uint8_t *a, const uint8_t *b)
@@ -117,7 +128,7 @@ static const char *status_text(struct hs_status s, char *buf, size_t cap)
     const char *n = hs_status_name(s);
     if (n)
         return n;
-    snprintf(buf, cap, "0x%08x", (unsigned)s.code);
+    cutf(buf, cap, "0x%08x", (unsigned)s.code);
     return buf;
 }
 
@@ -253,22 +264,22 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
             add_frame(&f, px->f_req);
             add_frame(&f, px->f_rep);
             spn_host(px->sname, b, sizeof b);
-            snprintf(f.client, sizeof f.client, "%s", c);
-            snprintf(f.first_hop, sizeof f.first_hop, "%s", ah);
-            snprintf(f.second_hop, sizeof f.second_hop, "%s", b);
-            snprintf(f.user, sizeof f.user, "%s", x->user);
+            cutf(f.client, sizeof f.client, "%s", c);
+            cutf(f.first_hop, sizeof f.first_hop, "%s", ah);
+            cutf(f.second_hop, sizeof f.second_hop, "%s", b);
+            cutf(f.user, sizeof f.user, "%s", x->user);
             f.id = "double_hop_failed";
             f.severity = "high";
             f.confidence = "proven";
-            snprintf(f.title, sizeof f.title, "Second hop %s -> %s failed for %s", ah, b, x->user);
+            cutf(f.title, sizeof f.title, "Second hop %s -> %s failed for %s", ah, b, x->user);
             const char *en = krb_error_name(px->error_code);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.explanation, sizeof f.explanation,
                      "%s reached %s with Kerberos (frame %llu). To go on to %s as %s, %s asked the KDC for a ticket "
                      "to %s on the user's behalf (S4U2Proxy, frame %llu) and was refused with %s (frame %llu); with "
                      "no ticket it could not even start an authenticated session to %s.",
                      x->user, ah, (unsigned long long)x->f_auth, b, x->user, ah, px->sname,
                      (unsigned long long)px->f_req, en ? en : "an error", (unsigned long long)px->f_rep, b);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Add %s to msDS-AllowedToDelegateTo of %s (both the NetBIOS and FQDN forms of the host; cifs/ "
                      "for SMB), with 'Use any authentication protocol' if the first hop was not Kerberos; or "
                      "configure resource-based constrained delegation on %s.",
@@ -278,13 +289,13 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         }
         evidence_auth(&f, x);
         ip_str(first_y->af, first_y->srv, b, sizeof b);
-        snprintf(f.client, sizeof f.client, "%s", c);
-        snprintf(f.first_hop, sizeof f.first_hop, "%s", ah);
-        snprintf(f.second_hop, sizeof f.second_hop, "%s", b);
-        snprintf(f.user, sizeof f.user, "%s", x->user);
+        cutf(f.client, sizeof f.client, "%s", c);
+        cutf(f.first_hop, sizeof f.first_hop, "%s", ah);
+        cutf(f.second_hop, sizeof f.second_hop, "%s", b);
+        cutf(f.user, sizeof f.user, "%s", x->user);
         f.id = "double_hop_failed";
         f.severity = "high";
-        snprintf(f.title, sizeof f.title, "Second hop %s -> %s failed for %s", ah, b, x->user);
+        cutf(f.title, sizeof f.title, "Second hop %s -> %s failed for %s", ah, b, x->user);
         const char *how = first_y->anonymous ? "as an anonymous (NULL) session"
                         : first_y->result == RESULT_FAILURE ? "and was refused"
                         : "and was denied access";
@@ -292,7 +303,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         const char *fix;
         if (is_ntlm(x)) {
             f.confidence = "proven";
-            snprintf(why, sizeof why,
+            cutf(why, sizeof why,
                      "%s authenticated to %s with NTLM (%s, frame %llu). NTLM proves the user's identity to that "
                      "one server only: %s receives no credentials and no ticket it could present to another "
                      "machine, so its onward connection to %s could not act as %s",
@@ -313,10 +324,10 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
                 char e[16];
                 const char *en = krb_error_name(px->error_code);
                 if (!en) {
-                    snprintf(e, sizeof e, "%d", px->error_code);
+                    cutf(e, sizeof e, "%d", px->error_code);
                     en = e;
                 }
-                snprintf(why, sizeof why,
+                cutf(why, sizeof why,
                          "%s reached %s with Kerberos; %s then asked the KDC for a ticket to %s on %s's behalf "
                          "(S4U2Proxy, frame %llu) and was refused with %s, so it had nothing to present to %s",
                          x->user, ah, ah, px->sname, x->user, (unsigned long long)px->f_req, en, b);
@@ -326,7 +337,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
                       "authentication protocol\".";
             } else if (x->dec_auth && !x->deleg_flag) {
                 f.confidence = "proven";
-                snprintf(why, sizeof why,
+                cutf(why, sizeof why,
                          "%s authenticated to %s with Kerberos, but the authenticator (decrypted with the service "
                          "key) carries no GSS_C_DELEG_FLAG and no forwarded TGT: %s received nothing to act as %s "
                          "towards %s",
@@ -337,7 +348,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
                       "user is not 'sensitive and cannot be delegated' (Protected Users).";
             } else {
                 f.confidence = "likely";
-                snprintf(why, sizeof why,
+                cutf(why, sizeof why,
                          "%s authenticated to %s with Kerberos, but %s obtained no ticket for %s on the user's "
                          "behalf: no forwarded TGT was used and no S4U2Proxy request was seen, and the onward "
                          "connection to %s failed. The ticket to %s was most likely not delegable "
@@ -349,21 +360,21 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
             }
         } else {
             f.confidence = "likely";
-            snprintf(why, sizeof why, "%s authenticated to %s (%s), and %s's onward connection to %s failed",
+            cutf(why, sizeof why, "%s authenticated to %s (%s), and %s's onward connection to %s failed",
                      x->user, ah, x->service, ah, b);
             fix = "Check how A authenticates onward: Basic and CredSSP hand A the password, NTLM and Kerberos "
                   "without delegation do not.";
         }
         char stb[64] = "";
         if (first_y->result == RESULT_FAILURE && first_y->status.space != STATUS_NONE)
-            snprintf(stb, sizeof stb, " (%s)", status_text(first_y->status, st, sizeof st));
+            cutf(stb, sizeof stb, " (%s)", status_text(first_y->status, st, sizeof st));
         else if (first_y->use_denied)
-            snprintf(stb, sizeof stb, " (%s)", status_text(first_y->use_status, st, sizeof st));
-        snprintf(f.explanation, sizeof f.explanation, "%s. The connection %s -> %s (frame %llu) ran %s%s%s%s%s.", why,
+            cutf(stb, sizeof stb, " (%s)", status_text(first_y->use_status, st, sizeof st));
+        cutf(f.explanation, sizeof f.explanation, "%s. The connection %s -> %s (frame %llu) ran %s%s%s%s%s.", why,
                  ah, b, (unsigned long long)(first_y->f_auth ? first_y->f_auth : first_y->f_first), how,
                  first_y->use_denied ? ": " : "", first_y->use_denied ? first_y->use_name : "",
                  first_y->use_denied ? " was refused" : "", stb);
-        snprintf(f.remediation, sizeof f.remediation, "%s", fix);
+        cutf(f.remediation, sizeof f.remediation, "%s", fix);
         emit(sink, &f);
     }
     free(byc);
@@ -426,15 +437,15 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
             f.id = "s4u2proxy_denied";
             f.severity = "high";
             f.confidence = "proven";
-            snprintf(f.user, sizeof f.user, "%s", r->impersonated);
-            snprintf(f.title, sizeof f.title, "S4U2Proxy to %s refused for %s", r->sname, r->cname);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.user, sizeof f.user, "%s", r->impersonated);
+            cutf(f.title, sizeof f.title, "S4U2Proxy to %s refused for %s", r->sname, r->cname);
+            cutf(f.explanation, sizeof f.explanation,
                      "%s asked the KDC (frame %llu) for a ticket to %s on behalf of %s (S4U2Proxy, constrained "
                      "delegation) and got KDC_ERR_BADOPTION (frame %llu): the SPN %s is not in the "
                      "msDS-AllowedToDelegateTo list of %s, or the evidence ticket was not forwardable.",
                      r->cname, (unsigned long long)r->f_req, r->sname, r->impersonated[0] ? r->impersonated : "a user",
                      (unsigned long long)r->f_rep, r->sname, r->cname);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Add %s to msDS-AllowedToDelegateTo of %s (Active Directory Users and Computers, Delegation "
                      "tab: 'Trust this user for delegation to specified services only'); list both the NetBIOS "
                      "and the FQDN forms of the host, and cifs/ for SMB storage; with protocol transition choose "
@@ -447,15 +458,15 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
             f.id = "s4u2self_not_forwardable";
             f.severity = "medium";
             f.confidence = "proven";
-            snprintf(f.user, sizeof f.user, "%s", r->impersonated);
-            snprintf(f.title, sizeof f.title, "S4U2Self ticket for %s is not forwardable", r->impersonated);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.user, sizeof f.user, "%s", r->impersonated);
+            cutf(f.title, sizeof f.title, "S4U2Self ticket for %s is not forwardable", r->impersonated);
+            cutf(f.explanation, sizeof f.explanation,
                      "%s obtained a ticket to itself on behalf of %s (S4U2Self, frame %llu), but the ticket "
                      "(decrypted with the service key) is not forwardable, so it cannot serve as evidence for "
                      "S4U2Proxy: constrained delegation with protocol transition is not allowed for this "
                      "account, or the user is sensitive and cannot be delegated.",
                      r->cname, r->impersonated, (unsigned long long)r->f_rep);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "On %s's account choose 'Trust this user for delegation to specified services only' with "
                      "'Use any authentication protocol' (TRUSTED_TO_AUTH_FOR_DELEGATION), and check that %s is "
                      "not in Protected Users or marked 'Account is sensitive and cannot be delegated'.",
@@ -473,14 +484,14 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
             f.id = "spn_unknown";
             f.severity = "high";
             f.confidence = "proven";
-            snprintf(f.user, sizeof f.user, "%s", r->cname);
-            snprintf(f.title, sizeof f.title, "No account has the SPN %s", r->sname);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.user, sizeof f.user, "%s", r->cname);
+            cutf(f.title, sizeof f.title, "No account has the SPN %s", r->sname);
+            cutf(f.explanation, sizeof f.explanation,
                      "The KDC answered the request for a ticket to %s with KDC_ERR_S_PRINCIPAL_UNKNOWN (frame "
                      "%llu): no account in the directory has that service principal name, so Kerberos to it is "
                      "impossible and the client falls back to NTLM or fails.",
                      r->sname, (unsigned long long)r->f_rep);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Register the SPN on the account that runs the service: setspn -S %s <account> (check the "
                      "host name form the client uses: NetBIOS, FQDN, alias, and any port); look for typos and "
                      "for DNS aliases (CNAME) that resolve to a name without an SPN.",
@@ -503,9 +514,9 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
         ip_str(r->af, r->srv, s, sizeof s);
         struct hs_finding f;
         memset(&f, 0, sizeof f);
-        snprintf(f.client, sizeof f.client, "%s", c);
-        snprintf(f.first_hop, sizeof f.first_hop, "%s", s);
-        snprintf(f.user, sizeof f.user, "%s", r->user);
+        cutf(f.client, sizeof f.client, "%s", c);
+        cutf(f.first_hop, sizeof f.first_hop, "%s", s);
+        cutf(f.user, sizeof f.user, "%s", r->user);
         /* spn_wrong_account: a Kerberos AP-REQ the server refused although the KDC issued the ticket */
         if (r->krb && (r->krb_error_code == KRB_AP_ERR_MODIFIED ||
                        (r->result == RESULT_FAILURE && (r->dec_ticket_failed || r->ticket_issued_frame)))) {
@@ -514,8 +525,8 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
             f.confidence = r->krb_error_code == KRB_AP_ERR_MODIFIED || r->dec_ticket_failed ? "proven" : "likely";
             evidence_auth(&f, r);
             add_frame(&f, r->ticket_issued_frame);
-            snprintf(f.title, sizeof f.title, "Ticket for %s rejected by %s", r->krb_spn, s);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.title, sizeof f.title, "Ticket for %s rejected by %s", r->krb_spn, s);
+            cutf(f.explanation, sizeof f.explanation,
                      "The KDC issued a ticket for %s (frame %llu), encrypted with the key of the account that "
                      "holds that SPN; %s refused it (frame %llu)%s. The service on %s runs under another account "
                      "than the one the SPN is registered on (e.g. HTTP/%s on an application-pool account while "
@@ -524,7 +535,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
                      r->krb_error_code == KRB_AP_ERR_MODIFIED ? " with KRB_AP_ERR_MODIFIED"
                      : r->dec_ticket_failed ? "; the service's keytab does not open the ticket either" : "",
                      s, s);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Find the account holding the SPN (setspn -Q %s) and move the SPN to the account that runs "
                      "the service (setspn -D on the old one, setspn -S on the right one), or run the service (or "
                      "its application pool) under the account that holds it; for WinRM behind IIS, use a "
@@ -545,8 +556,8 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
             f.severity = "high";
             f.confidence = "likely";
             evidence_auth(&f, r);
-            snprintf(f.title, sizeof f.title, "Signed traffic of %s fails after an LM_KEY session", r->user);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.title, sizeof f.title, "Signed traffic of %s fails after an LM_KEY session", r->user);
+            cutf(f.explanation, sizeof f.explanation,
                      "%s authenticated with NTLMv1 and NTLMSSP_NEGOTIATE_LM_KEY (frame %llu): the session key is "
                      "derived from the LM hash (MS-NLMP 3.4.5.1). The first signed call was then refused (%s, "
                      "frame %llu). A domain controller that stores no LM hash (NoLMHash, or a password of 15 "
@@ -554,7 +565,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
                      "(--creds) would prove which key each side used.",
                      r->user, (unsigned long long)r->f_auth, status_text(r->status, st, sizeof st),
                      (unsigned long long)r->f_verdict);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Raise LmCompatibilityLevel to 3 or more on the client (Network security: LAN Manager "
                      "authentication level = Send NTLMv2 response only), which stops LM_KEY; or, where old "
                      "systems need it, keep the LM hash (NoLMHash=0) and a password shorter than 15 characters "
@@ -568,13 +579,13 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
             f.confidence = "proven";
             add_rec(&f, r->id);
             add_frame(&f, r->f_auth);
-            snprintf(f.title, sizeof f.title, "LM response sent by %s", r->user);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.title, sizeof f.title, "LM response sent by %s", r->user);
+            cutf(f.explanation, sizeof f.explanation,
                      "The AUTHENTICATE of %s (frame %llu) carries a real LM response (DES of the LM hash, "
                      "MS-NLMP 3.3.1): LmCompatibilityLevel is 0 or 1 on %s. The LM response can be cracked "
                      "quickly, and LM-based session keys break signing when the DC holds no LM hash.",
                      r->user, (unsigned long long)r->f_auth, c);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Set LmCompatibilityLevel to 3 or more (5 on domain controllers) by Group Policy (Network "
                      "security: LAN Manager authentication level) and NoLMHash=1; change the passwords so no LM "
                      "hash remains.");
@@ -587,14 +598,14 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
             f.confidence = "proven";
             add_rec(&f, r->id);
             add_frame(&f, r->f_auth);
-            snprintf(f.title, sizeof f.title, "NTLMv1 used by %s", r->user);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.title, sizeof f.title, "NTLMv1 used by %s", r->user);
+            cutf(f.explanation, sizeof f.explanation,
                      "%s authenticated to %s with %s (frame %llu): the NT response is DES of the NT hash, "
                      "crackable and relayable, and without extended session security its session key is weak.",
                      r->user, s, r->ntlm_version == NTLM_VER_LM ? "an LM response only"
                                  : r->ntlm_version == NTLM_VER_NTLMV1_ESS ? "NTLMv1 (with ESS)" : "NTLMv1",
                      (unsigned long long)r->f_auth);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Set LmCompatibilityLevel to 3 or more on clients and 5 on domain controllers; audit and "
                      "then block NTLMv1 (Network security: Restrict NTLM).");
             emit(sink, &f);
@@ -607,18 +618,18 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
         memset(&f, 0, sizeof f);
         ip_str(r->af, r->cli, f.client, sizeof f.client);
         ip_str(r->af, r->srv, f.first_hop, sizeof f.first_hop);
-        snprintf(f.user, sizeof f.user, "%s", r->user);
+        cutf(f.user, sizeof f.user, "%s", r->user);
         evidence_auth(&f, r);
         if (r->mech == AMECH_BASIC) {
             f.id = "cleartext_basic_auth";
             f.severity = "high";
             f.confidence = "proven";
-            snprintf(f.title, sizeof f.title, "HTTP Basic credentials of %s sent in the clear", r->user);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.title, sizeof f.title, "HTTP Basic credentials of %s sent in the clear", r->user);
+            cutf(f.explanation, sizeof f.explanation,
                      "%s sent HTTP Basic credentials to %s:%u without TLS (frame %llu): the password crosses the "
                      "network in base64, readable by anyone on the path (hopscope never prints it).",
                      f.client, f.first_hop, r->sport, (unsigned long long)r->f_first);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Use HTTPS, or Negotiate (Kerberos) authentication; on WinRM keep AllowUnencrypted=false and "
                      "Basic disabled.");
             emit(sink, &f);
@@ -626,14 +637,14 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
             f.id = "credssp_delegation";
             f.severity = "medium";
             f.confidence = "proven";
-            snprintf(f.title, sizeof f.title, "CredSSP hands %s's credentials to %s", r->user[0] ? r->user : "the user",
+            cutf(f.title, sizeof f.title, "CredSSP hands %s's credentials to %s", r->user[0] ? r->user : "the user",
                      f.first_hop);
-            snprintf(f.explanation, sizeof f.explanation,
+            cutf(f.explanation, sizeof f.explanation,
                      "The client authenticated to %s with CredSSP (frame %llu): it delegates the user's plain "
                      "credentials to the server, which can then reach any machine as the user (this solves the "
                      "double hop, but a compromised server gets the password).",
                      f.first_hop, (unsigned long long)r->f_first);
-            snprintf(f.remediation, sizeof f.remediation,
+            cutf(f.remediation, sizeof f.remediation,
                      "Prefer Kerberos constrained or resource-based delegation; if CredSSP stays, limit it to "
                      "trusted servers (Allow delegating fresh credentials, WSMan/host list) and disable it after use.");
             emit(sink, &f);
