@@ -131,6 +131,8 @@ static void test_basic_auth_text_output(void **state)
     free(b);
     pg_free(&q);
     engine_free(&r.e);
+    correlate_free(r.corr);
+    writer_free(r.w);
     fclose(r.f);
     free(r.obuf);
 }
