@@ -574,7 +574,7 @@ static void raw_logon(struct smb1_msg *m, struct auth_rec *r, const uint8_t *lm,
     r->gss.ntlm.seen = true;
     r->gss.mech = AMECH_NTLM;
     r->frames.authenticate = m->ctx->frame;
-    if (s->have_challenge && !r->gss.ntlm.chal) {
+    if (s->have_challenge && !r->smb1.plaintext_password && !r->gss.ntlm.chal) {
         /* The NEGOTIATE response's EncryptionKey is the challenge these responses answer; its DomainName and
          * ServerName name the server as a CHALLENGE's target info would. */
         struct ntlm_msg *c = calloc(1, sizeof *c);
