@@ -5,6 +5,14 @@ Requirement: every NTLMSSP AUTHENTICATE that tshark decodes on the transports
 hopscope covers appears in hopscope's output with the same user, domain and
 workstation, and hopscope reports none that tshark does not see.
 
+SMB1 is held to more: every SESSION_SETUP_ANDX request that authenticates -
+NTLMSSP in its security blob, or the LM/NT responses of the form without
+extended security (MS-CIFS 2.2.4.53.1), whose names tshark shows as
+smb.account / smb.primary_domain - is a record with the same frame, user,
+domain, workstation (none for the raw form) and the status of the response
+tshark pairs with the request (smb.response_to of the response: smb.nt_status, or the DOS
+smb.error_class/smb.error_code as class << 16 | code), and no other.
+
 For every capture (*.pcap, *.pcapng, *.cap, searched recursively) the script
 runs tshark once with a display filter that selects AUTHENTICATE messages
 carried by a covered transport (see TRANSPORT_FILTERS: SMB2, HTTP, and DCE/RPC
@@ -54,10 +62,12 @@ TRANSPORT_FILTERS = collections.OrderedDict([
     ("smb2", "smb2.cmd == 1"),
     # "Authorization: NTLM|Negotiate ..." / "WWW-Authenticate" headers.
     ("http", "http && !dcerpc"),
-    # DCE/RPC auth verifiers (bind / alter_context / auth3), over TCP or an
-    # SMB2 named pipe (WRITE / IOCTL FSCTL_PIPE_TRANSCEIVE); not SMB1 pipes
-    # (SMB1 is not dissected yet) nor RPC over HTTP.
-    ("dcerpc", "dcerpc && !smb && !http"),
+    # SMB1 SESSION_SETUP_ANDX (0x73) with extended security (MS-SMB 2.2.4.6). Over TCP only: hopscope does
+    # not decode NetBIOS over LLC ("NetBEUI", ndpi/dos_win98_smb_netbeui.pcap).
+    ("smb1", "tcp && smb.cmd == 0x73"),
+    # DCE/RPC auth verifiers (bind / alter_context / auth3), over TCP or an SMB named pipe (SMB2 WRITE /
+    # IOCTL FSCTL_PIPE_TRANSCEIVE, SMB1 TransactNmPipe / WRITE_ANDX); not RPC over HTTP.
+    ("dcerpc", "dcerpc && !http"),
 ])
 
 AUTH_FILTER = "ntlmssp.messagetype == 0x00000003 && (%s)" % " || ".join(
@@ -70,6 +80,12 @@ DCERPC_NAMES = {"auth_type": {"none": 0, "kerberos5": 1, "spnego": 9, "ntlmssp":
 
 NTLM_FIELDS = ["frame.number", "ntlmssp.auth.username", "ntlmssp.auth.domain",
                "ntlmssp.auth.hostname"]
+
+# SMB1 SESSION_SETUP_ANDX requests without extended security (OEMPassword/UnicodePassword, or a LANMAN
+# dialect's one Password): the raw LM/NT responses. Asked for in the same tshark run as AUTH_FILTER.
+SMB1_RAW_FILTER = ("tcp && smb.cmd == 0x73 && smb.flags.response == 0 && !smb.security_blob_len && "
+                   "(smb.ansi_pwlen || smb.pwlen)")
+SMB1_FIELDS = ["smb.cmd", "smb.flags.response", "smb.account", "smb.primary_domain"]
 
 # Separates multiple occurrences of a field in one frame (a frame can finish
 # several PDUs); a control character so commas in names stay intact.
@@ -124,11 +140,15 @@ def norm(s):
     return "" if s == TSHARK_EMPTY else s
 
 
+def first(col):
+    return col.split(AGGREGATOR)[0] if col else ""
+
+
 def tshark_auths(tshark, path, community):
-    """Return (list of (frame, user, domain, workstation), {frame: community id},
-    error or None)."""
-    fields = NTLM_FIELDS + (["communityid"] if community else [])
-    cmd = [tshark, "-n", "-r", path, "-Y", AUTH_FILTER, "-T", "fields",
+    """Return (list of (frame, user, domain, workstation), list of SMB1 session setup requests as
+    (frame, user, domain, workstation), {frame: community id}, error or None)."""
+    fields = NTLM_FIELDS + SMB1_FIELDS + (["communityid"] if community else [])
+    cmd = [tshark, "-n", "-r", path, "-Y", "(%s) || (%s)" % (AUTH_FILTER, SMB1_RAW_FILTER), "-T", "fields",
            "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=" + AGGREGATOR]
     if community:
         cmd[1:1] = ["--enable-protocol", "communityid"]
@@ -136,26 +156,58 @@ def tshark_auths(tshark, path, community):
         cmd += ["-e", f]
     rc, out, err = run(cmd)
     if rc is None:
-        return None, None, "tshark " + err
+        return None, None, None, "tshark " + err
     if rc != 0 and not any(m in err for m in TSHARK_PARTIAL_MARKERS):
-        return None, None, "tshark exit %d: %s" % (rc, first_error_line(err))
-    auths, ids = [], {}
-    for line in out.split("\n"):  # not splitlines(): it also splits at the aggregator \x1e
+        return None, None, None, "tshark exit %d: %s" % (rc, first_error_line(err))
+    auths, smb1, ids = [], [], {}
+    # Not splitlines(): it also splits at AGGREGATOR (\x1e is a line boundary to Python).
+    for line in out.split("\n"):
         if not line.strip():
             continue
         cols = line.split("\t")
         cols += [""] * (len(fields) - len(cols))
         frame = int(cols[0])
         if community:
-            ids[frame] = cols[4].strip()
+            ids[frame] = cols[len(NTLM_FIELDS) + len(SMB1_FIELDS)].strip()
         users, domains, hosts = (c.split(AGGREGATOR) if c else [] for c in cols[1:4])
+        cmds, resps, account, pdom = cols[4:8]
+        is_smb1_req = "0x73" in cmds.split(AGGREGATOR) and first(resps) in ("0", "False")
         n = max(len(users), len(domains), len(hosts))
         for i in range(n):
             # A field tshark could not decode (truncated message) is absent;
             # None never equals a hopscope string, so it shows as a mismatch.
             pick = lambda l: norm(l[i]) if i < len(l) else None
             auths.append((frame, pick(users), pick(domains), pick(hosts)))
-    return auths, ids, None
+            if is_smb1_req:
+                smb1.append((frame, pick(users), pick(domains), pick(hosts)))
+        if n == 0 and is_smb1_req:
+            smb1.append((frame, norm(first(account)), norm(first(pdom)), ""))
+    return auths, smb1, ids, None
+
+
+def tshark_smb1_statuses(tshark, path):
+    """Return ({request frame: status of its SESSION_SETUP_ANDX response as an int}, error or None): the NT
+    status, or DOS class << 16 | code. tshark pairs a response with its request (smb.response_to) in one pass;
+    smb.response_in would need two."""
+    cmd = [tshark, "-n", "-r", path, "-Y", "tcp && smb.cmd == 0x73 && smb.flags.response == 1", "-T", "fields",
+           "-E", "occurrence=f", "-e", "smb.response_to", "-e", "smb.nt_status", "-e", "smb.error_class",
+           "-e", "smb.error_code"]
+    rc, out, err = run(cmd)
+    if rc is None:
+        return None, "tshark " + err
+    if rc != 0 and not any(m in err for m in TSHARK_PARTIAL_MARKERS):
+        return None, "tshark exit %d: %s" % (rc, first_error_line(err))
+    st = {}
+    for line in out.split("\n"):
+        cols = (line.split("\t") + ["", "", "", ""])[:4]
+        if not cols[0].strip():
+            continue
+        if cols[1]:
+            st[int(cols[0])] = int(cols[1], 16)
+        elif cols[2]:
+            cls = int(cols[2], 16)
+            st[int(cols[0])] = (cls << 16 | int(cols[3] or "0", 16)) if cls else 0
+    return st, None
 
 
 def tshark_community_ids(tshark, path, frames):
@@ -210,15 +262,40 @@ def hopscope_records(hopscope, path):
     return recs, None, None
 
 
+def smb1_raw(r):
+    return r.get("transport") == "smb1" and not (r.get("smb1") or {}).get("extended_security")
+
+
 def hopscope_auths(recs):
+    """NTLMSSP AUTHENTICATEs: every record with one, but SMB1 logons without NTLMSSP (compared apart)."""
     out = []
     for r in recs:
         frame = (r.get("frames") or {}).get("authenticate")
         ntlm = r.get("ntlm")
-        if frame is None or ntlm is None:
+        if frame is None or ntlm is None or smb1_raw(r):
             continue
         out.append((frame, ntlm.get("user"), ntlm.get("domain"), ntlm.get("workstation")))
     return out
+
+
+def hopscope_smb1(recs):
+    """SMB1 logons: (frame, user, domain, workstation, status code or None)."""
+    out = []
+    for r in recs:
+        frame = (r.get("frames") or {}).get("authenticate")
+        ntlm = r.get("ntlm")
+        if r.get("transport") != "smb1" or frame is None or ntlm is None:
+            continue
+        st = r.get("status")
+        out.append((frame, ntlm.get("user"), ntlm.get("domain"), ntlm.get("workstation"),
+                    int(st["code"], 16) if st else None))
+    return out
+
+
+def fmt_smb1(keys):
+    return "[" + ", ".join("%d %s\\%s@%s status %s" % (k[0], k[2], k[1], k[3],
+                                                       "none" if k[4] is None else "0x%08x" % k[4])
+                           for k in sorted(keys, key=lambda k: (k[0], [str(x) for x in k[1:]]))) + "]"
 
 
 def fmt(keys, recs_by_frame=None):
@@ -304,7 +381,7 @@ def check_dcerpc(args, path, recs):
 
 def check(args, name, path, community):
     recs, skip, fail = hopscope_records(args.hopscope, path)
-    t_auths, t_ids, t_err = tshark_auths(args.tshark, path, community)
+    t_auths, t_smb1, t_ids, t_err = tshark_auths(args.tshark, path, community)
     if skip:
         if t_err is None and t_auths:
             skip += " (tshark decodes %d authenticates there)" % len(t_auths)
@@ -318,6 +395,14 @@ def check(args, name, path, community):
     t_count, h_count = collections.Counter(t_auths), collections.Counter(h_auths)
     missing = list((t_count - h_count).elements())
     extra = list((h_count - t_count).elements())
+
+    statuses, s_err = tshark_smb1_statuses(args.tshark, path) if t_smb1 else ({}, None)
+    if s_err:
+        return "FAIL", "FAIL %s: %s" % (name, s_err), 0
+    t_s1 = collections.Counter((f, u, d, w, statuses.get(f)) for f, u, d, w in t_smb1)
+    h_s1 = collections.Counter(hopscope_smb1(recs))
+    s1_missing = list((t_s1 - h_s1).elements())
+    s1_extra = list((h_s1 - t_s1).elements())
 
     cid_bad = []
     if community:
@@ -347,15 +432,18 @@ def check(args, name, path, community):
                     cid_bad.append("frame %d hopscope %s tshark %s" % (f, cid, ids.get(f)))
 
     rpc_bad = check_dcerpc(args, path, recs)
-    if missing or extra or cid_bad or rpc_bad:
+    if missing or extra or cid_bad or s1_missing or s1_extra or rpc_bad:
         by_frame = {(r.get("frames") or {}).get("authenticate"): r for r in recs}
         msg = "FAIL %s: missing %s extra %s" % (name, fmt(missing), fmt(extra, by_frame))
+        if s1_missing or s1_extra:
+            msg += " smb1 session setups: missing %s extra %s" % (fmt_smb1(s1_missing), fmt_smb1(s1_extra))
         if cid_bad:
             msg += " community_id [%s]" % ", ".join(cid_bad)
         if rpc_bad:
             msg += " dcerpc [%s]" % ", ".join(rpc_bad)
         return "FAIL", msg, 0
-    return "PASS", "PASS %s (%d authenticates)" % (name, len(h_auths)), \
+    s1 = " and %d smb1 session setups" % len(t_smb1) if t_smb1 else ""
+    return "PASS", "PASS %s (%d authenticates%s)" % (name, len(h_auths), s1), \
         (len(recs) if community else 0)
 
 

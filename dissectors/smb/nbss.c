@@ -4,6 +4,7 @@
 
 #include "pipe.h"
 #include "reader.h"
+#include "smb1.h"
 #include "smb2.h"
 
 /*
@@ -22,9 +23,11 @@ enum nbss_type {
     NBSS_KEEP_ALIVE = 0x85,
 };
 
-/* Per connection: the state of the SMB dialect parsers the frames go to. */
+/* Per connection: the state of the SMB dialect parsers the frames go to, and the named pipes open on it
+ * (a connection speaks SMB1 or SMB2, never both, so one set serves either). */
 struct nbss_state {
     struct smb2_state *smb2;
+    struct smb1_state *smb1;
     struct smb_pipes *pipes; /* named pipes (DCE/RPC), created on the first one */
 };
 
@@ -57,11 +60,12 @@ static long find_frame(const uint8_t *p, size_t n)
 }
 
 /*
- * Frames NBSS messages from n in-order bytes at p and hands SMB2 messages to smb2_message(): whole when
- * the SMB2 parser wants them (up to lim.max_pdu, buffered with their header), else read as far as their
- * header and the rest skipped. SMB1, TRANSFORM (counted) and COMPRESSION_TRANSFORM messages are skipped
- * whole. Returns the bytes consumed; 0 when a frame is incomplete. In resync mode it hunts for a plausible
- * frame start first. Malformed frames are counted (DIS_NBSS, DIS_SMB2).
+ * Frames NBSS messages from n in-order bytes at p and hands SMB2 messages to smb2_message() and SMB1 ones to
+ * smb1_message(): whole when the parser wants them (up to lim.max_pdu, buffered with their header), else read
+ * as far as their header (SMB1: smb1_header_only()) and the rest skipped. TRANSFORM (counted) and
+ * COMPRESSION_TRANSFORM messages are skipped whole. Returns the bytes consumed; 0 when a frame is incomplete.
+ * In resync mode it hunts for a plausible frame start first. Malformed frames are counted (DIS_NBSS,
+ * DIS_SMB1, DIS_SMB2).
  */
 static size_t nbss_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n, struct hs_stream *s)
 {
@@ -102,26 +106,33 @@ static size_t nbss_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_t
             s->resync = true;
             return used + 1;
         }
-        if (m[0] == 0xFE) {
-            if (len < SMB2_HEADER_LEN) {
-                ctx->st->malformed[DIS_SMB2]++;
+        if (m[0] == 0xFE || m[0] == 0xFF) {
+            bool v1 = m[0] == 0xFF;
+            size_t hlen = v1 ? SMB1_HEADER_LEN : SMB2_HEADER_LEN;
+            if (len < hlen) {
+                ctx->st->malformed[v1 ? DIS_SMB1 : DIS_SMB2]++;
                 if (avail < len)
                     return used;
                 used += 4 + len;
                 continue;
             }
-            if (avail < SMB2_HEADER_LEN)
+            if (avail < hlen)
                 return used;
-            bool whole = smb2_wants_whole(ns->smb2, m);
+            bool whole = v1 ? smb1_wants_whole(ns->smb1, m, len) : smb2_wants_whole(ns->smb2, m);
             if (whole && 4 + (size_t)len <= ctx->lim->max_pdu) {
                 if (avail < len)
                     return used;
-                smb2_message(ctx, &ns->smb2, &ns->pipes, dir, m, len);
+                if (v1)
+                    smb1_message(ctx, &ns->smb1, &ns->pipes, dir, m, len);
+                else
+                    smb2_message(ctx, &ns->smb2, &ns->pipes, dir, m, len);
                 used += 4 + len;
                 continue;
             }
             if (whole)
                 ctx->st->pdu_oversize++;
+            if (v1)
+                smb1_header_only(ctx, &ns->smb1, dir, m);
             /* Bulk (READ/WRITE/...): the header was enough; skip the rest without buffering it. */
             if (avail >= len) {
                 used += 4 + len;
@@ -132,7 +143,7 @@ static size_t nbss_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_t
         }
         if (m[0] == 0xFD)
             ctx->st->smb2_encrypted++;
-        /* SMB1 (not dissected yet), TRANSFORM and COMPRESSION_TRANSFORM: skipped whole. */
+        /* TRANSFORM and COMPRESSION_TRANSFORM: skipped whole. */
         if (avail >= len) {
             used += 4 + len;
             continue;
@@ -157,11 +168,14 @@ static void nbss_eof(struct hs_ctx *ctx, void *state)
     ns->pipes = NULL;
 }
 
+/* Called after nbss_eof (the engine always ends a connection so), which freed the pipes. */
 static void nbss_state_free(void *state)
 {
     struct nbss_state *ns = state;
-    if (ns)
+    if (ns) {
         smb2_state_free(ns->smb2);
+        smb1_state_free(ns->smb1);
+    }
     free(ns);
 }
 

@@ -140,6 +140,13 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
         }
     }
     s->dcerpc_auth_level = r->transport == TRANSPORT_DCERPC ? r->dcerpc.auth_level : 0;
+    if (r->transport == TRANSPORT_SMB1 && r->smb1.client_signing && !r->smb1.signed_after && r->nuses == 0)
+        for (uint8_t i = 0; i < r->smb1.n_sigs; i++)
+            if (r->smb1.sigs[i].from_server && r->smb1.sigs[i].kind != SMB1_SIG_MAC) {
+                s->smb1_unsigned_reply = true;
+                s->f_smb1_unsigned = r->smb1.sigs[i].frame;
+                break;
+            }
     s->f_auth = r->frames.authenticate ? r->frames.authenticate : r->frames.ap_req;
     uint64_t fr[] = {r->frames.negotiate, r->frames.challenge, r->frames.authenticate, r->frames.ap_req,
                      r->frames.ap_rep, r->frames.verdict};

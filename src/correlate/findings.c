@@ -549,22 +549,27 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
         bool v1 = r->ntlm_version == NTLM_VER_NTLMV1 || r->ntlm_version == NTLM_VER_NTLMV1_ESS ||
                   r->ntlm_version == NTLM_VER_LM;
         bool lm_key = (r->ntlm_flags & NTLMSSP_NEGOTIATE_LM_KEY) && !(r->ntlm_flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY);
-        if (lm_key && v1 && r->transport == TRANSPORT_DCERPC && r->verdict_source == VERDICT_FIRST_CALL &&
-            r->result == RESULT_FAILURE && r->dcerpc_auth_level >= 5) {
+        bool rpc_refused = r->transport == TRANSPORT_DCERPC && r->verdict_source == VERDICT_FIRST_CALL &&
+                           r->result == RESULT_FAILURE && r->dcerpc_auth_level >= 5;
+        if (lm_key && v1 && (rpc_refused || r->smb1_unsigned_reply)) {
             char st[16];
             f.id = "lm_session_key_mismatch";
             f.severity = "high";
             f.confidence = "likely";
             evidence_auth(&f, r);
+            add_frame(&f, r->f_smb1_unsigned);
             cutf(f.title, sizeof f.title, "Signed traffic of %s fails after an LM_KEY session", r->user);
             cutf(f.explanation, sizeof f.explanation,
                      "%s authenticated with NTLMv1 and NTLMSSP_NEGOTIATE_LM_KEY (frame %llu): the session key is "
-                     "derived from the LM hash (MS-NLMP 3.4.5.1). The first signed call was then refused (%s, "
-                     "frame %llu). A domain controller that stores no LM hash (NoLMHash, or a password of 15 "
+                     "derived from the LM hash (MS-NLMP 3.4.5.1). %s (%s, frame %llu). A domain controller that stores no LM hash (NoLMHash, or a password of 15 "
                      "characters or more) derives a different key, so every signature fails; credentials "
                      "(--creds) would prove which key each side used.",
-                     r->user, (unsigned long long)r->f_auth, status_text(r->status, st, sizeof st),
-                     (unsigned long long)r->f_verdict);
+                     r->user, (unsigned long long)r->f_auth,
+                     rpc_refused ? "The first signed call was then refused"
+                                 : "The server's SMB1 reply after the logon carried no valid signature and the "
+                                   "client abandoned the session",
+                     rpc_refused ? status_text(r->status, st, sizeof st) : "placeholder signature",
+                     (unsigned long long)(rpc_refused ? r->f_verdict : r->f_smb1_unsigned));
             cutf(f.remediation, sizeof f.remediation,
                      "Raise LmCompatibilityLevel to 3 or more on the client (Network security: LAN Manager "
                      "authentication level = Send NTLMv2 response only), which stops LM_KEY; or, where old "

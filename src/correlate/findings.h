@@ -38,6 +38,9 @@ struct fsum_auth {
     bool deleg_flag;             /* ... and carried GSS_C_DELEG_FLAG */
     bool deleg_tgt;              /* ... and a forwarded TGT */
     uint8_t dcerpc_auth_level;
+    bool smb1_unsigned_reply;    /* SMB1: the client signs, but the server's first message after the logon
+                                    carries no MAC (placeholder or zeros) and no use follows */
+    uint64_t f_smb1_unsigned;    /* ... that message's frame */
     uint64_t f_first, f_auth, f_verdict;
     bool use_denied;             /* a use was refused: tree connect access denied, RPC fault, HTTP 401/403 */
     uint64_t f_use_req, f_use_resp;

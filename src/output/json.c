@@ -10,6 +10,7 @@
 #include "format.h"
 #include "krbcrypt.h"
 #include "names.h"
+#include "smb1.h"
 #include "smb2.h"
 #include "spnego.h"
 #include "writer.h"
@@ -257,6 +258,87 @@ static json_t *smb2_json(const struct auth_rec *r)
                                             "frames", (json_int_t)u->frame_req, (json_int_t)u->frame_resp));
     }
     json_object_set_new(o, "tree_connects", tc);
+    if (r->uses_dropped)
+        json_object_set_new(o, "tree_connects_dropped", json_integer(r->uses_dropped));
+    return o;
+}
+
+/* The uses of an SMB session: its tree connects, in order. */
+static json_t *tree_connects_json(const struct auth_rec *r)
+{
+    json_t *tc = json_array();
+    for (uint32_t i = 0; i < r->nuses; i++) {
+        const struct auth_use *u = &r->uses[i];
+        json_t *o = json_pack("{s:o, s:o, s:[I,I]}", "share", jstr(u->name), "status", status_json(u->status), "frames",
+                              (json_int_t)u->frame_req, (json_int_t)u->frame_resp);
+        set_str(o, "service", u->service);
+        json_array_append_new(tc, o);
+    }
+    return tc;
+}
+
+/* SecuritySignature of the messages from the successful SESSION_SETUP_ANDX response on (MS-CIFS 3.1.5.1). */
+static json_t *smb1_signing_json(const struct auth_smb1 *a)
+{
+    static const char *const kind[] = {"zero", "placeholder", "mac"};
+    json_t *o = json_object();
+    if (a->negotiate_seen) {
+        json_object_set_new(o, "server_enabled", json_boolean(a->security_mode & NEGOTIATE_SECURITY_SIGNATURES_ENABLED));
+        json_object_set_new(o, "server_required", json_boolean(a->security_mode & NEGOTIATE_SECURITY_SIGNATURES_REQUIRED));
+    }
+    json_object_set_new(o, "client_enabled", json_boolean(a->client_signing));
+    json_object_set_new(o, "client_required", json_boolean(a->client_signing_required));
+    if (!a->n_sigs)
+        return o;
+    json_object_set_new(o, "signed_after", json_boolean(a->signed_after));
+    set_frame(o, "first_signed_frame", a->first_signed_frame);
+    if (a->first_signed_resp_frame)
+        json_object_set_new(o, "first_signed_response",
+                            json_pack("{s:I, s:o}", "frame", (json_int_t)a->first_signed_resp_frame, "status",
+                                      status_json(a->first_signed_resp_status)));
+    json_t *sigs = json_array();
+    for (uint8_t i = 0; i < a->n_sigs && i < SMB1_SIG_WATCH; i++) {
+        const struct smb1_sig_seen *e = &a->sigs[i];
+        const char *cmd = smb1_command_name(e->command);
+        char hex[8];
+        snprintf(hex, sizeof hex, "0x%02x", e->command);
+        json_t *x = json_pack("{s:I, s:s, s:s, s:s}", "frame", (json_int_t)e->frame, "from",
+                              e->from_server ? "server" : "client", "command", cmd ? cmd : hex, "signature",
+                              kind[e->kind <= SMB1_SIG_MAC ? e->kind : 0]);
+        if (e->status.space != STATUS_NONE)
+            json_object_set_new(x, "status", status_json(e->status));
+        json_array_append_new(sigs, x);
+    }
+    json_object_set_new(o, "signatures", sigs);
+    return o;
+}
+
+static json_t *smb1_json(const struct auth_rec *r)
+{
+    const struct auth_smb1 *a = &r->smb1;
+    json_t *o = json_object();
+    set_str(o, "dialect", a->dialect);
+    if (a->n_dialects) {
+        json_t *d = json_array();
+        for (uint8_t i = 0; i < a->n_dialects && i < SMB1_DIALECTS_MAX; i++)
+            json_array_append_new(d, jstr(a->dialects_offered[i]));
+        json_object_set_new(o, "dialects_offered", d);
+    }
+    json_object_set_new(o, "uid", json_integer(a->uid));
+    json_object_set_new(o, "extended_security", json_boolean(a->extended_security));
+    if (a->negotiate_seen) {
+        json_object_set_new(o, "security_mode", bits_json(a->security_mode, BITS_LSB0, smb1_security_mode_name, UNNAMED_HEX));
+        json_object_set_new(o, "capabilities", bits_json(a->capabilities, BITS_LSB0, smb1_capability_name, UNNAMED_HEX8));
+    }
+    if (a->action_seen)
+        json_object_set_new(o, "action", bits_json(a->action, BITS_LSB0, smb1_action_name, UNNAMED_HEX));
+    json_object_set_new(o, "plaintext_password", json_boolean(a->plaintext_password));
+    set_str(o, "client_native_os", a->client_native_os);
+    set_str(o, "client_native_lanman", a->client_native_lanman);
+    set_str(o, "server_native_os", a->server_native_os);
+    set_str(o, "server_native_lanman", a->server_native_lanman);
+    json_object_set_new(o, "signing", smb1_signing_json(a));
+    json_object_set_new(o, "tree_connects", tree_connects_json(r));
     if (r->uses_dropped)
         json_object_set_new(o, "tree_connects_dropped", json_integer(r->uses_dropped));
     return o;
@@ -562,10 +644,12 @@ static json_t *auth_json(const struct auth_rec *r)
     case TRANSPORT_HTTP:
         json_object_set_new(o, "http", http_json(r));
         break;
+    case TRANSPORT_SMB1:
+        json_object_set_new(o, "smb1", smb1_json(r));
+        break;
     case TRANSPORT_DCERPC:
         json_object_set_new(o, "dcerpc", dcerpc_json(r));
         break;
-    case TRANSPORT_SMB1:
     case TRANSPORT_LDAP:
         break;
     }

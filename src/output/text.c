@@ -128,7 +128,7 @@ static void text_auth(struct hs_writer *w, const struct auth_rec *r)
             a ? ntlm_version_name(a->ntlm_version) : "-", user[0] || a || r->gss.mech == AMECH_BASIC ? user : "-", res);
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
-        if (r->transport == TRANSPORT_SMB2) {
+        if (r->transport == TRANSPORT_SMB2 || r->transport == TRANSPORT_SMB1) {
             const char *n = hs_status_name(u->status);
             fprintf(o, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
         } else if (r->transport == TRANSPORT_DCERPC) {

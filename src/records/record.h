@@ -40,6 +40,7 @@ enum status_space {
     STATUS_HRESULT,      /* MS-ERREF 2.1: DCOM, 0x80070005 E_ACCESSDENIED */
     STATUS_RPC_REJECT,   /* C706 12.6.3.4: bind_nak provider reject reason */
     STATUS_RPC_CONTEXT,  /* C706 12.6.3.1 p_provider_reason_t: why a bind_ack rejected every context */
+    STATUS_DOS,          /* MS-CIFS 2.2.2.4: SMB1 without NT status, ErrorClass << 16 | ErrorCode (ERRSRV/ERRbadpw) */
 };
 
 struct hs_status {
@@ -120,13 +121,14 @@ enum auth_mech {
     AMECH_NETLOGON,           /* DCE/RPC NETLOGON secure channel (MS-NRPC 3.3), auth_type 68 */
 };
 
-/* What an authenticated session was used for: an SMB2 TREE_CONNECT or an HTTP request. */
+/* What an authenticated session was used for: an SMB1/SMB2 tree connect or an HTTP request. */
 #define USE_NAME_MAX 256
 struct auth_use {
     char name[USE_NAME_MAX];   /* share path, HTTP request path, or DCE/RPC operation */
     char method[16];           /* HTTP method; empty for SMB2 */
     const char *iface;         /* DCE/RPC: the interface's name (static), or NULL */
     uint16_t opnum;            /* DCE/RPC */
+    char service[8];           /* SMB1 TREE_CONNECT_ANDX response Service ("IPC", "A:"); else empty */
     struct hs_status status;
     bool answered;
     uint64_t frame_req, frame_resp;
@@ -211,6 +213,52 @@ struct auth_smb2 {
     uint16_t dialect;
 };
 
+/* SMB1 (MS-CIFS 2.2.4.52-53, MS-SMB 2.2.4.5-6): what NEGOTIATE and SESSION_SETUP_ANDX said. */
+#define SMB1_DIALECTS_MAX 12
+#define SMB1_DIALECT_NAME_MAX 32
+#define SMB1_NATIVE_MAX 64
+#define SMB1_SIG_WATCH 4 /* messages whose SecuritySignature is noted, from the successful SESSION_SETUP on */
+
+/* What the SecuritySignature field of a message held (MS-CIFS 2.2.3.1, 3.1.5.1). */
+enum smb1_sig_kind {
+    SMB1_SIG_ZERO = 0,    /* all zero: not signed */
+    SMB1_SIG_PLACEHOLDER, /* "BSRSPYL ": signing not (yet) active on the sender's side */
+    SMB1_SIG_MAC,         /* anything else: a MAC */
+};
+
+struct smb1_sig_seen {
+    uint64_t frame;
+    bool from_server;
+    uint8_t command;          /* SMB1 command of the message */
+    enum smb1_sig_kind kind;
+    struct hs_status status;  /* the server's messages: their status */
+};
+
+struct auth_smb1 {
+    uint16_t uid;
+    bool negotiate_seen;       /* the NEGOTIATE response was seen (the fields below from it are valid) */
+    char dialect[SMB1_DIALECT_NAME_MAX];  /* the dialect chosen, "NT LM 0.12" */
+    char dialects_offered[SMB1_DIALECTS_MAX][SMB1_DIALECT_NAME_MAX];
+    uint8_t n_dialects;
+    uint8_t security_mode;     /* NEGOTIATE response SecurityMode (NEGOTIATE_USER_SECURITY ...) */
+    uint32_t capabilities;     /* NEGOTIATE response Capabilities (CAP_EXTENDED_SECURITY ...) */
+    bool extended_security;    /* SESSION_SETUP_ANDX carried a security blob (MS-SMB 2.2.4.6) */
+    bool plaintext_password;   /* a clear-text password was sent (never kept): the server does not encrypt */
+    bool action_seen;
+    uint16_t action;           /* Action of the successful response (SMB_SETUP_GUEST ...) */
+    char client_native_os[SMB1_NATIVE_MAX], client_native_lanman[SMB1_NATIVE_MAX];
+    char server_native_os[SMB1_NATIVE_MAX], server_native_lanman[SMB1_NATIVE_MAX];
+    /* Signing (MS-CIFS 3.1.5.1): what the client asked for, and what the first messages from the
+     * successful SESSION_SETUP response on carried. */
+    bool client_signing, client_signing_required; /* SMB_FLAGS2_SMB_SECURITY_SIGNATURE(_REQUIRED) */
+    struct smb1_sig_seen sigs[SMB1_SIG_WATCH];
+    uint8_t n_sigs;
+    bool signed_after;               /* one of them carried a MAC */
+    uint64_t first_signed_frame;     /* the first that did */
+    uint64_t first_signed_resp_frame; /* the first of the server's that did, and its status */
+    struct hs_status first_signed_resp_status;
+};
+
 struct auth_http {
     char scheme[16];
     bool winrm;
@@ -246,6 +294,7 @@ struct auth_rec {
     uint32_t context_id;   /* the authentication context on its connection (DCE/RPC auth_context_id) */
     struct auth_gss gss;
     struct auth_smb2 smb2;  /* transport SMB2 */
+    struct auth_smb1 smb1;  /* transport SMB1 */
     struct auth_http http;  /* transport HTTP */
     struct auth_dcerpc dcerpc; /* transport DCERPC */
     struct auth_use *uses;  /* grown as uses come, up to lim.max_uses_per_record */
@@ -356,7 +405,8 @@ void auth_who(const struct auth_rec *r, char *out, size_t cap);
 
 /*
  * The name of a typed status: NTSTATUS and Win32 and HRESULT by their MS-ERREF spelling, HTTP by its
- * reason phrase, Kerberos by its RFC 4120 name, DCE/RPC by its nca_s_ name. NULL when the table has
+ * reason phrase, Kerberos by its RFC 4120 name, DCE/RPC by its nca_s_ name, an SMB1 DOS error as
+ * "class/code" (MS-CIFS 2.2.2.4: "ERRSRV/ERRbadpw"; "SUCCESS" for class 0). NULL when the table has
  * no name for it.
  */
 const char *hs_status_name(struct hs_status s);

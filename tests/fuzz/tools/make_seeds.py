@@ -320,7 +320,7 @@ def main():
     _, frames = read_pcap(os.path.join(lab, 'smb2_ntlmv2_ok.pcap'))
     decode_seeds(dec, frames[:12])
 
-    smb = Corpus(a.out, 'stream_smb', 14)
+    smb = Corpus(a.out, 'stream_smb', 20)
     for name, cfgs in (('smb2_ntlmv2_ok.pcap', (0, 2, 4, 1, 8)), ('smb2_ntlm_badpass.pcap', (0,)),
                        ('smb2_kerberos_ok.pcap', (0,)), ('dcerpc_np_smb2_ntlm.pcap', (0,)),
                        ('smb1_ntlmssp_lmkey.pcap', (0,))):
@@ -331,6 +331,20 @@ def main():
     # content (kdc_probe_tcp), so the Kerberos dissectors are reached too.
     for segs in stream_segments(os.path.join(lab, 'smb2_kerberos_ok.pcap'), 88)[:2]:
         smb.add('kdc-smb2-kerberos-ok-c0', encode_stream(segs, 0, 16000))
+    # SMB1 (dissectors/smb/smb1.c): a logon without extended security (LM + NTLMv1 responses), signed
+    # traffic after an NTLMSSP logon, an AndX chain (LOCKING+WRITE+CLOSE), bare NTLMSSP with DCE/RPC on
+    # IPC$ pipes (NT_CREATE, TransactNmPipe, READ/WRITE_ANDX), and NTLMv1-ESS from smbtorture.
+    for path, cfgs in ((os.path.join(lab, 'smb1_lm_ntlmv1.pcap'), (0, 1)),
+                       (os.path.join(lab, 'smb1_ntlmssp_v1_signed_nolmkey.pcap'), (0,)),
+                       (os.path.join(pub, 'suricata-verify', 'smb-eicar-andx_smbandx.pcap'), (0,)),
+                       (os.path.join(pub, 'zeek', 'raw_ntlm_in_smb.pcap'), (0,)),
+                       (os.path.join(pub, 'arkime', 'smbtorture-ntlmssp.pcap'), (0,))):
+        if not os.path.exists(path):
+            continue
+        name = os.path.basename(path).split('.')[0].replace('_', '-')
+        for segs in stream_segments(path, 445)[:1]:
+            for cfg in cfgs:
+                smb.add('smb1-' + name.replace('smb1-', '') + '-c%x' % cfg, encode_stream(segs, cfg, 16000))
     http = Corpus(a.out, 'stream_http', 12)
     for name, cfgs in (('winrm_http_ntlm.pcap', (0, 2, 4, 1, 8)), ('winrm_http_ntlm_spnego.pcap', (0,)),
                        ('winrm_http_kerberos.pcap', (0,)), ('winrm_http_kerberos_pywinrm.pcap', (0,))):
