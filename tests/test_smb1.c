@@ -562,6 +562,30 @@ static void test_raw_plaintext_never_written(void **state)
     pg_run_free(&r);
 }
 
+static void test_raw_plaintext_to_a_server_that_encrypts(void **state)
+{
+    (void)state;
+    /* The server asks for responses; the client sends a 4-byte password in the OEM field anyway: no LM
+     * response is 4 bytes long, so it is the password itself */
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    raw_logon(&r, SECMODE_USER_ENCRYPT, (const uint8_t *)"Pass", 4, NULL, 0, "GUEST", "", 0, F2_NT, 0);
+    json_t *rec = pg_rec(&r, 0);
+    assert_jbool(rec, "smb1.plaintext_password", true);
+    assert_jstr(rec, "ntlm.version", "unknown");
+    assert_jstr(rec, "ntlm.lm_response", "absent");
+    assert_jint(rec, "ntlm.lm_response_len", 0);
+    assert_null(strstr(r.text, "Pass"));
+    assert_null(strstr(r.text, "\"lm_response_sent\""));
+    pg_run_free(&r);
+
+    /* a 2-byte all-zero Unicode password (smbclient, share-level) is no password, not a plaintext one */
+    pg_run_init(&r, NULL);
+    raw_logon(&r, SECMODE_USER_ENCRYPT, NULL, 0, (const uint8_t *)"\0\0", 2, "user", "WORKGROUP", 0, F2_NT, 0);
+    assert_jbool(pg_rec(&r, 0), "smb1.plaintext_password", false);
+    pg_run_free(&r);
+}
+
 static void test_raw_guest(void **state)
 {
     (void)state;
@@ -1327,6 +1351,7 @@ int main(void)
         cmocka_unit_test(test_raw_lm_is_nt_copy),
         cmocka_unit_test(test_raw_anonymous),
         cmocka_unit_test(test_raw_plaintext_never_written),
+        cmocka_unit_test(test_raw_plaintext_to_a_server_that_encrypts),
         cmocka_unit_test(test_raw_guest),
         cmocka_unit_test(test_dos_error_codes),
         cmocka_unit_test(test_ntlmssp_two_legs),

@@ -558,9 +558,14 @@ static void raw_logon(struct smb1_msg *m, struct auth_rec *r, const uint8_t *lm,
     strlcpy_n(a->user, sizeof a->user, user, NTLM_NAME_MAX);
     strlcpy_n(a->domain, sizeof a->domain, domain, NTLM_NAME_MAX);
     bool empty = all_zero(lm, lm_len) && all_zero(nt, nt_len);
-    if (s->negotiate_seen && !(s->security_mode & NEGOTIATE_ENCRYPT_PASSWORDS) && !empty) {
-        /* MS-CIFS 3.2.4.2.4: the server does not encrypt, so the fields hold the password itself. Neither its
-         * bytes nor its length are kept. */
+    /* MS-CIFS 3.2.4.2.4: when the server does not encrypt, the fields hold the password itself. So do fields
+     * no challenge response fits (an LM response is 24 bytes, an NT one 24 or, NTLMv2, more): a client that
+     * sends its password in clear although the server asked for responses. Neither the bytes nor the length
+     * of a plaintext password are kept. */
+    bool server_clear = s->negotiate_seen && !(s->security_mode & NEGOTIATE_ENCRYPT_PASSWORDS);
+    bool no_response = (lm_len && lm_len != 24 && !all_zero(lm, lm_len)) ||
+                       (nt_len && nt_len < 24 && !all_zero(nt, nt_len));
+    if ((server_clear && !empty) || no_response) {
         r->smb1.plaintext_password = true;
         a->ntlm_version = NTLM_VER_UNKNOWN;
         a->lm_kind = NTLM_LM_ABSENT;
