@@ -38,6 +38,7 @@ enum status_space {
     STATUS_HTTP,         /* RFC 9110 15: 401 Unauthorized */
     STATUS_KERBEROS,     /* RFC 4120 7.5.9: KDC_ERR_BADOPTION */
     STATUS_HRESULT,      /* MS-ERREF 2.1: DCOM, 0x80070005 E_ACCESSDENIED */
+    STATUS_LDAP,         /* RFC 4511 4.1.9, Appendix A: LDAP resultCode, 49 invalidCredentials */
 };
 
 struct hs_status {
@@ -115,6 +116,8 @@ enum auth_mech {
     AMECH_NEGOTIATE,          /* SPNEGO whose inner mechanism was not seen */
     AMECH_BASIC,
     AMECH_CREDSSP,
+    AMECH_SIMPLE,             /* LDAP simple bind (RFC 4513 5.1): a name and a password, the password never kept */
+    AMECH_SASL,               /* LDAP SASL mechanism that is not a GSS one (DIGEST-MD5, EXTERNAL, PLAIN ...) */
 };
 
 /* What an authenticated session was used for: an SMB2 TREE_CONNECT or an HTTP request. */
@@ -211,6 +214,53 @@ struct auth_http {
     bool winrm;
 };
 
+/* LDAP binds (RFC 4511 4.2, MS-ADTS 5.1.1.1): what only LDAP carries. Never the simple bind's password. */
+#define LDAP_DN_MAX 256
+#define LDAP_TEXT_MAX 256
+#define LDAP_BINDS_MAX 8 /* BindRequest/BindResponse pairs kept per attempt; GSSAPI takes three */
+
+/* The BindRequest's AuthenticationChoice (RFC 4511 4.2, MS-ADTS 5.1.1.1). */
+enum ldap_auth {
+    LDAP_AUTH_UNKNOWN = 0, /* only a BindResponse was seen */
+    LDAP_AUTH_SIMPLE,      /* [0] simple */
+    LDAP_AUTH_SASL,        /* [3] sasl */
+    LDAP_AUTH_SICILY,      /* [9] sicilyPackageDiscovery, [10] sicilyNegotiate, [11] sicilyResponse */
+    LDAP_AUTH_OTHER,       /* a choice RFC 4511 reserves or nobody defines ([1], [2]: LDAPv2 Kerberos v4) */
+};
+
+/* Which simple bind (RFC 4513 5.1). */
+enum ldap_simple {
+    LDAP_SIMPLE_NONE = 0,
+    LDAP_SIMPLE_ANONYMOUS,       /* 5.1.1: empty name, empty password */
+    LDAP_SIMPLE_UNAUTHENTICATED, /* 5.1.2: a name, empty password (servers must not take it as authenticated) */
+    LDAP_SIMPLE_PASSWORD,        /* 5.1.3: a name and a password */
+};
+
+/* One BindRequest and its BindResponse: a SASL bind takes several (saslBindInProgress between them). */
+struct ldap_bind_leg {
+    uint32_t message_id;
+    uint64_t frame_req, frame_resp; /* 0 = not seen */
+    bool answered;
+    uint32_t result_code;
+};
+
+struct auth_ldap {
+    uint8_t version;                 /* the BindRequest's version (3; 2 for LDAPv2) */
+    uint8_t auth;                    /* enum ldap_auth */
+    uint8_t simple;                  /* enum ldap_simple */
+    char bind_dn[LDAP_DN_MAX];       /* the BindRequest's name, as sent (UTF-8), cut to fit */
+    char sasl_mechanism[32];         /* the SaslCredentials mechanism: "GSSAPI", "GSS-SPNEGO", "EXTERNAL" ... */
+    char sicily_packages[64];        /* what a sicilyPackageDiscovery was answered ("NTLM") */
+    bool has_result;
+    uint32_t result_code;            /* the latest BindResponse's resultCode (saslBindInProgress included) */
+    char matched_dn[LDAP_DN_MAX];    /* as text; the NTLM CHALLENGE sicily carries there goes to `gss` instead */
+    char diagnostic[LDAP_TEXT_MAX];  /* diagnosticMessage */
+    bool has_ad_error;
+    uint32_t ad_error;               /* Active Directory's "data XXX" in diagnosticMessage: a Win32 error code */
+    struct ldap_bind_leg binds[LDAP_BINDS_MAX];
+    uint32_t nbinds, binds_dropped;
+};
+
 /* One authentication attempt on a connection, from the first token to the verdict. */
 struct auth_rec {
     struct rec_hdr h;
@@ -225,6 +275,7 @@ struct auth_rec {
     struct auth_gss gss;
     struct auth_smb2 smb2;  /* transport SMB2 */
     struct auth_http http;  /* transport HTTP */
+    struct auth_ldap ldap;  /* transport LDAP */
     struct auth_use *uses;  /* grown as uses come, up to lim.max_uses_per_record */
     uint32_t nuses, uses_cap, uses_dropped;
 };
@@ -307,7 +358,8 @@ void kdc_principal_join(char *out, size_t cap, const char *name, const char *rea
  */
 const char *kdc_rec_client(const struct kdc_rec *r, char *out, size_t cap);
 
-/* "ntlm", "negotiate/ntlm", "negotiate/kerberos", "kerberos", "negotiate", "basic", "credssp", "unknown". */
+/* "ntlm", "negotiate/ntlm", "negotiate/kerberos", "kerberos", "negotiate", "basic", "credssp", "simple", "sasl",
+ * "unknown". */
 const char *auth_mech_name(enum auth_mech m);
 
 /* "success", "failure", "unknown". */
@@ -320,15 +372,25 @@ const char *auth_transport_name(enum auth_transport t);
  * interface's name once known, else "dcerpc". */
 const char *auth_service_name(const struct auth_rec *r);
 
-/* Who authenticated, whatever the mechanism: "DOMAIN\user" (NTLM), the Basic user-id, the Kerberos
- * ticket's client; "" when unknown. */
+/* Who authenticated, whatever the mechanism: "DOMAIN\user" (NTLM), the Basic user-id, an LDAP simple bind's
+ * name, the Kerberos ticket's client; "" when unknown. */
 void auth_who(const struct auth_rec *r, char *out, size_t cap);
 
 /*
  * The name of a typed status: NTSTATUS and Win32 and HRESULT by their MS-ERREF spelling, HTTP by its
- * reason phrase, Kerberos by its RFC 4120 name, DCE/RPC by its nca_s_ name. NULL when the table has
- * no name for it.
+ * reason phrase, Kerberos by its RFC 4120 name, DCE/RPC by its nca_s_ name, LDAP by its RFC 4511 resultCode
+ * name. NULL when the table has no name for it.
  */
 const char *hs_status_name(struct hs_status s);
+
+/* The RFC 4511 name of an LDAP resultCode (4.1.9, Appendix A: "invalidCredentials"), NULL when unknown. */
+const char *ldap_result_name(uint32_t code);
+
+/*
+ * Active Directory's "data XXX" code of a bind's diagnosticMessage (a Win32 error code, MS-ERREF 2.2: 0x52e is
+ * 1326): its MS-ERREF name ("ERROR_LOGON_FAILURE"), NULL when not in the table; *meaning (may be NULL) gets what
+ * it says of the account ("invalid credentials").
+ */
+const char *ldap_ad_error_name(uint32_t code, const char **meaning);
 
 #endif

@@ -14,6 +14,7 @@ enum hs_malformed {
     DIS_SPNEGO,
     DIS_NTLMSSP,
     DIS_KERBEROS,
+    DIS_LDAP,
     DIS_COUNT
 };
 
