@@ -4,6 +4,7 @@
 #include "dissector.h"
 #include "http.h"
 #include "kdc.h"
+#include "ldap.h"
 #include "smb2.h"
 
 /* TLS (RFC 8446 5.1: a handshake record, legacy version 3.x): recognised so that its connection is not
@@ -27,14 +28,15 @@ const struct hs_dissector *const hs_dissectors[] = {
     &dis_nbss,
     &dis_http,
     &dis_kerberos_tcp,
+    &dis_ldap,
     &dis_kerberos_udp,
     &dis_tls,
     NULL,
 };
 
-/* Server ports of protocols not dissected yet (DCE/RPC endpoint mapper and RPC over HTTP, LDAP and the
- * global catalog): they still tell which side of a connection is the server. */
-static const uint16_t other_server_ports[] = {135, 593, 389, 3268, 0};
+/* Server ports of protocols not dissected yet (DCE/RPC endpoint mapper and RPC over HTTP): they still tell
+ * which side of a connection is the server. */
+static const uint16_t other_server_ports[] = {135, 593, 0};
 
 const struct hs_dissector *registry_probe(uint8_t proto, const uint8_t *p, size_t n)
 {

@@ -49,6 +49,8 @@ TRANSPORT_FILTERS = collections.OrderedDict([
     ("smb2", "smb2.cmd == 1"),
     # "Authorization: NTLM|Negotiate ..." / "WWW-Authenticate" headers.
     ("http", "http"),
+    # LDAP BindRequest credentials: SASL GSS-SPNEGO / NTLM, sicilyResponse.
+    ("ldap", "ldap"),
 ])
 
 # AUTHENTICATE messages inside DCE/RPC auth verifiers (bind / alter_context /

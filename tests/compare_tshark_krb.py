@@ -16,12 +16,13 @@ covers, and reports none that tshark does not see:
      AS/TGS-REP the issued ticket's sname@realm = tickets.reply.sname
    Kerberos inside SMB2, HTTP, LDAP, DCE/RPC ... is not a KDC exchange and is not counted here.
 2. AP-REQs, clear text, no keys.  Every AP-REQ (14) tshark decodes inside SMB2 SESSION_SETUP
-   (smb2.cmd == 1) or HTTP, and not inside DCE/RPC, is in a `type:"auth"` record whose frames.ap_req
-   is that frame, with the ticket's sname (kerberos.spn) and realm (kerberos.realm); hopscope has no
-   other.  The layering is read from tshark's protocol tree (the kerberos protocol item must sit
-   below an smb2 item whose command is SESSION_SETUP, or below an http item, and not below dcerpc),
-   which is the display filter `kerberos.msg_type == 14 && (smb2.cmd == 1 || http) && !dcerpc`
-   applied per message instead of per frame.
+   (smb2.cmd == 1), HTTP or LDAP (a BindRequest's SASL credentials), and not inside DCE/RPC, is in a
+   `type:"auth"` record whose frames.ap_req is that frame, with the ticket's sname (kerberos.spn) and
+   realm (kerberos.realm); hopscope has no other.  The layering is read from tshark's protocol tree (the
+   kerberos protocol item must sit below an smb2 item whose command is SESSION_SETUP, or below an http
+   or ldap item, and not below dcerpc), which is the display filter
+   `kerberos.msg_type == 14 && (smb2.cmd == 1 || http || ldap) && !dcerpc` applied per message instead
+   of per frame.
 3. Decrypted, with keys.  For a capture that has a keytab - CAPTURE.keytab next to it (e.g.
    zeek/smb2_krb.pcap + smb2_krb.keytab), else keytabs/all_accounts.keytab in its directory or a
    parent directory up to the capture root (the lab captures) - both tools run again with it (tshark
@@ -74,7 +75,7 @@ CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
 KDC_PORT = "88"
 
 # Frames worth a look; the per-message decision is made on the protocol tree.
-TSHARK_FILTER = "kerberos && (tcp.port == 88 || udp.port == 88 || smb2.cmd == 1 || http)"
+TSHARK_FILTER = "kerberos && (tcp.port == 88 || udp.port == 88 || smb2.cmd == 1 || http || ldap)"
 
 KDC_MSG = {10: "AS-REQ", 11: "AS-REP", 12: "TGS-REQ", 13: "TGS-REP", 30: "KRB-ERROR"}
 AP_REQ = 14
@@ -589,7 +590,7 @@ def tshark_kerberos(packets):
                 info["frame"] = frame
                 kdc.append(info)
             elif mtype == AP_REQ and "dcerpc" not in stack and \
-                    (("smb2" in stack and smb2_cmd == "1") or "http" in stack):
+                    (("smb2" in stack and smb2_cmd == "1") or "http" in stack or "ldap" in stack):
                 info = ap_req_info(msg)
                 info["frame"] = frame
                 ap.append(info)
@@ -695,7 +696,7 @@ def compare_clear(t_kdc, t_ap, recs):
     for f, r in sorted(extra, key=lambda h: h[0]):
         k = r.get("kerberos") or {}
         problems.append("AP-REQ frame %s (%s, spn %s): hopscope reports it, tshark decodes no AP-REQ in "
-                        "SMB2 SESSION_SETUP/HTTP there" % (f, r.get("transport"), k.get("spn")))
+                        "SMB2 SESSION_SETUP/HTTP/LDAP there" % (f, r.get("transport"), k.get("spn")))
     for t, (f, r) in pairs:
         k = r.get("kerberos") or {}
         tk = t["ticket"]
