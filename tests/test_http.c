@@ -130,9 +130,7 @@ static void test_basic_auth_text_output(void **state)
     assert_null(strstr(out, b));
     free(b);
     pg_free(&q);
-    engine_free(&r.e);
-    fclose(r.f);
-    free(r.obuf);
+    pg_run_free(&r);
 }
 
 static void test_chunked_bodies_keep_alive(void **state)
