@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dissector.h"
+#include "ctx.h"
 
 bool stream_append(struct hs_stream *s, struct hs_ctx *ctx, const uint8_t *p, size_t n)
 {
