@@ -5,6 +5,7 @@
 #include "dissector.h"
 #include "http.h"
 #include "kdc.h"
+#include "ldap.h"
 #include "smb2.h"
 
 /* TLS (RFC 8446 5.1: a handshake record, legacy version 3.x): recognised so that its connection is not
@@ -28,15 +29,12 @@ const struct hs_dissector *const hs_dissectors[] = {
     &dis_nbss,
     &dis_http,
     &dis_kerberos_tcp,
+    &dis_ldap,
     &dis_kerberos_udp,
     &dis_dcerpc,
     &dis_tls,
     NULL,
 };
-
-/* Server ports of protocols not dissected yet (LDAP and the global catalog): they still tell which side of
- * a connection is the server. */
-static const uint16_t other_server_ports[] = {389, 3268, 0};
 
 const struct hs_dissector *registry_probe(uint8_t proto, const uint8_t *p, size_t n)
 {
@@ -69,5 +67,5 @@ bool registry_server_port(uint16_t port)
     for (size_t i = 0; hs_dissectors[i]; i++)
         if (listed(hs_dissectors[i]->ports, port))
             return true;
-    return listed(other_server_ports, port);
+    return false;
 }

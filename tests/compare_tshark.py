@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compare hopscope's NTLM AUTHENTICATE records with what tshark decodes.
+"""Compare hopscope's NTLM AUTHENTICATE records and LDAP binds with what tshark decodes.
 
 Requirement: every NTLMSSP AUTHENTICATE that tshark decodes on the transports
 hopscope covers appears in hopscope's output with the same user, domain and
@@ -12,6 +12,16 @@ smb.account / smb.primary_domain - is a record with the same frame, user,
 domain, workstation (none for the raw form) and the status of the response
 tshark pairs with the request (smb.response_to of the response: smb.nt_status, or the DOS
 smb.error_class/smb.error_code as class << 16 | code), and no other.
+
+LDAP binds: every BindRequest and BindResponse tshark decodes (RFC 4511 4.2,
+outside a SASL security layer) is one of the `ldap.binds` of hopscope's
+transport-"ldap" auth records, at the same frame with the same messageID, and
+hopscope has no other.  A request must have the same authentication choice
+(simple, sasl, sicily), for a simple bind the same name (ldap.bind_dn), for a
+SASL bind the same mechanism; a response the same resultCode.  A record's
+verdict (status.code) is the resultCode of its last answered bind.  LDAP
+tshark does not find on its own ports (hopscope finds it by content) is
+decoded with `-d tcp.port==PORT,ldap` for the server ports hopscope names.
 
 For every capture (*.pcap, *.pcapng, *.cap, searched recursively) the script
 runs tshark once with a display filter that selects AUTHENTICATE messages
@@ -68,6 +78,8 @@ TRANSPORT_FILTERS = collections.OrderedDict([
     # DCE/RPC auth verifiers (bind / alter_context / auth3), over TCP or an SMB named pipe (SMB2 WRITE /
     # IOCTL FSCTL_PIPE_TRANSCEIVE, SMB1 TransactNmPipe / WRITE_ANDX); not RPC over HTTP.
     ("dcerpc", "dcerpc && !http"),
+    # LDAP BindRequest credentials: SASL GSS-SPNEGO / NTLM, sicilyResponse.
+    ("ldap", "ldap"),
 ])
 
 AUTH_FILTER = "ntlmssp.messagetype == 0x00000003 && (%s)" % " || ".join(
@@ -298,6 +310,172 @@ def fmt_smb1(keys):
                            for k in sorted(keys, key=lambda k: (k[0], [str(x) for x in k[1:]]))) + "]"
 
 
+# LDAP binds (RFC 4511 4.2) ------------------------------------------------------------------------
+
+LDAP_BIND_FILTER = "ldap.protocolOp == 0 || ldap.protocolOp == 1"
+LDAP_PORTS = (389, 3268)
+# tshark's ldap.authentication values (RFC 4511 4.2, MS-ADTS 5.1.1.1) as hopscope's ldap.auth names them.
+LDAP_AUTH = {"0": "simple", "3": "sasl", "9": "sicily", "10": "sicily", "11": "sicily"}
+
+
+def _merge_pairs(pairs):
+    """json object_pairs_hook: a key tshark repeats (several LDAPMessages in a frame) becomes a list."""
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            if not isinstance(d[k], list) or not getattr(d[k], "merged", False):
+                d[k] = _Merged([d[k]])
+            d[k].append(v)
+        else:
+            d[k] = v
+    return d
+
+
+class _Merged(list):
+    merged = True
+
+
+def _as_list(v):
+    return list(v) if isinstance(v, list) else [v]
+
+
+def _first(v):
+    return _as_list(v)[0] if v is not None else None
+
+
+def _find(o, key):
+    """The first value of key anywhere below o (dicts and lists), or None."""
+    if isinstance(o, dict):
+        if key in o:
+            return _first(o[key])
+        for v in o.values():
+            r = _find(v, key)
+            if r is not None:
+                return r
+    elif isinstance(o, list):
+        for v in o:
+            r = _find(v, key)
+            if r is not None:
+                return r
+    return None
+
+
+def _ldap_messages(o, in_sasl=False):
+    """(LDAPMessage element, carried in a SASL buffer) for every LDAPMessage below o."""
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "ldap.LDAPMessage_element":
+                for m in _as_list(v):
+                    yield m, in_sasl
+            else:
+                for x in _ldap_messages(v, in_sasl or k.startswith("SASL Buffer")):
+                    yield x
+    elif isinstance(o, list):
+        for v in o:
+            for x in _ldap_messages(v, in_sasl):
+                yield x
+
+
+def tshark_ldap_binds(tshark, path, ports):
+    """Return ([bind message dicts], binds inside SASL buffers, error or None).  A dict has frame,
+    message_id, op ("request"/"response"), and auth, name, mechanism (requests) or result (responses)."""
+    cmd = [tshark, "-n", "-r", path, "-Y", LDAP_BIND_FILTER, "-T", "json", "-J", "frame ldap"]
+    for p in sorted(ports):
+        cmd += ["-d", "tcp.port==%d,ldap" % p]
+    rc, out, err = run(cmd)
+    if rc is None:
+        return None, 0, "tshark " + err
+    if rc != 0 and not any(m in err for m in TSHARK_PARTIAL_MARKERS):
+        return None, 0, "tshark exit %d: %s" % (rc, first_error_line(err))
+    if not out.strip():
+        return [], 0, None
+    try:
+        pkts = json.loads(out, object_pairs_hook=_merge_pairs)
+    except ValueError as e:
+        return None, 0, "tshark -T json output unreadable (%s)" % e
+    binds, sasl = [], 0
+    for pkt in pkts:
+        layers = pkt.get("_source", {}).get("layers", {})
+        frame = int(_find(layers.get("frame"), "frame.number"))
+        for msg, in_sasl in _ldap_messages(layers.get("ldap")):
+            op = _first(msg.get("ldap.protocolOp"))
+            if op not in ("0", "1"):
+                continue
+            if in_sasl:
+                sasl += 1
+                continue
+            b = {"frame": frame, "message_id": int(_first(msg.get("ldap.messageID"))),
+                 "op": "request" if op == "0" else "response"}
+            tree = msg.get("ldap.protocolOp_tree")
+            if op == "0":
+                req = _find(tree, "ldap.bindRequest_element")
+                a = _find(req, "ldap.authentication")
+                b["auth"] = LDAP_AUTH.get(a, "other")
+                b["name"] = _find(req, "ldap.name")
+                b["mechanism"] = _find(req, "ldap.mechanism")
+            else:
+                r = _find(_find(tree, "ldap.bindResponse_element"), "ldap.resultCode")
+                b["result"] = int(r) if r is not None else None
+            binds.append(b)
+    return binds, sasl, None
+
+
+def hopscope_ldap_binds(recs):
+    """hopscope's bind messages, as tshark_ldap_binds() describes them, each with its record."""
+    out = []
+    for r in recs:
+        if r.get("transport") != "ldap":
+            continue
+        l = r.get("ldap") or {}
+        for b in l.get("binds") or []:
+            if b.get("request") is not None:
+                out.append({"frame": b["request"], "message_id": b.get("message_id"), "op": "request",
+                            "auth": l.get("auth"), "name": l.get("bind_dn"),
+                            "mechanism": l.get("sasl_mechanism"), "rec": r})
+            if b.get("response") is not None:
+                out.append({"frame": b["response"], "message_id": b.get("message_id"), "op": "response",
+                            "result": (b.get("result_code") or {}).get("code"), "rec": r})
+    return out
+
+
+def compare_ldap(t_binds, recs):
+    """Return a list of disagreements between tshark's and hopscope's LDAP binds."""
+    problems = []
+    key = lambda b: (b["frame"], b["message_id"], b["op"])
+    pool = collections.defaultdict(list)
+    for h in hopscope_ldap_binds(recs):
+        pool[key(h)].append(h)
+    for t in t_binds:
+        lst = pool.get(key(t))
+        if not lst:
+            problems.append("bind %s %d (messageID %d) not in hopscope" % (t["op"], t["frame"], t["message_id"]))
+            continue
+        h = lst.pop(0)
+        where = "bind %s %d" % (t["op"], t["frame"])
+        if t["op"] == "request":
+            if h["auth"] != t["auth"]:
+                problems.append("%s: auth tshark %s hopscope %s" % (where, t["auth"], h["auth"]))
+            elif t["auth"] == "simple" and h["name"] != (t["name"] or ""):
+                problems.append("%s: bind_dn tshark %r hopscope %r" % (where, t["name"], h["name"]))
+            elif t["auth"] == "sasl" and t["mechanism"] and h["mechanism"] != t["mechanism"]:
+                problems.append("%s: mechanism tshark %r hopscope %r" % (where, t["mechanism"], h["mechanism"]))
+        elif h["result"] != t["result"]:
+            problems.append("%s: resultCode tshark %s hopscope %s" % (where, t["result"], h["result"]))
+    for lst in pool.values():
+        for h in lst:
+            problems.append("bind %s %d (messageID %s) hopscope reports, tshark does not" % (
+                h["op"], h["frame"], h["message_id"]))
+    for r in recs:
+        if r.get("transport") != "ldap" or "status" not in r:
+            continue
+        answered = [b for b in (r.get("ldap") or {}).get("binds") or [] if b.get("result_code")]
+        last = answered[-1]["result_code"]["code"] if answered else None
+        if r["status"].get("code") != last:
+            problems.append("record %s: status %s is not its last bind's resultCode %s" % (
+                r.get("id"), r["status"].get("code"), last))
+    return problems
+
+
 def fmt(keys, recs_by_frame=None):
     parts = []
     for k in sorted(keys, key=lambda k: (k[0], [str(x) for x in k[1:]])):
@@ -432,7 +610,11 @@ def check(args, name, path, community):
                     cid_bad.append("frame %d hopscope %s tshark %s" % (f, cid, ids.get(f)))
 
     rpc_bad = check_dcerpc(args, path, recs)
-    if missing or extra or cid_bad or s1_missing or s1_extra or rpc_bad:
+    ports = {(r.get("server") or {}).get("port") for r in recs if r.get("transport") == "ldap"}
+    t_binds, in_sasl, l_err = tshark_ldap_binds(args.tshark, path, {p for p in ports if p and p not in LDAP_PORTS})
+    ldap_bad = ["(%s)" % l_err] if l_err else compare_ldap(t_binds, recs)
+
+    if missing or extra or cid_bad or s1_missing or s1_extra or rpc_bad or ldap_bad:
         by_frame = {(r.get("frames") or {}).get("authenticate"): r for r in recs}
         msg = "FAIL %s: missing %s extra %s" % (name, fmt(missing), fmt(extra, by_frame))
         if s1_missing or s1_extra:
@@ -441,9 +623,15 @@ def check(args, name, path, community):
             msg += " community_id [%s]" % ", ".join(cid_bad)
         if rpc_bad:
             msg += " dcerpc [%s]" % ", ".join(rpc_bad)
+        if ldap_bad:
+            msg += " ldap [%s]" % "; ".join(ldap_bad)
         return "FAIL", msg, 0
-    s1 = " and %d smb1 session setups" % len(t_smb1) if t_smb1 else ""
-    return "PASS", "PASS %s (%d authenticates%s)" % (name, len(h_auths), s1), \
+    extra_note = " and %d smb1 session setups" % len(t_smb1) if t_smb1 else ""
+    if t_binds:
+        extra_note += ", %d LDAP bind messages" % len(t_binds)
+    if in_sasl:
+        extra_note += ", %d binds inside SASL buffers not compared" % in_sasl
+    return "PASS", "PASS %s (%d authenticates%s)" % (name, len(h_auths), extra_note), \
         (len(recs) if community else 0)
 
 

@@ -17,12 +17,13 @@ covers, and reports none that tshark does not see:
      AS/TGS-REP the issued ticket's sname@realm = tickets.reply.sname
    Kerberos inside SMB2, HTTP, LDAP, DCE/RPC ... is not a KDC exchange and is not counted here.
 2. AP-REQs, clear text, no keys.  Every AP-REQ (14) tshark decodes inside SMB2 SESSION_SETUP
-   (smb2.cmd == 1), SMB1 SESSION_SETUP_ANDX (smb.cmd == 0x73) or HTTP, or in a DCE/RPC auth verifier
-   over TCP or an SMB named pipe (not RPC over HTTP), is in a `type:"auth"` record whose frames.ap_req is
-   that frame, with the ticket's sname (kerberos.spn) and realm (kerberos.realm); hopscope has no other.
-   The layering is read from tshark's protocol tree (the kerberos protocol item must sit below an smb2
-   item whose command is SESSION_SETUP, an smb item of a SESSION_SETUP_ANDX, or an http item, and not
-   below dcerpc; or below dcerpc and not below http), applied per message instead of per frame.
+   (smb2.cmd == 1), SMB1 SESSION_SETUP_ANDX (smb.cmd == 0x73), HTTP or LDAP (a BindRequest's SASL
+   credentials), or in a DCE/RPC auth verifier over TCP or an SMB named pipe (not RPC over HTTP), is in a
+   `type:"auth"` record whose frames.ap_req is that frame, with the ticket's sname (kerberos.spn) and realm
+   (kerberos.realm); hopscope has no other. The layering is read from tshark's protocol tree (the kerberos
+   protocol item must sit below an smb2 item whose command is SESSION_SETUP, an smb item of a
+   SESSION_SETUP_ANDX, an http or an ldap item, and not below dcerpc; or below dcerpc and not below http),
+   applied per message instead of per frame.
 3. Decrypted, with keys.  For a capture that has a keytab - CAPTURE.keytab next to it (e.g.
    zeek/smb2_krb.pcap + smb2_krb.keytab), else keytabs/all_accounts.keytab in its directory or a
    parent directory up to the capture root (the lab captures) - both tools run again with it (tshark
@@ -81,7 +82,7 @@ CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
 KDC_PORT = "88"
 
 # Frames worth a look; the per-message decision is made on the protocol tree.
-TSHARK_FILTER = "kerberos && (tcp.port == 88 || udp.port == 88 || smb2.cmd == 1 || smb.cmd == 0x73 || http || dcerpc)"
+TSHARK_FILTER = "kerberos && (tcp.port == 88 || udp.port == 88 || smb2.cmd == 1 || smb.cmd == 0x73 || http || ldap || dcerpc)"
 
 KDC_MSG = {10: "AS-REQ", 11: "AS-REP", 12: "TGS-REQ", 13: "TGS-REP", 30: "KRB-ERROR"}
 AP_REQ = 14
@@ -604,7 +605,7 @@ def tshark_kerberos(packets):
                 kdc.append(info)
             elif mtype == AP_REQ and (("dcerpc" not in stack and
                                        (("smb2" in stack and smb2_cmd == "1") or
-                                        ("smb" in stack and "0x73" in smb_cmds) or "http" in stack)) or
+                                        ("smb" in stack and "0x73" in smb_cmds) or "http" in stack or "ldap" in stack)) or
                                       ("dcerpc" in stack and "http" not in stack)):
                 info = ap_req_info(msg)
                 info["frame"] = frame
@@ -728,7 +729,7 @@ def compare_clear(t_kdc, t_ap, recs, undissected=frozenset()):
         if r.get("transport") == "dcerpc" and f in undissected:
             continue
         problems.append("AP-REQ frame %s (%s, spn %s): hopscope reports it, tshark decodes no AP-REQ in "
-                        "SMB SESSION_SETUP/HTTP/DCE-RPC there" % (f, r.get("transport"), k.get("spn")))
+                        "SMB SESSION_SETUP/HTTP/LDAP/DCE-RPC there" % (f, r.get("transport"), k.get("spn")))
     for t, (f, r) in pairs:
         k = r.get("kerberos") or {}
         tk = t["ticket"]

@@ -40,7 +40,8 @@ struct hs_dissector {
 extern const struct hs_dissector *const hs_dissectors[];
 
 /* Bytes every probe needs to decide: fewer may be a prefix of a message start (a Kerberos record mark
- * sent alone, "RPC_OUT_DATA " cut short). */
+ * sent alone, "RPC_OUT_DATA " cut short). A probe that returns 100 on fewer (a whole LDAP message of 14 bytes)
+ * is taken at once. */
 #define PROBE_MIN 16
 
 /* The first dissector of transport `proto` whose probe takes the n bytes at p, or NULL. */

@@ -112,16 +112,6 @@ static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t f
     x->frame = frame;
     struct hs_stream *s = &c->st[dir];
     if (c->app == CONN_PROBING) {
-        /* Too few bytes for any probe to tell (a Kerberos record mark sent in a segment of its own,
-         * RFC 4120 7.2.2): keep them, and probe when more arrive. */
-        if ((size_t)s->len + n < PROBE_MIN) {
-            if (!stream_append(s, x, p, n)) {
-                e->st.pdu_oversize++;
-                stream_release(s, x);
-                s->resync = true;
-            }
-            return;
-        }
         uint8_t head[2 * PROBE_MIN];
         size_t k = 0;
         if (s->len) { /* what was kept, then the start of this segment */
@@ -129,7 +119,21 @@ static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t f
             k = n < sizeof head - s->len ? n : sizeof head - s->len;
             memcpy(head + s->len, p, k);
         }
-        probe(e, c, dir, s->len ? head : p, s->len ? s->len + k : n);
+        const uint8_t *h = s->len ? head : p;
+        size_t hn = s->len ? s->len + k : n;
+        /* Too few bytes for any probe to tell (a Kerberos record mark sent in a segment of its own,
+         * RFC 4120 7.2.2): keep them, and probe when more arrive — unless a probe is sure of them already (a
+         * whole LDAP anonymous bind is 14 bytes): held, they would be parsed after the reply to them. */
+        const struct hs_dissector *sure = (size_t)s->len + n < PROBE_MIN ? registry_probe(6, h, hn) : NULL;
+        if ((size_t)s->len + n < PROBE_MIN && !(sure && sure->probe(h, hn) >= 100)) {
+            if (!stream_append(s, x, p, n)) {
+                e->st.pdu_oversize++;
+                stream_release(s, x);
+                s->resync = true;
+            }
+            return;
+        }
+        probe(e, c, dir, h, hn);
     }
     if (c->app != CONN_DISSECTED || !c->dis->parse) {
         stream_release(s, x); /* bytes kept for the probe, of a stream not dissected */

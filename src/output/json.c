@@ -116,11 +116,12 @@ static const char *ticket_flag_name(uint32_t b) { return krb_ticket_flag_name((i
 static const char *ap_option_name(uint32_t b) { return krb_ap_option_name((int)b); }
 static const char *pac_option_name(uint32_t b) { return krb_pac_option_name((int)b); }
 
-/* {"name": "STATUS_LOGON_FAILURE", "code": "0xc000006d"} or {"name": "Unauthorized", "code": 401} */
+/* {"name": "STATUS_LOGON_FAILURE", "code": "0xc000006d"}, or {"name": "Unauthorized", "code": 401} for HTTP and
+ * {"name": "invalidCredentials", "code": 49} for LDAP, whose codes are decimal in their RFCs */
 static json_t *status_json(struct hs_status st)
 {
     const char *n = hs_status_name(st);
-    if (st.space == STATUS_HTTP)
+    if (st.space == STATUS_HTTP || st.space == STATUS_LDAP)
         return json_pack("{s:s, s:i}", "name", n ? n : "", "code", (json_int_t)st.code);
     char hex[16];
     snprintf(hex, sizeof hex, "0x%08" PRIx32, st.code);
@@ -414,6 +415,56 @@ static json_t *dcerpc_json(const struct auth_rec *r)
     return o;
 }
 
+static const char *const ldap_auth_names[] = {NULL, "simple", "sasl", "sicily", "other"};
+static const char *const ldap_simple_names[] = {NULL, "anonymous", "unauthenticated", "password"};
+
+/* The `ldap` object: the bind (never the simple bind's password), its result, and each BindRequest/BindResponse. */
+static json_t *ldap_json(const struct auth_rec *r)
+{
+    const struct auth_ldap *l = &r->ldap;
+    json_t *o = json_object();
+    if (l->version) { /* a BindRequest was seen */
+        json_object_set_new(o, "version", json_integer(l->version));
+        json_object_set_new(o, "bind_dn", jstr(l->bind_dn));
+    }
+    if (l->auth != LDAP_AUTH_UNKNOWN && l->auth < sizeof ldap_auth_names / sizeof *ldap_auth_names)
+        json_object_set_new(o, "auth", jstr(ldap_auth_names[l->auth]));
+    if (l->auth == LDAP_AUTH_SIMPLE && l->simple && l->simple < sizeof ldap_simple_names / sizeof *ldap_simple_names) {
+        json_object_set_new(o, "simple_anonymous", json_boolean(l->simple != LDAP_SIMPLE_PASSWORD));
+        json_object_set_new(o, "simple_method", jstr(ldap_simple_names[l->simple]));
+    }
+    set_str(o, "sasl_mechanism", l->sasl_mechanism);
+    set_str(o, "sicily_packages", l->sicily_packages);
+    if (l->has_result)
+        json_object_set_new(o, "result_code", status_json(hs_status_of(STATUS_LDAP, l->result_code)));
+    set_str(o, "matched_dn", l->matched_dn);
+    set_str(o, "diagnostic_message", l->diagnostic);
+    if (l->has_ad_error) {
+        char hex[16];
+        const char *meaning;
+        const char *n = ldap_ad_error_name(l->ad_error, &meaning);
+        snprintf(hex, sizeof hex, "%" PRIx32, l->ad_error);
+        json_t *ad = json_pack("{s:s}", "code", hex);
+        set_str(ad, "name", n);
+        set_str(ad, "meaning", meaning);
+        json_object_set_new(o, "ad_error", ad);
+    }
+    json_t *b = json_array();
+    for (uint32_t i = 0; i < l->nbinds && i < LDAP_BINDS_MAX; i++) {
+        const struct ldap_bind_leg *g = &l->binds[i];
+        json_t *e = json_pack("{s:I}", "message_id", (json_int_t)g->message_id);
+        set_frame(e, "request", g->frame_req);
+        set_frame(e, "response", g->frame_resp);
+        if (g->answered)
+            json_object_set_new(e, "result_code", status_json(hs_status_of(STATUS_LDAP, g->result_code)));
+        json_array_append_new(b, e);
+    }
+    json_object_set_new(o, "binds", b);
+    if (l->binds_dropped)
+        json_object_set_new(o, "binds_dropped", json_integer(l->binds_dropped));
+    return o;
+}
+
 static json_t *spnego_json(const struct gss_spnego *s)
 {
     if (!s->mech_types && s->neg_state == NEG_STATE_ABSENT)
@@ -644,13 +695,14 @@ static json_t *auth_json(const struct auth_rec *r)
     case TRANSPORT_HTTP:
         json_object_set_new(o, "http", http_json(r));
         break;
+    case TRANSPORT_LDAP:
+        json_object_set_new(o, "ldap", ldap_json(r));
+        break;
     case TRANSPORT_SMB1:
         json_object_set_new(o, "smb1", smb1_json(r));
         break;
     case TRANSPORT_DCERPC:
         json_object_set_new(o, "dcerpc", dcerpc_json(r));
-        break;
-    case TRANSPORT_LDAP:
         break;
     }
     json_object_set_new(o, "result", jstr(auth_result_name(r->result)));
@@ -796,6 +848,7 @@ static const struct {
     {"ntlmssp", DIS_NTLMSSP},
     {"kerberos", DIS_KERBEROS},
     {"dcerpc", DIS_DCERPC},
+    {"ldap", DIS_LDAP},
 };
 
 /* The closing `stats` record. */

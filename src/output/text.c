@@ -120,8 +120,9 @@ static void text_auth(struct hs_writer *w, const struct auth_rec *r)
     const char *sn = NULL;
     char hex[16];
     if (have) {
+        bool decimal = r->status.space == STATUS_HTTP || r->status.space == STATUS_LDAP; /* as their RFCs write them */
         sn = r->status.space == STATUS_HTTP ? NULL : hs_status_name(r->status);
-        snprintf(hex, sizeof hex, r->status.space == STATUS_HTTP ? "%" PRIu32 : "0x%08" PRIx32, r->status.code);
+        snprintf(hex, sizeof hex, decimal ? "%" PRIu32 : "0x%08" PRIx32, r->status.code);
     }
     snprintf(res, sizeof res, "%s%s%s", auth_result_name(r->result), have ? " " : "", have ? (sn ? sn : hex) : "");
     fprintf(o, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", ts, ends, tr, auth_mech_name(r->gss.mech),

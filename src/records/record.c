@@ -53,6 +53,8 @@ static const struct tok mech_names[] = {
     {AMECH_BASIC, "basic"},
     {AMECH_CREDSSP, "credssp"},
     {AMECH_NETLOGON, "netlogon"},
+    {AMECH_SIMPLE, "simple"},
+    {AMECH_SASL, "sasl"},
     {0, NULL},
 };
 
@@ -109,6 +111,8 @@ void auth_who(const struct auth_rec *r, char *out, size_t cap)
         snprintf(out, cap, "%s", r->gss.basic_user);
     else if (r->gss.mech == AMECH_NETLOGON && r->dcerpc.netlogon_computer[0])
         snprintf(out, cap, "%s\\%s$", r->dcerpc.netlogon_domain, r->dcerpc.netlogon_computer);
+    else if (r->transport == TRANSPORT_LDAP && r->ldap.auth == LDAP_AUTH_SIMPLE)
+        snprintf(out, cap, "%s", r->ldap.bind_dn);
     else
         snprintf(out, cap, "%s", r->gss.krb.ticket.client);
 }
@@ -222,9 +226,64 @@ const char *hs_status_name(struct hs_status s)
     case STATUS_RPC_REJECT: return rpc_reject_reason_name(s.code);
     case STATUS_RPC_CONTEXT: return rpc_context_reason_name(s.code);
     case STATUS_DOS: return tok_name(dos_error_tab, s.code);
+    case STATUS_LDAP: return ldap_result_name(s.code);
     case STATUS_NONE:
         break;
     }
+    return NULL;
+}
+
+/* RFC 4511 Appendix A (8 is RFC 2251's strongAuthRequired, renamed there), RFC 3909 (118-121), RFC 4528 (122),
+ * RFC 4370 (123). */
+static const struct tok ldap_results[] = {
+    {0, "success"}, {1, "operationsError"}, {2, "protocolError"}, {3, "timeLimitExceeded"},
+    {4, "sizeLimitExceeded"}, {5, "compareFalse"}, {6, "compareTrue"}, {7, "authMethodNotSupported"},
+    {8, "strongerAuthRequired"}, {10, "referral"}, {11, "adminLimitExceeded"},
+    {12, "unavailableCriticalExtension"}, {13, "confidentialityRequired"}, {14, "saslBindInProgress"},
+    {16, "noSuchAttribute"}, {17, "undefinedAttributeType"}, {18, "inappropriateMatching"},
+    {19, "constraintViolation"}, {20, "attributeOrValueExists"}, {21, "invalidAttributeSyntax"},
+    {32, "noSuchObject"}, {33, "aliasProblem"}, {34, "invalidDNSyntax"}, {36, "aliasDereferencingProblem"},
+    {48, "inappropriateAuthentication"}, {49, "invalidCredentials"}, {50, "insufficientAccessRights"},
+    {51, "busy"}, {52, "unavailable"}, {53, "unwillingToPerform"}, {54, "loopDetect"},
+    {64, "namingViolation"}, {65, "objectClassViolation"}, {66, "notAllowedOnNonLeaf"}, {67, "notAllowedOnRDN"},
+    {68, "entryAlreadyExists"}, {69, "objectClassModsProhibited"}, {71, "affectsMultipleDSAs"}, {80, "other"},
+    {118, "canceled"}, {119, "noSuchOperation"}, {120, "tooLate"}, {121, "cannotCancel"},
+    {122, "assertionFailed"}, {123, "authorizationDenied"}, {0, NULL},
+};
+
+const char *ldap_result_name(uint32_t code)
+{
+    return tok_name(ldap_results, code);
+}
+
+/* The codes Active Directory writes after "data" in a failed bind's diagnosticMessage: Win32 errors (MS-ERREF
+ * 2.2) in hex, and what they say about the account. */
+static const struct {
+    uint32_t code;
+    const char *name, *meaning;
+} ad_errors[] = {
+    {0x525, "ERROR_NO_SUCH_USER", "user not found"},
+    {0x52e, "ERROR_LOGON_FAILURE", "invalid credentials"},
+    {0x530, "ERROR_INVALID_LOGON_HOURS", "not permitted to log on at this time"},
+    {0x531, "ERROR_INVALID_WORKSTATION", "not permitted to log on at this workstation"},
+    {0x532, "ERROR_PASSWORD_EXPIRED", "password expired"},
+    {0x533, "ERROR_ACCOUNT_DISABLED", "account disabled"},
+    {0x568, "ERROR_TOO_MANY_CONTEXT_IDS", "too many security IDs (token size)"},
+    {0x701, "ERROR_ACCOUNT_EXPIRED", "account expired"},
+    {0x773, "ERROR_PASSWORD_MUST_CHANGE", "user must change password"},
+    {0x775, "ERROR_ACCOUNT_LOCKED_OUT", "account locked out"},
+};
+
+const char *ldap_ad_error_name(uint32_t code, const char **meaning)
+{
+    for (size_t i = 0; i < sizeof ad_errors / sizeof *ad_errors; i++)
+        if (ad_errors[i].code == code) {
+            if (meaning)
+                *meaning = ad_errors[i].meaning;
+            return ad_errors[i].name;
+        }
+    if (meaning)
+        *meaning = NULL;
     return NULL;
 }
 

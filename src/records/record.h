@@ -41,6 +41,7 @@ enum status_space {
     STATUS_RPC_REJECT,   /* C706 12.6.3.4: bind_nak provider reject reason */
     STATUS_RPC_CONTEXT,  /* C706 12.6.3.1 p_provider_reason_t: why a bind_ack rejected every context */
     STATUS_DOS,          /* MS-CIFS 2.2.2.4: SMB1 without NT status, ErrorClass << 16 | ErrorCode (ERRSRV/ERRbadpw) */
+    STATUS_LDAP,         /* RFC 4511 4.1.9, Appendix A: LDAP resultCode, 49 invalidCredentials */
 };
 
 struct hs_status {
@@ -119,6 +120,8 @@ enum auth_mech {
     AMECH_BASIC,
     AMECH_CREDSSP,
     AMECH_NETLOGON,           /* DCE/RPC NETLOGON secure channel (MS-NRPC 3.3), auth_type 68 */
+    AMECH_SIMPLE,             /* LDAP simple bind (RFC 4513 5.1): a name and a password, the password never kept */
+    AMECH_SASL,               /* LDAP SASL mechanism that is not a GSS one (DIGEST-MD5, EXTERNAL, PLAIN ...) */
 };
 
 /* What an authenticated session was used for: an SMB1/SMB2 tree connect or an HTTP request. */
@@ -281,6 +284,53 @@ struct auth_dcerpc {
     char netlogon_computer[64];
 };
 
+/* LDAP binds (RFC 4511 4.2, MS-ADTS 5.1.1.1): what only LDAP carries. Never the simple bind's password. */
+#define LDAP_DN_MAX 256
+#define LDAP_TEXT_MAX 256
+#define LDAP_BINDS_MAX 8 /* BindRequest/BindResponse pairs kept per attempt; GSSAPI takes three */
+
+/* The BindRequest's AuthenticationChoice (RFC 4511 4.2, MS-ADTS 5.1.1.1). */
+enum ldap_auth {
+    LDAP_AUTH_UNKNOWN = 0, /* only a BindResponse was seen */
+    LDAP_AUTH_SIMPLE,      /* [0] simple */
+    LDAP_AUTH_SASL,        /* [3] sasl */
+    LDAP_AUTH_SICILY,      /* [9] sicilyPackageDiscovery, [10] sicilyNegotiate, [11] sicilyResponse */
+    LDAP_AUTH_OTHER,       /* a choice RFC 4511 reserves or nobody defines ([1], [2]: LDAPv2 Kerberos v4) */
+};
+
+/* Which simple bind (RFC 4513 5.1). */
+enum ldap_simple {
+    LDAP_SIMPLE_NONE = 0,
+    LDAP_SIMPLE_ANONYMOUS,       /* 5.1.1: empty name, empty password */
+    LDAP_SIMPLE_UNAUTHENTICATED, /* 5.1.2: a name, empty password (servers must not take it as authenticated) */
+    LDAP_SIMPLE_PASSWORD,        /* 5.1.3: a name and a password */
+};
+
+/* One BindRequest and its BindResponse: a SASL bind takes several (saslBindInProgress between them). */
+struct ldap_bind_leg {
+    uint32_t message_id;
+    uint64_t frame_req, frame_resp; /* 0 = not seen */
+    bool answered;
+    uint32_t result_code;
+};
+
+struct auth_ldap {
+    uint8_t version;                 /* the BindRequest's version (3; 2 for LDAPv2) */
+    uint8_t auth;                    /* enum ldap_auth */
+    uint8_t simple;                  /* enum ldap_simple */
+    char bind_dn[LDAP_DN_MAX];       /* the BindRequest's name, as sent (UTF-8), cut to fit */
+    char sasl_mechanism[32];         /* the SaslCredentials mechanism: "GSSAPI", "GSS-SPNEGO", "EXTERNAL" ... */
+    char sicily_packages[64];        /* what a sicilyPackageDiscovery was answered ("NTLM") */
+    bool has_result;
+    uint32_t result_code;            /* the latest BindResponse's resultCode (saslBindInProgress included) */
+    char matched_dn[LDAP_DN_MAX];    /* as text; the NTLM CHALLENGE sicily carries there goes to `gss` instead */
+    char diagnostic[LDAP_TEXT_MAX];  /* diagnosticMessage */
+    bool has_ad_error;
+    uint32_t ad_error;               /* Active Directory's "data XXX" in diagnosticMessage: a Win32 error code */
+    struct ldap_bind_leg binds[LDAP_BINDS_MAX];
+    uint32_t nbinds, binds_dropped;
+};
+
 /* One authentication attempt on a connection, from the first token to the verdict. */
 struct auth_rec {
     struct rec_hdr h;
@@ -297,6 +347,7 @@ struct auth_rec {
     struct auth_smb1 smb1;  /* transport SMB1 */
     struct auth_http http;  /* transport HTTP */
     struct auth_dcerpc dcerpc; /* transport DCERPC */
+    struct auth_ldap ldap;     /* transport LDAP */
     struct auth_use *uses;  /* grown as uses come, up to lim.max_uses_per_record */
     uint32_t nuses, uses_cap, uses_dropped;
 };
@@ -386,7 +437,8 @@ void kdc_principal_join(char *out, size_t cap, const char *name, const char *rea
  */
 const char *kdc_rec_client(const struct kdc_rec *r, char *out, size_t cap);
 
-/* "ntlm", "negotiate/ntlm", "negotiate/kerberos", "kerberos", "negotiate", "basic", "credssp", "unknown". */
+/* "ntlm", "negotiate/ntlm", "negotiate/kerberos", "kerberos", "negotiate", "basic", "credssp", "simple", "sasl",
+ * "unknown". */
 const char *auth_mech_name(enum auth_mech m);
 
 /* "success", "failure", "unknown". */
@@ -399,16 +451,26 @@ const char *auth_transport_name(enum auth_transport t);
  * interface's name once known, else "dcerpc". */
 const char *auth_service_name(const struct auth_rec *r);
 
-/* Who authenticated, whatever the mechanism: "DOMAIN\user" (NTLM), the Basic user-id, the Kerberos
- * ticket's client; "" when unknown. */
+/* Who authenticated, whatever the mechanism: "DOMAIN\user" (NTLM), the Basic user-id, an LDAP simple bind's
+ * name, the Kerberos ticket's client; "" when unknown. */
 void auth_who(const struct auth_rec *r, char *out, size_t cap);
 
 /*
  * The name of a typed status: NTSTATUS and Win32 and HRESULT by their MS-ERREF spelling, HTTP by its
  * reason phrase, Kerberos by its RFC 4120 name, DCE/RPC by its nca_s_ name, an SMB1 DOS error as
- * "class/code" (MS-CIFS 2.2.2.4: "ERRSRV/ERRbadpw"; "SUCCESS" for class 0). NULL when the table has
- * no name for it.
+ * "class/code" (MS-CIFS 2.2.2.4: "ERRSRV/ERRbadpw"; "SUCCESS" for class 0), LDAP by its RFC 4511
+ * resultCode name. NULL when the table has no name for it.
  */
 const char *hs_status_name(struct hs_status s);
+
+/* The RFC 4511 name of an LDAP resultCode (4.1.9, Appendix A: "invalidCredentials"), NULL when unknown. */
+const char *ldap_result_name(uint32_t code);
+
+/*
+ * Active Directory's "data XXX" code of a bind's diagnosticMessage (a Win32 error code, MS-ERREF 2.2: 0x52e is
+ * 1326): its MS-ERREF name ("ERROR_LOGON_FAILURE"), NULL when not in the table; *meaning (may be NULL) gets what
+ * it says of the account ("invalid credentials").
+ */
+const char *ldap_ad_error_name(uint32_t code, const char **meaning);
 
 #endif

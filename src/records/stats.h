@@ -15,6 +15,7 @@ enum hs_malformed {
     DIS_NTLMSSP,
     DIS_KERBEROS,
     DIS_DCERPC,
+    DIS_LDAP,
     DIS_COUNT
 };
 

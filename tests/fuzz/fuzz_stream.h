@@ -1,8 +1,8 @@
 /*
- * The whole engine on one fake TCP connection (shared by fuzz_stream_smb.c and fuzz_stream_http.c):
- * frames are built around the fuzz input's segments and fed to engine_packet() as DLT_EN10MB, so
- * decode, flow tracking, reassembly, NBSS/SMB2 or HTTP, SPNEGO, NTLMSSP and the output writer all
- * run together.
+ * The whole engine on one fake TCP connection (shared by fuzz_stream_smb.c, fuzz_stream_http.c and
+ * fuzz_stream_ldap.c): frames are built around the fuzz input's segments and fed to engine_packet() as
+ * DLT_EN10MB, so decode, flow tracking, reassembly, NBSS/SMB2, HTTP or LDAP, SPNEGO, NTLMSSP and the output
+ * writer all run together.
  *
  * Input format
  *   byte 0      configuration bits

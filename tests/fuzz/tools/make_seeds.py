@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the seed corpus of the hopscope fuzz targets from real captures (needs tshark).
 
-    tests/fuzz/tools/make_seeds.py [--captures DIR] [--out DIR]
+    tests/fuzz/tools/make_seeds.py [--captures DIR] [--out DIR] [--only TARGET ...]
 
 DIR defaults: /work/shared/captures (lab/ and public/ inside) and tests/fuzz/corpus. Seeds are
 written as seed-<source>-<n>; files named regress-* (minimised fuzzer finds) are never touched.
@@ -275,13 +275,81 @@ def decode_seeds(c, frames):
     c.add('frag-c', bytes([DLT_INDEX['raw']]) + f2)
 
 
+# --- LDAP sessions (RFC 4511) the licensed captures lack ------------------------------------------------
+
+def ber(tag, body, ad=False):
+    """A BER TLV; ad: Active Directory's length form (0x84 and four octets) whatever the length."""
+    n = len(body)
+    if ad:
+        return bytes([tag, 0x84]) + struct.pack('>I', n) + body
+    if n < 0x80:
+        return bytes([tag, n]) + body
+    k = (n.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | k]) + n.to_bytes(k, 'big') + body
+
+
+def ldap_msg(mid, op, body, ad=False):
+    return ber(0x30, ber(0x02, mid.to_bytes(4 if mid > 0x7fffff else 1, 'big')) + ber(op, body, ad), ad)
+
+
+def ldap_bind(mid, name, auth_tag, auth_body, ad=False):
+    return ldap_msg(mid, 0x60, ber(0x02, b'\x03') + ber(0x04, name) + ber(auth_tag, auth_body), ad)
+
+
+def ldap_bind_resp(mid, code, matched=b'', diag=b'', creds=None, ad=False):
+    body = ber(0x0a, bytes([code])) + ber(0x04, matched) + ber(0x04, diag)
+    if creds is not None:
+        body += ber(0x87, creds)
+    return ldap_msg(mid, 0x61, body, ad)
+
+
+def ldap_synthetic_sessions():
+    """[(tag, [(dir, payload)])]: sessions made here, for shapes the committed captures lack."""
+    ntlm_neg = b'NTLMSSP\0' + struct.pack('<II', 1, 0xe2088297) + b'\0' * 16
+    ntlm_chal = (b'NTLMSSP\0' + struct.pack('<I', 2) + struct.pack('<HHI', 0, 0, 56) + struct.pack('<I', 0xe2898215) +
+                 bytes(range(1, 9)) + b'\0' * 8 + struct.pack('<HHI', 4, 4, 56) + b'\x0a\x00\x63\x45\x00\x00\x00\x0f' +
+                 b'\0\0\0\0')
+    diag = b'80090308: LdapErr: DSID-0C090569, comment: AcceptSecurityContext error, data 52e, v4563\0'
+    starttls = b'1.3.6.1.4.1.1466.20037'
+    sealed = struct.pack('>I', 48) + b'\x05\x04\x06\xff' + b'\0' * 12 + b'\x30' * 32
+    return [
+        ('ldap-ad-simple-52e', [
+            (0, ldap_bind(1, b'CN=Alice,CN=Users,DC=hoplab,DC=test', 0x80, b'not-the-password', ad=True)),
+            (1, ldap_bind_resp(1, 49, diag=diag, ad=True)),
+            (0, ldap_bind(2, b'', 0x80, b'', ad=True)),
+            (1, ldap_bind_resp(2, 0, ad=True))]),
+        ('ldap-sicily-challenge', [
+            (0, ldap_bind(1, b'', 0x89, b'')),
+            (1, ldap_bind_resp(1, 0, matched=b'NTLM')),
+            (0, ldap_bind(2, b'NTLM', 0x8a, ntlm_neg)),
+            (1, ldap_bind_resp(2, 0, matched=ntlm_chal, ad=True)),
+            (0, ldap_bind(3, b'', 0x8b, b'NTLMSSP\0\x03\0\0\0' + b'\0' * 56)),
+            (1, ldap_bind_resp(3, 49, diag=diag)),
+            (0, sealed)]),
+        ('ldap-starttls', [
+            (0, ldap_msg(1, 0x77, ber(0x80, starttls))),
+            (1, ldap_msg(1, 0x78, ber(0x0a, b'\0') + ber(0x04, b'') + ber(0x04, b'') + ber(0x8a, starttls))),
+            (0, b'\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00'),
+            (1, ldap_bind_resp(1, 0))]),
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--captures', default='/work/shared/captures')
     ap.add_argument('--out', default=os.path.join(os.path.dirname(HERE), 'corpus'))
+    ap.add_argument('--only', action='append', metavar='TARGET',
+                    help='regenerate only these targets\' seeds (repeatable; default: all)')
     a = ap.parse_args()
     lab = os.path.join(a.captures, 'lab')
     pub = os.path.join(a.captures, 'public')
+    if a.only:
+        if set(a.only) - {'stream_ldap'}:
+            print('--only: only stream_ldap can be regenerated alone; run without --only for the others')
+            return 2
+        c = ldap_seeds(a.out, lab, pub)
+        print('%-12s %3d seeds' % (os.path.basename(c.dir), c.n))
+        return 0
 
     gss_sources = [os.path.join(lab, f) for f in (
         'smb2_ntlmv2_ok.pcap', 'smb2_ntlm_badpass.pcap', 'smb2_kerberos_ok.pcap', 'winrm_http_ntlm.pcap',
@@ -351,8 +419,30 @@ def main():
         for segs in stream_segments(os.path.join(lab, name), 5985)[:1]:
             for cfg in cfgs:
                 http.add(name.split('.')[0].replace('_', '-') + '-c%x' % cfg, encode_stream(segs, cfg, 16000))
-    for c in (ntlm, spnego, der, dec, smb, http):
+    ldap = ldap_seeds(a.out, lab, pub)
+    for c in (ntlm, spnego, der, dec, smb, http, ldap):
         print('%-12s %3d seeds' % (os.path.basename(c.dir), c.n))
+
+
+def ldap_seeds(out, lab, pub):
+    """stream_ldap: LDAP sessions of licensed captures (GSSAPI then sealed, SASL NTLM, simple and sicily,
+    GSS-SPNEGO Kerberos with search results) and the synthetic ones."""
+    ldap = Corpus(out, 'stream_ldap', 18)
+    for path, cfgs in ((os.path.join(lab, 'double_hop_s4u2proxy_modgssapi_allowed.pcap'), (0, 2, 4, 1, 8)),
+                       (os.path.join(pub, 'zeek', 'sasl-ntlm.pcap'), (0,)),
+                       (os.path.join(pub, 'zeek', 'aduser1.pcap'), (0,)),
+                       (os.path.join(pub, 'arkime', 'ntlm_synthetic.pcap'), (0,)),
+                       (os.path.join(pub, 'otrf', 'UTICA-A.cap'), (0,))):
+        if not os.path.exists(path):
+            continue
+        tag = os.path.splitext(os.path.basename(path))[0].replace('_', '-')[:24]
+        for segs in stream_segments(path, 389)[:2]:
+            for cfg in cfgs:
+                ldap.add('ldap-%s-c%x' % (tag, cfg), encode_stream(segs, cfg, 8000))
+    for tag, segs in ldap_synthetic_sessions():
+        ldap.add(tag + '-c0', encode_stream(segs, 0))
+        ldap.add(tag + '-c2', encode_stream(segs, 2))
+    return ldap
 
 
 if __name__ == '__main__':
