@@ -191,7 +191,8 @@ static void test_chain_of_three_hops_blames_the_last_hop(void **state)
                              sess(3, 10, 40, 102, "", AMECH_NTLM, RESULT_FAILURE)};
     struct rec_sink *r = sink_new();
     findings_run(&cfg, a, 3, NULL, 0, &r->sink);
-    assert_int_equal(r->n, 1);
+    assert_int_equal(r->n, 2); /* the failed hop, and B's missing delegation behind it */
+    assert_non_null(find(r, "delegation_missing"));
     const struct hs_finding *f = find(r, "double_hop_failed");
     assert_non_null(f);
     assert_string_equal(f->client, "10.0.0.20");
@@ -248,6 +249,108 @@ static void test_ntlmv1_lm_and_lm_key_failure(void **state)
     free(r);
 }
 
+
+/* A refused TGS-REQ by host c at time t for SPN sname. */
+static struct fsum_kdc tgs_refused(uint64_t id, uint8_t c, long t, const char *sname, int32_t err)
+{
+    struct fsum_kdc k;
+    memset(&k, 0, sizeof k);
+    k.id = id;
+    k.af = 4;
+    ip4(k.cli, c);
+    k.ts.tv_sec = t;
+    k.kind = KDC_KIND_TGS;
+    k.failed = true;
+    k.error_code = err;
+    snprintf(k.cname, sizeof k.cname, "alice@HOP.TEST");
+    snprintf(k.sname, sizeof k.sname, "%s", sname);
+    k.f_req = id * 10;
+    k.f_rep = id * 10 + 1;
+    return k;
+}
+
+static void test_refused_ticket_then_ntlm_to_that_host_is_a_fallback(void **state)
+{
+    (void)state;
+    struct fsum_auth a[1] = {sess(1, 30, 20, 100, "HOP\\alice", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS)};
+    snprintf(a[0].srv_dns, sizeof a[0].srv_dns, "web.hop.test");
+    struct fsum_kdc k[1] = {tgs_refused(7, 30, 99, "HTTP/web.hop.test@HOP.TEST", 7)};
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 1, k, 1, &r->sink);
+    const struct hs_finding *f = find(r, "kerberos_fell_back_to_ntlm");
+    assert_non_null(f);
+    assert_true(cites(f, 1) && cites(f, 7));
+    assert_non_null(strstr(f->explanation, "KDC_ERR_S_PRINCIPAL_UNKNOWN"));
+    assert_non_null(strstr(f->remediation, "HTTP/web.hop.test@HOP.TEST"));
+    assert_string_equal(f->first_hop_name, "web.hop.test");
+    /* another host's SPN, a refusal after the NTLM logon, or one long before it: no fallback */
+    const char *other[] = {"HTTP/mail.hop.test@HOP.TEST"};
+    k[0] = tgs_refused(7, 30, 99, other[0], 7);
+    r->n = 0;
+    findings_run(&cfg, a, 1, k, 1, &r->sink);
+    assert_null(find(r, "kerberos_fell_back_to_ntlm"));
+    k[0] = tgs_refused(7, 30, 101, "HTTP/web.hop.test@HOP.TEST", 7);
+    r->n = 0;
+    findings_run(&cfg, a, 1, k, 1, &r->sink);
+    assert_null(find(r, "kerberos_fell_back_to_ntlm"));
+    k[0] = tgs_refused(7, 30, 100 - 121, "HTTP/web.hop.test@HOP.TEST", 7);
+    r->n = 0;
+    findings_run(&cfg, a, 1, k, 1, &r->sink);
+    assert_null(find(r, "kerberos_fell_back_to_ntlm"));
+    free(r);
+}
+
+static void test_kerberos_hop_without_delegation_names_delegation_missing(void **state)
+{
+    (void)state;
+    struct fsum_auth a[2] = {sess(1, 30, 20, 100, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS),
+                             sess(2, 20, 10, 105, "", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS)};
+    a[0].krb = true;
+    a[0].dec_auth = true; /* the authenticator was read: no DELEG flag, no forwarded TGT */
+    a[1].use_denied = true;
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 2, NULL, 0, &r->sink);
+    assert_non_null(find(r, "double_hop_failed"));
+    const struct hs_finding *f = find(r, "delegation_missing");
+    assert_non_null(f);
+    assert_string_equal(f->confidence, "proven");
+    assert_true(cites(f, 1) && cites(f, 2));
+    assert_non_null(strstr(f->remediation, "msDS-AllowedToDelegateTo"));
+    /* an NTLM first hop has nothing to delegate: double hop, but not "delegation missing" */
+    a[0] = sess(1, 30, 20, 100, "HOP\\alice", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS);
+    r->n = 0;
+    findings_run(&cfg, a, 2, NULL, 0, &r->sink);
+    assert_non_null(find(r, "double_hop_failed"));
+    assert_null(find(r, "delegation_missing"));
+    free(r);
+}
+
+static void test_two_addresses_of_one_server_are_one_host(void **state)
+{
+    (void)state;
+    /* C -> A on 10.0.0.20; A connects onward from its other address 10.0.0.21. A's CHALLENGEs (server-
+     * asserted names) say both addresses are web.hop.test. */
+    struct fsum_auth a[3] = {sess(1, 30, 20, 100, "HOP\\alice", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS),
+                             sess(2, 21, 10, 105, "", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS),
+                             sess(3, 40, 21, 50, "HOP\\bob", AMECH_NEGOTIATE_NTLM, RESULT_FAILURE)};
+    snprintf(a[0].srv_dns, sizeof a[0].srv_dns, "web.hop.test");
+    snprintf(a[2].srv_dns, sizeof a[2].srv_dns, "WEB.hop.test");
+    a[1].use_denied = true;
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 3, NULL, 0, &r->sink);
+    const struct hs_finding *f = find(r, "double_hop_failed");
+    assert_non_null(f);
+    assert_string_equal(f->first_hop_name, "web.hop.test");
+    assert_non_null(strstr(f->title, "web.hop.test (10.0.0.20)"));
+    /* a client that names itself after the server (Workstation "WEB") merges nothing and is not called so */
+    snprintf(a[2].srv_dns, sizeof a[2].srv_dns, "%s", "");
+    snprintf(a[1].cli_workstation, sizeof a[1].cli_workstation, "WEB");
+    r->n = 0;
+    findings_run(&cfg, a, 3, NULL, 0, &r->sink);
+    assert_null(find(r, "double_hop_failed"));
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +362,9 @@ int main(void)
         cmocka_unit_test(test_chain_of_three_hops_blames_the_last_hop),
         cmocka_unit_test(test_a_thousand_users_through_one_server),
         cmocka_unit_test(test_ntlmv1_lm_and_lm_key_failure),
+        cmocka_unit_test(test_refused_ticket_then_ntlm_to_that_host_is_a_fallback),
+        cmocka_unit_test(test_kerberos_hop_without_delegation_names_delegation_missing),
+        cmocka_unit_test(test_two_addresses_of_one_server_are_one_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,20 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
     s->verdict_source = r->verdict_source;
     auth_who(r, s->user, sizeof s->user);
     const struct ntlm_msg *a = r->gss.ntlm.auth;
+    const struct ntlm_msg *ch = r->gss.ntlm.chal;
+    if (ch) {
+        strlcpy_n(s->srv_dns, sizeof s->srv_dns, ch->dns_computer, sizeof ch->dns_computer);
+        strlcpy_n(s->srv_nb, sizeof s->srv_nb, ch->nb_computer, sizeof ch->nb_computer);
+    }
+    if (a) {
+        strlcpy_n(s->cli_workstation, sizeof s->cli_workstation, a->workstation, sizeof a->workstation);
+        strlcpy_n(s->srv_target, sizeof s->srv_target, a->spn, sizeof a->spn);
+    }
+    if (r->transport == TRANSPORT_DCERPC)
+        strlcpy_n(s->cli_netlogon, sizeof s->cli_netlogon, r->dcerpc.netlogon_computer,
+                  sizeof r->dcerpc.netlogon_computer);
+    if ((r->transport == TRANSPORT_SMB2 || r->transport == TRANSPORT_SMB1) && r->nuses)
+        strlcpy_n(s->tree, sizeof s->tree, r->uses[0].name, sizeof r->uses[0].name);
     if (a) {
         s->ntlm = true;
         s->ntlm_version = a->ntlm_version;

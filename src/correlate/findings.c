@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "hosts.h"
 #include "kerberos.h"
 #include "ntlmssp.h"
 #include "util.h"
@@ -84,11 +86,31 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void emit(struct hs_sink *sink, struct hs_finding *f)
+/* Where findings go, and the host names that label their addresses. */
+struct frun {
+    struct hs_sink *sink;
+    const struct host_table *ht;
+};
+
+/* The name of the host at address text ip ("" when ip is not an address or has no name) into out[cap]. */
+static void host_name_of(const struct host_table *ht, const char *ip, char *out, size_t cap)
+{
+    uint8_t b[16] = {0};
+    out[0] = '\0';
+    if (inet_pton(AF_INET, ip, b) == 1)
+        cutf(out, cap, "%s", hosts_name(ht, 4, b));
+    else if (inet_pton(AF_INET6, ip, b) == 1)
+        cutf(out, cap, "%s", hosts_name(ht, 6, b));
+}
+
+static void emit(const struct frun *run, struct hs_finding *f)
 {
     qsort(f->frames, f->nframes, sizeof *f->frames, cmp_u64);
     qsort(f->records, f->nrecords, sizeof *f->records, cmp_u64);
-    sink_finding(sink, f);
+    host_name_of(run->ht, f->client, f->client_name, sizeof f->client_name);
+    host_name_of(run->ht, f->first_hop, f->first_hop_name, sizeof f->first_hop_name);
+    host_name_of(run->ht, f->second_hop, f->second_hop_name, sizeof f->second_hop_name);
+    sink_finding(run->sink, f);
 }
 
 static void evidence_auth(struct hs_finding *f, const struct fsum_auth *a)
@@ -145,13 +167,20 @@ static void spn_host(const char *spn, char *out, size_t cap)
     out[i] = '\0';
 }
 
-static int by_client_ip(const void *a, const void *b)
+/* An authentication by the host it came from: the onward connections of a first hop's server are found by
+ * binary search on (client host, start time). */
+struct hop_ref {
+    const struct fsum_auth *p;
+    uint32_t cli_host;
+    double t;
+};
+
+static int by_client_host(const void *a, const void *b)
 {
-    const struct fsum_auth *x = *(const struct fsum_auth *const *)a, *y = *(const struct fsum_auth *const *)b;
-    int c = memcmp(x->cli, y->cli, 16);
-    if (c)
-        return c;
-    return tv_sec(&x->ts) < tv_sec(&y->ts) ? -1 : tv_sec(&x->ts) > tv_sec(&y->ts);
+    const struct hop_ref *x = a, *y = b;
+    if (x->cli_host != y->cli_host)
+        return x->cli_host < y->cli_host ? -1 : 1;
+    return x->t < y->t ? -1 : x->t > y->t;
 }
 
 /* The refused S4U2Proxy exchanges, sorted by the requesting host, for look-ups by address (a scan of all
@@ -196,10 +225,56 @@ static const struct fsum_kdc *s4u_refused(const struct s4u_index *ix, const uint
     return NULL;
 }
 
-static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a, size_t n, const struct fsum_kdc *k,
-                       size_t nk, struct hs_sink *sink)
+/*
+ * delegation_missing: the companion of a Kerberos double hop that no S4U2Proxy explains. A held no
+ * delegable credential for U: the AP-REQ to A carried no forwarded TGT (MS-KILE 3.2.5.2: only with
+ * ok-as-delegate / unconstrained delegation does the client forward one) and A asked for no S4U2Proxy
+ * ticket (MS-SFU 3.2.5.2: constrained delegation). hop is the double_hop_failed finding it goes with.
+ */
+static void delegation_missing(const struct frun *run, const struct hs_finding *hop, const struct fsum_auth *x,
+                               const char *ah, const char *b)
 {
-    const struct fsum_auth **byc = malloc((n ? n : 1) * sizeof *byc);
+    struct hs_finding f;
+    memset(&f, 0, sizeof f);
+    memcpy(f.records, hop->records, sizeof f.records);
+    f.nrecords = hop->nrecords;
+    memcpy(f.frames, hop->frames, sizeof f.frames);
+    f.nframes = hop->nframes;
+    memcpy(f.client, hop->client, sizeof f.client);
+    memcpy(f.first_hop, hop->first_hop, sizeof f.first_hop);
+    memcpy(f.second_hop, hop->second_hop, sizeof f.second_hop);
+    memcpy(f.user, hop->user, sizeof f.user);
+    f.id = "delegation_missing";
+    f.severity = "high";
+    f.confidence = x->dec_auth ? "proven" : "likely";
+    cutf(f.title, sizeof f.title, "No delegation for %s on %s", x->user, ah);
+    if (x->dec_auth)
+        cutf(f.explanation, sizeof f.explanation,
+             "The Kerberos authenticator %s sent to %s (frame %llu, decrypted with the service key) carries %s and "
+             "no forwarded TGT, and %s asked the KDC for no ticket on the user's behalf (no S4U2Proxy): it had "
+             "no credential of %s to present to %s.",
+             x->user, ah, (unsigned long long)x->f_auth,
+             x->deleg_flag ? "GSS_C_DELEG_FLAG" : "no GSS_C_DELEG_FLAG", ah, x->user, b);
+    else
+        cutf(f.explanation, sizeof f.explanation,
+             "%s reached %s with Kerberos (frame %llu), but %s asked the KDC for no ticket on the user's behalf "
+             "(no S4U2Proxy was seen) before its onward connection to %s failed; without a forwarded TGT (which "
+             "a keytab for %s would show, -k) it had no credential of %s to present.",
+             x->user, ah, (unsigned long long)x->f_auth, ah, b, ah, x->user);
+    cutf(f.remediation, sizeof f.remediation,
+         "Give A's account (the one running the service) delegation to B: Kerberos constrained delegation "
+         "(msDS-AllowedToDelegateTo listing B's SPNs in both NetBIOS and FQDN form, e.g. cifs/B and "
+         "cifs/B.domain, \"Microsoft Virtual System Migration Service/B\" for live migration), or resource-based "
+         "constrained delegation on B (msDS-AllowedToActOnBehalfOfOtherIdentity = A); check that the user is not "
+         "'Account is sensitive and cannot be delegated' or in Protected Users; then klist purge on A (or "
+         "reboot A if its own account changed) and retry.");
+    emit(run, &f);
+}
+
+static void double_hop(const struct findings_cfg *cfg, const struct host_table *ht, const struct fsum_auth *a,
+                       size_t n, const struct fsum_kdc *k, size_t nk, const struct frun *run)
+{
+    struct hop_ref *byc = malloc((n ? n : 1) * sizeof *byc);
     struct s4u_index ix;
     s4u_index_build(&ix, k, nk);
     if (!byc || !ix.v) {
@@ -207,21 +282,25 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         free(ix.v);
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        byc[i] = &a[i];
-    qsort(byc, n, sizeof *byc, by_client_ip);
+    for (size_t i = 0; i < n; i++) {
+        byc[i].p = &a[i];
+        byc[i].cli_host = hosts_id(ht, a[i].af, a[i].cli);
+        byc[i].t = tv_sec(&a[i].ts);
+    }
+    qsort(byc, n, sizeof *byc, by_client_host);
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *x = &a[i]; /* the first hop C -> A by user U */
         if (x->result != RESULT_SUCCESS || x->anonymous || !x->user[0])
             continue;
-        /* the onward connections A -> B that start within the window: binary search on (client address,
-         * start time); at most HOP_SCAN_MAX of them are looked at per first hop, so a busy host cannot make
-         * this quadratic */
+        /* the onward connections A -> B that start within the window: binary search on (client host, start
+         * time), a host being all the addresses it is known by (hosts.h); at most HOP_SCAN_MAX of them are
+         * looked at per first hop, so a busy host cannot make this quadratic */
+        uint32_t a_host = hosts_id(ht, x->af, x->srv), c_host = hosts_id(ht, x->af, x->cli);
+        double xt = tv_sec(&x->ts);
         size_t lo = 0, hi = n;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            int c = memcmp(byc[mid]->cli, x->srv, 16);
-            if (c < 0 || (c == 0 && tv_sec(&byc[mid]->ts) < tv_sec(&x->ts)))
+            if (byc[mid].cli_host < a_host || (byc[mid].cli_host == a_host && byc[mid].t < xt))
                 lo = mid + 1;
             else
                 hi = mid;
@@ -230,12 +309,12 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         memset(&f, 0, sizeof f);
         bool any = false, worked = false;
         const struct fsum_auth *first_y = NULL;
-        for (size_t j = lo; j < n && j - lo < HOP_SCAN_MAX && ip_eq(byc[j]->cli, x->srv); j++) {
-            const struct fsum_auth *y = byc[j];
-            double dt = tv_sec(&y->ts) - tv_sec(&x->ts);
+        for (size_t j = lo; j < n && j - lo < HOP_SCAN_MAX && byc[j].cli_host == a_host; j++) {
+            const struct fsum_auth *y = byc[j].p;
+            double dt = byc[j].t - xt;
             if (dt > cfg->hop_window)
                 break;
-            if (y == x || dt < 0 || ip_eq(y->srv, x->cli))
+            if (y == x || dt < 0 || hosts_id(ht, y->af, y->srv) == c_host)
                 continue;
             if (same_user(y->user, x->user) && !hop_failed(y)) {
                 worked = true; /* A reached B as U: delegation worked */
@@ -250,9 +329,11 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
         }
         if (worked)
             continue;
-        char c[48], ah[48], b[48], st[16];
-        ip_str(x->af, x->cli, c, sizeof c);
-        ip_str(x->af, x->srv, ah, sizeof ah);
+        char c[112], ah[112], b[112], st[16], cip[48], aip[48];
+        hosts_label(ht, x->af, x->cli, c, sizeof c);
+        hosts_label(ht, x->af, x->srv, ah, sizeof ah);
+        ip_str(x->af, x->cli, cip, sizeof cip);
+        ip_str(x->af, x->srv, aip, sizeof aip);
         if (!any) {
             /* No onward session at all, because A had nothing to present: its S4U2Proxy for U was refused. */
             const struct fsum_kdc *px = s4u_refused(&ix, x->srv, x->user);
@@ -264,8 +345,8 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
             add_frame(&f, px->f_req);
             add_frame(&f, px->f_rep);
             spn_host(px->sname, b, sizeof b);
-            cutf(f.client, sizeof f.client, "%s", c);
-            cutf(f.first_hop, sizeof f.first_hop, "%s", ah);
+            cutf(f.client, sizeof f.client, "%s", cip);
+            cutf(f.first_hop, sizeof f.first_hop, "%s", aip);
             cutf(f.second_hop, sizeof f.second_hop, "%s", b);
             cutf(f.user, sizeof f.user, "%s", x->user);
             f.id = "double_hop_failed";
@@ -284,14 +365,14 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
                      "for SMB), with 'Use any authentication protocol' if the first hop was not Kerberos; or "
                      "configure resource-based constrained delegation on %s.",
                      px->sname, px->cname, b);
-            emit(sink, &f);
+            emit(run, &f);
             continue;
         }
         evidence_auth(&f, x);
-        ip_str(first_y->af, first_y->srv, b, sizeof b);
-        cutf(f.client, sizeof f.client, "%s", c);
-        cutf(f.first_hop, sizeof f.first_hop, "%s", ah);
-        cutf(f.second_hop, sizeof f.second_hop, "%s", b);
+        hosts_label(ht, first_y->af, first_y->srv, b, sizeof b);
+        cutf(f.client, sizeof f.client, "%s", cip);
+        cutf(f.first_hop, sizeof f.first_hop, "%s", aip);
+        ip_str(first_y->af, first_y->srv, f.second_hop, sizeof f.second_hop);
         cutf(f.user, sizeof f.user, "%s", x->user);
         f.id = "double_hop_failed";
         f.severity = "high";
@@ -375,7 +456,9 @@ static void double_hop(const struct findings_cfg *cfg, const struct fsum_auth *a
                  first_y->use_denied ? ": " : "", first_y->use_denied ? first_y->use_name : "",
                  first_y->use_denied ? " was refused" : "", stb);
         cutf(f.remediation, sizeof f.remediation, "%s", fix);
-        emit(sink, &f);
+        emit(run, &f);
+        if (is_kerberos(x) && !s4u_refused(&ix, x->srv, x->user))
+            delegation_missing(run, &f, x, ah, b);
     }
     free(byc);
     free(ix.v);
@@ -395,7 +478,7 @@ static int by_sname(const void *a, const void *b)
     return c ? c : x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sink)
+static void kdc_findings(const struct fsum_kdc *k, size_t n, const struct frun *run)
 {
     /* KDC_ERR_S_PRINCIPAL_UNKNOWN grouped by SPN in O(n log n): one finding per SPN, at the group's first
      * exchange (is_head), whose chain (spn_next) links the retries */
@@ -452,7 +535,7 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
                      "'Use any authentication protocol'. Or use resource-based constrained delegation on the "
                      "target. Restart or purge tickets on the service host afterwards.",
                      r->sname, r->cname);
-            emit(sink, &f);
+            emit(run, &f);
         } else if (r->kind == KDC_KIND_S4U2SELF && !r->failed && r->reply_decrypted &&
                    !(r->reply_flags & TKT_FORWARDABLE)) {
             f.id = "s4u2self_not_forwardable";
@@ -471,7 +554,7 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
                      "'Use any authentication protocol' (TRUSTED_TO_AUTH_FOR_DELEGATION), and check that %s is "
                      "not in Protected Users or marked 'Account is sensitive and cannot be delegated'.",
                      r->cname, r->impersonated);
-            emit(sink, &f);
+            emit(run, &f);
         } else if (spn_unknown_err(r)) {
             /* a service principal (svc/host); a user-to-user request for a user's name is another story */
             /* one finding per SPN: retries of the same request add evidence (grouped by spn_groups()) */
@@ -496,7 +579,7 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
                      "host name form the client uses: NetBIOS, FQDN, alias, and any port); look for typos and "
                      "for DNS aliases (CNAME) that resolve to a name without an SPN.",
                      r->sname);
-            emit(sink, &f);
+            emit(run, &f);
         }
     }
     free(is_head);
@@ -505,7 +588,7 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct hs_sink *sin
 
 /* ---- authentication-level findings --------------------------------------------------------------------- */
 
-static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *sink)
+static void auth_findings(const struct fsum_auth *a, size_t n, const struct frun *run)
 {
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *r = &a[i];
@@ -541,7 +624,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
                      "its application pool) under the account that holds it; for WinRM behind IIS, use a "
                      "different host name (a CNAME or the NetBIOS name) for the application pool's SPN.",
                      r->krb_spn);
-            emit(sink, &f);
+            emit(run, &f);
             f.nrecords = f.nframes = 0;
         }
         if (!r->ntlm || r->anonymous)
@@ -575,7 +658,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
                      "authentication level = Send NTLMv2 response only), which stops LM_KEY; or, where old "
                      "systems need it, keep the LM hash (NoLMHash=0) and a password shorter than 15 characters "
                      "(KB828861); better, move the service to Kerberos.");
-            emit(sink, &f);
+            emit(run, &f);
             f.nrecords = f.nframes = 0;
         }
         if (r->lm_kind == NTLM_LM_LM) {
@@ -594,7 +677,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
                      "Set LmCompatibilityLevel to 3 or more (5 on domain controllers) by Group Policy (Network "
                      "security: LAN Manager authentication level) and NoLMHash=1; change the passwords so no LM "
                      "hash remains.");
-            emit(sink, &f);
+            emit(run, &f);
             f.nrecords = f.nframes = 0;
         }
         if (v1) {
@@ -613,7 +696,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
             cutf(f.remediation, sizeof f.remediation,
                      "Set LmCompatibilityLevel to 3 or more on clients and 5 on domain controllers; audit and "
                      "then block NTLMv1 (Network security: Restrict NTLM).");
-            emit(sink, &f);
+            emit(run, &f);
             f.nrecords = f.nframes = 0;
         }
     }
@@ -637,7 +720,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
             cutf(f.remediation, sizeof f.remediation,
                      "Use HTTPS, or Negotiate (Kerberos) authentication; on WinRM keep AllowUnencrypted=false and "
                      "Basic disabled.");
-            emit(sink, &f);
+            emit(run, &f);
         } else if (r->mech == AMECH_CREDSSP && r->result == RESULT_SUCCESS) {
             f.id = "credssp_delegation";
             f.severity = "medium";
@@ -652,15 +735,141 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct hs_sink *s
             cutf(f.remediation, sizeof f.remediation,
                      "Prefer Kerberos constrained or resource-based delegation; if CredSSP stays, limit it to "
                      "trusted servers (Allow delegating fresh credentials, WSMan/host list) and disable it after use.");
-            emit(sink, &f);
+            emit(run, &f);
         }
     }
+}
+
+/* ---- Kerberos that fell back to NTLM ------------------------------------------------------------------ */
+
+#define FALLBACK_WINDOW 120.0 /* seconds from a refused TGS-REQ to the NTLM authentication it led to */
+
+/* The refused TGS-REQs for a host-based SPN, by the requesting host and time. */
+struct tgs_ref {
+    const struct fsum_kdc *p;
+    uint32_t host;
+    double t;
+};
+
+static int by_tgs_host(const void *a, const void *b)
+{
+    const struct tgs_ref *x = a, *y = b;
+    if (x->host != y->host)
+        return x->host < y->host ? -1 : 1;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+/* Do the first labels of two host names agree ("web" and "web.hoplab.test")? */
+static bool same_host_name(const char *a, const char *b)
+{
+    size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+    return la && la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* Is spn_host a name of the server of NTLM authentication x? */
+static bool names_server(const struct host_table *ht, const struct fsum_auth *x, const char *spn_host)
+{
+    char t[HOST_NAME_MAX_LEN];
+    hosts_spn_host(x->srv_target, t, sizeof t);
+    return same_host_name(spn_host, x->srv_dns) || same_host_name(spn_host, x->srv_nb) ||
+           same_host_name(spn_host, t) || same_host_name(spn_host, hosts_name(ht, x->af, x->srv));
+}
+
+/*
+ * kerberos_fell_back_to_ntlm: a client asked the KDC for a ticket to a service on host S and was refused
+ * (KDC_ERR_S_PRINCIPAL_UNKNOWN: no account has the SPN; or another error), then authenticated to S with
+ * NTLM within FALLBACK_WINDOW: Negotiate (MS-SPNG) fell back to NTLM, which cannot be delegated.
+ */
+static void kerberos_fell_back(const struct frun *run, const struct fsum_auth *a, size_t n, const struct fsum_kdc *k,
+                               size_t nk)
+{
+    struct tgs_ref *v = malloc((nk ? nk : 1) * sizeof *v);
+    if (!v)
+        return;
+    size_t nv = 0;
+    for (size_t i = 0; i < nk; i++)
+        if (k[i].kind == KDC_KIND_TGS && k[i].failed && strchr(k[i].sname, '/')) {
+            v[nv].p = &k[i];
+            v[nv].host = hosts_id(run->ht, k[i].af, k[i].cli);
+            v[nv].t = tv_sec(&k[i].ts);
+            nv++;
+        }
+    qsort(v, nv, sizeof *v, by_tgs_host);
+    for (size_t i = 0; i < n && nv; i++) {
+        const struct fsum_auth *x = &a[i];
+        if (!is_ntlm(x) || x->anonymous)
+            continue;
+        uint32_t h = hosts_id(run->ht, x->af, x->cli);
+        double xt = tv_sec(&x->ts);
+        /* the last refusal at or before x, then backwards while inside the window */
+        size_t lo = 0, hi = nv;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (v[mid].host < h || (v[mid].host == h && v[mid].t <= xt))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        const struct fsum_kdc *hit = NULL;
+        char sh[HOST_NAME_MAX_LEN];
+        for (size_t j = lo, seen = 0; j-- > 0 && seen < HOP_SCAN_MAX && v[j].host == h; seen++) {
+            if (xt - v[j].t > FALLBACK_WINDOW)
+                break;
+            hosts_spn_host(v[j].p->sname, sh, sizeof sh);
+            if (names_server(run->ht, x, sh)) {
+                hit = v[j].p;
+                break;
+            }
+        }
+        if (!hit)
+            continue;
+        struct hs_finding f;
+        memset(&f, 0, sizeof f);
+        add_rec(&f, hit->id);
+        add_frame(&f, hit->f_req);
+        add_frame(&f, hit->f_rep);
+        evidence_auth(&f, x);
+        ip_str(x->af, x->cli, f.client, sizeof f.client);
+        ip_str(x->af, x->srv, f.first_hop, sizeof f.first_hop);
+        cutf(f.user, sizeof f.user, "%s", x->user);
+        f.id = "kerberos_fell_back_to_ntlm";
+        f.severity = "medium";
+        f.confidence = "likely";
+        char c[112], srv[112], e[16];
+        hosts_label(run->ht, x->af, x->cli, c, sizeof c);
+        hosts_label(run->ht, x->af, x->srv, srv, sizeof srv);
+        const char *en = krb_error_name(hit->error_code);
+        if (!en) {
+            cutf(e, sizeof e, "%d", hit->error_code);
+            en = e;
+        }
+        cutf(f.title, sizeof f.title, "Kerberos to %s fell back to NTLM for %s", srv, x->user);
+        cutf(f.explanation, sizeof f.explanation,
+             "%s asked the KDC for a ticket to %s (frame %llu) and was refused with %s (frame %llu); %llu s later "
+             "it authenticated %s to %s with NTLM (%s, frame %llu). Negotiate fell back to NTLM, whose logon "
+             "cannot be delegated: any second hop from %s as this user will fail.",
+             c, hit->sname, (unsigned long long)hit->f_req, en, (unsigned long long)hit->f_rep,
+             (unsigned long long)(xt - tv_sec(&hit->ts)), x->user, srv, x->service,
+             (unsigned long long)(x->f_auth ? x->f_auth : x->f_first), srv);
+        cutf(f.remediation, sizeof f.remediation,
+             "Register the SPN %s on the account that runs the service (setspn -S), once, in the forms clients use "
+             "(NetBIOS and FQDN); connect by that name rather than by IP address or an alias without SPN; "
+             "check with klist get %s on the client.",
+             hit->sname, hit->sname);
+        emit(run, &f);
+    }
+    free(v);
 }
 
 void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, size_t n_a, const struct fsum_kdc *k,
                   size_t n_k, struct hs_sink *sink)
 {
-    double_hop(cfg, a, n_a, k, n_k, sink);
-    kdc_findings(k, n_k, sink);
-    auth_findings(a, n_a, sink);
+    struct host_table ht;
+    hosts_build(&ht, a, n_a, k, n_k); /* without memory: empty, every host is its address */
+    struct frun run = {sink, &ht};
+    double_hop(cfg, &ht, a, n_a, k, n_k, &run);
+    kdc_findings(k, n_k, &run);
+    auth_findings(a, n_a, &run);
+    kerberos_fell_back(&run, a, n_a, k, n_k);
+    hosts_free(&ht);
 }

@@ -46,6 +46,13 @@ struct fsum_auth {
     uint64_t f_use_req, f_use_resp;
     char use_name[96];
     struct hs_status use_status;
+    /* names the record gives its hosts (host identity, hosts.h) */
+    char cli_workstation[32];    /* NTLM AUTHENTICATE Workstation (client-asserted) */
+    char cli_netlogon[32];       /* NETLOGON NL_AUTH_MESSAGE computer (client-asserted) */
+    char srv_dns[64];            /* NTLM CHALLENGE MsvAvDnsComputerName (server-asserted) */
+    char srv_nb[32];             /* NTLM CHALLENGE MsvAvNbComputerName (server-asserted) */
+    char tree[96];               /* the first SMB tree path used (\\host\share) */
+    char srv_target[96];         /* NTLMv2 MsvAvTargetName, the SPN the client meant ("HTTP/web.example") */
 };
 
 /* ... and of a KDC exchange. */

@@ -922,6 +922,9 @@ static json_t *finding_json(const struct hs_finding *f)
     set_str(h, "client", f->client);
     set_str(h, "first_hop", f->first_hop);
     set_str(h, "second_hop", f->second_hop);
+    set_str(h, "client_name", f->client_name);
+    set_str(h, "first_hop_name", f->first_hop_name);
+    set_str(h, "second_hop_name", f->second_hop_name);
     json_object_set_new(o, "hosts", h);
     json_t *ev = json_object(), *recs = json_array(), *frames = json_array();
     for (uint32_t i = 0; i < f->nrecords; i++)

@@ -26,6 +26,7 @@ struct hs_finding {
     char title[160];
     char user[160];                /* whose authentication it is about, "" if none */
     char client[48], first_hop[48], second_hop[48]; /* hosts: C -> A -> B (addresses or names), "" if n/a */
+    char client_name[64], first_hop_name[64], second_hop_name[64]; /* their names (host identity), "" if none */
     uint64_t records[FINDING_EVIDENCE_MAX];
     uint32_t nrecords;
     uint64_t frames[FINDING_EVIDENCE_MAX];
