@@ -49,6 +49,8 @@ static void usage(FILE *f)
             "  -F, --format FMT   'json' (default, JSON Lines) or 'text' (a readable table)\n"
             "      --idle-timeout SECONDS   expire connections idle this long (default 600)\n"
             "      --max-flows N  connections tracked at once (default 1048576)\n"
+            "      --hop-window SECONDS  how long after a first hop starts an onward connection from its\n"
+            "                     server counts as a second hop (default 600)\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version\n"
             "\n"
@@ -249,6 +251,7 @@ int main(int argc, char **argv)
     enum output_format fmt = OUTPUT_JSON;
     struct hs_limits lim;
     hs_limits_default(&lim);
+    uint32_t hop_window = 0; /* 0: the correlation stage's default */
 
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -256,6 +259,7 @@ int main(int argc, char **argv)
         {"format", required_argument, NULL, 'F'},
         {"idle-timeout", required_argument, NULL, 1},
         {"max-flows", required_argument, NULL, 2},
+        {"hop-window", required_argument, NULL, 3},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -289,17 +293,20 @@ int main(int argc, char **argv)
             }
             break;
         case 1:
-        case 2: {
+        case 2:
+        case 3: {
             unsigned long v = strtoul(optarg, &end, 10);
             if (*end || v == 0 || v > 0xFFFFFFFFul) {
-                fprintf(stderr, "hopscope: %s: not a positive number: %s\n", opt == 1 ? "--idle-timeout" : "--max-flows",
-                        optarg);
+                fprintf(stderr, "hopscope: %s: not a positive number: %s\n",
+                        opt == 1 ? "--idle-timeout" : opt == 2 ? "--max-flows" : "--hop-window", optarg);
                 return finish(&keys, EXIT_USAGE);
             }
             if (opt == 1)
                 lim.idle_timeout = (uint32_t)v;
-            else
+            else if (opt == 2)
                 lim.max_flows = (uint32_t)v;
+            else
+                hop_window = (uint32_t)v;
             break;
         }
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
@@ -330,6 +337,8 @@ int main(int argc, char **argv)
     /* Records flow: engine (dissectors, record layer) → correlation → writer. */
     struct hs_writer *w = writer_new(fmt, outf);
     struct hs_correlate *corr = w ? correlate_new(writer_sink(w)) : NULL;
+    if (corr && hop_window)
+        corr->cfg.hop_window = hop_window;
     struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
     if (!e || engine_init(e, &lim, &corr->sink) != 0) {
         fprintf(stderr, "hopscope: out of memory\n");

@@ -51,6 +51,12 @@ def main():
     check("bad --format is a usage error", p.returncode == 2 and "xml" in p.stderr, p.stderr)
     p = run(hs, "-c", "zero", "-r", good)
     check("bad -c is a usage error", p.returncode == 2 and one_line(p.stderr), p.stderr)
+    p = run(hs, "--hop-window", "0", "-r", good)
+    check("bad --hop-window is a usage error", p.returncode == 2 and "--hop-window" in p.stderr, p.stderr)
+    hop = os.path.join(a.captures, "lab", "double_hop_ntlm.pcap")
+    p = run(hs, "--hop-window", "1", "-r", hop)
+    check("--hop-window 1 still sees a hop 54 ms later", p.returncode == 0 and "double_hop_failed" in p.stdout,
+          p.stderr)
 
     missing = os.path.join(tmp, "does-not-exist.pcap")
     p = run(hs, "-r", missing)
