@@ -7,6 +7,7 @@ exit status, and everything analysed before a truncation still reported.
 import argparse
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -162,7 +163,20 @@ def main():
 
     p = run(hs, "-F", "text", "-r", good)
     check("text format", p.returncode == 0 and "HOPLAB\\alice" in p.stdout and "STATUS_SUCCESS" in p.stdout
-          and "# stats" in p.stdout, p.stdout[:300])
+          and "SUMMARY" in p.stdout and "packets" in p.stdout, p.stdout[:300])
+    # the report of a double hop: findings first (within 80 columns), then the sessions in time order (the
+    # first hop before the second, though the second completed first), the anonymous session named so,
+    # every line within 100 columns, a summary instead of raw JSON
+    p = run(hs, "-F", "text", "-r", os.path.join(a.captures, "lab", "double_hop_ntlm.pcap"))
+    out = p.stdout
+    fi, se, su = out.find("FINDINGS"), out.find("SESSIONS"), out.find("SUMMARY")
+    rows = [l for l in out[se:su].splitlines() if l[:2].isdigit()]
+    check("text report order and shape",
+          p.returncode == 0 and 0 <= fi < se < su and "double_hop_failed" in out[fi:se]
+          and all(len(l) <= 80 for l in out[fi:se].splitlines())
+          and all(len(l) <= 100 for l in out.splitlines())
+          and len(rows) == 3 and rows == sorted(rows) and "5985" in rows[0]
+          and "(anonymous)" in out and not re.search(r"^\s+\\\s", out, re.M) and "{" not in out[su:], out[:400])
 
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))

@@ -1,57 +1,104 @@
-/* Text writer: a readable table, a row per authentication (with its uses) and per KDC exchange. */
+/* Text writer: a report a person reads top-down. Findings first (what went wrong, who, the chain of hosts,
+ * evidence, the fix), then the sessions in time order, one layout for every record kind, then a short
+ * summary of the run. Findings stay within 80 columns, session rows within 100, except where a single
+ * name is longer. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <jansson.h>
+
+#include "dcerpc_names.h"
 #include "format.h"
 #include "writer.h"
 
-#define TEXT_HOLD_MAX (32u << 20) /* bytes of table held back for the findings to go first */
+#define TEXT_WIDTH 80              /* findings and the summary */
+#define ROW_WIDTH 100              /* session rows: one line for most, at most 100 columns as tcpdump's */
+#define TEXT_HOLD_MAX (32u << 20) /* bytes of session rows held back to sort them and print findings first */
+#define COL_DETAIL 16             /* where a row's second line starts */
 
-/* Where table rows go now: the held-back buffer, or the output once it is past its cap (or unavailable). */
-static FILE *rows(struct hs_writer *w)
+static int by_time(const void *a, const void *b)
 {
-    if (w->hold_off)
-        return w->f;
-    if (!w->hold && !(w->hold = open_memstream(&w->hold_buf, &w->hold_len))) {
-        w->hold_off = true;
-        return w->f;
-    }
-    if (w->hold_len > TEXT_HOLD_MAX) {
-        fflush(w->hold);
-        if (fwrite(w->hold_buf, 1, w->hold_len, w->f) != w->hold_len)
-            w->failed = true;
-        fclose(w->hold);
-        w->hold = NULL;
-        free(w->hold_buf);
-        w->hold_buf = NULL;
-        w->hold_len = 0;
-        w->hold_off = true;
-        return w->f;
-    }
-    return w->hold;
+    const struct text_row *x = a, *y = b;
+    if (x->ts.tv_sec != y->ts.tv_sec)
+        return x->ts.tv_sec < y->ts.tv_sec ? -1 : 1;
+    if (x->ts.tv_usec != y->ts.tv_usec)
+        return x->ts.tv_usec < y->ts.tv_usec ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The held-back table, after the findings. */
+/* "2026-11-21" of tv into out[11]. */
+static void day_of(const struct timeval *tv, char out[11])
+{
+    char ts[32];
+    format_ts(tv, ts);
+    memcpy(out, ts, 10);
+    out[10] = '\0';
+}
+
+static void put_row(struct hs_writer *w, const struct text_row *r)
+{
+    char day[11];
+    day_of(&r->ts, day);
+    if (strcmp(day, w->text_day) != 0) {
+        fprintf(w->f, "%s-- %s (UTC) --\n", w->text_day[0] ? "\n" : "", day);
+        memcpy(w->text_day, day, sizeof day);
+    }
+    if (fwrite(r->s, 1, r->len, w->f) != r->len)
+        w->failed = true;
+}
+
+/* Prints the held rows in time order and forgets them. */
 static void release_rows(struct hs_writer *w)
 {
-    if (!w->hold)
-        return;
-    fflush(w->hold);
-    if (w->hold_len && fwrite(w->hold_buf, 1, w->hold_len, w->f) != w->hold_len)
-        w->failed = true;
-    fclose(w->hold);
-    w->hold = NULL;
-    free(w->hold_buf);
-    w->hold_buf = NULL;
+    qsort(w->rows, w->nrows, sizeof *w->rows, by_time);
+    for (size_t i = 0; i < w->nrows; i++) {
+        put_row(w, &w->rows[i]);
+        free(w->rows[i].s);
+    }
+    free(w->rows);
+    w->rows = NULL;
+    w->nrows = w->cap_rows = 0;
     w->hold_len = 0;
-    w->hold_off = true;
 }
 
-/* Prints s wrapped at 80 columns, each line indented by ind spaces. */
-static void wrapped(FILE *f, const char *s, int ind)
+/* Takes a row (its text malloc'd): held for sorting, or printed at once when the hold is over its cap or
+ * memory is short (then the order is that of completion, from there on). */
+static void add_row(struct hs_writer *w, const struct timeval *ts, char *s, size_t len)
 {
-    const int width = 80 - ind;
+    struct text_row r = {*ts, w->row_seq++, s, len};
+    if (!w->hold_off && w->hold_len + len > TEXT_HOLD_MAX) {
+        release_rows(w);
+        w->hold_off = true;
+    }
+    if (!w->hold_off && w->nrows == w->cap_rows) {
+        size_t nc = w->cap_rows ? 2 * w->cap_rows : 256;
+        struct text_row *nr = realloc(w->rows, nc * sizeof *nr);
+        if (!nr) {
+            release_rows(w);
+            w->hold_off = true;
+        } else {
+            w->rows = nr;
+            w->cap_rows = nc;
+        }
+    }
+    if (w->hold_off) {
+        put_row(w, &r);
+        free(s);
+        return;
+    }
+    w->rows[w->nrows++] = r;
+    w->hold_len += len;
+}
+
+/* Prints s wrapped at cols columns, the first line after `first` (already ind columns wide), the others
+ * indented by ind spaces. */
+static void wrapped_at(FILE *f, int cols, const char *first, const char *s, int ind)
+{
+    const int width = cols - ind;
+    fputs(first, f);
+    bool lead = true;
     while (*s) {
         int n = (int)strlen(s);
         if (n > width) {
@@ -61,11 +108,28 @@ static void wrapped(FILE *f, const char *s, int ind)
             if (n == 0)
                 n = width;
         }
-        fprintf(f, "%*s%.*s\n", ind, "", n, s);
+        fprintf(f, "%*s%.*s\n", lead ? 0 : ind, "", n, s);
+        lead = false;
         s += n;
         while (*s == ' ')
             s++;
     }
+    if (lead)
+        fputc('\n', f);
+}
+
+static void wrapped(FILE *f, const char *first, const char *s, int ind)
+{
+    wrapped_at(f, TEXT_WIDTH, first, s, ind);
+}
+
+/* "name (address)", or the address. */
+static void host(char *out, size_t cap, const char *addr, const char *name)
+{
+    if (name[0] && strcmp(name, addr) != 0)
+        snprintf(out, cap, "%s (%s)", name, addr);
+    else
+        snprintf(out, cap, "%s", addr);
 }
 
 static void text_finding(struct hs_writer *w, const struct hs_finding *f)
@@ -75,90 +139,195 @@ static void text_finding(struct hs_writer *w, const struct hs_finding *f)
         fprintf(o, "FINDINGS\n\n");
         w->findings_done = true;
     }
-    fprintf(o, "[%s] %s  (%s, %s)\n", f->severity, f->title, f->id, f->confidence);
+    char head[64], buf[1200];
+    snprintf(head, sizeof head, "[%s] ", f->severity);
+    wrapped(o, head, f->title, (int)strlen(head));
+    fprintf(o, "    %s, %s\n", f->id, f->confidence);
+    if (f->user[0])
+        fprintf(o, "    user:     %s\n", f->user);
     if (f->client[0]) {
-        fprintf(o, "    hosts: %s", f->client);
-        if (f->first_hop[0])
-            fprintf(o, " -> %s", f->first_hop);
+        char c[128], a[128], b[128];
+        host(c, sizeof c, f->client, f->client_name);
+        host(a, sizeof a, f->first_hop, f->first_hop_name);
+        host(b, sizeof b, f->second_hop, f->second_hop_name);
         if (f->second_hop[0])
-            fprintf(o, " -> %s", f->second_hop);
-        fputc('\n', o);
+            snprintf(buf, sizeof buf, "%s -> %s -> %s", c, a, b);
+        else if (f->first_hop[0])
+            snprintf(buf, sizeof buf, "%s -> %s", c, a);
+        else
+            snprintf(buf, sizeof buf, "%s", c);
+        wrapped(o, "    hosts:    ", buf, 14);
     }
-    fprintf(o, "    evidence: frames");
-    for (uint32_t i = 0; i < f->nframes; i++)
-        fprintf(o, " %llu", (unsigned long long)f->frames[i]);
-    fprintf(o, "; records");
-    for (uint32_t i = 0; i < f->nrecords; i++)
-        fprintf(o, " %llu", (unsigned long long)f->records[i]);
-    fprintf(o, "\n    why:\n");
-    wrapped(o, f->explanation, 6);
+    size_t n = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < f->nframes && n < sizeof buf - 24; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%llu", i ? " " : "", (unsigned long long)f->frames[i]);
+    wrapped(o, "    frames:   ", buf, 14);
+    n = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < f->nrecords && n < sizeof buf - 24; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%llu", i ? " " : "", (unsigned long long)f->records[i]);
+    wrapped(o, "    records:  ", buf, 14);
+    fprintf(o, "    why:\n");
+    wrapped(o, "      ", f->explanation, 6);
     fprintf(o, "    fix:\n");
-    wrapped(o, f->remediation, 6);
+    wrapped(o, "      ", f->remediation, 6);
     fputc('\n', o);
     if (ferror(o))
         w->failed = true;
 }
 
+/* The status as people write it: a name, else the number (decimal for HTTP and LDAP, hex otherwise). */
+static void status_str(struct hs_status s, char *out, size_t cap)
+{
+    if (s.space == STATUS_NONE) {
+        out[0] = '\0';
+        return;
+    }
+    const char *n = s.space == STATUS_HTTP ? NULL : hs_status_name(s);
+    if (n && n[0])
+        snprintf(out, cap, "%s", n);
+    else if (s.space == STATUS_HTTP || s.space == STATUS_LDAP)
+        snprintf(out, cap, "%" PRIu32, s.code);
+    else
+        snprintf(out, cap, "0x%08" PRIx32, s.code);
+}
+
+/* A row's second line: at COL_DETAIL, wrapped at ROW_WIDTH with continuation lines further in. */
+static void detail(FILE *o, const char *s)
+{
+    char ind[COL_DETAIL + 1];
+    memset(ind, ' ', COL_DETAIL);
+    ind[COL_DETAIL] = '\0';
+    wrapped_at(o, ROW_WIDTH, ind, s, COL_DETAIL + 4);
+}
+
+/* "22:52:06.767" of tv into out[16]. */
+static void clock_of(const struct timeval *tv, char out[16])
+{
+    char ts[32];
+    format_ts(tv, ts);
+    snprintf(out, 16, "%.12s", ts + 11);
+}
+
+/* The first line of a row: time, client -> server:port, what. */
+static void row_head(FILE *o, const struct rec_hdr *h, const char *what)
+{
+    char t[16], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN];
+    clock_of(&h->ts, t);
+    format_ip(h->flow.af, h->flow.cli.ip, ci);
+    format_ip(h->flow.af, h->flow.srv.ip, si);
+    fprintf(o, "%s  %s -> %s%s%s:%u  %s\n", t, ci, h->flow.af == 6 ? "[" : "", si, h->flow.af == 6 ? "]" : "",
+            h->flow.srv.port, what);
+}
+
+/* Who authenticated, as people write it: DOMAIN\user, user@REALM, (anonymous), or "-" when nobody is named. */
+static void who(const struct auth_rec *r, char *out, size_t cap)
+{
+    const struct ntlm_msg *a = r->gss.ntlm.auth;
+    if (a && (a->ntlm_version == NTLM_VER_ANONYMOUS || !a->user[0])) {
+        snprintf(out, cap, "(anonymous)");
+        return;
+    }
+    auth_who(r, out, cap);
+    const struct kdc_decrypted *d = r->gss.krb.dec_ticket;
+    if (!out[0] && d && d->t.decrypted && d->t.cname[0])
+        snprintf(out, cap, "%s@%s", d->t.cname, d->t.crealm);
+    if (!out[0])
+        snprintf(out, cap, "-");
+}
+
 static void text_auth(struct hs_writer *w, const struct auth_rec *r)
 {
-    FILE *o = rows(w);
-    if (!w->header_done) {
-        fprintf(o, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", "TIME", "CLIENT -> SERVER", "TRANSPORT",
-                "MECHANISM", "NTLM", "USER", "RESULT");
-        w->header_done = true;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&buf, &len);
+    if (!o) {
+        w->failed = true;
+        return;
     }
-    const struct hs_flow *fl = &r->h.flow;
-    char ts[32], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN], ends[128], tr[24], user[2 * NTLM_NAME_MAX + 2], res[96];
-    format_ts(&r->h.ts, ts);
-    format_ip(fl->af, fl->cli.ip, ci);
-    format_ip(fl->af, fl->srv.ip, si);
-    snprintf(ends, sizeof ends, "%s:%u -> %s:%u", ci, fl->cli.port, si, fl->srv.port);
-    snprintf(tr, sizeof tr, "%s/%s", auth_transport_name(r->transport), auth_service_name(r));
-    auth_who(r, user, sizeof user);
+    char what[96], user[2 * NTLM_NAME_MAX + 2], st[96], mech[64];
+    snprintf(what, sizeof what, "%s/%s", auth_transport_name(r->transport), auth_service_name(r));
+    row_head(o, &r->h, what);
+    who(r, user, sizeof user);
     const struct ntlm_msg *a = r->gss.ntlm.auth;
-    bool have = r->status.space != STATUS_NONE;
-    const char *sn = NULL;
-    char hex[16];
-    if (have) {
-        bool decimal = r->status.space == STATUS_HTTP || r->status.space == STATUS_LDAP; /* as their RFCs write them */
-        sn = r->status.space == STATUS_HTTP ? NULL : hs_status_name(r->status);
-        snprintf(hex, sizeof hex, decimal ? "%" PRIu32 : "0x%08" PRIx32, r->status.code);
+    snprintf(mech, sizeof mech, "%s%s%s%s", auth_mech_name(r->gss.mech), a ? " (" : "",
+             a ? ntlm_version_name(a->ntlm_version) : "", a ? ")" : "");
+    status_str(r->status, st, sizeof st);
+    char line[1200];
+    snprintf(line, sizeof line, "%s  %s  => %s%s%s", user, mech, auth_result_name(r->result), st[0] ? " " : "", st);
+    detail(o, line);
+    /* what keys showed about delegation (-k) */
+    const struct kdc_decrypted_auth *da = r->gss.krb.dec_auth;
+    if (da && da->a.decrypted) {
+        bool deleg = da->a.has_gss_flags && (da->a.gss_flags & 0x1);
+        fprintf(o, "%*sdelegation: %s\n", COL_DETAIL, "",
+                da->a.has_deleg ? "forwarded TGT in the authenticator"
+                : deleg         ? "GSS_C_DELEG_FLAG, no forwarded ticket"
+                                : "none (no GSS_C_DELEG_FLAG, no forwarded TGT)");
     }
-    snprintf(res, sizeof res, "%s%s%s", auth_result_name(r->result), have ? " " : "", have ? (sn ? sn : hex) : "");
-    fprintf(o, "%-27s %-46s %-11s %-18s %-10s %-30s %s\n", ts, ends, tr, auth_mech_name(r->gss.mech),
-            a ? ntlm_version_name(a->ntlm_version) : "-", user[0] || a || r->gss.mech == AMECH_BASIC ? user : "-", res);
+    if (r->transport == TRANSPORT_DCERPC && r->dcerpc.iface_name)
+        fprintf(o, "%*sinterface %s, auth_level %s\n", COL_DETAIL, "", r->dcerpc.iface_name,
+                dcerpc_auth_level_name(r->dcerpc.auth_level) ? dcerpc_auth_level_name(r->dcerpc.auth_level) : "?");
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
-        if (r->transport == TRANSPORT_SMB2 || r->transport == TRANSPORT_SMB1) {
-            const char *n = hs_status_name(u->status);
-            fprintf(o, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
-        } else if (r->transport == TRANSPORT_DCERPC) {
-            const char *n = hs_status_name(u->status);
-            fprintf(o, "%27s   call %s%s%s -> %s\n", "", u->iface ? u->iface : "", u->iface ? "." : "", u->name,
-                    !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : n ? n : "fault");
-        } else {
-            fprintf(o, "%27s   %s %s -> %" PRIu32 "\n", "", u->method, u->name, u->status.code);
-        }
+        char us[96];
+        status_str(u->status, us, sizeof us);
+        if (r->transport == TRANSPORT_SMB2 || r->transport == TRANSPORT_SMB1)
+            fprintf(o, "%*stree connect %s => %s\n", COL_DETAIL + 2, "", u->name, us[0] ? us : "?");
+        else if (r->transport == TRANSPORT_DCERPC)
+            fprintf(o, "%*scall %s%s%s => %s\n", COL_DETAIL + 2, "", u->iface ? u->iface : "", u->iface ? "." : "",
+                    u->name, !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : us[0] ? us : "fault");
+        else
+            fprintf(o, "%*s%s %s => %" PRIu32 "\n", COL_DETAIL + 2, "", u->method, u->name, u->status.code);
     }
+    if (fclose(o) != 0) {
+        free(buf);
+        w->failed = true;
+        return;
+    }
+    add_row(w, &r->h.ts, buf, len);
 }
 
 static void text_kdc(struct hs_writer *w, const struct kdc_rec *r)
 {
-    FILE *o = rows(w);
-    char ts[32], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN];
-    char client[2 * KRB_NAME_MAX + 2], sname[2 * KRB_NAME_MAX + 2];
-    format_ts(&r->h.ts, ts);
-    format_ip(r->h.flow.af, r->h.flow.cli.ip, ci);
-    format_ip(r->h.flow.af, r->h.flow.srv.ip, si);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&buf, &len);
+    if (!o) {
+        w->failed = true;
+        return;
+    }
+    char what[48], client[2 * KRB_NAME_MAX + 2], sname[2 * KRB_NAME_MAX + 2], st[64];
+    snprintf(what, sizeof what, "kerberos/%s", kdc_kind_name(r->kind));
+    row_head(o, &r->h, what);
     const char *cfrom = kdc_rec_client(r, client, sizeof client);
     kdc_principal_join(sname, sizeof sname, r->sname, r->realm);
-    const char *outcome = r->rep_type == KRB_ERROR ? "failure" : r->rep_type ? "success" : "unknown";
+    const char *res = r->rep_type == KRB_ERROR ? "failure" : r->rep_type ? "success" : "unknown";
+    st[0] = '\0';
     if (r->rep_type == KRB_ERROR) {
         const char *en = krb_error_name(r->error_code);
-        outcome = en ? en : "";
+        if (en)
+            snprintf(st, sizeof st, " %s", en);
+        else
+            snprintf(st, sizeof st, " %" PRId32, r->error_code);
     }
-    fprintf(o, "%-27s %s -> %s kerberos %-9s %s -> %s: %s\n", ts, ci, si, kdc_kind_name(r->kind),
-            cfrom ? client : "?", sname[0] ? sname : "?", outcome);
+    char line[1200];
+    snprintf(line, sizeof line, "%s for %s  => %s%s", cfrom ? client : "?", sname[0] ? sname : "?", res, st);
+    detail(o, line);
+    if (r->for_user[0]) {
+        char u[2 * KRB_NAME_MAX + 2];
+        kdc_principal_join(u, sizeof u, r->for_user, r->for_user_realm);
+        fprintf(o, "%*son behalf of %s (S4U2Self)\n", COL_DETAIL, "", u);
+    } else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl && r->addl[0].client[0]) {
+        fprintf(o, "%*son behalf of %s (S4U2Proxy evidence ticket)\n", COL_DETAIL, "", r->addl[0].client);
+    }
+    if (fclose(o) != 0) {
+        free(buf);
+        w->failed = true;
+        return;
+    }
+    add_row(w, &r->h.ts, buf, len);
 }
 
 static void text_record(struct hs_writer *w, const struct rec_hdr *r)
@@ -167,20 +336,61 @@ static void text_record(struct hs_writer *w, const struct rec_hdr *r)
         text_auth(w, (const struct auth_rec *)r);
     else
         text_kdc(w, (const struct kdc_rec *)r);
-    if (ferror(w->f) || (w->hold && ferror(w->hold)))
+    if (ferror(w->f))
         w->failed = true;
+}
+
+/* The non-zero counters of the stats sub-object key ("malformed", "dropped", ...) as "name N, name N". */
+static void nonzero(json_t *st, const char *key, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t n = 0;
+    const char *k;
+    json_t *x;
+    json_object_foreach(json_object_get(st, key), k, x) {
+        json_int_t v = json_integer_value(x);
+        if (v > 0 && n < cap)
+            n += (size_t)snprintf(out + n, cap - n, "%s%s %lld", n ? ", " : "", k, (long long)v);
+    }
+}
+
+static long long stat_of(json_t *st, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(st, key));
 }
 
 static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
 {
-    if (w->findings_done)
-        fprintf(w->f, "SESSIONS\n\n");
+    FILE *o = w->f;
+    if (w->nrows || w->hold_off)
+        fprintf(o, "SESSIONS\n\n");
     release_rows(w);
-    char *s = stats_json_line(v);
-    if (s)
-        fprintf(w->f, "# stats %s\n", s);
-    free(s);
-    if (ferror(w->f))
+    char *js = stats_json_line(v);
+    json_t *st = js ? json_loads(js, 0, NULL) : NULL;
+    free(js);
+    char line[512], part[600];
+    long long np = stat_of(st, "packets"), nf = stat_of(st, "flows"), na = stat_of(st, "auth_records"),
+              nk = stat_of(st, "kerberos_records");
+    snprintf(line, sizeof line, "%lld packet%s, %lld connection%s, %lld authentication%s, %lld Kerberos exchange%s", np,
+             np == 1 ? "" : "s", nf, nf == 1 ? "" : "s", na, na == 1 ? "" : "s", nk, nk == 1 ? "" : "s");
+    fprintf(o, "%sSUMMARY\n\n", w->text_day[0] ? "\n" : "");
+    wrapped(o, "  ", line, 2);
+    static const char *const groups[] = {"malformed", "dropped", "tcp", "decode"};
+    static const char *const labels[] = {"malformed: ", "dropped:   ", "tcp:       ", "decode:    "};
+    for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
+        nonzero(st, groups[i], part, sizeof part);
+        if (part[0]) {
+            snprintf(line, sizeof line, "  %s", labels[i]);
+            wrapped(o, line, part, 2 + (int)strlen(labels[i]));
+        }
+    }
+    if (stat_of(st, "tickets_not_decrypted"))
+        fprintf(o, "  %lld tickets not decrypted (no key of their enctype or kvno)\n", stat_of(st, "tickets_not_decrypted"));
+    if (stat_of(st, "smb2_encrypted"))
+        fprintf(o, "  %lld encrypted SMB2 messages skipped\n", stat_of(st, "smb2_encrypted"));
+    fprintf(o, "  (-F json writes every counter)\n");
+    json_decref(st);
+    if (ferror(o))
         w->failed = true;
 }
 

@@ -53,8 +53,8 @@ void writer_free(struct hs_writer *w)
 {
     if (!w)
         return;
-    if (w->hold)
-        fclose(w->hold);
-    free(w->hold_buf);
+    for (size_t i = 0; i < w->nrows; i++) /* text rows never released (a run cut short) */
+        free(w->rows[i].s);
+    free(w->rows);
     free(w);
 }

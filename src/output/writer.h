@@ -3,7 +3,9 @@
 #define HOPSCOPE_WRITER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/time.h>
 
 #include "records.h"
 
@@ -20,18 +22,27 @@ struct hs_writer_ops {
     void (*end)(struct hs_writer *w);
 };
 
+/* text: one record's lines, held until the end of the run (or until the hold is full). */
+struct text_row {
+    struct timeval ts;
+    uint64_t seq;                  /* completion order: ties keep it */
+    char *s;                       /* malloc'd */
+    size_t len;
+};
+
 struct hs_writer {
     struct hs_sink sink;           /* the writer as the last stage of a sink chain; must stay first */
     const struct hs_writer_ops *ops;
     FILE *f;
     bool failed;                   /* a write failed (disk full, closed pipe): reported at exit */
     bool header_done;              /* text: the table's header was printed */
-    /* text: the table is held back (up to TEXT_HOLD_MAX bytes) so that the findings, known only at the end
-     * of the run, are printed first; past the cap rows go out as they come */
-    FILE *hold;
-    char *hold_buf;
-    size_t hold_len;
+    /* text: session rows are held back (up to TEXT_HOLD_MAX bytes) so that the findings, known only at the
+     * end of the run, are printed first and the rows in time order; past the cap rows go out as they come */
+    struct text_row *rows;
+    size_t nrows, cap_rows, hold_len;
+    uint64_t row_seq;
     bool hold_off;
+    char text_day[11];             /* text: the day of the last row printed ("2026-11-21") */
     bool findings_done;            /* text: the findings section was started */
 };
 
