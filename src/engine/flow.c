@@ -30,7 +30,7 @@ uint32_t flow_hash(const struct hs_pkt *p)
 int flow_table_init(struct flow_table *t, uint32_t max_flows)
 {
     memset(t, 0, sizeof *t);
-    t->nbuckets = 1u << 16;
+    t->nbuckets = 1u << 6; /* grown below to max_flows / 4: a small table (tests, fuzzing) stays small */
     while (t->nbuckets < max_flows / 4 && t->nbuckets < (1u << 22))
         t->nbuckets <<= 1;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);

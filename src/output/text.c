@@ -52,7 +52,8 @@ static void put_row(struct hs_writer *w, const struct text_row *r)
 /* Prints the held rows in time order and forgets them. */
 static void release_rows(struct hs_writer *w)
 {
-    qsort(w->rows, w->nrows, sizeof *w->rows, by_time);
+    if (w->nrows)
+        qsort(w->rows, w->nrows, sizeof *w->rows, by_time);
     for (size_t i = 0; i < w->nrows; i++) {
         put_row(w, &w->rows[i]);
         free(w->rows[i].s);
