@@ -84,13 +84,16 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t size, uint64_t *dro
     return p;
 }
 
-/* Is a use's status a refusal: an NTSTATUS error, a DCE/RPC fault, HTTP 401/403? */
+/* Is a use's status a refusal: an NTSTATUS error, a DCE/RPC fault, HTTP 401/403, a DCOM method's access
+ * denied (E_ACCESSDENIED 0x80070005, WBEM_E_ACCESS_DENIED 0x80041003; MS-ERREF 2.1), Win32 ERROR_ACCESS_DENIED? */
 static bool refused(const struct auth_use *u)
 {
     switch (u->status.space) {
     case STATUS_NTSTATUS: return (u->status.code & 0xC0000000u) == 0xC0000000u;
     case STATUS_NCA: return true;
     case STATUS_HTTP: return u->status.code == 401 || u->status.code == 403;
+    case STATUS_HRESULT: return u->status.code == 0x80070005u || u->status.code == 0x80041003u;
+    case STATUS_WIN32: return u->status.code == 5;
     default: return false;
     }
 }
