@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "correlate.h"
+#include "ntlmssp.h"
 
 #define REALM "HOP.TEST"
 #define ANON_NAME "WELLKNOWN/ANONYMOUS"
@@ -39,6 +40,8 @@ struct recorder {
     struct seen *seen;
     size_t n, cap;
     int stats_calls, end_calls;
+    char findings[16][40]; /* ids of the first findings */
+    int nfindings;
 };
 
 static void copy_ref(char *client, uint64_t *issued, const struct kdc_ticket_ref *t)
@@ -76,6 +79,22 @@ static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
     ((struct recorder *)self)->stats_calls++;
 }
 
+static void on_finding(struct hs_sink *self, const struct hs_finding *f)
+{
+    struct recorder *o = (struct recorder *)self;
+    if (o->nfindings < 16)
+        snprintf(o->findings[o->nfindings], sizeof o->findings[0], "%s", f->id);
+    o->nfindings++;
+}
+
+static bool found(const struct recorder *o, const char *id)
+{
+    for (int i = 0; i < o->nfindings && i < 16; i++)
+        if (!strcmp(o->findings[i], id))
+            return true;
+    return false;
+}
+
 static void on_end(struct hs_sink *self)
 {
     ((struct recorder *)self)->end_calls++;
@@ -94,6 +113,7 @@ static int fx_setup(void **state)
     x->out.sink.record = on_record;
     x->out.sink.stats = on_stats;
     x->out.sink.end = on_end;
+    x->out.sink.finding = on_finding;
     x->corr = correlate_new(&x->out.sink);
     assert_non_null(x->corr);
     x->next_id = 1;
@@ -513,6 +533,77 @@ static void test_corr_ticket_table_forgets_oldest_beyond_capacity(void **state)
     assert_string_equal(last(x)->ticket_client, "");
 }
 
+/* ---- summaries and findings from records ------------------------------------------------------------ */
+
+/* An NTLM session cli -> srv (10.0.0.x) at second t by user (anonymous when ""), decided with res. */
+static struct auth_rec *ntlm_session(struct fx *x, uint8_t cli, uint8_t srv, long t, const char *user,
+                                     enum auth_result res, struct ntlm_msg *m)
+{
+    struct auth_rec *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->h.id = x->next_id++;
+    r->h.type = REC_AUTH;
+    r->h.ts.tv_sec = t;
+    r->h.flow.af = 4;
+    r->h.flow.cli.ip[0] = r->h.flow.srv.ip[0] = 10;
+    r->h.flow.cli.ip[3] = cli;
+    r->h.flow.srv.ip[3] = srv;
+    r->h.flow.srv.port = 445;
+    r->transport = TRANSPORT_SMB2;
+    r->gss.mech = AMECH_NEGOTIATE_NTLM;
+    memset(m, 0, sizeof *m);
+    m->type = 3;
+    snprintf(m->domain, sizeof m->domain, "%s", user[0] ? "HOP" : "");
+    snprintf(m->user, sizeof m->user, "%s", user);
+    m->ntlm_version = user[0] ? NTLM_VER_NTLMV2 : NTLM_VER_ANONYMOUS;
+    r->gss.ntlm.auth = m;
+    r->frames.authenticate = r->h.id * 10;
+    r->frames.verdict = r->h.id * 10 + 1;
+    r->result = res;
+    return r;
+}
+
+static void test_corr_dcom_access_denied_on_onward_session_fails_the_hop(void **state)
+{
+    struct fx *x = *state;
+    struct ntlm_msg m1, m2;
+    struct auth_rec *first = ntlm_session(x, 30, 20, 100, "alice", RESULT_SUCCESS, &m1);
+    struct auth_rec *onward = ntlm_session(x, 20, 10, 101, "", RESULT_SUCCESS, &m2);
+    onward->transport = TRANSPORT_DCERPC;
+    struct auth_use u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.name, sizeof u.name, "ExecMethod");
+    u.answered = true;
+    u.status = hs_status_of(STATUS_HRESULT, 0x80070005u); /* E_ACCESSDENIED inside a DCOM response */
+    u.frame_req = 31;
+    u.frame_resp = 32;
+    onward->uses = &u;
+    onward->nuses = 1;
+    sink_record(&x->corr->sink, &first->h);
+    sink_record(&x->corr->sink, &onward->h);
+    struct hs_stats st;
+    memset(&st, 0, sizeof st);
+    struct hs_stats_view v = {&st, NULL};
+    sink_stats(&x->corr->sink, &v);
+    assert_true(found(&x->out, "double_hop_failed"));
+    /* the same call answered without a refusal: no failed hop */
+    struct fx *y = calloc(1, sizeof *y);
+    assert_non_null(y);
+    y->out.sink.finding = on_finding;
+    y->corr = correlate_new(&y->out.sink);
+    assert_non_null(y->corr);
+    u.status = hs_status_of(STATUS_HRESULT, 0);
+    sink_record(&y->corr->sink, &first->h);
+    sink_record(&y->corr->sink, &onward->h);
+    sink_stats(&y->corr->sink, &v);
+    assert_false(found(&y->out, "double_hop_failed"));
+    correlate_free(y->corr);
+    free(y->out.seen);
+    free(y);
+    free(first);
+    free(onward);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
@@ -529,6 +620,7 @@ int main(void)
         T(test_corr_three_hop_delegation_chain_names_alice),
         T(test_corr_thousand_users_each_named),
         T(test_corr_ticket_table_forgets_oldest_beyond_capacity),
+        T(test_corr_dcom_access_denied_on_onward_session_fails_the_hop),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
