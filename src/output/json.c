@@ -679,6 +679,15 @@ static json_t *auth_json(const struct auth_rec *r)
     json_object_set_new(o, "transport", jstr(auth_transport_name(r->transport)));
     json_object_set_new(o, "service", jstr(auth_service_name(r)));
     json_object_set_new(o, "mechanism", jstr(auth_mech_name(r->gss.mech)));
+    {
+        /* who, in one place for jq (`.user`), and where the name comes from */
+        char who[2 * NTLM_NAME_MAX + 2];
+        const char *from = auth_user(r, who, sizeof who);
+        if (from) {
+            json_object_set_new(o, "user", jstr(who));
+            json_object_set_new(o, "user_from", jstr(from));
+        }
+    }
     if (r->gss.ntlm.seen)
         json_object_set_new(o, "ntlm", ntlm_json(&r->gss.ntlm));
     json_t *sp = spnego_json(&r->gss.spnego);
@@ -733,6 +742,10 @@ static json_t *kdc_json(const struct kdc_rec *r)
     if (cfrom) {
         json_object_set_new(o, "cname", jstr(client));
         json_object_set_new(o, "cname_from", jstr(cfrom));
+        char uf[32];
+        snprintf(uf, sizeof uf, "kerberos_%s", cfrom);
+        json_object_set_new(o, "user", jstr(client));
+        json_object_set_new(o, "user_from", jstr(uf));
         /* the cname as the request or error named it: its name-type tells an NT-ENTERPRISE "user@dns.domain"
          * from an ordinary name@REALM */
         if (r->has_cname_type && (!strcmp(cfrom, "request") || !strcmp(cfrom, "error"))) {

@@ -102,6 +102,40 @@ const char *auth_service_name(const struct auth_rec *r)
     return "dcerpc";
 }
 
+const char *auth_user(const struct auth_rec *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const struct ntlm_msg *a = r->gss.ntlm.auth;
+    if (a && (a->ntlm_version == NTLM_VER_ANONYMOUS || !a->user[0]))
+        return "anonymous";
+    if (a) {
+        snprintf(out, cap, "%s\\%s", a->domain, a->user);
+        return "ntlm";
+    }
+    if (r->gss.mech == AMECH_BASIC) {
+        snprintf(out, cap, "%s", r->gss.basic_user);
+        return out[0] ? "basic" : NULL;
+    }
+    if (r->gss.mech == AMECH_NETLOGON && r->dcerpc.netlogon_computer[0]) {
+        snprintf(out, cap, "%s\\%s$", r->dcerpc.netlogon_domain, r->dcerpc.netlogon_computer);
+        return "netlogon";
+    }
+    if (r->transport == TRANSPORT_LDAP && r->ldap.auth == LDAP_AUTH_SIMPLE) {
+        snprintf(out, cap, "%s", r->ldap.bind_dn);
+        return out[0] ? "ldap_simple" : "anonymous";
+    }
+    const struct kdc_decrypted *d = r->gss.krb.dec_ticket;
+    if (d && d->t.decrypted && d->t.cname[0]) {
+        snprintf(out, cap, "%s@%s", d->t.cname, d->t.crealm);
+        return "kerberos_ticket_decrypted";
+    }
+    if (r->gss.krb.ticket.client[0]) {
+        snprintf(out, cap, "%s", r->gss.krb.ticket.client);
+        return "kerberos_kdc_reply";
+    }
+    return NULL;
+}
+
 void auth_who(const struct auth_rec *r, char *out, size_t cap)
 {
     const struct ntlm_msg *a = r->gss.ntlm.auth;

@@ -456,6 +456,15 @@ const char *auth_service_name(const struct auth_rec *r);
 void auth_who(const struct auth_rec *r, char *out, size_t cap);
 
 /*
+ * The best-known identity of an attempt into out[cap] ("" when none), and where it comes from: "ntlm" (the
+ * AUTHENTICATE's DOMAIN\user), "anonymous" (an anonymous NTLM AUTHENTICATE or LDAP bind; out ""), "basic",
+ * "netlogon" (DOMAIN\COMPUTER$ of the secure channel), "ldap_simple" (the bind DN), "kerberos_ticket_decrypted"
+ * (cname@crealm of the service ticket opened with -k), "kerberos_kdc_reply" (the client of the KDC reply that
+ * issued the ticket); NULL when nothing names anyone.
+ */
+const char *auth_user(const struct auth_rec *r, char *out, size_t cap);
+
+/*
  * The name of a typed status: NTSTATUS and Win32 and HRESULT by their MS-ERREF spelling, HTTP by its
  * reason phrase, Kerberos by its RFC 4120 name, DCE/RPC by its nca_s_ name, an SMB1 DOS error as
  * "class/code" (MS-CIFS 2.2.2.4: "ERRSRV/ERRbadpw"; "SUCCESS" for class 0), LDAP by its RFC 4511
