@@ -552,7 +552,7 @@ static void test_sasl_gss_spnego_ntlm_two_legs(void **state)
         assert_jstr(j, "ntlm.user", "alice");
         assert_jstr(j, "ntlm.domain", "HOPLAB");
         assert_jstr(j, "ntlm.workstation", "WS01");
-        assert_jstr(j, "ntlm.version", "ntlmv2");
+        assert_jstr(j, "ntlm.response_type", "ntlmv2");
         assert_jstr(j, "server.names.dns_computer", "srv1.hoplab.test");
         assert_jint(j, "frames.negotiate", (long long)f1);
         assert_jint(j, "frames.challenge", (long long)f2);

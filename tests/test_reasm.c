@@ -44,7 +44,7 @@ static void check_alice(json_t *rec)
     assert_jstr(rec, "ntlm.user", "alice");
     assert_jstr(rec, "ntlm.domain", "HOPLAB");
     assert_jstr(rec, "ntlm.workstation", "WS01");
-    assert_jstr(rec, "ntlm.version", "ntlmv2");
+    assert_jstr(rec, "ntlm.response_type", "ntlmv2");
     assert_jbool(rec, "ntlm.mic", true);
     assert_jstr(rec, "ntlm.spn", "HTTP/srv1.hoplab.test");
     assert_jstr(rec, "ntlm.target_name", "HOPLAB");
@@ -425,7 +425,7 @@ static void test_gap_in_authenticate(void **state)
     assert_jabsent(rec, "frames.authenticate");
     assert_jabsent(rec, "ntlm.user");
     assert_jabsent(rec, "ntlm.domain");
-    assert_jstr(rec, "ntlm.version", "unknown");
+    assert_jstr(rec, "ntlm.response_type", "unknown");
     assert_jstr(rec, "mechanism", "ntlm");
     /* resynchronised: the later request is listed */
     json_t *rq = pg_j(rec, "http.requests");

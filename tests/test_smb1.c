@@ -482,7 +482,7 @@ static void test_raw_lm_and_ntlmv1(void **state)
     raw_logon(&r, SECMODE_USER_ENCRYPT, LM24, 24, NT24, 24, "alice", "HOPLAB", 0, F2_NT, 0);
     json_t *rec = pg_rec(&r, 0);
     assert_jstr(rec, "mechanism", "ntlm");
-    assert_jstr(rec, "ntlm.version", "ntlmv1");
+    assert_jstr(rec, "ntlm.response_type", "ntlmv1");
     assert_jstr(rec, "ntlm.user", "alice");
     assert_jstr(rec, "ntlm.domain", "HOPLAB");
     assert_jstr(rec, "ntlm.workstation", "");
@@ -503,7 +503,7 @@ static void test_raw_lm_only(void **state)
     pg_run_init(&r, NULL);
     raw_logon(&r, SECMODE_USER_ENCRYPT, LM24, 24, NULL, 0, "alice", "HOPLAB", 0, F2_NT, 0);
     json_t *rec = pg_rec(&r, 0);
-    assert_jstr(rec, "ntlm.version", "lm");
+    assert_jstr(rec, "ntlm.response_type", "lm");
     assert_jstr(rec, "ntlm.lm_response", "lm");
     assert_jint(rec, "ntlm.nt_response_len", 0);
     pg_run_free(&r);
@@ -516,7 +516,7 @@ static void test_raw_lm_is_nt_copy(void **state)
     pg_run_init(&r, NULL);
     raw_logon(&r, SECMODE_USER_ENCRYPT, NT24, 24, NT24, 24, "bob", "HOPLAB", 0, F2_NT, 0);
     json_t *rec = pg_rec(&r, 0);
-    assert_jstr(rec, "ntlm.version", "ntlmv1");
+    assert_jstr(rec, "ntlm.response_type", "ntlmv1");
     assert_jstr(rec, "ntlm.lm_response", "nt-copy");
     assert_jstr(rec, "ntlm.user", "bob");
     pg_run_free(&r);
@@ -530,7 +530,7 @@ static void test_raw_anonymous(void **state)
     /* Windows sends one zero byte as the OEM password and no Unicode one */
     raw_logon(&r, SECMODE_USER_ENCRYPT, (const uint8_t *)"", 1, NULL, 0, "", "", 0, F2_NT, 0);
     json_t *rec = pg_rec(&r, 0);
-    assert_jstr(rec, "ntlm.version", "anonymous");
+    assert_jstr(rec, "ntlm.response_type", "anonymous");
     assert_jstr(rec, "ntlm.user", "");
     assert_jstr(rec, "ntlm.lm_response", "zero");
     assert_jbool(rec, "smb1.plaintext_password", false);
@@ -551,7 +551,7 @@ static void test_raw_plaintext_never_written(void **state)
     json_t *rec = pg_rec(&r, 0);
     assert_jbool(rec, "smb1.plaintext_password", true);
     assert_jstr(rec, "ntlm.user", "alice");
-    assert_jstr(rec, "ntlm.version", "unknown");
+    assert_jstr(rec, "ntlm.response_type", "unknown");
     /* neither the bytes nor the length */
     assert_jint(rec, "ntlm.lm_response_len", 0);
     assert_jint(rec, "ntlm.nt_response_len", 0);
@@ -572,7 +572,7 @@ static void test_raw_plaintext_to_a_server_that_encrypts(void **state)
     raw_logon(&r, SECMODE_USER_ENCRYPT, (const uint8_t *)"Pass", 4, NULL, 0, "GUEST", "", 0, F2_NT, 0);
     json_t *rec = pg_rec(&r, 0);
     assert_jbool(rec, "smb1.plaintext_password", true);
-    assert_jstr(rec, "ntlm.version", "unknown");
+    assert_jstr(rec, "ntlm.response_type", "unknown");
     assert_jstr(rec, "ntlm.lm_response", "absent");
     assert_jint(rec, "ntlm.lm_response_len", 0);
     assert_null(strstr(r.text, "Pass"));
@@ -709,7 +709,7 @@ static void test_ntlmssp_two_legs(void **state)
         assert_int_equal(pg_nrecs(&r), 1);
         json_t *rec = pg_rec(&r, 0);
         assert_jstr(rec, "mechanism", spnego ? "negotiate/ntlm" : "ntlm");
-        assert_jstr(rec, "ntlm.version", "ntlmv2");
+        assert_jstr(rec, "ntlm.response_type", "ntlmv2");
         assert_jstr(rec, "ntlm.user", "alice");
         assert_jstr(rec, "ntlm.domain", "HOPLAB");
         assert_jstr(rec, "ntlm.workstation", "WS01");
@@ -1098,7 +1098,7 @@ static void test_lanman_dialect(void **state)
     assert_jstr(rec, "smb1.dialect", "LANMAN2.1");
     assert_jstr(rec, "ntlm.user", "MARTIN");
     assert_jstr(rec, "ntlm.domain", "WORKGROUP");
-    assert_jstr(rec, "ntlm.version", "lm");
+    assert_jstr(rec, "ntlm.response_type", "lm");
     assert_jstr(rec, "ntlm.server_challenge", "0102030405060708");
     assert_jstr(rec, "smb1.client_native_os", "Windows 4.0");
     assert_int_equal(json_array_size(pg_j(rec, "smb1.security_mode")), 2);

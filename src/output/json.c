@@ -149,7 +149,7 @@ static json_t *ntlm_json(const struct gss_ntlm *g)
 {
     json_t *o = json_object();
     const struct ntlm_msg *a = g->auth;
-    json_object_set_new(o, "version", jstr(a ? ntlm_version_name(a->ntlm_version) : "unknown"));
+    json_object_set_new(o, "response_type", jstr(a ? ntlm_version_name(a->ntlm_version) : "unknown"));
     if (a) {
         json_object_set_new(o, "user", jstr(a->user));
         json_object_set_new(o, "domain", jstr(a->domain));
