@@ -6,6 +6,7 @@
 #include "http.h"
 #include "kdc.h"
 #include "ldap.h"
+#include "other.h"
 #include "smb2.h"
 
 /* TLS (RFC 8446 5.1: a handshake record, legacy version 3.x): recognised so that its connection is not
@@ -35,6 +36,11 @@ const struct hs_dissector *const hs_dissectors[] = {
     &dis_tls,
     NULL,
 };
+
+const struct hs_dissector *registry_fallback(uint8_t proto)
+{
+    return proto == 6 ? &dis_other : NULL;
+}
 
 const struct hs_dissector *registry_probe(uint8_t proto, const uint8_t *p, size_t n)
 {

@@ -47,6 +47,10 @@ extern const struct hs_dissector *const hs_dissectors[];
 /* The first dissector of transport `proto` whose probe takes the n bytes at p, or NULL. */
 const struct hs_dissector *registry_probe(uint8_t proto, const uint8_t *p, size_t n);
 
+/* What a stream of transport `proto` that no probe or port claims is handed to (TCP: dissectors/other, which
+ * searches its first bytes for NTLMSSP), or NULL. */
+const struct hs_dissector *registry_fallback(uint8_t proto);
+
 /* The dissector of transport `proto` listing server port `port`, or NULL. */
 const struct hs_dissector *registry_by_port(uint8_t proto, uint16_t port);
 

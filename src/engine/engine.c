@@ -90,6 +90,10 @@ static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
     const struct hs_dissector *d = registry_probe(6, p, n);
     if (!d) {
         const struct hs_dissector *hint = c->saw_syn ? NULL : registry_by_port(6, c->flow.srv.port);
+        if (!hint) {
+            attach(e, c, registry_fallback(6)); /* a protocol hopscope does not dissect: searched for NTLMSSP */
+            return;
+        }
         if (attach(e, c, hint)) {
             c->st[dir].resync = true;
             c->st[!dir].resync = true;

@@ -713,6 +713,8 @@ static json_t *auth_json(const struct auth_rec *r)
     case TRANSPORT_DCERPC:
         json_object_set_new(o, "dcerpc", dcerpc_json(r));
         break;
+    case TRANSPORT_OTHER: /* nothing but the tokens is known of the protocol around them */
+        break;
     }
     json_object_set_new(o, "result", jstr(auth_result_name(r->result)));
     if (r->status.space != STATUS_NONE)

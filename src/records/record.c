@@ -75,6 +75,7 @@ static const struct tok transport_names[] = {
     {TRANSPORT_SMB1, "smb1"},
     {TRANSPORT_DCERPC, "dcerpc"},
     {TRANSPORT_LDAP, "ldap"},
+    {TRANSPORT_OTHER, "other"},
     {0, NULL},
 };
 
@@ -98,6 +99,19 @@ const char *auth_service_name(const struct auth_rec *r)
         if (r->dcerpc.iface_name)
             return r->dcerpc.iface_name;
         break;
+    case TRANSPORT_OTHER:
+        /* what the server port usually carries; the record's server.port says which port it was */
+        switch (r->h.flow.srv.port) {
+        case 1433: return "mssql";
+        case 25:
+        case 587: return "smtp";
+        case 143: return "imap";
+        case 110: return "pop3";
+        case 3389: return "rdp";
+        case 21: return "ftp";
+        case 23: return "telnet";
+        default: return "unknown";
+        }
     }
     return "dcerpc";
 }

@@ -87,6 +87,7 @@ enum auth_transport {
     TRANSPORT_SMB1,     /* SMB1 SESSION_SETUP_ANDX (MS-CIFS 2.2.4.53, MS-SMB 2.2.4.6) */
     TRANSPORT_DCERPC,   /* DCE/RPC auth verifier (MS-RPCE 2.2.2.11), over TCP or an SMB named pipe */
     TRANSPORT_LDAP,     /* LDAP BindRequest (RFC 4511 4.2, MS-ADTS 5.1.1.1) */
+    TRANSPORT_OTHER,    /* NTLMSSP found in a protocol hopscope does not dissect (dissectors/other) */
 };
 
 enum auth_result { RESULT_UNKNOWN = 0, RESULT_SUCCESS, RESULT_FAILURE };

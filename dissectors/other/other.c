@@ -1,0 +1,154 @@
+/* Authentication in protocols hopscope does not dissect (TDS, SMTP/IMAP/POP3 AUTH NTLM, ...): the first
+ * OTHER_SCAN_MAX bytes of each direction of an undissected TCP stream are searched for NTLMSSP messages,
+ * raw or base64; each NEGOTIATE starts an `auth` record with transport `other`, CHALLENGE and AUTHENTICATE
+ * join it. The protocol around them is unknown, so no verdict: the result stays `unknown`. */
+#include "other.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "mech.h"
+#include "stream.h"
+#include "util.h"
+
+static const uint8_t sig_raw[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
+static const char sig_b64[] = "TlRMTVNTUA"; /* base64 of "NTLMSSP\0", the first ten characters */
+
+struct other_state {
+    uint64_t rec;        /* the current attempt's record id, 0 none */
+    uint32_t scanned[2]; /* bytes searched per direction */
+};
+
+size_t other_find_ntlmssp(const uint8_t *p, size_t n, int *b64)
+{
+    const uint8_t *r = n >= sizeof sig_raw ? memmem(p, n, sig_raw, sizeof sig_raw) : NULL;
+    const uint8_t *b = n >= sizeof sig_b64 - 1 ? memmem(p, n, sig_b64, sizeof sig_b64 - 1) : NULL;
+    if (!r && !b)
+        return n;
+    if (r && (!b || r < b)) {
+        *b64 = 0;
+        return (size_t)(r - p);
+    }
+    *b64 = 1;
+    return (size_t)(b - p);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+size_t other_ntlmssp_extent(const uint8_t *p, size_t n)
+{
+    if (n < 12)
+        return 0;
+    uint32_t type = le32(p + 8);
+    static const size_t header[4] = {0, 32, 48, 64};
+    static const uint8_t fields1[] = {16, 24}, fields2[] = {12, 40}, fields3[] = {12, 20, 28, 36, 44, 52};
+    const uint8_t *f;
+    size_t nf;
+    switch (type) {
+    case 1: f = fields1, nf = sizeof fields1; break;
+    case 2: f = fields2, nf = sizeof fields2; break;
+    case 3: f = fields3, nf = sizeof fields3; break;
+    default: return 0;
+    }
+    if (n < header[type])
+        return 0;
+    size_t end = header[type];
+    for (size_t i = 0; i < nf; i++) {
+        size_t len = (size_t)p[f[i]] | (size_t)p[f[i] + 1] << 8;
+        size_t off = le32(p + f[i] + 4);
+        if (len && off + len > end)
+            end = off + len;
+    }
+    return end;
+}
+
+static bool is_b64(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+           c == '=';
+}
+
+/* One NTLMSSP message (blob) seen in direction dir: into the current record, or a new one. */
+static void on_token(struct hs_ctx *ctx, struct other_state *st, int dir, const uint8_t *blob, size_t len)
+{
+    struct gss_token t;
+    size_t need = other_ntlmssp_extent(blob, len);
+    if (need == 0 || need > len) { /* a signature without a whole message after it: nothing to record */
+        ctx->st->malformed[DIS_NTLMSSP]++;
+        return;
+    }
+    if (gss_blob_parse(ctx, blob, len, &t) != 0)
+        return;
+    struct auth_rec *r = st->rec ? ctx_auth_get(ctx, st->rec) : NULL;
+    if (!r || (dir == 0 && gss_token_starts(&t))) {
+        r = ctx_auth_new(ctx, TRANSPORT_OTHER);
+        if (!r)
+            return;
+        st->rec = r->h.id;
+    }
+    gss_apply(ctx, r, &t, dir, true);
+}
+
+static size_t other_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n, struct hs_stream *s)
+{
+    struct other_state *st = state;
+    size_t done = 0;
+    while (done < n) {
+        int b64 = 0;
+        size_t at = done + other_find_ntlmssp(p + done, n - done, &b64);
+        if (at >= n)
+            break;
+        const uint8_t *m = p + at;
+        size_t avail = n - at;
+        if (!b64) {
+            size_t need = other_ntlmssp_extent(m, avail);
+            if (need == 0 && avail < 64) /* the header is still coming */
+                return st->scanned[dir] + at < OTHER_SCAN_MAX ? at : n;
+            if (need == 0 || need > ctx->lim->max_pdu) { /* not an NTLMSSP message after all */
+                done = at + sizeof sig_raw;
+                continue;
+            }
+            if (need > avail) /* the rest of the message is still coming (buffered by the stream) */
+                return at;
+            on_token(ctx, st, dir, m, need);
+            done = at + need;
+        } else {
+            size_t len = 0;
+            while (len < avail && is_b64(m[len]))
+                len++;
+            if (len == avail && len < ctx->scratch_cap / 4 * 3 - 4) /* the token may go on in the next bytes */
+                return at;
+            long k = base64_decode((const char *)m, len, ctx->scratch, ctx->scratch_cap);
+            if (k > 0)
+                on_token(ctx, st, dir, ctx->scratch, (size_t)k);
+            done = at + len;
+        }
+    }
+    /* keep the last bytes: a signature may go on in the next delivery ("NTLMS" | "SP\0") */
+    size_t keep = sizeof sig_b64 - 2;
+    size_t used = done > n - (n < keep ? n : keep) ? done : n - (n < keep ? n : keep);
+    st->scanned[dir] += (uint32_t)(used < OTHER_SCAN_MAX ? used : OTHER_SCAN_MAX);
+    if (st->scanned[dir] >= OTHER_SCAN_MAX) {
+        s->dead = true; /* past the login phase: the rest of this direction is not searched */
+        return n;
+    }
+    return used;
+}
+
+static void *other_new(struct hs_ctx *ctx)
+{
+    (void)ctx;
+    return calloc(1, sizeof(struct other_state));
+}
+
+const struct hs_dissector dis_other = {
+    .name = "other",
+    .transport = 6,
+    .state_new = other_new,
+    .state_free = free,
+    .parse = other_parse,
+};
