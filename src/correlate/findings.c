@@ -86,11 +86,43 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Where findings go, and the host names that label their addresses. */
+/* Where findings go, and the host names that label their addresses. Findings are held to be handed on
+ * most severe first (up to FINDINGS_HELD; beyond, in the order the rules make them). */
+#define FINDINGS_HELD 4096
 struct frun {
     struct hs_sink *sink;
     const struct host_table *ht;
+    struct hs_finding *held;
+    size_t n;
 };
+
+static int severity_rank(const char *s)
+{
+    return !strcmp(s, "high") ? 0 : !strcmp(s, "medium") ? 1 : !strcmp(s, "low") ? 2 : 3;
+}
+
+/* Most severe first; within a severity, the order the rules made them (the seq in records[] is not it:
+ * compare the held position, which qsort does not keep, so ties fall back to the first evidence frame). */
+static int by_severity(const void *a, const void *b)
+{
+    const struct hs_finding *x = a, *y = b;
+    int d = severity_rank(x->severity) - severity_rank(y->severity);
+    if (d)
+        return d;
+    uint64_t fx = x->nframes ? x->frames[0] : 0, fy = y->nframes ? y->frames[0] : 0;
+    if (fx != fy)
+        return fx < fy ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static void flush_findings(struct frun *run)
+{
+    if (run->n)
+        qsort(run->held, run->n, sizeof *run->held, by_severity);
+    for (size_t i = 0; i < run->n; i++)
+        sink_finding(run->sink, &run->held[i]);
+    run->n = 0;
+}
 
 /* The name of the host at address text ip ("" when ip is not an address or has no name) into out[cap]. */
 static void host_name_of(const struct host_table *ht, const char *ip, char *out, size_t cap)
@@ -103,14 +135,17 @@ static void host_name_of(const struct host_table *ht, const char *ip, char *out,
         cutf(out, cap, "%s", hosts_name(ht, 6, b));
 }
 
-static void emit(const struct frun *run, struct hs_finding *f)
+static void emit(struct frun *run, struct hs_finding *f)
 {
     qsort(f->frames, f->nframes, sizeof *f->frames, cmp_u64);
     qsort(f->records, f->nrecords, sizeof *f->records, cmp_u64);
     host_name_of(run->ht, f->client, f->client_name, sizeof f->client_name);
     host_name_of(run->ht, f->first_hop, f->first_hop_name, sizeof f->first_hop_name);
     host_name_of(run->ht, f->second_hop, f->second_hop_name, sizeof f->second_hop_name);
-    sink_finding(run->sink, f);
+    if (run->held && run->n < FINDINGS_HELD)
+        run->held[run->n++] = *f;
+    else
+        sink_finding(run->sink, f);
 }
 
 static void evidence_auth(struct hs_finding *f, const struct fsum_auth *a)
@@ -175,6 +210,25 @@ struct hop_ref {
     double t;
 };
 
+/* An SPN as msDS-AllowedToDelegateTo lists it: "cifs/dc1.hoplab.test" (no realm) into fq, and its NetBIOS form
+ * "cifs/DC1" (first label, upper case) into nb; nb is fq again when the host has no dot. */
+static void spn_forms(const char *spn, char *fq, size_t fqcap, char *nb, size_t nbcap)
+{
+    size_t n = strcspn(spn, "@");
+    cutf(fq, fqcap, "%.*s", (int)n, spn);
+    const char *slash = memchr(fq, '/', strlen(fq));
+    if (!slash) {
+        cutf(nb, nbcap, "%s", fq);
+        return;
+    }
+    size_t svc = (size_t)(slash - fq) + 1, hl = strcspn(slash + 1, ".:/");
+    cutf(nb, nbcap, "%.*s", (int)svc, fq);
+    size_t o = strlen(nb);
+    for (size_t i = 0; i < hl && o + 1 < nbcap; i++)
+        nb[o++] = (char)toupper((unsigned char)slash[1 + i]);
+    nb[o] = '\0';
+}
+
 static int by_client_host(const void *a, const void *b)
 {
     const struct hop_ref *x = a, *y = b;
@@ -231,7 +285,7 @@ static const struct fsum_kdc *s4u_refused(const struct s4u_index *ix, const uint
  * ok-as-delegate / unconstrained delegation does the client forward one) and A asked for no S4U2Proxy
  * ticket (MS-SFU 3.2.5.2: constrained delegation). hop is the double_hop_failed finding it goes with.
  */
-static void delegation_missing(const struct frun *run, const struct hs_finding *hop, const struct fsum_auth *x,
+static void delegation_missing(struct frun *run, const struct hs_finding *hop, const struct fsum_auth *x,
                                const char *ah, const char *b)
 {
     struct hs_finding f;
@@ -272,7 +326,7 @@ static void delegation_missing(const struct frun *run, const struct hs_finding *
 }
 
 static void double_hop(const struct findings_cfg *cfg, const struct host_table *ht, const struct fsum_auth *a,
-                       size_t n, const struct fsum_kdc *k, size_t nk, const struct frun *run)
+                       size_t n, const struct fsum_kdc *k, size_t nk, struct frun *run)
 {
     struct hop_ref *byc = malloc((n ? n : 1) * sizeof *byc);
     struct s4u_index ix;
@@ -478,7 +532,7 @@ static int by_sname(const void *a, const void *b)
     return c ? c : x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void kdc_findings(const struct fsum_kdc *k, size_t n, const struct frun *run)
+static void kdc_findings(const struct fsum_kdc *k, size_t n, struct frun *run)
 {
     /* KDC_ERR_S_PRINCIPAL_UNKNOWN grouped by SPN in O(n log n): one finding per SPN, at the group's first
      * exchange (is_head), whose chain (spn_next) links the retries */
@@ -528,13 +582,17 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, const struct frun *
                      "msDS-AllowedToDelegateTo list of %s, or the evidence ticket was not forwardable.",
                      r->cname, (unsigned long long)r->f_req, r->sname, r->impersonated[0] ? r->impersonated : "a user",
                      (unsigned long long)r->f_rep, r->sname, r->cname);
+            char fq[128], nb[128], acct[128];
+            spn_forms(r->sname, fq, sizeof fq, nb, sizeof nb);
+            account_of(r->cname, acct, sizeof acct);
             cutf(f.remediation, sizeof f.remediation,
-                     "Add %s to msDS-AllowedToDelegateTo of %s (Active Directory Users and Computers, Delegation "
-                     "tab: 'Trust this user for delegation to specified services only'); list both the NetBIOS "
-                     "and the FQDN forms of the host, and cifs/ for SMB storage; with protocol transition choose "
-                     "'Use any authentication protocol'. Or use resource-based constrained delegation on the "
-                     "target. Restart or purge tickets on the service host afterwards.",
-                     r->sname, r->cname);
+                     "Add %s and %s (the FQDN and NetBIOS forms; cifs/ for SMB storage) to msDS-AllowedToDelegateTo "
+                     "of %s: Active Directory Users and Computers, %s, Delegation tab, 'Trust this user for "
+                     "delegation to specified services only' (with 'Use any authentication protocol' for protocol "
+                     "transition), or Set-ADUser %s -Add @{'msDS-AllowedToDelegateTo'='%s','%s'}. Or allow it on "
+                     "the target instead (resource-based constrained delegation). Then purge tickets on the "
+                     "service host (klist purge) or restart the service.",
+                     fq, nb, r->cname, acct, acct, fq, nb);
             emit(run, &f);
         } else if (r->kind == KDC_KIND_S4U2SELF && !r->failed && r->reply_decrypted &&
                    !(r->reply_flags & TKT_FORWARDABLE)) {
@@ -588,7 +646,7 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, const struct frun *
 
 /* ---- authentication-level findings --------------------------------------------------------------------- */
 
-static void auth_findings(const struct fsum_auth *a, size_t n, const struct frun *run)
+static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
 {
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *r = &a[i];
@@ -780,7 +838,7 @@ static bool names_server(const struct host_table *ht, const struct fsum_auth *x,
  * (KDC_ERR_S_PRINCIPAL_UNKNOWN: no account has the SPN; or another error), then authenticated to S with
  * NTLM within FALLBACK_WINDOW: Negotiate (MS-SPNG) fell back to NTLM, which cannot be delegated.
  */
-static void kerberos_fell_back(const struct frun *run, const struct fsum_auth *a, size_t n, const struct fsum_kdc *k,
+static void kerberos_fell_back(struct frun *run, const struct fsum_auth *a, size_t n, const struct fsum_kdc *k,
                                size_t nk)
 {
     struct tgs_ref *v = malloc((nk ? nk : 1) * sizeof *v);
@@ -866,10 +924,12 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
 {
     struct host_table ht;
     hosts_build(&ht, a, n_a, k, n_k); /* without memory: empty, every host is its address */
-    struct frun run = {sink, &ht};
+    struct frun run = {sink, &ht, malloc(FINDINGS_HELD * sizeof(struct hs_finding)), 0};
     double_hop(cfg, &ht, a, n_a, k, n_k, &run);
     kdc_findings(k, n_k, &run);
     auth_findings(a, n_a, &run);
     kerberos_fell_back(&run, a, n_a, k, n_k);
+    flush_findings(&run);
+    free(run.held);
     hosts_free(&ht);
 }
