@@ -79,6 +79,46 @@ const char *ntlm_lm_kind_name(enum ntlm_lm_kind k)
     return s ? s : "absent";
 }
 
+const char *ntlm_key_source(enum ntlm_version v, uint32_t flags)
+{
+    switch (v) {
+    case NTLM_VER_NTLMV2: return "ntlmv2";
+    case NTLM_VER_LM: return "lm";
+    case NTLM_VER_NTLMV1_ESS: return "ntlmv1_ess";
+    case NTLM_VER_NTLMV1:
+        if (flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)
+            return "ntlmv1_ess";
+        if (flags & NTLMSSP_NEGOTIATE_LM_KEY)
+            return "lm_key";
+        if (flags & NTLMSSP_REQUEST_NON_NT_SESSION_KEY)
+            return "non_nt_session_key";
+        return "ntlmv1";
+    default: return NULL;
+    }
+}
+
+int ntlm_responses(enum ntlm_version v, enum ntlm_lm_kind k, const char *out[2])
+{
+    int n = 0;
+    switch (v) {
+    case NTLM_VER_ANONYMOUS: out[n++] = "anonymous"; break;
+    case NTLM_VER_LM: out[n++] = "lm"; break;
+    case NTLM_VER_NTLMV1:
+        if (k == NTLM_LM_LM)
+            out[n++] = "lm";
+        out[n++] = "ntlmv1";
+        break;
+    case NTLM_VER_NTLMV1_ESS: out[n++] = "ntlmv1_ess"; break;
+    case NTLM_VER_NTLMV2:
+        if (k == NTLM_LM_LMV2)
+            out[n++] = "lmv2";
+        out[n++] = "ntlmv2";
+        break;
+    default: break;
+    }
+    return n;
+}
+
 /* A payload field located by its descriptor; ptr is NULL when len is 0. */
 struct field {
     const uint8_t *ptr;

@@ -181,6 +181,22 @@ enum ntlm_err ntlmssp_parse(const uint8_t *p, size_t n, struct ntlm_msg *m);
 enum ntlm_version ntlm_classify(const uint8_t *lm, size_t lm_len, const uint8_t *nt, size_t nt_len,
                                 uint32_t flags, bool user_empty, enum ntlm_lm_kind *lm_kind);
 
+/*
+ * Which rule of MS-NLMP 3.4.5.1 (KXKEY) gives the session key of a logon whose AUTHENTICATE classified as
+ * `v` under the negotiated flags (the AUTHENTICATE's; 0 for SMB1 without extended security):
+ * "ntlmv2"; "ntlmv1_ess" (EXTENDED_SESSIONSECURITY, which wins over LM_KEY, 2.2.2.5); "lm_key"
+ * (NTLMSSP_NEGOTIATE_LM_KEY: the key comes from the LM hash); "non_nt_session_key"
+ * (NTLMSSP_REQUEST_NON_NT_SESSION_KEY: LMOWF[0..7] || Z(8)); "ntlmv1" (the SessionBaseKey, MD4 of the NT
+ * hash); "lm" for an LM-only logon. NULL when there is no session key (anonymous, empty, unknown).
+ */
+const char *ntlm_key_source(enum ntlm_version v, uint32_t flags);
+
+/*
+ * The responses an AUTHENTICATE carried, as names into out[] (at most 2): "anonymous"; "lm" (a real LM
+ * response, not a copy of the NT one); "ntlmv1"; "ntlmv1_ess"; "lmv2"; "ntlmv2". Returns how many.
+ */
+int ntlm_responses(enum ntlm_version v, enum ntlm_lm_kind k, const char *out[2]);
+
 /* True when p starts with the 8-byte signature "NTLMSSP\0". */
 bool ntlmssp_is(const uint8_t *p, size_t n);
 

@@ -167,6 +167,15 @@ static json_t *ntlm_json(const struct gss_ntlm *g)
     }
     json_object_set_new(o, "flags_hex", fx);
     if (a) {
+        const char *resp[2];
+        int nr = ntlm_responses(a->ntlm_version, a->lm_kind, resp);
+        json_t *ra = json_array();
+        for (int i = 0; i < nr; i++)
+            json_array_append_new(ra, jstr(resp[i]));
+        json_object_set_new(o, "responses", ra);
+        const char *ks = ntlm_key_source(a->ntlm_version, g->flags[2]);
+        if (ks)
+            json_object_set_new(o, "key_source", jstr(ks));
         json_object_set_new(o, "lm_response", jstr(ntlm_lm_kind_name(a->lm_kind)));
         json_object_set_new(o, "lm_response_len", json_integer(a->lm_len));
         json_object_set_new(o, "nt_response_len", json_integer(a->nt_len));
