@@ -337,6 +337,10 @@ static enum ntlm_err parse_authenticate(const uint8_t *p, size_t n, struct rd *r
     m->lm_len = f[0].len;
     m->nt_len = f[1].len;
     m->session_key_len = f[5].len;
+    m->lm_off = f[0].off;
+    m->nt_off = f[1].off;
+    m->session_key_off = f[5].off;
+    m->payload_off = payload_start(f, 6, n);
     m->ntlm_version = ntlm_classify(f[0].ptr, f[0].len, f[1].ptr, f[1].len, m->flags, m->user[0] == '\0',
                                     &m->lm_kind);
     if (m->ntlm_version == NTLM_VER_NTLMV2 && f[1].len > 44) {

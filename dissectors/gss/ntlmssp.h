@@ -110,6 +110,8 @@ struct ntlm_msg {
 
     /* AUTHENTICATE */
     uint16_t lm_len, nt_len, session_key_len;
+    uint32_t lm_off, nt_off, session_key_off; /* where those lie in the message (valid when their length > 0) */
+    uint32_t payload_off;        /* the lowest offset of a non-empty field: where the Payload starts */
     enum ntlm_version ntlm_version;
     enum ntlm_lm_kind lm_kind;
     bool mic_present;            /* MsvAvFlags has MIC_PRESENT (NTLMv2 only) */
