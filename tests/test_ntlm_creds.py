@@ -31,15 +31,15 @@ EXPECT = {
     # bob: no LM hash, LM field a copy of the NT response
     "smb1_ntlmssp_lmkey_longpw": dict(key_source="lm_key", lm_from="nt", server_signed=False, result="success"),
     # LM-key signing failure: the server's final SESSION_SETUP response carries the placeholder signature
-    "smb1_ntlmssp_lmkey_signed": dict(key_source="lm_key", lm_from="lm", server_signed=False),
-    "smb1_ntlmssp_lmkey_longpw_signed": dict(key_source="lm_key", lm_from="nt", server_signed=False),
+    "smb1_ntlmssp_lmkey_signed": dict(finding="proven", key_source="lm_key", lm_from="lm", server_signed=False),
+    "smb1_ntlmssp_lmkey_longpw_signed": dict(finding="proven", key_source="lm_key", lm_from="nt", server_signed=False),
     # the control: NTLMv1 without LM_KEY, signed both ways with the NTLMv1 key
     "smb1_ntlmssp_v1_signed_nolmkey": dict(key_source="ntlmv1", matched="ntlmv1", server_matched="ntlmv1",
                                            server_signed=True, result="success"),
     # LM_KEY over DCE/RPC: the first signed call's signature fits no key a DC can derive from the account's
     # hashes (neither the MS-NLMP LM_KEY key nor the NT-only one), and the call is refused
-    "dcerpc_tcp_lmkey_signed": dict(key_source="lm_key", lm_from="lm", matched="none", result="failure"),
-    "dcerpc_tcp_lmkey_longpw_signed": dict(key_source="lm_key", lm_from="nt", matched="none", result="failure"),
+    "dcerpc_tcp_lmkey_signed": dict(finding="proven", key_source="lm_key", lm_from="lm", matched="none", result="failure"),
+    "dcerpc_tcp_lmkey_longpw_signed": dict(finding="proven", key_source="lm_key", lm_from="nt", matched="none", result="failure"),
     "dcerpc_tcp_v1_signed_nolmkey": dict(key_source="ntlmv1", matched="ntlmv1", server_matched="ntlmv1",
                                          result="success"),
     # NTLMv2: signed and sealed SAMR, both directions, MIC checked
@@ -73,6 +73,13 @@ def check_trace(hopscope, name, exp, creds):
     rs = ntlm_records(recs)
     if not rs:
         return errs + ["no NTLM record"]
+    # lm_session_key_mismatch: with the credentials, proven (not merely likely)
+    fs = [r for r in recs if r.get("type") == "finding" and r.get("id") == "lm_session_key_mismatch"]
+    if "finding" in exp:
+        if not fs or fs[0].get("confidence") != exp["finding"]:
+            errs.append("lm_session_key_mismatch %r, want confidence %r" % (fs and fs[0].get("confidence"), exp["finding"]))
+    elif fs:
+        errs.append("lm_session_key_mismatch raised")
     for r in rs:
         n = r["ntlm"]
         v = n.get("verification") or {}
