@@ -47,6 +47,8 @@ static void apply_ntlm(struct hs_ctx *ctx, struct auth_rec *r, const uint8_t *p,
         return;
     }
     g->seen = true;
+    ctx->st->malformed[DIS_NTLMSSP_FIELDS] += m.bad_fields;
+    ctx->st->malformed[DIS_NTLMSSP_ODD_UTF16] += m.odd_utf16;
     struct ntlm_proof *pf = ntlm_proof_get(ctx, r); /* NULL without --creds */
     if (pf && m.type != NTLMSSP_AUTHENTICATE_MESSAGE)
         ntlm_proof_keep(pf, m.type, p, n);

@@ -314,6 +314,48 @@ static enum ntlm_err parse_challenge(const uint8_t *p, size_t n, struct rd *r, s
     return NTLM_OK;
 }
 
+/*
+ * MS-NLMP 2.2.1.3: the fields' bytes lie in the Payload, after the fixed part of the message (64 bytes; 52 in
+ * the old layout without NegotiateFlags), and no two share bytes. A field that breaks this is dropped (its
+ * length set to 0) and counted in m->bad_fields: a name that overlaps a response or key is dropped, not the
+ * response (so a crafted DomainName cannot print an NTProofStr); two responses or two names that overlap
+ * are both dropped. The one sharing allowed is LmChallengeResponse and NtChallengeResponse as the very same
+ * bytes (same offset and length), which a client may do where the LM field repeats the NT response.
+ * Zero-length fields are never checked: their offsets mean nothing. f: Lm, Nt, Domain, User, Workstation,
+ * EncryptedRandomSessionKey.
+ */
+static void check_fields(struct field *f, size_t k, uint32_t header_end, struct ntlm_msg *m)
+{
+    bool drop[6] = {false};
+    for (size_t i = 0; i < k; i++)
+        if (f[i].len && f[i].off < header_end)
+            drop[i] = true;
+    for (size_t i = 0; i < k; i++) {
+        for (size_t j = i + 1; j < k; j++) {
+            if (!f[i].len || !f[j].len)
+                continue;
+            uint64_t ai = f[i].off, bi = ai + f[i].len, aj = f[j].off, bj = aj + f[j].len;
+            if (!(ai < bj && aj < bi))
+                continue;
+            if (i == 0 && j == 1 && ai == aj && bi == bj)
+                continue; /* LM = NT, the same bytes */
+            bool name_i = i >= 2 && i <= 4, name_j = j >= 2 && j <= 4;
+            if (name_i && !name_j)
+                drop[i] = true;
+            else if (name_j && !name_i)
+                drop[j] = true;
+            else
+                drop[i] = drop[j] = true;
+        }
+    }
+    for (size_t i = 0; i < k; i++)
+        if (drop[i]) {
+            f[i].len = 0;
+            f[i].ptr = NULL;
+            m->bad_fields++;
+        }
+}
+
 static enum ntlm_err parse_authenticate(const uint8_t *p, size_t n, struct rd *r, struct ntlm_msg *m)
 {
     struct field f[6] = {{0}}; /* Lm, Nt, Domain, User, Workstation, EncryptedRandomSessionKey */
@@ -329,8 +371,12 @@ static enum ntlm_err parse_authenticate(const uint8_t *p, size_t n, struct rd *r
     } else {
         m->flags = NTLMSSP_NEGOTIATE_UNICODE; /* pre-NT4 layout without flags: Unicode by default */
     }
+    check_fields(f, 6, n >= 64 ? 64 : 52, m);
     read_version(p, n, 64, payload_start(f, 6, n), m->flags, &m->version);
     bool uni = (m->flags & NTLMSSP_NEGOTIATE_UNICODE) != 0;
+    for (int i = 2; i <= 4; i++)
+        if (uni && (f[i].len & 1))
+            m->odd_utf16++; /* UTF-16 is 2 bytes a unit: the last byte is not part of the name */
     field_str(&f[2], uni, m->domain, &m->truncated);
     field_str(&f[3], uni, m->user, &m->truncated);
     field_str(&f[4], uni, m->workstation, &m->truncated);

@@ -91,6 +91,8 @@ struct ntlm_msg {
     uint32_t flags; /* NegotiateFlags */
     struct ntlm_version_info version;
     bool truncated; /* a name did not fit NTLM_NAME_MAX */
+    uint8_t bad_fields; /* AUTHENTICATE fields dropped: before the payload, or overlapping others (2.2.1.3) */
+    uint8_t odd_utf16;  /* AUTHENTICATE names of odd length under NTLMSSP_NEGOTIATE_UNICODE */
 
     /* NEGOTIATE: DomainNameFields / WorkstationFields (OEM, when supplied) */
     /* AUTHENTICATE: DomainName, UserName, Workstation */
@@ -133,7 +135,9 @@ enum ntlm_err {
 /*
  * Parses one NTLMSSP message of n bytes at p (MS-NLMP 2.2.1.1-2.2.1.3). Fields are
  * little-endian; payload fields are located by their (Len, MaxLen, Offset) descriptors, which may
- * appear in any order and are each checked to lie inside [p, p+n). Strings are Unicode (UTF-16LE)
+ * appear in any order and are each checked to lie inside [p, p+n); an AUTHENTICATE's must also lie after
+ * its fixed part and not overlap one another (else they are dropped and counted in m->bad_fields; Unicode
+ * names of odd length are counted in m->odd_utf16). Strings are Unicode (UTF-16LE)
  * when NTLMSSP_NEGOTIATE_UNICODE is set, else OEM. The version of an AUTHENTICATE is classified
  * per MS-NLMP 3.3 by ntlm_classify; `m->flags` is the message's own flags field.
  * Returns NTLM_OK and fills *m, or an enum ntlm_err (m is then partly filled and must be ignored).

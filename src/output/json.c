@@ -881,6 +881,8 @@ static const struct {
     {"ntlmssp", DIS_NTLMSSP},
     {"kerberos", DIS_KERBEROS},
     {"dcerpc", DIS_DCERPC},
+    {"ntlmssp_fields", DIS_NTLMSSP_FIELDS},
+    {"ntlmssp_odd_utf16", DIS_NTLMSSP_ODD_UTF16},
 };
 
 /* The closing `stats` record. */
