@@ -273,11 +273,8 @@ static json_t *ntlm_json(const struct gss_ntlm *g)
     set_str(o, "negotiate_domain", g->neg_domain);
     set_str(o, "negotiate_workstation", g->neg_workstation);
     if (g->chal) {
-        /* The server challenge alone cracks nothing (the responses, never written, would be needed). */
-        char ch[17];
-        for (int i = 0; i < 8; i++)
-            snprintf(ch + 2 * i, 3, "%02x", g->chal->server_challenge[i]);
-        json_object_set_new(o, "server_challenge", jstr(ch));
+        /* The ServerChallenge is not written: with a captured response it is what an offline cracker needs
+         * (README, Secrets). */
         json_object_set_new(o, "challenge_timestamp", json_boolean(g->chal->has_timestamp));
         set_str(o, "target_name", g->chal->target_name);
         if (g->chal->version.present) {
