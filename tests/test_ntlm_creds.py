@@ -156,6 +156,36 @@ def check_wrong_password(hopscope, tmpdir):
     return errs
 
 
+def check_tshark_unseals_what_we_matched(hopscope, creds):
+    """tshark as oracle: with alice's password (-o ntlmssp.nt_password) it unseals NTLMSSP-sealed SAMR; every
+    frame whose stub it decodes is a client signature hopscope matched to the client's key, and with a wrong
+    password tshark unseals nothing while hopscope says nt_response_verified false."""
+    tshark = shutil.which("tshark")
+    if not tshark:
+        return None
+    pcap = os.path.join(LAB, "dcerpc_tcp_ntlm_seal.pcap")
+    errs = []
+
+    def decoded(pw):
+        p = subprocess.run([tshark, "-r", pcap, "-o", "ntlmssp.nt_password:" + pw, "-Y",
+                            "samr.samr_Connect5.system_name", "-T", "fields", "-e", "frame.number"],
+                           capture_output=True, text=True)
+        return {int(x) for x in p.stdout.split()}
+
+    good = decoded("Alic3pw!")
+    if not good:
+        errs.append("tshark unsealed nothing with the right password")
+    _, recs = run(hopscope, pcap, creds)
+    matched = {(r["ntlm"].get("signing") or {}).get("client", {}).get("frame")
+               for r in ntlm_records(recs)
+               if (r["ntlm"].get("signing") or {}).get("client", {}).get("matched") == "ntlmv2"}
+    for f in good - matched:
+        errs.append("tshark unseals frame %d, hopscope did not match its signature" % f)
+    if decoded("NotHerPassword1"):
+        errs.append("tshark unsealed with a wrong password")
+    return errs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hopscope", required=True)
@@ -174,12 +204,17 @@ def main():
         checks = [(name, lambda n=name, e=exp: check_trace(a.hopscope, n, e, creds)) for name, exp in EXPECT.items()]
         checks.append(("every lab NTLM exchange verifies", lambda: check_every_lab_exchange(a.hopscope, creds)))
         checks.append(("wrong password is verified:false", lambda: check_wrong_password(a.hopscope, tmpdir)))
+        checks.append(("tshark agrees on the sealed SAMR", lambda: check_tshark_unseals_what_we_matched(a.hopscope, creds)))
         for name, fn in checks:
             if name in EXPECT and not os.path.exists(os.path.join(LAB, name + ".pcap")):
                 print("SKIP %s" % name)
                 skipped += 1
                 continue
             errs = fn()
+            if errs is None:
+                print("SKIP %s (tshark not found)" % name)
+                skipped += 1
+                continue
             if errs:
                 failed += 1
                 print("FAIL %s" % name)
