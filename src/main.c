@@ -10,6 +10,7 @@
 #include <pcap/pcap.h>
 
 #include "correlate.h"
+#include "creds.h"
 #include "engine.h"
 #include "krbcrypt.h"
 #include "netmon.h"
@@ -45,6 +46,8 @@ static void usage(FILE *f)
             "  -w FILE            write records to FILE instead of standard output\n"
             "  -k KEYTAB          decrypt Kerberos tickets and authenticators with the keys of KEYTAB\n"
             "                     (repeatable: service keytabs, the krbtgt keytab, ...)\n"
+            "      --creds FILE   verify NTLM responses and signatures with the accounts of FILE\n"
+            "                     (repeatable; docs/CREDENTIALS.md: the lab's credentials.txt, pwdump)\n"
             "  -c COUNT           stop after COUNT packets\n"
             "  -F, --format FMT   'json' (default, JSON Lines) or 'text' (a readable table)\n"
             "      --idle-timeout SECONDS   expire connections idle this long (default 600)\n"
@@ -79,10 +82,13 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
         pcap_breakloop(r->p);
 }
 
-/* Frees what main holds for the whole run and passes the exit status through. */
+static struct hs_creds creds; /* --creds: wiped by finish() */
+
+/* Frees what main holds for the whole run (keys and credentials wiped) and passes the exit status through. */
 static int finish(struct kc_keys *keys, int status)
 {
     kc_free(keys);
+    creds_free(&creds);
     return status;
 }
 
@@ -260,6 +266,7 @@ int main(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, 1},
         {"max-flows", required_argument, NULL, 2},
         {"hop-window", required_argument, NULL, 3},
+        {"creds", required_argument, NULL, 4},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -272,6 +279,12 @@ int main(int argc, char **argv)
         case 'k':
             if (kc_load_keytab(&keys, optarg, kerr, sizeof kerr) != 0) {
                 fprintf(stderr, "hopscope: %s: %s\n", optarg, kerr);
+                return finish(&keys, EXIT_INPUT);
+            }
+            break;
+        case 4:
+            if (creds_load(&creds, optarg, kerr, sizeof kerr) != 0) {
+                fprintf(stderr, "hopscope: %s\n", kerr);
                 return finish(&keys, EXIT_INPUT);
             }
             break;
@@ -350,6 +363,8 @@ int main(int argc, char **argv)
     }
     if (keys.n)
         e->keys = &keys;
+    if (creds.n)
+        e->creds = &creds;
     int status = in.nm.f ? run_netmon(&in, e, count) : run_pcap(&in, e, count);
     engine_finish(e);
     engine_free(e);

@@ -353,6 +353,44 @@ static void test_two_addresses_of_one_server_are_one_host(void **state)
     free(r);
 }
 
+/* With --creds the same evidence plus verified responses is proof; the signature's frame is evidence. */
+static void test_lm_key_failure_with_credentials_is_proven(void **state)
+{
+    (void)state;
+    struct fsum_auth a[1] = {sess(1, 30, 10, 100, "HOP\\alice", AMECH_NTLM, RESULT_FAILURE)};
+    a[0].ntlm_version = NTLM_VER_NTLMV1;
+    a[0].lm_kind = NTLM_LM_LM;
+    a[0].ntlm_flags = NTLMSSP_NEGOTIATE_LM_KEY | NTLMSSP_NEGOTIATE_SIGN;
+    a[0].transport = TRANSPORT_DCERPC;
+    a[0].verdict_source = VERDICT_FIRST_CALL;
+    a[0].dcerpc_auth_level = 5;
+    a[0].status = hs_status_of(STATUS_NCA, 0x721);
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 1, NULL, 0, &r->sink);
+    const struct hs_finding *f = find(r, "lm_session_key_mismatch");
+    assert_non_null(f);
+    assert_string_equal(f->confidence, "likely");
+    a[0].creds_verified = true;
+    a[0].f_sig = 21;
+    snprintf(a[0].sig_matched, sizeof a[0].sig_matched, "none");
+    r->n = 0;
+    findings_run(&cfg, a, 1, NULL, 0, &r->sink);
+    f = find(r, "lm_session_key_mismatch");
+    assert_non_null(f);
+    assert_string_equal(f->confidence, "proven");
+    bool has21 = false;
+    for (uint32_t i = 0; i < f->nframes; i++)
+        has21 |= f->frames[i] == 21;
+    assert_true(has21);
+    assert_non_null(strstr(f->explanation, "matches no key derivable"));
+    /* a wrong password (responses not verified) proves nothing more than the wire shows */
+    a[0].creds_verified = false;
+    r->n = 0;
+    findings_run(&cfg, a, 1, NULL, 0, &r->sink);
+    assert_string_equal(find(r, "lm_session_key_mismatch")->confidence, "likely");
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_refused_ticket_then_ntlm_to_that_host_is_a_fallback),
         cmocka_unit_test(test_kerberos_hop_without_delegation_names_delegation_missing),
         cmocka_unit_test(test_two_addresses_of_one_server_are_one_host),
+        cmocka_unit_test(test_lm_key_failure_with_credentials_is_proven),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

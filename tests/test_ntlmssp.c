@@ -955,9 +955,131 @@ static void test_ntlmssp_auth_zero_length_fields_with_junk_offsets_accepted(void
     assert_string_equal(m.user, "alice");
     assert_int_equal(m.session_key_len, 0);
     assert_int_equal(m.ntlm_version, NTLM_VER_NTLMV2);
+    assert_int_equal(m.bad_fields, 0); /* empty fields never overlap, wherever they point */
     /* Junk offsets of empty fields do not move where the payload (and so VERSION) starts. */
     assert_true(m.version.present);
     assert_int_equal(m.version.build, 19041);
+}
+
+/* ---- AUTHENTICATE: fields in the payload, not overlapping (MS-NLMP 2.2.1.3; issue #14) ------- */
+
+static uint32_t desc_off(const uint8_t *buf, size_t desc)
+{
+    return (uint32_t)buf[desc + 4] | (uint32_t)buf[desc + 5] << 8 | (uint32_t)buf[desc + 6] << 16 |
+           (uint32_t)buf[desc + 7] << 24;
+}
+
+/* A DomainName pointed at the NTProofStr would print a crackable value as a name: it is dropped, counted. */
+static void test_ntlmssp_auth_domain_overlapping_nt_response_is_dropped(void **state)
+{
+    (void)state;
+    struct v2_auth a;
+    v2_auth_init(&a);
+    uint8_t buf[MSG_CAP];
+    size_t n = build_auth(&a.spec, buf);
+    put_desc(buf + 28, 16, 16, desc_off(buf, 20)); /* Domain = the NT response's first 16 bytes */
+    struct ntlm_msg m;
+    assert_int_equal(parse_exact(buf, n, &m), NTLM_OK);
+    assert_string_equal(m.domain, "");
+    assert_int_equal(m.bad_fields, 1);
+    /* the response itself stays: it is the name that lies */
+    assert_int_equal(m.ntlm_version, NTLM_VER_NTLMV2);
+    assert_int_equal(m.nt_len, a.spec.f[F_NT].n);
+    assert_string_equal(m.user, "alice");
+}
+
+static void test_ntlmssp_auth_name_overlapping_session_key_is_dropped(void **state)
+{
+    (void)state;
+    struct v2_auth a;
+    v2_auth_init(&a);
+    uint8_t buf[MSG_CAP];
+    size_t n = build_auth(&a.spec, buf);
+    put_desc(buf + 44, 4, 4, desc_off(buf, 52) + 10); /* Workstation inside EncryptedRandomSessionKey */
+    struct ntlm_msg m;
+    assert_int_equal(parse_exact(buf, n, &m), NTLM_OK);
+    assert_string_equal(m.workstation, "");
+    assert_int_equal(m.session_key_len, 16);
+    assert_int_equal(m.bad_fields, 1);
+}
+
+static void test_ntlmssp_auth_field_in_fixed_header_is_dropped(void **state)
+{
+    (void)state;
+    struct v2_auth a;
+    v2_auth_init(&a);
+    uint8_t buf[MSG_CAP];
+    size_t n = build_auth(&a.spec, buf);
+    put_desc(buf + 36, 8, 8, 12); /* User over the descriptors themselves */
+    struct ntlm_msg m;
+    assert_int_equal(parse_exact(buf, n, &m), NTLM_OK);
+    assert_string_equal(m.user, "");
+    assert_int_equal(m.bad_fields, 1);
+    assert_string_equal(m.domain, "HOPLAB");
+}
+
+/* Two names sharing bytes: neither can be trusted. */
+static void test_ntlmssp_auth_overlapping_names_both_dropped(void **state)
+{
+    (void)state;
+    struct v2_auth a;
+    v2_auth_init(&a);
+    uint8_t buf[MSG_CAP];
+    size_t n = build_auth(&a.spec, buf);
+    put_desc(buf + 44, 6, 6, desc_off(buf, 36)); /* Workstation = User's first 3 characters */
+    struct ntlm_msg m;
+    assert_int_equal(parse_exact(buf, n, &m), NTLM_OK);
+    assert_string_equal(m.user, "");
+    assert_string_equal(m.workstation, "");
+    assert_int_equal(m.bad_fields, 2);
+}
+
+/* LM and NT as the very same bytes is allowed (the LM field repeating the NT response). */
+static void test_ntlmssp_auth_lm_and_nt_same_bytes_allowed(void **state)
+{
+    (void)state;
+    uint8_t buf[MSG_CAP];
+    size_t n = build_simple_auth(buf, v1_flags, BLOB(nt24), BLOB(nt24), "alice");
+    memcpy(buf + 12, buf + 20, 8); /* Lm descriptor = Nt descriptor */
+    struct ntlm_msg m;
+    assert_int_equal(parse_exact(buf, n, &m), NTLM_OK);
+    assert_int_equal(m.bad_fields, 0);
+    assert_int_equal(m.lm_len, 24);
+    assert_int_equal(m.lm_kind, NTLM_LM_NT_COPY);
+    assert_int_equal(m.ntlm_version, NTLM_VER_NTLMV1);
+}
+
+/* LM and NT overlapping in part: both dropped, so no response is classified from bytes that lie. */
+static void test_ntlmssp_auth_partly_overlapping_responses_both_dropped(void **state)
+{
+    (void)state;
+    uint8_t buf[MSG_CAP];
+    size_t n = build_simple_auth(buf, v1_flags, BLOB(nt24), BLOB(nt24), "alice");
+    put_desc(buf + 12, 24, 24, desc_off(buf, 20) + 8);
+    struct ntlm_msg m;
+    if (desc_off(buf, 20) + 32 > n)
+        return; /* the layout has no room for the shifted field; nothing to test */
+    assert_int_equal(parse_exact(buf, n, &m), NTLM_OK);
+    /* LM now also runs 8 bytes into the DomainName that follows NT: that name goes too */
+    assert_int_equal(m.bad_fields, 3);
+    assert_int_equal(m.lm_len, 0);
+    assert_int_equal(m.nt_len, 0);
+    assert_string_equal(m.domain, "");
+    assert_string_equal(m.user, "alice");
+}
+
+static void test_ntlmssp_auth_odd_utf16_name_counted(void **state)
+{
+    (void)state;
+    struct v2_auth a;
+    v2_auth_init(&a);
+    uint8_t buf[MSG_CAP];
+    size_t n = build_auth(&a.spec, buf);
+    put_desc(buf + 36, 9, 9, desc_off(buf, 36)); /* User "alice" cut to 9 bytes */
+    struct ntlm_msg m;
+    assert_int_equal(parse_exact(buf, n, &m), NTLM_OK);
+    assert_int_equal(m.odd_utf16, 1);
+    assert_int_equal(m.bad_fields, 0);
 }
 
 /* ---- AUTHENTICATE: malformed ------------------------------------------------------------- */
@@ -1453,6 +1575,13 @@ int main(void)
         cmocka_unit_test(test_ntlmssp_auth_version_struct),
         cmocka_unit_test(test_ntlmssp_auth_pre_nt4_layout_without_flags_is_unicode),
         cmocka_unit_test(test_ntlmssp_auth_zero_length_fields_with_junk_offsets_accepted),
+        cmocka_unit_test(test_ntlmssp_auth_domain_overlapping_nt_response_is_dropped),
+        cmocka_unit_test(test_ntlmssp_auth_name_overlapping_session_key_is_dropped),
+        cmocka_unit_test(test_ntlmssp_auth_field_in_fixed_header_is_dropped),
+        cmocka_unit_test(test_ntlmssp_auth_overlapping_names_both_dropped),
+        cmocka_unit_test(test_ntlmssp_auth_lm_and_nt_same_bytes_allowed),
+        cmocka_unit_test(test_ntlmssp_auth_partly_overlapping_responses_both_dropped),
+        cmocka_unit_test(test_ntlmssp_auth_odd_utf16_name_counted),
         cmocka_unit_test(test_ntlmssp_auth_every_prefix_rejected_without_overread),
         cmocka_unit_test(test_ntlmssp_auth_offset_past_end_is_field_error),
         cmocka_unit_test(test_ntlmssp_auth_offset_length_overflow_is_error),

@@ -7,6 +7,7 @@
 
 #include "dcerpc_names.h"
 #include "mech.h"
+#include "ntlmproof.h"
 #include "reader.h"
 #include "util.h"
 
@@ -47,6 +48,8 @@ enum rpc_ptype {
 #define RPC_C_AUTHN_NETLOGON      68
 
 #define RPC_C_AUTHN_LEVEL_NONE    1
+#define RPC_C_AUTHN_LEVEL_PKT_INTEGRITY 5
+#define RPC_C_AUTHN_LEVEL_PKT_PRIVACY   6
 
 #define RPC_CTX_MAX   16 /* presentation contexts remembered per association */
 #define RPC_SEC_MAX   8  /* security contexts per association */
@@ -515,6 +518,32 @@ static void on_auth3(struct hs_ctx *ctx, struct dcerpc_state *st, const uint8_t 
     client_leg(ctx, st, &v, PT_AUTH3, call_id);
 }
 
+/* With --creds: an NTLMSSP verifier of a call or its answer at level integrity or privacy is checked against
+ * the keys the logon could have made (ntlmproof.h); body is where the PDU's stub starts. */
+static void check_signature(struct hs_ctx *ctx, struct auth_rec *r, const struct verifier *v, const uint8_t *h,
+                            size_t frag, size_t body, bool from_server)
+{
+    if (!ctx->creds || !r->gss.ntlm.proof || !v->present || v->len != 16 || v->auth_level < RPC_C_AUTHN_LEVEL_PKT_INTEGRITY ||
+        (v->auth_type != RPC_C_AUTHN_WINNT && v->auth_type != RPC_C_AUTHN_GSS_NEGOTIATE))
+        return;
+    ntlm_proof_dcerpc(ctx->creds, r->gss.ntlm.proof, ctx->frame, from_server, h, frag, body, v->value,
+                      v->auth_level == RPC_C_AUTHN_LEVEL_PKT_PRIVACY, ctx->scratch, ctx->scratch_cap);
+}
+
+/* The server's answer to a call: its verifier's signature (with --creds). */
+static void on_response_verifier(struct hs_ctx *ctx, struct dcerpc_state *st, const uint8_t *h, size_t frag, bool le,
+                                 uint32_t call_id)
+{
+    if (!ctx->creds)
+        return;
+    struct rpc_call *c = call_find(st, call_id);
+    struct auth_rec *r = c ? ctx_auth_get(ctx, c->rec) : NULL;
+    struct verifier v;
+    if (!r || !read_verifier(h, frag, RPC_HDR_LEN + 8, le, &v))
+        return;
+    check_signature(ctx, r, &v, h, frag, RPC_HDR_LEN + 8, true);
+}
+
 static void on_request(struct hs_ctx *ctx, struct dcerpc_state *st, const uint8_t *h, size_t frag, bool le,
                        uint32_t call_id)
 {
@@ -540,6 +569,7 @@ static void on_request(struct hs_ctx *ctx, struct dcerpc_state *st, const uint8_
     struct rpc_call *c = call_add(st, call_id);
     if (!r)
         return;
+    check_signature(ctx, r, &v, h, frag, body, false);
     c->rec = r->h.id;
     if (sc->await_call && r->h.open) {
         c->decides = true;
@@ -615,8 +645,10 @@ static void pdu(struct hs_ctx *ctx, struct dcerpc_state *st, int dir, const uint
     case PT_RESPONSE:
         if (frag < RPC_HDR_LEN + 8)
             ctx->st->malformed[DIS_DCERPC]++;
-        else if (h[3] & PFC_FIRST_FRAG)
+        else if (h[3] & PFC_FIRST_FRAG) {
+            on_response_verifier(ctx, st, h, frag, le, call_id);
             on_answer(ctx, st, call_id, false, 0);
+        }
         break;
     case PT_FAULT:
         /* 12.6.4.7: alloc_hint u32, p_cont_id u16, cancel_count u8, reserved u8, status u32 */

@@ -6,6 +6,7 @@
 
 #include "kerberos.h"
 #include "krbdec.h"
+#include "ntlmproof.h"
 #include "ntlmssp.h"
 #include "reader.h"
 #include "util.h"
@@ -36,14 +37,21 @@ bool gss_token_is_final(const struct gss_token *t)
     return t->kind == GSS_SPNEGO_RESP && t->inner_mech == MECH_NONE; /* mechListMIC-only leg */
 }
 
-static void apply_ntlm(struct hs_ctx *ctx, struct gss_ntlm *g, struct auth_frames *fr, const uint8_t *p, size_t n)
+static void apply_ntlm(struct hs_ctx *ctx, struct auth_rec *r, const uint8_t *p, size_t n)
 {
+    struct gss_ntlm *g = &r->gss.ntlm;
+    struct auth_frames *fr = &r->frames;
     struct ntlm_msg m;
     if (ntlmssp_parse(p, n, &m) != NTLM_OK) {
         ctx->st->malformed[DIS_NTLMSSP]++;
         return;
     }
     g->seen = true;
+    ctx->st->malformed[DIS_NTLMSSP_FIELDS] += m.bad_fields;
+    ctx->st->malformed[DIS_NTLMSSP_ODD_UTF16] += m.odd_utf16;
+    struct ntlm_proof *pf = ntlm_proof_get(ctx, r); /* NULL without --creds */
+    if (pf && m.type != NTLMSSP_AUTHENTICATE_MESSAGE)
+        ntlm_proof_keep(pf, m.type, p, n);
     switch (m.type) {
     case NTLMSSP_NEGOTIATE_MESSAGE:
         g->flags[0] = m.flags;
@@ -70,6 +78,8 @@ static void apply_ntlm(struct hs_ctx *ctx, struct gss_ntlm *g, struct auth_frame
             g->auth = malloc(sizeof m);
         if (g->auth)
             *g->auth = m;
+        if (pf)
+            ntlm_proof_authenticate(ctx->creds, pf, &m, p, n, g->chal ? g->chal->server_challenge : NULL);
         break;
     default:
         break;
@@ -159,7 +169,7 @@ void gss_apply(struct hs_ctx *ctx, struct auth_rec *r, const struct gss_token *t
     if (t->inner_mech == MECH_NTLMSSP) {
         if (g->mech == AMECH_NEGOTIATE || g->mech == AMECH_UNKNOWN)
             g->mech = AMECH_NEGOTIATE_NTLM;
-        apply_ntlm(ctx, &g->ntlm, &r->frames, t->inner, t->inner_len);
+        apply_ntlm(ctx, r, t->inner, t->inner_len);
     } else if (t->inner_mech == MECH_KRB5 || t->inner_mech == MECH_KRB5_U2U) {
         if (g->mech == AMECH_NEGOTIATE || g->mech == AMECH_UNKNOWN)
             g->mech = AMECH_NEGOTIATE_KERBEROS;

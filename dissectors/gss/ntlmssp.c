@@ -79,6 +79,46 @@ const char *ntlm_lm_kind_name(enum ntlm_lm_kind k)
     return s ? s : "absent";
 }
 
+const char *ntlm_key_source(enum ntlm_version v, uint32_t flags)
+{
+    switch (v) {
+    case NTLM_VER_NTLMV2: return "ntlmv2";
+    case NTLM_VER_LM: return "lm";
+    case NTLM_VER_NTLMV1_ESS: return "ntlmv1_ess";
+    case NTLM_VER_NTLMV1:
+        if (flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)
+            return "ntlmv1_ess";
+        if (flags & NTLMSSP_NEGOTIATE_LM_KEY)
+            return "lm_key";
+        if (flags & NTLMSSP_REQUEST_NON_NT_SESSION_KEY)
+            return "non_nt_session_key";
+        return "ntlmv1";
+    default: return NULL;
+    }
+}
+
+int ntlm_responses(enum ntlm_version v, enum ntlm_lm_kind k, const char *out[2])
+{
+    int n = 0;
+    switch (v) {
+    case NTLM_VER_ANONYMOUS: out[n++] = "anonymous"; break;
+    case NTLM_VER_LM: out[n++] = "lm"; break;
+    case NTLM_VER_NTLMV1:
+        if (k == NTLM_LM_LM)
+            out[n++] = "lm";
+        out[n++] = "ntlmv1";
+        break;
+    case NTLM_VER_NTLMV1_ESS: out[n++] = "ntlmv1_ess"; break;
+    case NTLM_VER_NTLMV2:
+        if (k == NTLM_LM_LMV2)
+            out[n++] = "lmv2";
+        out[n++] = "ntlmv2";
+        break;
+    default: break;
+    }
+    return n;
+}
+
 /* A payload field located by its descriptor; ptr is NULL when len is 0. */
 struct field {
     const uint8_t *ptr;
@@ -274,6 +314,48 @@ static enum ntlm_err parse_challenge(const uint8_t *p, size_t n, struct rd *r, s
     return NTLM_OK;
 }
 
+/*
+ * MS-NLMP 2.2.1.3: the fields' bytes lie in the Payload, after the fixed part of the message (64 bytes; 52 in
+ * the old layout without NegotiateFlags), and no two share bytes. A field that breaks this is dropped (its
+ * length set to 0) and counted in m->bad_fields: a name that overlaps a response or key is dropped, not the
+ * response (so a crafted DomainName cannot print an NTProofStr); two responses or two names that overlap
+ * are both dropped. The one sharing allowed is LmChallengeResponse and NtChallengeResponse as the very same
+ * bytes (same offset and length), which a client may do where the LM field repeats the NT response.
+ * Zero-length fields are never checked: their offsets mean nothing. f: Lm, Nt, Domain, User, Workstation,
+ * EncryptedRandomSessionKey.
+ */
+static void check_fields(struct field *f, size_t k, uint32_t header_end, struct ntlm_msg *m)
+{
+    bool drop[6] = {false};
+    for (size_t i = 0; i < k; i++)
+        if (f[i].len && f[i].off < header_end)
+            drop[i] = true;
+    for (size_t i = 0; i < k; i++) {
+        for (size_t j = i + 1; j < k; j++) {
+            if (!f[i].len || !f[j].len)
+                continue;
+            uint64_t ai = f[i].off, bi = ai + f[i].len, aj = f[j].off, bj = aj + f[j].len;
+            if (!(ai < bj && aj < bi))
+                continue;
+            if (i == 0 && j == 1 && ai == aj && bi == bj)
+                continue; /* LM = NT, the same bytes */
+            bool name_i = i >= 2 && i <= 4, name_j = j >= 2 && j <= 4;
+            if (name_i && !name_j)
+                drop[i] = true;
+            else if (name_j && !name_i)
+                drop[j] = true;
+            else
+                drop[i] = drop[j] = true;
+        }
+    }
+    for (size_t i = 0; i < k; i++)
+        if (drop[i]) {
+            f[i].len = 0;
+            f[i].ptr = NULL;
+            m->bad_fields++;
+        }
+}
+
 static enum ntlm_err parse_authenticate(const uint8_t *p, size_t n, struct rd *r, struct ntlm_msg *m)
 {
     struct field f[6] = {{0}}; /* Lm, Nt, Domain, User, Workstation, EncryptedRandomSessionKey */
@@ -289,14 +371,22 @@ static enum ntlm_err parse_authenticate(const uint8_t *p, size_t n, struct rd *r
     } else {
         m->flags = NTLMSSP_NEGOTIATE_UNICODE; /* pre-NT4 layout without flags: Unicode by default */
     }
+    check_fields(f, 6, n >= 64 ? 64 : 52, m);
     read_version(p, n, 64, payload_start(f, 6, n), m->flags, &m->version);
     bool uni = (m->flags & NTLMSSP_NEGOTIATE_UNICODE) != 0;
+    for (int i = 2; i <= 4; i++)
+        if (uni && (f[i].len & 1))
+            m->odd_utf16++; /* UTF-16 is 2 bytes a unit: the last byte is not part of the name */
     field_str(&f[2], uni, m->domain, &m->truncated);
     field_str(&f[3], uni, m->user, &m->truncated);
     field_str(&f[4], uni, m->workstation, &m->truncated);
     m->lm_len = f[0].len;
     m->nt_len = f[1].len;
     m->session_key_len = f[5].len;
+    m->lm_off = f[0].off;
+    m->nt_off = f[1].off;
+    m->session_key_off = f[5].off;
+    m->payload_off = payload_start(f, 6, n);
     m->ntlm_version = ntlm_classify(f[0].ptr, f[0].len, f[1].ptr, f[1].len, m->flags, m->user[0] == '\0',
                                     &m->lm_kind);
     if (m->ntlm_version == NTLM_VER_NTLMV2 && f[1].len > 44) {

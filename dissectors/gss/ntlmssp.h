@@ -91,6 +91,8 @@ struct ntlm_msg {
     uint32_t flags; /* NegotiateFlags */
     struct ntlm_version_info version;
     bool truncated; /* a name did not fit NTLM_NAME_MAX */
+    uint8_t bad_fields; /* AUTHENTICATE fields dropped: before the payload, or overlapping others (2.2.1.3) */
+    uint8_t odd_utf16;  /* AUTHENTICATE names of odd length under NTLMSSP_NEGOTIATE_UNICODE */
 
     /* NEGOTIATE: DomainNameFields / WorkstationFields (OEM, when supplied) */
     /* AUTHENTICATE: DomainName, UserName, Workstation */
@@ -110,6 +112,8 @@ struct ntlm_msg {
 
     /* AUTHENTICATE */
     uint16_t lm_len, nt_len, session_key_len;
+    uint32_t lm_off, nt_off, session_key_off; /* where those lie in the message (valid when their length > 0) */
+    uint32_t payload_off;        /* the lowest offset of a non-empty field: where the Payload starts */
     enum ntlm_version ntlm_version;
     enum ntlm_lm_kind lm_kind;
     bool mic_present;            /* MsvAvFlags has MIC_PRESENT (NTLMv2 only) */
@@ -131,7 +135,9 @@ enum ntlm_err {
 /*
  * Parses one NTLMSSP message of n bytes at p (MS-NLMP 2.2.1.1-2.2.1.3). Fields are
  * little-endian; payload fields are located by their (Len, MaxLen, Offset) descriptors, which may
- * appear in any order and are each checked to lie inside [p, p+n). Strings are Unicode (UTF-16LE)
+ * appear in any order and are each checked to lie inside [p, p+n); an AUTHENTICATE's must also lie after
+ * its fixed part and not overlap one another (else they are dropped and counted in m->bad_fields; Unicode
+ * names of odd length are counted in m->odd_utf16). Strings are Unicode (UTF-16LE)
  * when NTLMSSP_NEGOTIATE_UNICODE is set, else OEM. The version of an AUTHENTICATE is classified
  * per MS-NLMP 3.3 by ntlm_classify; `m->flags` is the message's own flags field.
  * Returns NTLM_OK and fills *m, or an enum ntlm_err (m is then partly filled and must be ignored).
@@ -180,6 +186,22 @@ enum ntlm_err ntlmssp_parse(const uint8_t *p, size_t n, struct ntlm_msg *m);
  */
 enum ntlm_version ntlm_classify(const uint8_t *lm, size_t lm_len, const uint8_t *nt, size_t nt_len,
                                 uint32_t flags, bool user_empty, enum ntlm_lm_kind *lm_kind);
+
+/*
+ * Which rule of MS-NLMP 3.4.5.1 (KXKEY) gives the session key of a logon whose AUTHENTICATE classified as
+ * `v` under the negotiated flags (the AUTHENTICATE's; 0 for SMB1 without extended security):
+ * "ntlmv2"; "ntlmv1_ess" (EXTENDED_SESSIONSECURITY, which wins over LM_KEY, 2.2.2.5); "lm_key"
+ * (NTLMSSP_NEGOTIATE_LM_KEY: the key comes from the LM hash); "non_nt_session_key"
+ * (NTLMSSP_REQUEST_NON_NT_SESSION_KEY: LMOWF[0..7] || Z(8)); "ntlmv1" (the SessionBaseKey, MD4 of the NT
+ * hash); "lm" for an LM-only logon. NULL when there is no session key (anonymous, empty, unknown).
+ */
+const char *ntlm_key_source(enum ntlm_version v, uint32_t flags);
+
+/*
+ * The responses an AUTHENTICATE carried, as names into out[] (at most 2): "anonymous"; "lm" (a real LM
+ * response, not a copy of the NT one); "ntlmv1"; "ntlmv1_ess"; "lmv2"; "ntlmv2". Returns how many.
+ */
+int ntlm_responses(enum ntlm_version v, enum ntlm_lm_kind k, const char *out[2]);
 
 /* True when p starts with the 8-byte signature "NTLMSSP\0". */
 bool ntlmssp_is(const uint8_t *p, size_t n);

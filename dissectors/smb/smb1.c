@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "mech.h"
+#include "ntlmproof.h"
 #include "ntlmssp.h"
 #include "pipe.h"
 #include "reader.h"
@@ -440,8 +441,9 @@ static enum smb1_sig_kind sig_kind(const uint8_t *sig)
     return memcmp(sig, sig_placeholder, 8) == 0 ? SMB1_SIG_PLACEHOLDER : SMB1_SIG_MAC;
 }
 
-/* Notes the signature of the message with header h on record r (while it has room). */
-static void sig_note(struct hs_ctx *ctx, struct auth_rec *r, const struct smb1_hdr *h)
+/* Notes the signature of the message with header h on record r (while it has room); msg[0..n) is the whole
+ * message, or NULL when only the header was handed over. */
+static void sig_note(struct hs_ctx *ctx, struct auth_rec *r, const struct smb1_hdr *h, const uint8_t *msg, size_t n)
 {
     struct auth_smb1 *a = &r->smb1;
     if (a->n_sigs >= SMB1_SIG_WATCH)
@@ -454,6 +456,8 @@ static void sig_note(struct hs_ctx *ctx, struct auth_rec *r, const struct smb1_h
     e->status = h->resp ? h->status : hs_status_of(STATUS_NONE, 0);
     if (e->kind != SMB1_SIG_MAC)
         return;
+    if (msg && r->gss.ntlm.proof && ctx->creds)
+        ntlm_proof_smb1(ctx->creds, r->gss.ntlm.proof, ctx->frame, h->resp, msg, n);
     if (!a->signed_after) {
         a->signed_after = true;
         a->first_signed_frame = ctx->frame;
@@ -465,7 +469,8 @@ static void sig_note(struct hs_ctx *ctx, struct auth_rec *r, const struct smb1_h
 }
 
 /* Every message after a successful session setup, until the watch is full. */
-static void sig_watch(struct hs_ctx *ctx, struct smb1_state *s, const struct smb1_hdr *h)
+static void sig_watch(struct hs_ctx *ctx, struct smb1_state *s, const struct smb1_hdr *h, const uint8_t *msg,
+                      size_t n)
 {
     if (!s->watch_rec)
         return;
@@ -474,7 +479,7 @@ static void sig_watch(struct hs_ctx *ctx, struct smb1_state *s, const struct smb
         s->watch_rec = 0;
         return;
     }
-    sig_note(ctx, r, h);
+    sig_note(ctx, r, h, msg, n);
 }
 
 /* ---- NEGOTIATE (2.2.4.52) ---------------------------------------------------------------------- */
@@ -577,6 +582,9 @@ static void raw_logon(struct smb1_msg *m, struct auth_rec *r, const uint8_t *lm,
     free(r->gss.ntlm.auth);
     r->gss.ntlm.auth = a;
     r->gss.ntlm.seen = true;
+    struct ntlm_proof *pf = r->smb1.plaintext_password || !s->have_challenge ? NULL : ntlm_proof_get(m->ctx, r);
+    if (pf)
+        ntlm_proof_raw(m->ctx->creds, pf, a->user, a->domain, lm, a->lm_len, nt, a->nt_len, s->challenge);
     r->gss.mech = AMECH_NTLM;
     r->frames.authenticate = m->ctx->frame;
     if (s->have_challenge && !r->smb1.plaintext_password && !r->gss.ntlm.chal) {
@@ -697,7 +705,7 @@ static void session_setup_response(struct smb1_msg *m, const struct smb1_block *
         a->signed_after = false;
         a->first_signed_frame = a->first_signed_resp_frame = 0;
         m->s->watch_rec = r->h.id;
-        sig_note(m->ctx, r, &m->h);
+        sig_note(m->ctx, r, &m->h, m->p, m->n);
     }
 }
 
@@ -1079,7 +1087,7 @@ void smb1_header_only(struct hs_ctx *ctx, struct smb1_state **ss, int dir, const
         return;
     struct smb1_hdr hd;
     read_header(h, &hd);
-    sig_watch(ctx, *ss, &hd);
+    sig_watch(ctx, *ss, &hd, NULL, 0);
 }
 
 void smb1_message(struct hs_ctx *ctx, struct smb1_state **ss, struct smb_pipes **pipes, int dir, const uint8_t *msg,
@@ -1095,7 +1103,7 @@ void smb1_message(struct hs_ctx *ctx, struct smb1_state **ss, struct smb_pipes *
         return;
     struct smb1_msg m = {ctx, s, pipes, msg, n, {0}};
     read_header(msg, &m.h);
-    sig_watch(ctx, s, &m.h);
+    sig_watch(ctx, s, &m.h, msg, n);
     /* The chain (2.2.3.4): each AndXOffset must lie past the block that names it, so it only moves forward,
      * and the number of links is capped besides. */
     size_t off = SMB1_HEADER_LEN;

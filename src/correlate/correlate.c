@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ntlmproof.h"
 #include "ntlmssp.h"
 #include "util.h"
 
@@ -139,6 +140,15 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
         s->ntlm_version = a->ntlm_version;
         s->lm_kind = a->lm_kind;
         s->anonymous = a->ntlm_version == NTLM_VER_ANONYMOUS || !a->user[0];
+    }
+    const struct ntlm_proof *pf = r->gss.ntlm.proof;
+    if (pf && pf->done && pf->account) {
+        s->creds_verified = pf->nt_verified == NTLM_TRUE || pf->lm_verified == NTLM_TRUE;
+        s->creds_dc_lm = pf->lm_stored;
+        if (pf->client_sig.frame) {
+            s->f_sig = pf->client_sig.frame;
+            snprintf(s->sig_matched, sizeof s->sig_matched, "%s", pf->client_sig.matched ? pf->client_sig.matched : "none");
+        }
     }
     const uint32_t *fl = r->gss.ntlm.flags;
     s->ntlm_flags = fl[2] ? fl[2] : fl[1] ? fl[1] : fl[0];

@@ -693,24 +693,45 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
         bool rpc_refused = r->transport == TRANSPORT_DCERPC && r->verdict_source == VERDICT_FIRST_CALL &&
                            r->result == RESULT_FAILURE && r->dcerpc_auth_level >= 5;
         if (lm_key && v1 && (rpc_refused || r->smb1_unsigned_reply)) {
-            char st[16];
+            char st[16], proof[400] = "";
             f.id = "lm_session_key_mismatch";
             f.severity = "high";
-            f.confidence = "likely";
+            /* With the account's credentials the cause is shown, not inferred: the responses verify (the password
+             * is right), and the client's signature fits no key a DC can derive, or the server signed with none. */
+            f.confidence = r->creds_verified ? "proven" : "likely";
             evidence_auth(&f, r);
             add_frame(&f, r->f_smb1_unsigned);
+            add_frame(&f, r->f_sig);
+            if (r->creds_verified && r->f_sig)
+                cutf(proof, sizeof proof,
+                     " With the account's credentials (--creds) the responses verify, so the password is right; "
+                     "the client's first signature (frame %llu) %s%s. The DC %s for the account.",
+                     (unsigned long long)r->f_sig, strcmp(r->sig_matched, "none") ? "matches the key " : "",
+                     strcmp(r->sig_matched, "none") ? r->sig_matched
+                                                    : "matches no key derivable from the account's hashes (neither "
+                                                      "MS-NLMP's LM_KEY key nor the NT-hash key)",
+                     r->creds_dc_lm ? "keeps an LM hash" : "keeps no LM hash");
+            else if (r->creds_verified)
+                cutf(proof, sizeof proof,
+                     " With the account's credentials (--creds) the responses verify, so the password is right, "
+                     "yet the server signed its reply with no key. The DC %s for the account.",
+                     r->creds_dc_lm ? "keeps an LM hash" : "keeps no LM hash");
             cutf(f.title, sizeof f.title, "Signed traffic of %s fails after an LM_KEY session", r->user);
             cutf(f.explanation, sizeof f.explanation,
                      "%s authenticated with NTLMv1 and NTLMSSP_NEGOTIATE_LM_KEY (frame %llu): the session key is "
                      "derived from the LM hash (MS-NLMP 3.4.5.1). %s (%s, frame %llu). A domain controller that stores no LM hash (NoLMHash, or a password of 15 "
-                     "characters or more) derives a different key, so every signature fails; credentials "
-                     "(--creds) would prove which key each side used.",
+                     "characters or more) derives a different key, so every signature fails%s",
                      r->user, (unsigned long long)r->f_auth,
                      rpc_refused ? "The first signed call was then refused"
                                  : "The server's SMB1 reply after the logon carried no valid signature and the "
                                    "client abandoned the session",
                      rpc_refused ? status_text(r->status, st, sizeof st) : "placeholder signature",
-                     (unsigned long long)(rpc_refused ? r->f_verdict : r->f_smb1_unsigned));
+                     (unsigned long long)(rpc_refused ? r->f_verdict : r->f_smb1_unsigned),
+                     proof[0] ? "." : "; credentials (--creds) would prove which key each side used.");
+            if (proof[0]) {
+                size_t used = strlen(f.explanation);
+                cutf(f.explanation + used, sizeof f.explanation - used, "%s", proof);
+            }
             cutf(f.remediation, sizeof f.remediation,
                      "Raise LmCompatibilityLevel to 3 or more on the client (Network security: LAN Manager "
                      "authentication level = Send NTLMv2 response only), which stops LM_KEY; or, where old "

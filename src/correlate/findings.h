@@ -41,6 +41,11 @@ struct fsum_auth {
     bool smb1_unsigned_reply;    /* SMB1: the client signs, but the server's first message after the logon
                                     carries no MAC (placeholder or zeros) and no use follows */
     uint64_t f_smb1_unsigned;    /* ... that message's frame */
+    /* with --creds (ntlmproof.h): what the account's hashes proved */
+    bool creds_verified;         /* the NT (or LM) response recomputed from the account's hash */
+    bool creds_dc_lm;            /* the DC keeps an LM hash for the account */
+    uint64_t f_sig;              /* the client's first signed message checked (0: none) */
+    char sig_matched[32];        /* the key it matched ("none": no key derivable from the hashes) */
     uint64_t f_first, f_auth, f_verdict;
     bool use_denied;             /* a use was refused: tree connect access denied, RPC fault, HTTP 401/403 */
     uint64_t f_use_req, f_use_resp;

@@ -11,6 +11,7 @@
 #include "stats.h"
 
 struct kc_keys;
+struct hs_creds;
 struct stream_budget;
 
 /*
@@ -28,6 +29,7 @@ struct hs_ctx {
     const struct hs_flow *flow;     /* this connection's identity */
     bool saw_syn;                   /* the connection was seen from its start */
     struct kc_keys *keys;           /* keytabs given with -k, or NULL (read-only use; libkrb5 wants it mutable) */
+    const struct hs_creds *creds;   /* accounts given with --creds, or NULL (creds.h) */
     struct stream_budget *budget;   /* PDU buffers of all streams */
     uint8_t *scratch;               /* lim.max_pdu bytes for decoding (base64 tokens), valid during a call */
     size_t scratch_cap;

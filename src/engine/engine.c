@@ -61,6 +61,7 @@ static struct hs_ctx *ctx_for(struct hs_engine *e, struct hs_conn *c, uint64_t f
     x->flow = &c->flow;
     x->saw_syn = c->saw_syn;
     x->keys = e->keys;
+    x->creds = e->creds;
     return x;
 }
 

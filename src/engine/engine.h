@@ -16,6 +16,7 @@
 #include "stream.h"
 
 struct kc_keys;
+struct hs_creds;
 
 struct hs_engine {
     struct hs_limits lim;
@@ -24,6 +25,7 @@ struct hs_engine {
     struct rec_store recs;           /* records in progress, and the sink chain they go to */
     struct hs_sink *sink;
     struct kc_keys *keys;            /* keytabs given with -k, or NULL (krbcrypt.h) */
+    const struct hs_creds *creds;    /* accounts given with --creds, or NULL (creds.h) */
     struct flow_table flows;
     uint64_t ooo_total;              /* out-of-order bytes queued in all connections */
     struct stream_budget budget;     /* PDU buffers of all streams */

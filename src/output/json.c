@@ -10,6 +10,7 @@
 #include "format.h"
 #include "krbcrypt.h"
 #include "names.h"
+#include "ntlmproof.h"
 #include "smb1.h"
 #include "smb2.h"
 #include "spnego.h"
@@ -145,6 +146,74 @@ static void version_str(const struct ntlm_version_info *v, char *out, size_t cap
     snprintf(out, cap, "%u.%u.%u", v->major, v->minor, v->build);
 }
 
+static json_t *tri_json(int8_t v)
+{
+    return v == NTLM_UNCHECKED ? json_null() : json_boolean(v == NTLM_TRUE);
+}
+
+static json_t *sigcheck_json(const struct ntlm_sigcheck *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "frame", json_integer((json_int_t)s->frame));
+    json_object_set_new(o, "over", jstr(s->over));
+    json_object_set_new(o, "matched", jstr(s->matched ? s->matched : "none"));
+    if (s->matched)
+        json_object_set_new(o, "seqnum", json_integer(s->seqnum));
+    return o;
+}
+
+/* With --creds: what the credentials proved. Never a byte of a key, hash or response. */
+static json_t *proof_json(const struct ntlm_proof *pf)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "account_found", json_boolean(pf->account));
+    if (!pf->account)
+        return o;
+    json_object_set_new(o, "nt_response_verified", tri_json(pf->nt_verified));
+    json_object_set_new(o, "lm_response_verified", tri_json(pf->lm_verified));
+    if (pf->lm_hash_used)
+        json_object_set_new(o, "lm_response_from", jstr(pf->lm_hash_used));
+    json_object_set_new(o, "client_has_lm_hash", json_boolean(pf->have_lm_hash));
+    json_object_set_new(o, "dc_has_lm_hash", json_boolean(pf->lm_stored));
+    if (pf->mic_verified != NTLM_UNCHECKED)
+        json_object_set_new(o, "mic_verified", json_boolean(pf->mic_verified == NTLM_TRUE));
+    json_t *ks = json_array();
+    for (int i = 0; i < pf->nkeys; i++)
+        json_array_append_new(ks, jstr(pf->keys[i].name));
+    json_object_set_new(o, "keys", ks);
+    return o;
+}
+
+/* The first signed messages checked against the keys; for SMB1, also whether the server signed at all. */
+static json_t *signing_json(const struct auth_rec *r, const struct ntlm_proof *pf)
+{
+    const struct smb1_sig_seen *srv = NULL;
+    if (r->transport == TRANSPORT_SMB1)
+        for (int i = 0; i < r->smb1.n_sigs && !srv; i++)
+            if (r->smb1.sigs[i].from_server)
+                srv = &r->smb1.sigs[i];
+    if (!pf->client_sig.frame && !pf->server_sig.frame && !srv)
+        return NULL;
+    json_t *o = json_object();
+    if (srv && srv->kind != SMB1_SIG_MAC) {
+        /* e.g. "BSRSPYL ": the server did not sign with any key */
+        json_object_set_new(o, "server_signed", json_false());
+        json_object_set_new(o, "server_frame", json_integer((json_int_t)srv->frame));
+    } else if (srv) {
+        json_object_set_new(o, "server_signed", json_true());
+    }
+    if (!pf->client_sig.frame && !pf->server_sig.frame)
+        return o;
+    if (pf->client_sig.frame)
+        json_object_set_new(o, "client", sigcheck_json(&pf->client_sig));
+    if (pf->server_sig.frame)
+        json_object_set_new(o, "server", sigcheck_json(&pf->server_sig));
+    const struct ntlm_sigcheck *first = pf->client_sig.frame ? &pf->client_sig : &pf->server_sig;
+    json_object_set_new(o, "matched", jstr(first->matched ? first->matched : "none"));
+    json_object_set_new(o, "frame", json_integer((json_int_t)first->frame));
+    return o;
+}
+
 static json_t *ntlm_json(const struct gss_ntlm *g)
 {
     json_t *o = json_object();
@@ -168,6 +237,15 @@ static json_t *ntlm_json(const struct gss_ntlm *g)
     }
     json_object_set_new(o, "flags_hex", fx);
     if (a) {
+        const char *resp[2];
+        int nr = ntlm_responses(a->ntlm_version, a->lm_kind, resp);
+        json_t *ra = json_array();
+        for (int i = 0; i < nr; i++)
+            json_array_append_new(ra, jstr(resp[i]));
+        json_object_set_new(o, "responses", ra);
+        const char *ks = ntlm_key_source(a->ntlm_version, g->flags[2]);
+        if (ks)
+            json_object_set_new(o, "key_source", jstr(ks));
         json_object_set_new(o, "lm_response", jstr(ntlm_lm_kind_name(a->lm_kind)));
         json_object_set_new(o, "lm_response_len", json_integer(a->lm_len));
         json_object_set_new(o, "nt_response_len", json_integer(a->nt_len));
@@ -191,14 +269,13 @@ static json_t *ntlm_json(const struct gss_ntlm *g)
         version_str(&g->client_version, v, sizeof v);
         json_object_set_new(o, "client_version", jstr(v));
     }
+    if (g->proof && g->proof->done)
+        json_object_set_new(o, "verification", proof_json(g->proof));
     set_str(o, "negotiate_domain", g->neg_domain);
     set_str(o, "negotiate_workstation", g->neg_workstation);
     if (g->chal) {
-        /* The server challenge alone cracks nothing (the responses, never written, would be needed). */
-        char ch[17];
-        for (int i = 0; i < 8; i++)
-            snprintf(ch + 2 * i, 3, "%02x", g->chal->server_challenge[i]);
-        json_object_set_new(o, "server_challenge", jstr(ch));
+        /* The ServerChallenge is not written: with a captured response it is what an offline cracker needs
+         * (README, Secrets). */
         json_object_set_new(o, "challenge_timestamp", json_boolean(g->chal->has_timestamp));
         set_str(o, "target_name", g->chal->target_name);
         if (g->chal->version.present) {
@@ -688,8 +765,13 @@ static json_t *auth_json(const struct auth_rec *r)
             json_object_set_new(o, "user_from", jstr(from));
         }
     }
-    if (r->gss.ntlm.seen)
-        json_object_set_new(o, "ntlm", ntlm_json(&r->gss.ntlm));
+    if (r->gss.ntlm.seen) {
+        json_t *nj = ntlm_json(&r->gss.ntlm);
+        json_t *sg = r->gss.ntlm.proof && r->gss.ntlm.proof->done ? signing_json(r, r->gss.ntlm.proof) : NULL;
+        if (sg)
+            json_object_set_new(nj, "signing", sg);
+        json_object_set_new(o, "ntlm", nj);
+    }
     json_t *sp = spnego_json(&r->gss.spnego);
     if (sp)
         json_object_set_new(o, "spnego", sp);
@@ -864,6 +946,8 @@ static const struct {
     {"kerberos", DIS_KERBEROS},
     {"dcerpc", DIS_DCERPC},
     {"ldap", DIS_LDAP},
+    {"ntlmssp_fields", DIS_NTLMSSP_FIELDS},
+    {"ntlmssp_odd_utf16", DIS_NTLMSSP_ODD_UTF16},
 };
 
 /* The closing `stats` record. */

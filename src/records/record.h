@@ -166,6 +166,8 @@ struct kdc_decrypted_auth {
     char why[96];
 };
 
+struct ntlm_proof;
+
 /* NTLM (MS-NLMP 2.2.1), merged from the three messages. */
 struct gss_ntlm {
     bool seen;
@@ -175,6 +177,7 @@ struct gss_ntlm {
     struct ntlm_version_info client_version;
     char neg_domain[NTLM_NAME_MAX];      /* NEGOTIATE's OEM DomainName, when supplied */
     char neg_workstation[NTLM_NAME_MAX]; /* NEGOTIATE's OEM Workstation, when supplied */
+    struct ntlm_proof *proof;   /* with --creds only: verification and keys (ntlmproof.h); wiped on free */
 };
 
 /* SPNEGO (RFC 4178). */

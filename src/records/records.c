@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "community_id.h"
+#include "ntlmproof.h"
 
 #define KDC_PENDING_MAX 16 /* KDC requests awaiting a reply on one connection */
 
@@ -117,6 +120,10 @@ static void free_auth(struct auth_rec *r)
     free(r->gss.krb.dec_auth);
     free(r->gss.ntlm.auth);
     free(r->gss.ntlm.chal);
+    if (r->gss.ntlm.proof) {
+        OPENSSL_cleanse(r->gss.ntlm.proof, sizeof *r->gss.ntlm.proof);
+        free(r->gss.ntlm.proof);
+    }
     free(r->uses);
     free(r);
 }

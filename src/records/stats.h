@@ -16,6 +16,8 @@ enum hs_malformed {
     DIS_KERBEROS,
     DIS_DCERPC,
     DIS_LDAP,
+    DIS_NTLMSSP_FIELDS,     /* NTLMSSP AUTHENTICATE fields dropped: before the payload or overlapping (MS-NLMP 2.2.1.3) */
+    DIS_NTLMSSP_ODD_UTF16,  /* NTLMSSP AUTHENTICATE Unicode names of odd length */
     DIS_COUNT
 };
 
