@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcerpc_names.h"
 #include "format.h"
 #include "writer.h"
 
@@ -160,9 +161,38 @@ static void text_kdc(struct hs_writer *w, const struct kdc_rec *r)
             cfrom ? client : "?", sname[0] ? sname : "?", outcome);
 }
 
+/* A DCOM activation: who asked whom for which class, what came back, and where it led. */
+static void text_dcom(struct hs_writer *w, const struct dcom_rec *d)
+{
+    FILE *o = rows(w);
+    char ts[32], ci[INET6_ADDRSTRLEN], si[INET6_ADDRSTRLEN], cls[40];
+    format_ts(&d->h.ts, ts);
+    format_ip(d->h.flow.af, d->h.flow.cli.ip, ci);
+    format_ip(d->h.flow.af, d->h.flow.srv.ip, si);
+    cls[0] = '\0';
+    if (d->have_clsid && !d->class_name)
+        dcerpc_uuid_str(d->clsid, 1, cls);
+    const char *sn = d->status.space != STATUS_NONE ? hs_status_name(d->status) : NULL;
+    fprintf(o, "%-27s %s -> %s dcom %s %s%s -> %s%s\n", ts, ci, si, d->op ? d->op : "?",
+            d->class_name ? d->class_name : cls, d->sealed_req || d->sealed_resp ? " (sealed)" : "",
+            d->fault ? "fault " : "", sn ? sn : d->status.space != STATUS_NONE ? "?" : "unknown");
+    for (uint8_t i = 0; i < d->n_bindings && i < DCOM_BINDINGS_MAX; i++) {
+        const char *t = dcom_tower_name(d->bindings[i].tower_id);
+        fprintf(o, "%27s   binding %s:%s\n", "", t ? t : "?", d->bindings[i].addr);
+    }
+    if (d->linked) {
+        char li[INET6_ADDRSTRLEN];
+        format_ip(d->conn.af, d->conn.srv.ip, li);
+        fprintf(o, "%27s   led to %s:%u (%u auth record%s)\n", "", li, d->conn.srv.port, d->n_conn_records,
+                d->n_conn_records == 1 ? "" : "s");
+    }
+}
+
 static void text_record(struct hs_writer *w, const struct rec_hdr *r)
 {
-    if (r->type == REC_AUTH)
+    if (r->type == REC_DCOM)
+        text_dcom(w, (const struct dcom_rec *)r);
+    else if (r->type == REC_AUTH)
         text_auth(w, (const struct auth_rec *)r);
     else
         text_kdc(w, (const struct kdc_rec *)r);
