@@ -438,6 +438,106 @@ static void test_dcerpc_three_leg_first_call_fault_is_failure(void **state)
     pg_run_free(&r);
 }
 
+/* A DCOM call (PFC_OBJECT_UUID: the IPID) on the three-leg context: ORPCTHIS + 4 bytes of parameters, answered by
+ * ORPCTHAT + the HRESULT hr (MS-DCOM 2.2.13). level: the calls' auth_level. */
+static struct legs three_leg_dcom_call(struct pg_run *r, struct pg_conn *c, struct assoc *a, uint32_t hr, uint8_t level)
+{
+    struct legs l = three_leg_auth(r, c, a, "alice");
+    struct pg_buf sig = ntlm_signature();
+    struct rpc_auth au = {AUTHN_WINNT, level, a->ctx_id, &sig};
+    struct pg_buf body = {0};
+    put32(&body, a->le, 64);
+    put16(&body, a->le, 0);
+    put16(&body, a->le, 3);                                  /* opnum 3 */
+    put_uuid(&body, a->le, "0002c410-0a80-0000-ca84-a9226eec8843"); /* object: the IPID */
+    put16(&body, a->le, 5);
+    put16(&body, a->le, 7); /* ORPCTHIS: COMVERSION 5.7 */
+    put32(&body, a->le, 0);
+    put32(&body, a->le, 0);
+    put_uuid(&body, a->le, "7f17321a-9da8-4f15-b3b8-9bc1909da2a5");
+    put32(&body, a->le, 0); /* no extensions */
+    put32(&body, a->le, 1); /* a parameter */
+    struct pg_buf p = rpc_pdu(a->le, PT_REQUEST, PFC_FIRST_LAST | 0x80, a->call, &body, &au);
+    pg_free(&body);
+    l.req = send_pdu(r, c, 0, p);
+    body = (struct pg_buf){0};
+    put32(&body, a->le, 12);
+    put16(&body, a->le, 0);
+    pg_u8(&body, 0);
+    pg_u8(&body, 0);
+    put32(&body, a->le, 0); /* ORPCTHAT flags */
+    put32(&body, a->le, 0); /* no extensions */
+    put32(&body, a->le, hr);
+    l.verdict = send_pdu(r, c, 1, pdu_of(a->le, PT_RESPONSE, a->call++, body, &au));
+    pg_free(&sig);
+    return l;
+}
+
+/* DCOM says access denied inside a successful response: the HRESULT decides (MS-DCOM 2.2.13.2, 3.2.4.2). */
+static void test_dcerpc_dcom_e_accessdenied_in_response_is_failure(void **state)
+{
+    (void)state;
+    for (int le = 0; le <= 1; le++) {
+        struct pg_run r;
+        pg_run_init(&r, NULL);
+        struct pg_conn c;
+        open_conn(&r, &c, 49667);
+        struct assoc a = assoc_make(le, CTX_ID);
+        struct legs l = three_leg_dcom_call(&r, &c, &a, 0x80070005u, LEVEL_INTEGRITY);
+        pg_close(&r, &c, 0);
+        pg_run_finish(&r);
+        assert_int_equal(pg_nrecs(&r), 1);
+        json_t *rec = pg_rec(&r, 0);
+        assert_jstr(rec, "result", "failure");
+        assert_jstr(rec, "status.name", "E_ACCESSDENIED");
+        assert_jstr(rec, "status.code", "0x80070005");
+        assert_jstr(rec, "dcerpc.verdict_from", "first_call");
+        assert_jint(rec, "frames.verdict", (long long)l.verdict);
+        assert_jstr(rec, "dcerpc.calls[0].result", "response");
+        assert_jstr(rec, "dcerpc.calls[0].status.name", "E_ACCESSDENIED");
+        assert_int_equal(pg_stat(&r, "malformed.dcerpc"), 0);
+        pg_run_free(&r);
+    }
+}
+
+/* S_OK in the HRESULT: success, and the call says so. */
+static void test_dcerpc_dcom_s_ok_is_success(void **state)
+{
+    (void)state;
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    struct pg_conn c;
+    open_conn(&r, &c, 49667);
+    struct assoc a = assoc_make(true, CTX_ID);
+    three_leg_dcom_call(&r, &c, &a, 0, LEVEL_INTEGRITY);
+    pg_close(&r, &c, 0);
+    pg_run_finish(&r);
+    json_t *rec = pg_rec(&r, 0);
+    assert_jstr(rec, "result", "success");
+    assert_jabsent(rec, "status");
+    assert_jstr(rec, "dcerpc.calls[0].status.name", "S_OK");
+    pg_run_free(&r);
+}
+
+/* At privacy the stub is sealed: its last bytes are ciphertext, not an HRESULT, and are not read. */
+static void test_dcerpc_dcom_sealed_stub_not_read(void **state)
+{
+    (void)state;
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    struct pg_conn c;
+    open_conn(&r, &c, 49667);
+    struct assoc a = assoc_make(true, CTX_ID);
+    three_leg_dcom_call(&r, &c, &a, 0x80070005u, 6);
+    pg_close(&r, &c, 0);
+    pg_run_finish(&r);
+    json_t *rec = pg_rec(&r, 0);
+    assert_jstr(rec, "result", "success");
+    assert_jabsent(rec, "dcerpc.calls[0].status");
+    assert_int_equal(pg_stat(&r, "malformed.dcerpc"), 0);
+    pg_run_free(&r);
+}
+
 /* Only the first call after AUTH3 decides: a later fault is the call's, not the authentication's. */
 static void test_dcerpc_later_fault_does_not_change_verdict(void **state)
 {
@@ -2122,6 +2222,9 @@ int main(void)
         cmocka_unit_test(test_dcerpc_three_leg_first_call_success),
         cmocka_unit_test(test_dcerpc_three_leg_first_call_fault_is_failure),
         cmocka_unit_test(test_dcerpc_later_fault_does_not_change_verdict),
+        cmocka_unit_test(test_dcerpc_dcom_e_accessdenied_in_response_is_failure),
+        cmocka_unit_test(test_dcerpc_dcom_s_ok_is_success),
+        cmocka_unit_test(test_dcerpc_dcom_sealed_stub_not_read),
         cmocka_unit_test(test_dcerpc_four_leg_alter_context_success),
         cmocka_unit_test(test_dcerpc_fault_to_alter_context_is_failure),
         cmocka_unit_test(test_dcerpc_spnego_accept_completed_in_alter_context_resp),
