@@ -134,8 +134,16 @@ static void text_auth(struct hs_writer *w, const struct auth_rec *r)
             fprintf(o, "%27s   tree connect %s -> %s\n", "", u->name, n ? n : "?");
         } else if (r->transport == TRANSPORT_DCERPC) {
             const char *n = hs_status_name(u->status);
-            fprintf(o, "%27s   call %s%s%s -> %s\n", "", u->iface ? u->iface : "", u->iface ? "." : "", u->name,
-                    !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : n ? n : "fault");
+            char uhex[16];
+            snprintf(uhex, sizeof uhex, "0x%08" PRIx32, u->status.code);
+            fprintf(o, "%27s   call %s%s%s%s%s%s%s%s -> %s\n", "", u->iface ? u->iface : "", u->iface ? "." : "", u->name,
+                    u->detail_kind ? " [" : "", u->detail_kind ? u->detail_kind : "", u->detail_kind ? " " : "",
+                    u->detail_kind ? u->detail : "", u->detail_kind ? "]" : "",
+                    !u->answered                      ? "?"
+                    : u->status.space == STATUS_NONE ? "response"
+                    : n                              ? n
+                    : u->status.space == STATUS_NCA  ? "fault"
+                                                     : uhex);
         } else {
             fprintf(o, "%27s   %s %s -> %" PRIu32 "\n", "", u->method, u->name, u->status.code);
         }
