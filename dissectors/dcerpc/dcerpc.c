@@ -560,7 +560,12 @@ static bool dcom_on_request(struct hs_ctx *ctx, struct rpc_call *c, const uint8_
 {
     enum dcom_call k = dcom_call_of(c->iface ? c->iface->name : NULL, c->opnum);
     c->kind = (uint8_t)k;
-    c->orpc = (h[3] & PFC_OBJECT_UUID) || dcom_call_has_orpc(k);
+    /* An object UUID on an interface hopscope knows as plain RPC (samr, svcctl ...) is no IPID; on a COM
+     * interface (named I...) or an unknown one (a class's own interface on a dynamic port) it is. */
+    bool com_iface = !c->iface || c->iface->name[0] == 'I';
+    c->orpc = ((h[3] & PFC_OBJECT_UUID) && com_iface && k != DCOM_RESOLVE_OXID && k != DCOM_RESOLVE_OXID2 &&
+               k != DCOM_SERVER_ALIVE2) ||
+              dcom_call_has_orpc(k);
     c->sealed_req = v->present && v->auth_level >= RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
     if ((!c->orpc && k == DCOM_CALL_NONE) || c->sealed_req || !(h[3] & PFC_LAST_FRAG))
         return false;

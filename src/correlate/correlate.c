@@ -84,8 +84,9 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t size, uint64_t *dro
     return p;
 }
 
-/* Is a use's status a refusal: an NTSTATUS error, a DCE/RPC fault, HTTP 401/403, a DCOM access denial
- * (E_ACCESSDENIED, WBEM_E_ACCESS_DENIED, RPC_E_ACCESS_DENIED, CO_E_LAUNCH_PERMSSION_DENIED; MS-ERREF 2.1)? */
+/* Is a use's status a refusal: an NTSTATUS error, a DCE/RPC fault, HTTP 401/403, a DCOM method's access
+ * denied (E_ACCESSDENIED 0x80070005, WBEM_E_ACCESS_DENIED 0x80041003, RPC_E_ACCESS_DENIED 0x8001011b,
+ * CO_E_LAUNCH_PERMSSION_DENIED 0x8000401b; MS-ERREF 2.1), Win32 ERROR_ACCESS_DENIED (an OXID resolver's)? */
 static bool refused(const struct auth_use *u)
 {
     uint32_t c = u->status.code;
@@ -94,6 +95,7 @@ static bool refused(const struct auth_use *u)
     case STATUS_NCA: return true;
     case STATUS_HTTP: return c == 401 || c == 403;
     case STATUS_HRESULT: return c == 0x80070005u || c == 0x80041003u || c == 0x8001011bu || c == 0x8000401bu;
+    case STATUS_WIN32: return c == 5;
     default: return false;
     }
 }
