@@ -522,6 +522,7 @@ struct pg_run {
     struct timeval ts;
     json_t *recs;  /* "auth" records, after pg_run_finish */
     json_t *findings; /* "finding" records, after pg_run_finish */
+    json_t *dcoms; /* "dcom" records, after pg_run_finish */
     json_t *stats; /* the "stats" record */
     char *text;    /* all output, after pg_run_finish */
 };
@@ -595,6 +596,7 @@ static inline void pg_run_finish(struct pg_run *r)
     assert_non_null(r->text);
     r->recs = json_array();
     r->findings = json_array();
+    r->dcoms = json_array();
     char *save = NULL;
     char *copy = strdup(r->text);
     assert_non_null(copy);
@@ -609,6 +611,8 @@ static inline void pg_run_finish(struct pg_run *r)
             json_array_append_new(r->recs, j);
         } else if (strcmp(type, "finding") == 0) {
             json_array_append_new(r->findings, j);
+        } else if (strcmp(type, "dcom") == 0) {
+            json_array_append_new(r->dcoms, j);
         } else {
             assert_string_equal(type, "stats");
             assert_null(r->stats); /* exactly one stats line */
@@ -629,6 +633,7 @@ static inline void pg_run_free(struct pg_run *r)
     free(r->text);
     json_decref(r->recs);
     json_decref(r->findings);
+    json_decref(r->dcoms);
     json_decref(r->stats);
     memset(r, 0, sizeof *r);
 }

@@ -325,19 +325,26 @@ struct legs {
     uint64_t neg, chal, auth, req, verdict;
 };
 
-/* bind(NEGOTIATE) → bind_ack(CHALLENGE) → auth3(AUTHENTICATE for user) on association a. */
-static struct legs three_leg_auth(struct pg_run *r, struct pg_conn *c, struct assoc *a, const char *user)
+/* bind(NEGOTIATE) for interface uuid vmaj → bind_ack(CHALLENGE) → auth3(AUTHENTICATE for user) on association a. */
+static struct legs three_leg_auth_if(struct pg_run *r, struct pg_conn *c, struct assoc *a, const char *user,
+                                     const char *uuid, uint16_t vmaj)
 {
     struct pg_buf neg = pg_ntlm_negotiate(), chal = pg_ntlm_challenge(),
                   auth = pg_ntlm_authenticate(user, "HOPLAB", "WS01");
     struct legs l = {0};
-    l.neg = send_pdu(r, c, 0, a_bind(a, PT_BIND, UUID_SAMR, 1, &neg));
+    l.neg = send_pdu(r, c, 0, a_bind(a, PT_BIND, uuid, vmaj, &neg));
     l.chal = send_pdu(r, c, 1, a_bind_ack(a, PT_BIND_ACK, &chal));
     l.auth = send_pdu(r, c, 0, a_auth3(a, &auth));
     pg_free(&neg);
     pg_free(&chal);
     pg_free(&auth);
     return l;
+}
+
+/* The same for samr 1.0. */
+static struct legs three_leg_auth(struct pg_run *r, struct pg_conn *c, struct assoc *a, const char *user)
+{
+    return three_leg_auth_if(r, c, a, user, UUID_SAMR, 1);
 }
 
 /* The three legs, then SamrConnect5 answered by a response (fault_status 0) or a fault. */
@@ -434,6 +441,139 @@ static void test_dcerpc_three_leg_first_call_fault_is_failure(void **state)
     assert_jstr(rec, "dcerpc.calls[0].result", "fault");
     assert_jstr(rec, "dcerpc.calls[0].status.name", "nca_s_fault_access_denied");
     assert_jint(rec, "dcerpc.calls[0].frames[1]", (long long)l.verdict);
+    assert_int_equal(pg_stat(&r, "malformed.dcerpc"), 0);
+    pg_run_free(&r);
+}
+
+/* A DCOM call (PFC_OBJECT_UUID: the IPID) on the three-leg context: ORPCTHIS + 4 bytes of parameters, answered by
+ * ORPCTHAT + the HRESULT hr (MS-DCOM 2.2.13). level: the calls' auth_level. */
+static struct legs three_leg_dcom_call(struct pg_run *r, struct pg_conn *c, struct assoc *a, uint32_t hr, uint8_t level)
+{
+    struct legs l = three_leg_auth_if(r, c, a, "alice", "00000143-0000-0000-c000-000000000046", 0); /* IRemUnknown2 */
+    struct pg_buf sig = ntlm_signature();
+    struct rpc_auth au = {AUTHN_WINNT, level, a->ctx_id, &sig};
+    struct pg_buf body = {0};
+    put32(&body, a->le, 64);
+    put16(&body, a->le, 0);
+    put16(&body, a->le, 3);                                  /* opnum 3 */
+    put_uuid(&body, a->le, "0002c410-0a80-0000-ca84-a9226eec8843"); /* object: the IPID */
+    put16(&body, a->le, 5);
+    put16(&body, a->le, 7); /* ORPCTHIS: COMVERSION 5.7 */
+    put32(&body, a->le, 0);
+    put32(&body, a->le, 0);
+    put_uuid(&body, a->le, "7f17321a-9da8-4f15-b3b8-9bc1909da2a5");
+    put32(&body, a->le, 0); /* no extensions */
+    put32(&body, a->le, 1); /* a parameter */
+    struct pg_buf p = rpc_pdu(a->le, PT_REQUEST, PFC_FIRST_LAST | 0x80, a->call, &body, &au);
+    pg_free(&body);
+    l.req = send_pdu(r, c, 0, p);
+    body = (struct pg_buf){0};
+    put32(&body, a->le, 12);
+    put16(&body, a->le, 0);
+    pg_u8(&body, 0);
+    pg_u8(&body, 0);
+    put32(&body, a->le, 0); /* ORPCTHAT flags */
+    put32(&body, a->le, 0); /* no extensions */
+    put32(&body, a->le, hr);
+    l.verdict = send_pdu(r, c, 1, pdu_of(a->le, PT_RESPONSE, a->call++, body, &au));
+    pg_free(&sig);
+    return l;
+}
+
+/* DCOM says access denied inside a successful response: the HRESULT decides (MS-DCOM 2.2.13.2, 3.2.4.2). */
+static void test_dcerpc_dcom_e_accessdenied_in_response_is_failure(void **state)
+{
+    (void)state;
+    for (int le = 0; le <= 1; le++) {
+        struct pg_run r;
+        pg_run_init(&r, NULL);
+        struct pg_conn c;
+        open_conn(&r, &c, 49667);
+        struct assoc a = assoc_make(le, CTX_ID);
+        struct legs l = three_leg_dcom_call(&r, &c, &a, 0x80070005u, LEVEL_INTEGRITY);
+        pg_close(&r, &c, 0);
+        pg_run_finish(&r);
+        assert_int_equal(pg_nrecs(&r), 1);
+        json_t *rec = pg_rec(&r, 0);
+        assert_jstr(rec, "result", "failure");
+        assert_jstr(rec, "status.name", "E_ACCESSDENIED");
+        assert_jstr(rec, "status.code", "0x80070005");
+        assert_jstr(rec, "dcerpc.verdict_from", "first_call");
+        assert_jint(rec, "frames.verdict", (long long)l.verdict);
+        assert_jstr(rec, "dcerpc.calls[0].result", "response");
+        assert_jstr(rec, "dcerpc.calls[0].status.name", "E_ACCESSDENIED");
+        assert_int_equal(pg_stat(&r, "malformed.dcerpc"), 0);
+        pg_run_free(&r);
+    }
+}
+
+/* S_OK in the HRESULT: success, and the call says so. */
+static void test_dcerpc_dcom_s_ok_is_success(void **state)
+{
+    (void)state;
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    struct pg_conn c;
+    open_conn(&r, &c, 49667);
+    struct assoc a = assoc_make(true, CTX_ID);
+    three_leg_dcom_call(&r, &c, &a, 0, LEVEL_INTEGRITY);
+    pg_close(&r, &c, 0);
+    pg_run_finish(&r);
+    json_t *rec = pg_rec(&r, 0);
+    assert_jstr(rec, "result", "success");
+    assert_jabsent(rec, "status");
+    assert_jstr(rec, "dcerpc.calls[0].status.name", "S_OK");
+    pg_run_free(&r);
+}
+
+/* At privacy the stub is sealed: its last bytes are ciphertext, not an HRESULT, and are not read. */
+static void test_dcerpc_dcom_sealed_stub_not_read(void **state)
+{
+    (void)state;
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    struct pg_conn c;
+    open_conn(&r, &c, 49667);
+    struct assoc a = assoc_make(true, CTX_ID);
+    three_leg_dcom_call(&r, &c, &a, 0x80070005u, 6);
+    pg_close(&r, &c, 0);
+    pg_run_finish(&r);
+    json_t *rec = pg_rec(&r, 0);
+    assert_jstr(rec, "result", "success");
+    assert_jabsent(rec, "dcerpc.calls[0].status");
+    assert_int_equal(pg_stat(&r, "malformed.dcerpc"), 0);
+    pg_run_free(&r);
+}
+
+/* An object UUID on samr (plain RPC) is no IPID: the stub is not read as DCOM, nothing is counted malformed. */
+static void test_dcerpc_object_uuid_on_plain_rpc_not_dcom(void **state)
+{
+    (void)state;
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    struct pg_conn c;
+    open_conn(&r, &c, 135);
+    struct assoc a = assoc_make(true, CTX_ID);
+    three_leg_auth(&r, &c, &a, "alice");
+    struct pg_buf sig = ntlm_signature();
+    struct rpc_auth au = {AUTHN_WINNT, a.level, a.ctx_id, &sig};
+    struct pg_buf body = {0};
+    put32(&body, true, 20);
+    put16(&body, true, 0);
+    put16(&body, true, OP_SAMR_CONNECT5);
+    put_uuid(&body, true, "0002c410-0a80-0000-ca84-a9226eec8843");
+    pg_fill(&body, 0x41, 20);
+    struct pg_buf p = rpc_pdu(true, PT_REQUEST, PFC_FIRST_LAST | 0x80, a.call, &body, &au);
+    pg_free(&body);
+    send_pdu(&r, &c, 0, p);
+    send_pdu(&r, &c, 1, a_response(&a));
+    pg_free(&sig);
+    pg_close(&r, &c, 0);
+    pg_run_finish(&r);
+    json_t *rec = pg_rec(&r, 0);
+    assert_jstr(rec, "result", "success");
+    assert_jstr(rec, "dcerpc.calls[0].op", "SamrConnect5");
+    assert_jabsent(rec, "dcerpc.calls[0].status");
     assert_int_equal(pg_stat(&r, "malformed.dcerpc"), 0);
     pg_run_free(&r);
 }
@@ -2124,6 +2264,10 @@ int main(void)
         cmocka_unit_test(test_dcerpc_three_leg_first_call_success),
         cmocka_unit_test(test_dcerpc_three_leg_first_call_fault_is_failure),
         cmocka_unit_test(test_dcerpc_later_fault_does_not_change_verdict),
+        cmocka_unit_test(test_dcerpc_dcom_e_accessdenied_in_response_is_failure),
+        cmocka_unit_test(test_dcerpc_dcom_s_ok_is_success),
+        cmocka_unit_test(test_dcerpc_dcom_sealed_stub_not_read),
+        cmocka_unit_test(test_dcerpc_object_uuid_on_plain_rpc_not_dcom),
         cmocka_unit_test(test_dcerpc_four_leg_alter_context_success),
         cmocka_unit_test(test_dcerpc_fault_to_alter_context_is_failure),
         cmocka_unit_test(test_dcerpc_spnego_accept_completed_in_alter_context_resp),

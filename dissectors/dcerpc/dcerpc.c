@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dcerpc_names.h"
+#include "dcom.h"
 #include "mech.h"
 #include "ntlmproof.h"
 #include "reader.h"
@@ -81,6 +82,18 @@ struct rpc_call {
     uint64_t rec;         /* the record its use belongs to (0: none) */
     bool decides;         /* the first call after a three-leg exchange: its answer is the verdict */
     uint32_t use;         /* index + 1 of its use in the record, 0 if none */
+    /* DCOM (dcom.h): what the request was and said, for its answer and the `dcom` record */
+    const struct dcerpc_if *iface;
+    uint16_t opnum;
+    uint8_t kind;         /* enum dcom_call */
+    bool orpc;            /* the stubs start with ORPCTHIS / ORPCTHAT */
+    bool sealed_req;      /* the request's stub was encrypted (privacy) */
+    uint8_t auth_level;   /* of the call's security context, 0: none */
+    uint64_t frame_req;
+    struct timeval ts_req;
+    bool have_clsid, have_ver;
+    uint8_t clsid[16];    /* little-endian GUID wire bytes */
+    uint16_t ver_major, ver_minor;
 };
 
 struct dcerpc_state {
@@ -227,6 +240,26 @@ static bool read_verifier(const uint8_t *h, size_t frag, size_t body_min, bool l
     v->ctx_id = get32(h + off + 4, le);
     v->value = h + off + 8;
     v->len = alen;
+    return true;
+}
+
+/* The stub of PDU h[0..frag): from `body` to the auth verifier's padding (MS-RPCE 2.2.2.11 auth_pad_length).
+ * False when the padding runs into the header. */
+static bool stub_of(const uint8_t *h, size_t frag, size_t body, const struct verifier *v, const uint8_t **stub,
+                    size_t *n)
+{
+    size_t end = frag;
+    if (v->present) {
+        end = frag - v->len - 8;
+        uint8_t pad = h[end + 2];
+        if (end < body || pad > end - body)
+            return false;
+        end -= pad;
+    }
+    if (end < body)
+        return false;
+    *stub = h + body;
+    *n = end - body;
     return true;
 }
 
@@ -544,6 +577,44 @@ static void on_response_verifier(struct hs_ctx *ctx, struct dcerpc_state *st, co
     check_signature(ctx, r, &v, h, frag, RPC_HDR_LEN + 8, true);
 }
 
+/*
+ * DCOM inside a request (MS-DCOM 2.2.13, 3.1.2.5): a request with an object UUID (an IPID) or to an
+ * activator starts its stub with ORPCTHIS; activations, OXID resolutions and WMI calls say more (dcom.h).
+ * Only a whole request (one fragment) whose stub is not sealed is read. Fills c and *dq; true when dq holds
+ * what the stub said.
+ */
+static bool dcom_on_request(struct hs_ctx *ctx, struct rpc_call *c, const uint8_t *h, size_t frag, size_t body,
+                            bool le, const struct verifier *v, struct dcom_req *dq)
+{
+    enum dcom_call k = dcom_call_of(c->iface ? c->iface->name : NULL, c->opnum);
+    c->kind = (uint8_t)k;
+    /* An object UUID on an interface hopscope knows as plain RPC (samr, svcctl ...) is no IPID; on a COM
+     * interface (named I...) or an unknown one (a class's own interface on a dynamic port) it is. */
+    bool com_iface = !c->iface || c->iface->name[0] == 'I';
+    c->orpc = ((h[3] & PFC_OBJECT_UUID) && com_iface && k != DCOM_RESOLVE_OXID && k != DCOM_RESOLVE_OXID2 &&
+               k != DCOM_SERVER_ALIVE2) ||
+              dcom_call_has_orpc(k);
+    c->sealed_req = v->present && v->auth_level >= RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
+    if ((!c->orpc && k == DCOM_CALL_NONE) || c->sealed_req || !(h[3] & PFC_LAST_FRAG))
+        return false;
+    const uint8_t *stub;
+    size_t n;
+    if (!stub_of(h, frag, body, v, &stub, &n) || dcom_request(k, c->orpc, stub, n, le, dq) < 0) {
+        ctx->st->malformed[DIS_DCERPC]++;
+        return false;
+    }
+    if (dq->have_clsid) {
+        c->have_clsid = true;
+        memcpy(c->clsid, dq->clsid, 16);
+    }
+    if (dq->have_orpcthis) {
+        c->have_ver = true;
+        c->ver_major = dq->orpcthis.ver_major;
+        c->ver_minor = dq->orpcthis.ver_minor;
+    }
+    return true;
+}
+
 static void on_request(struct hs_ctx *ctx, struct dcerpc_state *st, const uint8_t *h, size_t frag, bool le,
                        uint32_t call_id)
 {
@@ -567,6 +638,14 @@ static void on_request(struct hs_ctx *ctx, struct dcerpc_state *st, const uint8_
         sc = &st->sec[st->last_sec - 1];
     struct auth_rec *r = sc ? ctx_auth_get(ctx, sc->rec) : NULL;
     struct rpc_call *c = call_add(st, call_id);
+    struct pres_ctx *pc = pctx_get(st, cont, false);
+    c->iface = pc ? pc->iface : NULL;
+    c->opnum = opnum;
+    c->frame_req = ctx->frame;
+    c->ts_req = ctx->now;
+    c->auth_level = v.present ? v.auth_level : r ? r->dcerpc.auth_level : 0;
+    struct dcom_req dq;
+    bool have_dq = dcom_on_request(ctx, c, h, frag, body, le, &v, &dq);
     if (!r)
         return;
     check_signature(ctx, r, &v, h, frag, body, false);
@@ -575,22 +654,72 @@ static void on_request(struct hs_ctx *ctx, struct dcerpc_state *st, const uint8_
         c->decides = true;
         sc->await_call = false;
     }
-    struct pres_ctx *pc = pctx_get(st, cont, false);
     struct auth_use *u = rec_use_add(ctx->recs, r, ctx->frame);
     if (!u)
         return;
-    const char *op = dcerpc_op_name(pc ? pc->iface : NULL, opnum);
-    u->iface = pc && pc->iface ? pc->iface->name : NULL;
+    const char *op = dcerpc_op_name(c->iface, opnum);
+    u->iface = c->iface ? c->iface->name : NULL;
     u->opnum = opnum;
     if (op)
         snprintf(u->name, sizeof u->name, "%s", op);
     else
         snprintf(u->name, sizeof u->name, "opnum %u", (unsigned)opnum);
+    if (have_dq && dq.detail_kind) {
+        u->detail_kind = dq.detail_kind;
+        snprintf(u->detail, sizeof u->detail, "%s", dq.detail);
+    }
     c->use = r->nuses;
 }
 
-/* A response (fault false) or fault (with its status) to call call_id. */
-static void on_answer(struct hs_ctx *ctx, struct dcerpc_state *st, uint32_t call_id, bool fault, uint32_t status)
+/* Is a DCOM call's status a refusal: E_ACCESSDENIED and its kin, or the OXID resolver's ERROR_ACCESS_DENIED? */
+static bool dcom_denied(struct hs_status s)
+{
+    return (s.space == STATUS_HRESULT && dcom_hresult_denied(s.code)) || (s.space == STATUS_WIN32 && s.code == 5);
+}
+
+/* The `dcom` record of an activation or OXID resolution c, answered now (dr: what the response stub said,
+ * NULL when it was not read). */
+static void emit_dcom(struct hs_ctx *ctx, const struct rpc_call *c, bool fault, struct hs_status status,
+                      const struct dcom_resp *dr, bool sealed_resp)
+{
+    struct dcom_rec d;
+    memset(&d, 0, sizeof d);
+    d.iface = c->iface ? c->iface->name : NULL;
+    d.op = dcerpc_op_name(c->iface, c->opnum);
+    d.opnum = c->opnum;
+    d.frame_req = c->frame_req;
+    d.frame_resp = ctx->frame;
+    d.auth_level = c->auth_level;
+    d.sealed_req = c->sealed_req;
+    d.sealed_resp = sealed_resp;
+    d.have_com_version = c->have_ver;
+    d.com_major = c->ver_major;
+    d.com_minor = c->ver_minor;
+    d.have_clsid = c->have_clsid;
+    memcpy(d.clsid, c->clsid, 16);
+    d.class_name = c->have_clsid ? dcom_clsid_name(c->clsid, 1) : NULL;
+    d.answered = true;
+    d.fault = fault;
+    d.status = status;
+    d.auth = c->rec;
+    struct auth_rec *r = ctx_auth_get(ctx, c->rec);
+    if (r)
+        auth_who(r, d.user, sizeof d.user);
+    if (dr) {
+        memcpy(d.bindings, dr->bindings, sizeof d.bindings);
+        d.n_bindings = dr->n_bindings;
+        d.bindings_cut = dr->bindings_cut;
+    }
+    rec_dcom_emit(ctx->recs, ctx->rc, ctx->flow, &c->ts_req, &d);
+}
+
+/*
+ * A response (fault false) or fault (with its status) to call call_id. For a DCOM call answered in one
+ * fragment whose stub is not sealed, stub[0..n) (data representation le) is read (dcom_response): its HRESULT is the call's status,
+ * and E_ACCESSDENIED (or kin) in it refuses the authentication the call decides, as a fault would.
+ */
+static void on_answer(struct hs_ctx *ctx, struct dcerpc_state *st, uint32_t call_id, bool fault, uint32_t status,
+                      const uint8_t *stub, size_t n, bool le, bool sealed)
 {
     struct rpc_call *c = call_find(st, call_id);
     if (!c) {
@@ -602,20 +731,60 @@ static void on_answer(struct hs_ctx *ctx, struct dcerpc_state *st, uint32_t call
         }
         return;
     }
+    struct hs_status st_call = fault ? hs_status_of(STATUS_NCA, status) : hs_status_of(STATUS_NONE, 0);
+    struct dcom_resp dr;
+    bool have_dr = false;
+    if (!fault && stub && !sealed && (c->orpc || c->kind != DCOM_CALL_NONE)) {
+        if (dcom_response((enum dcom_call)c->kind, c->orpc, stub, n, le, &dr) < 0)
+            ctx->st->malformed[DIS_DCERPC]++;
+        have_dr = true; /* what was read before a fault in the stub still counts */
+        if (dr.have_status)
+            st_call = dr.status;
+    }
     struct auth_rec *r = ctx_auth_get(ctx, c->rec);
     if (r) {
         if (c->use && c->use <= r->nuses) {
             struct auth_use *u = &r->uses[c->use - 1];
             u->answered = true;
             u->frame_resp = ctx->frame;
-            u->status = fault ? hs_status_of(STATUS_NCA, status) : hs_status_of(STATUS_NONE, 0);
+            u->status = st_call;
         }
-        if (c->decides && r->h.open)
-            rec_auth_verdict(r, ctx->frame, fault ? RESULT_FAILURE : RESULT_SUCCESS,
-                             fault ? hs_status_of(STATUS_NCA, status) : hs_status_of(STATUS_NONE, 0),
-                             VERDICT_FIRST_CALL);
+        if (c->decides && r->h.open) {
+            bool refused = fault || dcom_denied(st_call);
+            rec_auth_verdict(r, ctx->frame, refused ? RESULT_FAILURE : RESULT_SUCCESS,
+                             refused ? st_call : hs_status_of(STATUS_NONE, 0), VERDICT_FIRST_CALL);
+        }
     }
+    if (dcom_call_is_activation((enum dcom_call)c->kind))
+        emit_dcom(ctx, c, fault, st_call, have_dr ? &dr : NULL, sealed);
     c->used = false;
+}
+
+/* A response PDU: its stub (when it is the only fragment) goes to on_answer. */
+static void on_response(struct hs_ctx *ctx, struct dcerpc_state *st, const uint8_t *h, size_t frag, bool le,
+                        uint32_t call_id)
+{
+    /* 12.6.4.10: alloc_hint u32, p_cont_id u16, cancel_count u8, reserved u8, stub */
+    if (frag < RPC_HDR_LEN + 8) {
+        ctx->st->malformed[DIS_DCERPC]++;
+        return;
+    }
+    if (!(h[3] & PFC_FIRST_FRAG))
+        return;
+    on_response_verifier(ctx, st, h, frag, le, call_id);
+    struct verifier v;
+    if (!read_verifier(h, frag, RPC_HDR_LEN + 8, le, &v)) {
+        ctx->st->malformed[DIS_DCERPC]++;
+        return;
+    }
+    const uint8_t *stub = NULL;
+    size_t n = 0;
+    bool sealed = v.present && v.auth_level >= RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
+    if ((h[3] & PFC_LAST_FRAG) && !stub_of(h, frag, RPC_HDR_LEN + 8, &v, &stub, &n)) {
+        ctx->st->malformed[DIS_DCERPC]++;
+        stub = NULL;
+    }
+    on_answer(ctx, st, call_id, false, 0, stub, n, le, sealed);
 }
 
 /* One whole PDU h[0..frag) in direction dir. */
@@ -643,19 +812,14 @@ static void pdu(struct hs_ctx *ctx, struct dcerpc_state *st, int dir, const uint
         on_request(ctx, st, h, frag, le, call_id);
         break;
     case PT_RESPONSE:
-        if (frag < RPC_HDR_LEN + 8)
-            ctx->st->malformed[DIS_DCERPC]++;
-        else if (h[3] & PFC_FIRST_FRAG) {
-            on_response_verifier(ctx, st, h, frag, le, call_id);
-            on_answer(ctx, st, call_id, false, 0);
-        }
+        on_response(ctx, st, h, frag, le, call_id);
         break;
     case PT_FAULT:
         /* 12.6.4.7: alloc_hint u32, p_cont_id u16, cancel_count u8, reserved u8, status u32 */
         if (frag < RPC_HDR_LEN + 12)
             ctx->st->malformed[DIS_DCERPC]++;
         else
-            on_answer(ctx, st, call_id, true, get32(h + RPC_HDR_LEN + 8, le));
+            on_answer(ctx, st, call_id, true, get32(h + RPC_HDR_LEN + 8, le), NULL, 0, le, false);
         break;
     default: /* shutdown, co_cancel, orphaned, RTS (RPC over HTTP), connectionless types */
         break;

@@ -120,6 +120,41 @@ static const struct tok wbemfetchsmartenum_ops[] = {
     {3, "GetSmartEnum"}, {0, NULL},
 };
 
+static const struct tok wbemloginclientid_ops[] = {
+    {3, "SetClientInfo"}, {0, NULL},
+};
+
+static const struct tok wbemcallresult_ops[] = {
+    {3, "GetResultObject"}, {4, "GetResultString"}, {5, "GetResultServices"}, {6, "GetCallStatus"}, {0, NULL},
+};
+
+static const struct tok enumwbemclassobject_ops[] = {
+    {3, "Reset"}, {4, "Next"}, {5, "NextAsync"}, {6, "Clone"}, {7, "Skip"}, {0, NULL},
+};
+
+/* MS-OAUT 3.1.4 (IDispatch), MS-DCOM 3.1.1.5.6 / MS-COM IClassFactory. */
+static const struct tok idispatch_ops[] = {
+    {3, "GetTypeInfoCount"}, {4, "GetTypeInfo"}, {5, "GetIDsOfNames"}, {6, "Invoke"}, {0, NULL},
+};
+
+static const struct tok iclassfactory_ops[] = {
+    {3, "CreateInstance"}, {4, "LockServer"}, {0, NULL},
+};
+
+/* MS-CMRP 3.1.4.1 (clusapi v2) and 3.1.4.2 (v3): the same opnums for the calls named here. */
+static const struct tok clusapi_ops[] = {
+    {0, "ApiOpenCluster"}, {1, "ApiCloseCluster"}, {2, "ApiSetClusterName"}, {3, "ApiGetClusterName"},
+    {4, "ApiGetClusterVersion"}, {5, "ApiGetQuorumResource"}, {6, "ApiSetQuorumResource"},
+    {7, "ApiCreateEnum"}, {8, "ApiOpenResource"}, {9, "ApiCreateResource"}, {10, "ApiDeleteResource"},
+    {11, "ApiCloseResource"}, {12, "ApiGetResourceState"}, {13, "ApiSetResourceName"}, {14, "ApiGetResourceId"},
+    {15, "ApiGetResourceType"}, {16, "ApiFailResource"}, {17, "ApiOnlineResource"}, {18, "ApiOfflineResource"},
+    {41, "ApiOpenGroup"}, {42, "ApiCreateGroup"}, {43, "ApiDeleteGroup"}, {44, "ApiCloseGroup"},
+    {45, "ApiGetGroupState"}, {49, "ApiOnlineGroup"}, {50, "ApiOfflineGroup"}, {51, "ApiMoveGroup"},
+    {52, "ApiMoveGroupToNode"}, {66, "ApiOpenNode"}, {67, "ApiCloseNode"}, {68, "ApiGetNodeState"},
+    {69, "ApiPauseNode"}, {70, "ApiResumeNode"}, {71, "ApiEvictNode"}, {72, "ApiNodeResourceControl"},
+    {73, "ApiResourceControl"}, {79, "ApiNodeControl"}, {0, NULL},
+};
+
 static const struct dcerpc_if interfaces[] = {
     {"e1af8308-5d1f-11c9-91a4-08002b14a0fa", 3, "epmapper", epm_ops},
     {"12345778-1234-abcd-ef00-0123456789ac", 1, "samr", samr_ops},
@@ -135,6 +170,8 @@ static const struct dcerpc_if interfaces[] = {
     {"82273fdc-e32a-18c3-3f78-827929dc23ea", 0, "eventlog", eventlog_ops},
     {"12345678-1234-abcd-ef00-0123456789ab", 1, "spoolss", NULL},
     {"3919286a-b10c-11d0-9ba8-00c04fd92ef5", 0xffff, "dssetup", NULL},
+    {"b97db8b2-4c63-11cf-bff6-08002be23f2f", 2, "clusapi", clusapi_ops},
+    {"b97db8b2-4c63-11cf-bff6-08002be23f2f", 3, "clusapi", clusapi_ops},
     {"b97db8b2-4c63-11cf-bff6-08002be23f2f", 0xffff, "clusapi", NULL},
     {"000001a0-0000-0000-c000-000000000046", 0xffff, "ISystemActivator", isystemactivator_ops},
     {"4d9f4ab8-7d1c-11cf-861e-0020af6e7c57", 0xffff, "IActivation", iactivation_ops},
@@ -144,11 +181,12 @@ static const struct dcerpc_if interfaces[] = {
     {"f309ad18-d86a-11d0-a075-00c04fb68820", 0xffff, "IWbemLevel1Login", wbemlevel1login_ops},
     {"9556dc99-828c-11cf-a37e-00aa003240c7", 0xffff, "IWbemServices", wbemservices_ops},
     {"1c1c45ee-4395-11d2-b60b-00104b703efd", 0xffff, "IWbemFetchSmartEnum", wbemfetchsmartenum_ops},
-    {"d4781cd6-e5d3-44df-ad94-930efe48a887", 0xffff, "IWbemLoginClientID", NULL},
-    {"44aca675-e8fc-11d0-a07c-00c04fb68820", 0xffff, "IWbemCallResult", NULL},
-    {"027947e1-d731-11ce-a357-000000000001", 0xffff, "IEnumWbemClassObject", NULL},
-    {"00020400-0000-0000-c000-000000000046", 0xffff, "IDispatch", NULL},
-    {"00000001-0000-0000-c000-000000000046", 0xffff, "IClassFactory", NULL},
+    {"d4781cd6-e5d3-44df-ad94-930efe48a887", 0xffff, "IWbemLoginClientID", wbemloginclientid_ops},
+    {"44aca675-e8fc-11d0-a07c-00c04fb68820", 0xffff, "IWbemCallResult", wbemcallresult_ops},
+    {"027947e1-d731-11ce-a357-000000000001", 0xffff, "IEnumWbemClassObject", enumwbemclassobject_ops},
+    {"00020400-0000-0000-c000-000000000046", 0xffff, "IDispatch", idispatch_ops},
+    {"00000001-0000-0000-c000-000000000046", 0xffff, "IClassFactory", iclassfactory_ops},
+    {"00000000-0000-0000-c000-000000000046", 0xffff, "IUnknown", NULL},
     {"afa8bd80-7d8a-11c9-bef4-08002b102989", 0xffff, "mgmt", NULL},
     {"f5cc5a18-4264-101a-8c59-08002b2f8426", 0xffff, "nspi", NULL},
     {"3dde7c30-165d-11d1-ab8f-00805f14db40", 0xffff, "BackupKey", NULL},
@@ -187,6 +225,54 @@ const char *dcerpc_op_name(const struct dcerpc_if *iface, uint16_t opnum)
     if (!iface || !iface->ops)
         return NULL;
     return tok_name(iface->ops, opnum);
+}
+
+/* Classes a DCOM activation names (MS-DCOM 2.2.22.2.1 InstantiationInfoData classId): WMI's and those
+ * lateral movement uses (ShellWindows, ShellBrowserWindow, MMC20.Application, Office automation). */
+static const struct {
+    const char *clsid;
+    const char *name;
+} classes[] = {
+    {"8bc3f05e-d86b-11d0-a075-00c04fb68820", "WbemLevel1Login"},
+    {"674b6698-ee92-11d0-ad71-00c04fd8fdff", "WbemContext"},
+    {"4590f811-1d3a-11d0-891f-00aa004b2e24", "WbemLocator"},
+    {"9ba05972-f6a8-11cf-a442-00a0c90a8f39", "ShellWindows"},
+    {"c08afd90-f2a1-11d1-8455-00a0c91f3880", "ShellBrowserWindow"},
+    {"49b2791a-b1ae-4c90-9b8e-e860ba07f889", "MMC20.Application"},
+    {"00024500-0000-0000-c000-000000000046", "Excel.Application"},
+    {"000209ff-0000-4b30-a977-d214852036ff", "Word.Application"},
+    {"00020906-0000-0000-c000-000000000046", "Word.Document"},
+    {"0006f03a-0000-0000-c000-000000000046", "Outlook.Application"},
+    {"91493441-5a91-11cf-8700-00aa0060263b", "PowerPoint.Application"},
+    {"72c24dd5-d70a-438b-8a42-98424b88afb8", "WScript.Shell"},
+    {"f935dc22-1cf0-11d0-adb9-00c04fd58a0b", "WScript.Shell (IWshShell)"},
+    {"0002df01-0000-0000-c000-000000000046", "InternetExplorer.Application"},
+    {"0f87369f-a4e5-4cfc-bd3e-73e6154572dd", "Schedule.Service"},
+    {"e7e4bc40-e76a-11ce-a9bb-00aa004ae837", "ShellFolderView"},
+    {"00000338-0000-0000-c000-000000000046", "ActivationPropertiesIn"},
+    {"00000339-0000-0000-c000-000000000046", "ActivationPropertiesOut"},
+};
+
+const char *dcom_clsid_name(const uint8_t u[16], int le)
+{
+    char s[37];
+    dcerpc_uuid_str(u, le, s);
+    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++)
+        if (!strcmp(classes[i].clsid, s))
+            return classes[i].name;
+    return NULL;
+}
+
+/* Protocol sequences by tower id (MS-DCOM 2.2.19.3, C706 Appendix I). */
+static const struct tok towers[] = {
+    {0x04, "ncacn_dnet_nsp"}, {0x07, "ncacn_ip_tcp"}, {0x08, "ncadg_ip_udp"}, {0x09, "ncacn_nb_tcp"},
+    {0x0c, "ncacn_spx"}, {0x0d, "ncacn_nb_ipx"}, {0x0e, "ncadg_ipx"}, {0x0f, "ncacn_np"}, {0x10, "ncalrpc"},
+    {0x12, "ncacn_nb_nb"}, {0x1f, "ncacn_http"}, {0, NULL},
+};
+
+const char *dcom_tower_name(uint16_t t)
+{
+    return tok_name(towers, t);
 }
 
 static const struct tok auth_types[] = {

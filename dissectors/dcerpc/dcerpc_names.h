@@ -25,6 +25,14 @@ void dcerpc_uuid_str(const uint8_t u[16], int le, char out[37]);
 /* The name of operation opnum of iface, or NULL. */
 const char *dcerpc_op_name(const struct dcerpc_if *iface, uint16_t opnum);
 
+/* The name of a COM class by its CLSID (16 wire bytes, byte order as for dcerpc_if_find): "WbemLevel1Login",
+ * "ShellWindows", "ShellBrowserWindow", "MMC20.Application", "Excel.Application", ...; NULL when unknown. */
+const char *dcom_clsid_name(const uint8_t u[16], int le);
+
+/* The protocol sequence of a tower id (MS-DCOM 2.2.19.3, C706 Appendix I): "ncacn_ip_tcp", "ncacn_np",
+ * "ncadg_ip_udp", "ncacn_http", "ncalrpc", ...; NULL when unknown. */
+const char *dcom_tower_name(uint16_t tower_id);
+
 /* sec_trailer auth_type (MS-RPCE 2.2.1.1.7): "none", "spnego", "ntlmssp", "schannel", "kerberos",
  * "netlogon", ...; NULL when unknown. */
 const char *dcerpc_auth_type_name(uint8_t t);

@@ -86,15 +86,17 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t size, uint64_t *dro
 }
 
 /* Is a use's status a refusal: an NTSTATUS error, a DCE/RPC fault, HTTP 401/403, a DCOM method's access
- * denied (E_ACCESSDENIED 0x80070005, WBEM_E_ACCESS_DENIED 0x80041003; MS-ERREF 2.1), Win32 ERROR_ACCESS_DENIED? */
+ * denied (E_ACCESSDENIED 0x80070005, WBEM_E_ACCESS_DENIED 0x80041003, RPC_E_ACCESS_DENIED 0x8001011b,
+ * CO_E_LAUNCH_PERMSSION_DENIED 0x8000401b; MS-ERREF 2.1), Win32 ERROR_ACCESS_DENIED (an OXID resolver's)? */
 static bool refused(const struct auth_use *u)
 {
+    uint32_t c = u->status.code;
     switch (u->status.space) {
-    case STATUS_NTSTATUS: return (u->status.code & 0xC0000000u) == 0xC0000000u;
+    case STATUS_NTSTATUS: return (c & 0xC0000000u) == 0xC0000000u;
     case STATUS_NCA: return true;
-    case STATUS_HTTP: return u->status.code == 401 || u->status.code == 403;
-    case STATUS_HRESULT: return u->status.code == 0x80070005u || u->status.code == 0x80041003u;
-    case STATUS_WIN32: return u->status.code == 5;
+    case STATUS_HTTP: return c == 401 || c == 403;
+    case STATUS_HRESULT: return c == 0x80070005u || c == 0x80041003u || c == 0x8001011bu || c == 0x8000401bu;
+    case STATUS_WIN32: return c == 5;
     default: return false;
     }
 }
@@ -220,9 +222,107 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     }
 }
 
+/* ---- DCOM: activations and the connections their string bindings lead to ---------------------------- */
+
+static struct dcom_rec *dcom_at(struct hs_correlate *c, size_t i)
+{
+    return &c->dcom[(c->dcom_head + i) % CORRELATE_DCOM_MAX];
+}
+
+/* Writes the oldest held activation. */
+static void dcom_release(struct hs_correlate *c)
+{
+    struct dcom_rec *d = dcom_at(c, 0);
+    c->dcom_head = (c->dcom_head + 1) % CORRELATE_DCOM_MAX;
+    c->n_dcom--;
+    sink_record(c->sink.next, &d->h);
+}
+
+/* Does a binding of d name the server of flow f (same client, the binding's address or d's server)? */
+static bool dcom_leads_to(const struct dcom_rec *d, const struct hs_flow *f)
+{
+    if (f->af != d->h.flow.af || memcmp(f->cli.ip, d->h.flow.cli.ip, 16) != 0)
+        return false;
+    for (uint8_t i = 0; i < d->n_bindings && i < DCOM_BINDINGS_MAX; i++) {
+        const struct dcom_binding *b = &d->bindings[i];
+        if (b->tower_id != 0x07 || b->port != f->srv.port)
+            continue;
+        const uint8_t *ip = b->af ? b->ip : d->h.flow.srv.ip;
+        if ((!b->af || b->af == f->af) && memcmp(ip, f->srv.ip, 16) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool timeval_le(const struct timeval *a, const struct timeval *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_usec <= b->tv_usec);
+}
+
+/* Holds an activation whose bindings name a TCP port; else passes it on at once. */
+static void dcom_hold(struct hs_correlate *c, struct dcom_rec *d)
+{
+    bool expect = false;
+    for (uint8_t i = 0; i < d->n_bindings && i < DCOM_BINDINGS_MAX; i++)
+        expect |= d->bindings[i].tower_id == 0x07 && d->bindings[i].port != 0;
+    if (!expect) {
+        sink_record(c->sink.next, &d->h);
+        return;
+    }
+    if (!c->dcom && !(c->dcom = calloc(CORRELATE_DCOM_MAX, sizeof *c->dcom))) {
+        sink_record(c->sink.next, &d->h);
+        return;
+    }
+    if (c->n_dcom == CORRELATE_DCOM_MAX)
+        dcom_release(c);
+    struct dcom_rec *slot = dcom_at(c, c->n_dcom++);
+    *slot = *d;
+}
+
+/* An auth record: the activation it follows, if any, and the user of an activation it authenticated. */
+static void dcom_on_auth(struct hs_correlate *c, struct auth_rec *r)
+{
+    struct dcom_rec *best = NULL;
+    for (size_t i = 0; i < c->n_dcom; i++) {
+        struct dcom_rec *d = dcom_at(c, i);
+        if (d->auth == r->h.id && !d->user[0])
+            auth_who(r, d->user, sizeof d->user);
+        if (r->transport == TRANSPORT_DCERPC && timeval_le(&d->h.ts, &r->h.ts) && dcom_leads_to(d, &r->h.flow) &&
+            (!best || timeval_le(&best->h.ts, &d->h.ts)))
+            best = d;
+    }
+    if (!best)
+        return;
+    r->dcerpc.dcom_activation = best->h.id;
+    r->dcerpc.dcom_have_clsid = best->have_clsid;
+    memcpy(r->dcerpc.dcom_clsid, best->clsid, 16);
+    r->dcerpc.dcom_class = best->class_name;
+    if (!best->linked) {
+        best->linked = true;
+        best->conn = r->h.flow;
+        memcpy(best->conn_community_id, r->h.community_id, sizeof best->conn_community_id);
+    }
+    if (best->conn.id == r->h.flow.id && best->n_conn_records < DCOM_LINKED_MAX)
+        best->conn_records[best->n_conn_records++] = r->h.id;
+}
+
+/* Writes the held activations older than the hop window before `now`. */
+static void dcom_expire(struct hs_correlate *c, const struct timeval *now)
+{
+    while (c->n_dcom && dcom_at(c, 0)->h.ts.tv_sec + (time_t)c->cfg.hop_window < now->tv_sec)
+        dcom_release(c);
+}
+
 static void on_record(struct hs_sink *self, struct rec_hdr *r)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
+    dcom_expire(c, &r->ts);
+    if (r->type == REC_DCOM) {
+        dcom_hold(c, (struct dcom_rec *)r);
+        return;
+    }
+    if (r->type == REC_AUTH && c->n_dcom)
+        dcom_on_auth(c, (struct auth_rec *)r);
     if (r->type == REC_KERBEROS) {
         on_kdc(c, (struct kdc_rec *)r);
         summarize_kdc(c, (struct kdc_rec *)r);
@@ -238,6 +338,8 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
 static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
+    while (c->n_dcom)
+        dcom_release(c);
     findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, self->next);
     sink_stats(self->next, v);
 }
@@ -263,6 +365,7 @@ void correlate_free(struct hs_correlate *c)
     if (!c)
         return;
     tickets_free(&c->tickets);
+    free(c->dcom);
     free(c->auth);
     free(c->kdc);
     free(c);

@@ -14,8 +14,19 @@
  * named by it (`client`, `issued_frame`). It keeps a compact summary of every record, and when the run
  * ends (the stats pass through) runs the findings rules over them (findings.h), handing each finding to
  * the next stage before the stats. It never parses bytes.
+ *
+ * DCOM: a `dcom` record (an activation or OXID resolution) whose string bindings name a TCP port is held
+ * back. A later DCE/RPC `auth` record from the same client to that port (on the address the binding names,
+ * or, for a binding by host name, on the activation's server) started after the activation is the
+ * connection it led to: the auth record is marked with the activation (`dcerpc.dcom`), and the dcom record
+ * takes the connection and the ids of up to DCOM_LINKED_MAX auth records on it. The latest activation
+ * matching wins. A held record is written when hop_window seconds (by record time) have passed since it,
+ * when CORRELATE_DCOM_MAX are held (the oldest), or at the end of the run, before the findings. Its user,
+ * when the dissector could not name it (Kerberos), is taken from its activation's auth record.
  */
 #define CORRELATE_SUMMARIES_MAX (1u << 18) /* summaries kept per kind; beyond, later records are not judged */
+#define CORRELATE_DCOM_MAX 256               /* DCOM activations awaiting their connection; beyond, the oldest
+                                                is written unlinked */
 struct hs_correlate {
     struct hs_sink sink;        /* must stay first: the chain calls it with this pointer */
     struct ticket_table tickets;
@@ -25,6 +36,10 @@ struct hs_correlate {
     struct fsum_kdc *kdc;
     size_t n_kdc, cap_kdc;
     uint64_t summaries_dropped;
+    /* DCOM activations held until the connection their string bindings lead to is seen (a ring, oldest
+     * first; allocated at the first one) */
+    struct dcom_rec *dcom;
+    size_t dcom_head, n_dcom;
 };
 
 /* A correlation stage passing records on to next. NULL when memory is short. */

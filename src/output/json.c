@@ -468,6 +468,18 @@ static json_t *dcerpc_json(const struct auth_rec *r)
     set_str(o, "netlogon_domain", d->netlogon_domain);
     set_str(o, "netlogon_computer", d->netlogon_computer);
     json_object_set_new(o, "three_leg", json_boolean(d->auth3));
+    if (d->auth_level >= 6)
+        json_object_set_new(o, "stubs_sealed", json_true());
+    if (d->dcom_activation) {
+        json_t *dc = json_pack("{s:I}", "activation", (json_int_t)d->dcom_activation);
+        if (d->dcom_have_clsid) {
+            char u[37];
+            dcerpc_uuid_str(d->dcom_clsid, 1, u);
+            json_object_set_new(dc, "clsid", jstr(u));
+        }
+        set_str(dc, "class", d->dcom_class);
+        json_object_set_new(o, "dcom", dc);
+    }
     const char *vs = tok_name(verdict_sources, r->verdict_source);
     if (vs)
         json_object_set_new(o, "verdict_from", jstr(vs));
@@ -479,8 +491,10 @@ static json_t *dcerpc_json(const struct auth_rec *r)
             json_object_set_new(c, "interface", jstr(u->iface));
         json_object_set_new(c, "op", jstr(u->name));
         json_object_set_new(c, "opnum", json_integer(u->opnum));
+        if (u->detail_kind)
+            json_object_set_new(c, u->detail_kind, jstr(u->detail));
         if (u->answered)
-            json_object_set_new(c, "result", jstr(u->status.space == STATUS_NONE ? "response" : "fault"));
+            json_object_set_new(c, "result", jstr(u->status.space == STATUS_NCA ? "fault" : "response"));
         if (u->status.space != STATUS_NONE)
             json_object_set_new(c, "status", status_json(u->status));
         json_object_set_new(c, "frames", json_pack("[I,I]", (json_int_t)u->frame_req, (json_int_t)u->frame_resp));
@@ -932,6 +946,79 @@ static json_t *kdc_json(const struct kdc_rec *r)
     return o;
 }
 
+/* One `dcom` record: an activation or OXID resolution, and the connection its string bindings led to. */
+static json_t *dcom_json(const struct dcom_rec *d)
+{
+    json_t *o = record_head("dcom", &d->h);
+    json_t *fr = json_object();
+    set_frame(fr, "request", d->frame_req);
+    set_frame(fr, "response", d->frame_resp);
+    json_object_set_new(o, "frames", fr);
+    json_object_set_new(o, "community_id", jstr(d->h.community_id));
+    json_object_set_new(o, "client", endpoint_json(d->h.flow.af, &d->h.flow.cli));
+    json_object_set_new(o, "server", endpoint_json(d->h.flow.af, &d->h.flow.srv));
+    set_str(o, "interface", d->iface);
+    if (d->op)
+        json_object_set_new(o, "op", jstr(d->op));
+    json_object_set_new(o, "opnum", json_integer(d->opnum));
+    if (d->auth_level) {
+        const char *al = dcerpc_auth_level_name(d->auth_level);
+        json_object_set_new(o, "auth_level", al ? jstr(al) : json_integer(d->auth_level));
+    }
+    if (d->auth)
+        json_object_set_new(o, "auth_record", json_integer((json_int_t)d->auth));
+    set_str(o, "user", d->user);
+    if (d->sealed_req || d->sealed_resp)
+        json_object_set_new(o, "sealed", json_true());
+    if (d->have_com_version) {
+        char v[16];
+        snprintf(v, sizeof v, "%u.%u", d->com_major, d->com_minor);
+        json_object_set_new(o, "com_version", jstr(v));
+    }
+    if (d->have_clsid) {
+        char u[37];
+        dcerpc_uuid_str(d->clsid, 1, u);
+        json_object_set_new(o, "clsid", jstr(u));
+        set_str(o, "class", d->class_name);
+    }
+    json_t *b = json_array();
+    for (uint8_t i = 0; i < d->n_bindings && i < DCOM_BINDINGS_MAX; i++) {
+        const struct dcom_binding *e = &d->bindings[i];
+        const char *t = dcom_tower_name(e->tower_id);
+        char tn[16];
+        if (!t) {
+            snprintf(tn, sizeof tn, "tower_0x%02x", e->tower_id);
+            t = tn;
+        }
+        json_array_append_new(b, json_pack("{s:s, s:s}", "protseq", t, "address", e->addr));
+    }
+    json_object_set_new(o, "bindings", b);
+    if (d->bindings_cut)
+        json_object_set_new(o, "bindings_truncated", json_true());
+    if (d->linked) {
+        json_t *c = json_object();
+        json_object_set_new(c, "community_id", jstr(d->conn_community_id));
+        json_object_set_new(c, "client", endpoint_json(d->conn.af, &d->conn.cli));
+        json_object_set_new(c, "server", endpoint_json(d->conn.af, &d->conn.srv));
+        json_t *ids = json_array();
+        for (uint8_t i = 0; i < d->n_conn_records && i < DCOM_LINKED_MAX; i++)
+            json_array_append_new(ids, json_integer((json_int_t)d->conn_records[i]));
+        json_object_set_new(c, "records", ids);
+        json_object_set_new(o, "connection", c);
+    }
+    const char *result = "unknown";
+    if (d->fault)
+        result = "failure";
+    else if (d->status.space == STATUS_HRESULT)
+        result = (d->status.code & 0x80000000u) ? "failure" : "success";
+    else if (d->status.space == STATUS_WIN32)
+        result = d->status.code ? "failure" : "success";
+    json_object_set_new(o, "result", jstr(result));
+    if (d->status.space != STATUS_NONE)
+        json_object_set_new(o, "status", status_json(d->status));
+    return o;
+}
+
 /* The parsers' malformed counters, in the order the stats record lists them (one line per parser). */
 static const struct {
     const char *name;
@@ -1004,7 +1091,10 @@ char *stats_json_line(const struct hs_stats_view *v)
 
 static void json_record(struct hs_writer *w, const struct rec_hdr *r)
 {
-    write_json(w, r->type == REC_AUTH ? auth_json((const struct auth_rec *)r) : kdc_json((const struct kdc_rec *)r));
+    if (r->type == REC_DCOM)
+        write_json(w, dcom_json((const struct dcom_rec *)r));
+    else
+        write_json(w, r->type == REC_AUTH ? auth_json((const struct auth_rec *)r) : kdc_json((const struct kdc_rec *)r));
 }
 
 /* One `finding`: what went wrong across records, the evidence, the fix. */

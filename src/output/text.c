@@ -277,8 +277,10 @@ static void text_auth(struct hs_writer *w, const struct auth_rec *r)
         if (r->transport == TRANSPORT_SMB2 || r->transport == TRANSPORT_SMB1)
             fprintf(o, "%*stree connect %s => %s\n", COL_DETAIL + 2, "", u->name, us[0] ? us : "?");
         else if (r->transport == TRANSPORT_DCERPC)
-            fprintf(o, "%*scall %s%s%s => %s\n", COL_DETAIL + 2, "", u->iface ? u->iface : "", u->iface ? "." : "",
-                    u->name, !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : us[0] ? us : "fault");
+            fprintf(o, "%*scall %s%s%s%s%s%s%s%s => %s\n", COL_DETAIL + 2, "", u->iface ? u->iface : "",
+                    u->iface ? "." : "", u->name, u->detail_kind ? " [" : "", u->detail_kind ? u->detail_kind : "",
+                    u->detail_kind ? " " : "", u->detail_kind ? u->detail : "", u->detail_kind ? "]" : "",
+                    !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : us[0] ? us : "fault");
         else
             fprintf(o, "%*s%s %s => %" PRIu32 "\n", COL_DETAIL + 2, "", u->method, u->name, u->status.code);
     }
@@ -331,9 +333,49 @@ static void text_kdc(struct hs_writer *w, const struct kdc_rec *r)
     add_row(w, &r->h.ts, buf, len);
 }
 
+/* A DCOM activation: who asked whom for which class, what came back, and where it led. */
+static void text_dcom(struct hs_writer *w, const struct dcom_rec *d)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&buf, &len);
+    if (!o) {
+        w->failed = true;
+        return;
+    }
+    char what[64], cls[40], st[96], line[400];
+    snprintf(what, sizeof what, "dcom/%s", d->op ? d->op : "?");
+    row_head(o, &d->h, what);
+    cls[0] = '\0';
+    if (d->have_clsid && !d->class_name)
+        dcerpc_uuid_str(d->clsid, 1, cls);
+    status_str(d->status, st, sizeof st);
+    snprintf(line, sizeof line, "class %s%s  => %s%s", d->class_name ? d->class_name : cls[0] ? cls : "?",
+             d->sealed_req || d->sealed_resp ? " (sealed)" : "", d->fault ? "fault " : "", st[0] ? st : "unknown");
+    detail(o, line);
+    for (uint8_t i = 0; i < d->n_bindings && i < DCOM_BINDINGS_MAX; i++) {
+        const char *t = dcom_tower_name(d->bindings[i].tower_id);
+        fprintf(o, "%*sbinding %s:%s\n", COL_DETAIL + 2, "", t ? t : "?", d->bindings[i].addr);
+    }
+    if (d->linked) {
+        char li[INET6_ADDRSTRLEN];
+        format_ip(d->conn.af, d->conn.srv.ip, li);
+        fprintf(o, "%*sled to %s:%u (%u auth record%s)\n", COL_DETAIL + 2, "", li, d->conn.srv.port,
+                d->n_conn_records, d->n_conn_records == 1 ? "" : "s");
+    }
+    if (fclose(o) != 0) {
+        free(buf);
+        w->failed = true;
+        return;
+    }
+    add_row(w, &d->h.ts, buf, len);
+}
+
 static void text_record(struct hs_writer *w, const struct rec_hdr *r)
 {
-    if (r->type == REC_AUTH)
+    if (r->type == REC_DCOM)
+        text_dcom(w, (const struct dcom_rec *)r);
+    else if (r->type == REC_AUTH)
         text_auth(w, (const struct auth_rec *)r);
     else
         text_kdc(w, (const struct kdc_rec *)r);

@@ -57,7 +57,7 @@ static inline struct hs_status hs_status_of(enum status_space space, uint32_t co
 
 /* ---- every record ------------------------------------------------------------------------------- */
 
-enum rec_type { REC_AUTH = 1, REC_KERBEROS };
+enum rec_type { REC_AUTH = 1, REC_KERBEROS, REC_DCOM };
 
 struct rec_conn;
 
@@ -133,6 +133,9 @@ struct auth_use {
     const char *iface;         /* DCE/RPC: the interface's name (static), or NULL */
     uint16_t opnum;            /* DCE/RPC */
     char service[8];           /* SMB1 TREE_CONNECT_ANDX response Service ("IPC", "A:"); else empty */
+    const char *detail_kind;   /* DCOM/WMI: what `detail` is ("class", "namespace", "query", "method",
+                                  "object_path"; static), or NULL */
+    char detail[192];          /* ... UTF-8, cut to fit: "root\\cimv2", "Win32_Process.Create", WQL text */
     struct hs_status status;
     bool answered;
     uint64_t frame_req, frame_resp;
@@ -286,6 +289,11 @@ struct auth_dcerpc {
     bool auth3;                /* the three-leg exchange: the verdict is the answer to the first call */
     char netlogon_domain[64];  /* NL_AUTH_MESSAGE NetBIOS domain and computer (MS-NRPC 2.2.1.3.1) */
     char netlogon_computer[64];
+    /* DCOM (filled by the correlation stage): the activation whose string bindings led to this connection */
+    uint64_t dcom_activation;  /* the `dcom` record's id, 0: none */
+    bool dcom_have_clsid;
+    uint8_t dcom_clsid[16];    /* little-endian GUID wire bytes */
+    const char *dcom_class;    /* the class's name (static), or NULL */
 };
 
 /* LDAP binds (RFC 4511 4.2, MS-ADTS 5.1.1.1): what only LDAP carries. Never the simple bind's password. */
@@ -354,6 +362,54 @@ struct auth_rec {
     struct auth_ldap ldap;     /* transport LDAP */
     struct auth_use *uses;  /* grown as uses come, up to lim.max_uses_per_record */
     uint32_t nuses, uses_cap, uses_dropped;
+};
+
+/* ---- DCOM activations ------------------------------------------------------------------------- */
+
+/* A string binding of a DUALSTRINGARRAY (MS-DCOM 2.2.19.3): where the activated object's exporter listens. */
+#define DCOM_BINDINGS_MAX 8
+struct dcom_binding {
+    uint16_t tower_id;       /* MS-DCOM 2.2.19.3 / C706 Appendix I: 0x07 ncacn_ip_tcp, 0x0f ncacn_np ... */
+    char addr[80];           /* aNetworkAddr as UTF-8, cut to fit: "172.18.39.6[52419]", "HOST" */
+    uint16_t port;           /* the endpoint in brackets when it is a TCP/UDP port, else 0 */
+    uint8_t af;              /* 4 or 6 when the host part is an address literal (then ip holds it), else 0 */
+    uint8_t ip[16];
+};
+
+/*
+ * One DCOM activation or OXID resolution (MS-DCOM 3.1.2.5.2: IRemoteSCMActivator RemoteCreateInstance /
+ * RemoteGetClassObject, IActivation RemoteActivation; IObjectExporter ResolveOxid, ResolveOxid2,
+ * ServerAlive2): the class asked for and the string bindings returned. Made by the DCE/RPC dissector when
+ * the answer arrives and written at once; the correlation stage holds it until it sees (or gives up on)
+ * the connection the bindings led to, and fills in `conn`.
+ */
+#define DCOM_LINKED_MAX 8
+struct dcom_rec {
+    struct rec_hdr h;
+    const char *iface;       /* static: "ISystemActivator", "IActivation", "IObjectExporter" */
+    const char *op;          /* static: "RemoteCreateInstance", ... */
+    uint16_t opnum;
+    uint64_t frame_req, frame_resp;
+    uint8_t auth_level;      /* of the call (MS-RPCE 2.2.1.1.8); 0: no security context */
+    bool sealed_req, sealed_resp; /* the stub was encrypted (privacy): nothing in it was read */
+    bool have_com_version;
+    uint16_t com_major, com_minor; /* ORPCTHIS version (MS-DCOM 2.2.11) */
+    bool have_clsid;
+    uint8_t clsid[16];       /* little-endian GUID wire bytes */
+    const char *class_name;  /* static, or NULL */
+    bool answered, fault;
+    struct hs_status status; /* the returned HRESULT (activation), error_status_t (OXID resolver), or fault */
+    uint64_t auth;           /* id of the auth record of the call's security context, 0: none */
+    char user[128];          /* who that context authenticated as, when known */
+    struct dcom_binding bindings[DCOM_BINDINGS_MAX];
+    uint8_t n_bindings;
+    bool bindings_cut;       /* more than DCOM_BINDINGS_MAX were returned */
+    /* the connection the bindings led to (correlation stage) */
+    bool linked;
+    struct hs_flow conn;
+    char conn_community_id[40];
+    uint64_t conn_records[DCOM_LINKED_MAX];
+    uint8_t n_conn_records;
 };
 
 /* ---- KDC exchanges ------------------------------------------------------------------------------ */

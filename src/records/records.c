@@ -146,14 +146,34 @@ static void free_rec(struct rec_hdr *r)
         free_kdc((struct kdc_rec *)r);
 }
 
-void rec_write(struct rec_store *s, struct rec_hdr *r)
+/* Gives r its connection's Community ID (computed once per connection). */
+static void set_community_id(struct rec_conn *rc, struct rec_hdr *r)
 {
-    struct rec_conn *rc = r->owner;
-    unlink_rec(s, r);
     if (!rc->community_id[0])
         community_id_v1(0, r->flow.af, r->flow.proto, r->flow.cli.ip, r->flow.srv.ip, r->flow.cli.port,
                         r->flow.srv.port, rc->community_id);
     memcpy(r->community_id, rc->community_id, sizeof r->community_id);
+}
+
+void rec_dcom_emit(struct rec_store *s, struct rec_conn *rc, const struct hs_flow *flow, const struct timeval *ts,
+                   struct dcom_rec *d)
+{
+    d->h.id = s->next_id++;
+    d->h.type = REC_DCOM;
+    d->h.ts = *ts;
+    d->h.flow = *flow;
+    d->h.owner = rc;
+    d->h.open = false;
+    d->h.next = d->h.gprev = d->h.gnext = NULL;
+    set_community_id(rc, &d->h);
+    sink_record(s->sink, &d->h);
+}
+
+void rec_write(struct rec_store *s, struct rec_hdr *r)
+{
+    struct rec_conn *rc = r->owner;
+    unlink_rec(s, r);
+    set_community_id(rc, r);
     if (r->type == REC_AUTH)
         s->st->records++;
     else

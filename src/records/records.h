@@ -116,6 +116,14 @@ struct kdc_rec *rec_kdc_new(struct rec_store *s, struct rec_conn *rc, const stru
 /* The oldest KDC record of rc still held (the request the next reply answers), or NULL. */
 struct kdc_rec *rec_kdc_oldest(struct rec_conn *rc);
 
+/*
+ * Writes a DCOM activation record d at once (it is never held): gives it the next id, type REC_DCOM, time
+ * ts (of the request), identity flow and rc's Community ID, and hands it to the sink chain. d stays the
+ * caller's (a stage that keeps it copies it).
+ */
+void rec_dcom_emit(struct rec_store *s, struct rec_conn *rc, const struct hs_flow *flow, const struct timeval *ts,
+                   struct dcom_rec *d);
+
 /* Writes r now (through the sink chain) and frees it; whoever held its id finds it gone. */
 void rec_write(struct rec_store *s, struct rec_hdr *r);
 
