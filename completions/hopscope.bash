@@ -6,21 +6,24 @@ _hopscope()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     case $prev in
-        -r|-w|-k)
+        -r|-w|-o|-k)
             COMPREPLY=($(compgen -f -- "$cur"))
             compopt -o filenames 2>/dev/null
             return ;;
         -i)
             COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur"))
             return ;;
+        -Z)
+            COMPREPLY=($(compgen -u -- "$cur"))
+            return ;;
         -F|--format)
             COMPREPLY=($(compgen -W "json text" -- "$cur"))
             return ;;
-        -c|--idle-timeout|--max-flows)
+        -c|-s|--idle-timeout|--max-flows)
             return ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-r -i -w -k -c -F --format --idle-timeout --max-flows -h --help -V --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "-r -i -o -w -k -c -s -D -Z -n -f -q -v -F --format --idle-timeout --max-flows -h --help -V --version" -- "$cur"))
     fi
 }
 complete -F _hopscope hopscope

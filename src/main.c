@@ -1,14 +1,20 @@
 /* hopscope command line: read a capture or an interface, write authentication records. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <jansson.h>
+#include <openssl/crypto.h>
 #include <pcap/pcap.h>
 
+#include "authpcap.h"
 #include "correlate.h"
 #include "engine.h"
 #include "krbcrypt.h"
@@ -25,6 +31,7 @@ enum {
 };
 
 static pcap_t *volatile live_handle;
+static volatile sig_atomic_t hup_pending; /* SIGHUP: reopen -o and -w at the next packet */
 
 static void on_signal(int sig)
 {
@@ -33,28 +40,122 @@ static void on_signal(int sig)
         pcap_breakloop(live_handle);
 }
 
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup_pending = 1;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: hopscope [options] (-r FILE | -i INTERFACE) [filter expression]\n"
+            "Usage: hopscope [options] (-r FILE | -i INTERFACE) [filter expression] [options]\n"
             "Explains Windows network authentication in traffic: who authenticated to what, how,\n"
             "and whether it worked. Writes one JSON object per line (docs/RECORDS.md).\n"
             "\n"
-            "  -r FILE            read packets from a pcap or pcapng file ('-' for standard input)\n"
+            "  -r FILE            read packets from a pcap, pcapng or NetMon file ('-' for standard input)\n"
             "  -i INTERFACE       capture live from INTERFACE (e.g. a span port); stop with Ctrl-C\n"
-            "  -w FILE            write records to FILE instead of standard output\n"
+            "  -o FILE            write the records to FILE instead of standard output\n"
+            "  -w FILE            write a pcap of the packets of the connections that carried\n"
+            "                     authentication (bulk traffic left out) to FILE\n"
             "  -k KEYTAB          decrypt Kerberos tickets and authenticators with the keys of KEYTAB\n"
             "                     (repeatable: service keytabs, the krbtgt keytab, ...)\n"
             "  -c COUNT           stop after COUNT packets\n"
+            "  -s SNAPLEN         capture (-i) and write (-w) at most SNAPLEN bytes a packet (default 262144)\n"
+            "  -D                 list the interfaces -i can capture on, and exit\n"
+            "  -Z USER            drop root privileges to USER once the capture is open\n"
+            "  -q                 quiet: no summary, no progress line\n"
+            "  -v                 a summary of the run on standard error at its end\n"
+            "  -n, -f             accepted as tcpdump accepts them (hopscope resolves no names)\n"
             "  -F, --format FMT   'json' (default, JSON Lines) or 'text' (a readable table)\n"
             "      --idle-timeout SECONDS   expire connections idle this long (default 600)\n"
             "      --max-flows N  connections tracked at once (default 1048576)\n"
             "  -h, --help         show this help\n"
-            "  -V, --version      show the version\n"
+            "  -V, --version      show the version and those of the libraries\n"
             "\n"
-            "A trailing filter expression is a BPF filter, as in tcpdump.\n"
+            "A filter expression is a BPF filter, as in tcpdump; options may also follow it.\n"
+            "SIGHUP reopens the -o and -w files (after a log rotation).\n"
             "Exit status: 0 success, 1 input unusable, 2 usage, 3 capture truncated or damaged\n"
             "(records up to that point were written), 4 output could not be written.\n");
+}
+
+/* --version: hopscope's and the libraries' (libpcap, OpenSSL, jansson at run time; MIT krb5 has no
+ * run-time version call, so the one built against). */
+static void version(void)
+{
+    printf("hopscope %s\n%s\nMIT krb5 %s\n%s\njansson %s\n", HOPSCOPE_VERSION, pcap_lib_version(),
+           HOPSCOPE_KRB5_VERSION, OpenSSL_version(OPENSSL_VERSION), jansson_version_str());
+}
+
+/* -D: the interfaces, numbered, as tcpdump -D lists them. */
+static int list_interfaces(void)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_if_t *all = NULL;
+    if (pcap_findalldevs(&all, errbuf) < 0) {
+        fprintf(stderr, "hopscope: %s\n", errbuf);
+        return EXIT_INPUT;
+    }
+    int i = 0;
+    for (pcap_if_t *d = all; d; d = d->next) {
+        printf("%d.%s", ++i, d->name);
+        if (d->description)
+            printf(" (%s)", d->description);
+        printf(" [%s%s%s]\n", d->flags & PCAP_IF_UP ? "Up" : "Down", d->flags & PCAP_IF_RUNNING ? ", Running" : "",
+               d->flags & PCAP_IF_LOOPBACK ? ", Loopback" : "");
+    }
+    pcap_freealldevs(all);
+    if (!i) {
+        fprintf(stderr, "hopscope: no interfaces to capture on (are you allowed to capture?)\n");
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
+}
+
+/* -Z USER: as tcpdump, only when running as root, after the capture is open and before any output file is
+ * created. Returns 0, or -1 after one line on stderr. */
+static int drop_privileges(const char *user)
+{
+    if (getuid() != 0 && geteuid() != 0)
+        return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        fprintf(stderr, "hopscope: -Z: no such user: %s\n", user);
+        return -1;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        fprintf(stderr, "hopscope: -Z %s: %s\n", user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The output files, reopened on SIGHUP. */
+struct outputs {
+    const char *opath;      /* -o, or NULL for standard output */
+    FILE *outf;
+    struct hs_writer *w;
+    const char *wpath;      /* -w, or NULL */
+    struct authpcap *pcap;
+};
+
+static void reopen_outputs(struct outputs *o)
+{
+    hup_pending = 0;
+    char err[PCAP_ERRBUF_SIZE + 64];
+    if (o->opath && o->w) {
+        FILE *nf = fopen(o->opath, "a");
+        if (!nf) {
+            fprintf(stderr, "hopscope: SIGHUP: %s: %s (still writing to the old file)\n", o->opath, strerror(errno));
+        } else {
+            if (fflush(o->outf) != 0 || fclose(o->outf) != 0)
+                o->w->failed = true;
+            o->outf = nf;
+            o->w->f = nf;
+        }
+    }
+    if (o->pcap && authpcap_reopen(o->pcap, err, sizeof err) != 0)
+        fprintf(stderr, "hopscope: SIGHUP: %s: %s\n", o->wpath, err);
 }
 
 struct run {
@@ -64,7 +165,19 @@ struct run {
     const struct bpf_program *prog; /* a file's filter, run here (see open_input), or NULL */
     pcap_t *p;
     long left;                      /* with -c and prog: packets still to pass the filter; else -1 */
+    struct outputs *out;
 };
+
+/* One packet that passed the filter: to the engine, then (with -w) to the pcap of authenticated connections. */
+static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t frame, const struct pcap_pkthdr *h,
+                    const u_char *data)
+{
+    if (hup_pending)
+        reopen_outputs(o);
+    engine_packet(e, dlt, frame, &h->ts, data, h->caplen);
+    if (o->pcap)
+        authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
@@ -72,7 +185,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     r->frame++; /* every frame of the file, filtered out or not: frame numbers are Wireshark's */
     if (r->prog && !pcap_offline_filter(r->prog, h, data))
         return;
-    engine_packet(r->e, r->dlt, r->frame, &h->ts, data, h->caplen);
+    analyse(r->e, r->out, r->dlt, r->frame, h, data);
     if (r->left > 0 && --r->left == 0)
         pcap_breakloop(r->p);
 }
@@ -122,7 +235,8 @@ static void close_input(struct input *in)
 }
 
 /* Opens -r FILE or -i IFACE and compiles the filter; one error line and an exit status on failure. */
-static int open_input(struct input *in, const char *rfile, const char *iface, int nexpr, char **expr_words)
+static int open_input(struct input *in, const char *rfile, const char *iface, int snaplen, int nexpr,
+                      char **expr_words)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     memset(in, 0, sizeof *in);
@@ -149,7 +263,7 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
         in->dlt = pcap_datalink(in->p);
     } else {
         in->p = pcap_create(iface, errbuf);
-        if (!in->p || pcap_set_snaplen(in->p, 262144) || pcap_set_promisc(in->p, 1) ||
+        if (!in->p || pcap_set_snaplen(in->p, snaplen) || pcap_set_promisc(in->p, 1) ||
             pcap_set_immediate_mode(in->p, 1) || pcap_set_timeout(in->p, 100) || pcap_activate(in->p) < 0) {
             fprintf(stderr, "hopscope: %s: %s\n", iface, in->p ? pcap_geterr(in->p) : errbuf);
             close_input(in);
@@ -189,10 +303,10 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
     return EXIT_OK;
 }
 
-static int run_pcap(struct input *in, struct hs_engine *e, long count)
+static int run_pcap(struct input *in, struct hs_engine *e, struct outputs *o, long count)
 {
     bool own_filter = in->have_prog && in->offline;
-    struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, own_filter && count > 0 ? count : -1};
+    struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, own_filter && count > 0 ? count : -1, o};
     /* SIGINT/SIGTERM end the loop cleanly (a live capture's normal end): every record is flushed. */
     live_handle = in->p;
     signal(SIGINT, on_signal);
@@ -212,7 +326,7 @@ static int run_pcap(struct input *in, struct hs_engine *e, long count)
 
 /* NetMon frames are numbered as Wireshark numbers them (every frame, events included); frames that are
  * not Ethernet (NetMon's own event records) are counted and not decoded. */
-static int run_netmon(struct input *in, struct hs_engine *e, long count)
+static int run_netmon(struct input *in, struct hs_engine *e, struct outputs *o, long count)
 {
     uint64_t frame = 0;
     struct timeval ts;
@@ -225,12 +339,10 @@ static int run_netmon(struct input *in, struct hs_engine *e, long count)
             engine_frame_undecoded(e, caplen);
             continue;
         }
-        if (in->have_prog) {
-            struct pcap_pkthdr h = {ts, caplen, wirelen};
-            if (!pcap_offline_filter(&in->prog, &h, data))
-                continue;
-        }
-        engine_packet(e, dlt, frame, &ts, data, caplen);
+        struct pcap_pkthdr h = {ts, caplen, wirelen};
+        if (in->have_prog && !pcap_offline_filter(&in->prog, &h, data))
+            continue;
+        analyse(e, o, dlt, frame, &h, data);
     }
     if (rc < 0) {
         fprintf(stderr, "hopscope: %s: %s (after %llu frames; records up to there are reported)\n", in->name,
@@ -240,12 +352,27 @@ static int run_netmon(struct input *in, struct hs_engine *e, long count)
     return EXIT_OK;
 }
 
+/* -v: what the run saw, on standard error at its end. */
+static void summary(const struct hs_engine *e, const struct outputs *o)
+{
+    fprintf(stderr, "hopscope: %llu packets (%llu bytes), %llu connections, %llu authentication records, "
+                    "%llu KDC exchanges\n",
+            (unsigned long long)e->st.packets, (unsigned long long)e->st.bytes, (unsigned long long)e->st.flows,
+            (unsigned long long)e->st.records, (unsigned long long)e->st.kdc_records);
+    if (o->pcap) {
+        const struct authpcap_stats *ps = authpcap_stats(o->pcap);
+        fprintf(stderr, "hopscope: -w %s: %llu packets written\n", o->wpath, (unsigned long long)ps->written);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    const char *rfile = NULL, *iface = NULL, *wfile = NULL;
+    const char *rfile = NULL, *iface = NULL, *ofile = NULL, *wfile = NULL, *zuser = NULL;
     struct kc_keys keys = {0};
     char kerr[256];
     long count = -1;
+    int snaplen = 262144;
+    bool quiet = false, verbose = false, list = false;
     enum output_format fmt = OUTPUT_JSON;
     struct hs_limits lim;
     hs_limits_default(&lim);
@@ -259,12 +386,21 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int opt;
-    while ((opt = getopt_long(argc, argv, "+r:i:w:c:F:k:hV", longopts, NULL)) != -1) {
+    /* No leading '+': GNU getopt permutes, so options may follow the filter expression (as tcpdump's on Linux). */
+    while ((opt = getopt_long(argc, argv, "r:i:o:w:c:s:F:k:Z:DnfqvhV", longopts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'r': rfile = optarg; break;
         case 'i': iface = optarg; break;
+        case 'o': ofile = optarg; break;
         case 'w': wfile = optarg; break;
+        case 'Z': zuser = optarg; break;
+        case 'D': list = true; break;
+        case 'n': /* hopscope resolves no names: -n is what it always does */
+        case 'f': /* tcpdump's "foreign addresses numerically": likewise */
+            break;
+        case 'q': quiet = true; break;
+        case 'v': verbose = true; break;
         case 'k':
             if (kc_load_keytab(&keys, optarg, kerr, sizeof kerr) != 0) {
                 fprintf(stderr, "hopscope: %s: %s\n", optarg, kerr);
@@ -272,12 +408,24 @@ int main(int argc, char **argv)
             }
             break;
         case 'c':
+            errno = 0;
             count = strtol(optarg, &end, 10);
-            if (*end || count <= 0) {
+            if (*end || count <= 0 || errno) {
                 fprintf(stderr, "hopscope: -c: not a positive number: %s\n", optarg);
                 return finish(&keys, EXIT_USAGE);
             }
             break;
+        case 's': {
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v < 0 || errno) {
+                fprintf(stderr, "hopscope: -s: not a snapshot length: %s\n", optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            /* As tcpdump: 0 means the default; more than the default is the default. */
+            snaplen = v == 0 || v > 262144 ? 262144 : (int)v;
+            break;
+        }
         case 'F':
             if (!strcmp(optarg, "json"))
                 fmt = OUTPUT_JSON;
@@ -303,54 +451,84 @@ int main(int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
-        case 'V': printf("hopscope %s (%s)\n", HOPSCOPE_VERSION, pcap_lib_version()); return finish(&keys, EXIT_OK);
+        case 'V': version(); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
         }
     }
+    if (list)
+        return finish(&keys, list_interfaces());
     if (!!rfile == !!iface) {
         fprintf(stderr, "hopscope: give exactly one of -r FILE or -i INTERFACE (see --help)\n");
         return finish(&keys, EXIT_USAGE);
     }
+    if (quiet)
+        verbose = false;
 
     struct input in;
-    int st = open_input(&in, rfile, iface, argc - optind, argv + optind);
+    int st = open_input(&in, rfile, iface, snaplen, argc - optind, argv + optind);
     if (st != EXIT_OK)
         return finish(&keys, st);
+    if (zuser && drop_privileges(zuser) != 0) {
+        close_input(&in);
+        return finish(&keys, EXIT_USAGE);
+    }
 
-    FILE *outf = stdout;
-    if (wfile && strcmp(wfile, "-") != 0) {
-        outf = fopen(wfile, "w");
-        if (!outf) {
-            fprintf(stderr, "hopscope: %s: %s\n", wfile, strerror(errno));
+    struct outputs o = {ofile && strcmp(ofile, "-") != 0 ? ofile : NULL, stdout, NULL, wfile, NULL};
+    if (o.opath) {
+        o.outf = fopen(o.opath, "w");
+        if (!o.outf) {
+            fprintf(stderr, "hopscope: %s: %s\n", o.opath, strerror(errno));
+            close_input(&in);
+            return finish(&keys, EXIT_OUTPUT);
+        }
+    }
+    if (wfile) {
+        char perr[PCAP_ERRBUF_SIZE + 64];
+        o.pcap = authpcap_open(wfile, in.dlt, snaplen, perr, sizeof perr);
+        if (!o.pcap) {
+            if (!strncmp(perr, wfile, strlen(wfile)))
+                fprintf(stderr, "hopscope: %s\n", perr);
+            else
+                fprintf(stderr, "hopscope: %s: %s\n", wfile, perr);
+            if (o.outf != stdout)
+                fclose(o.outf);
             close_input(&in);
             return finish(&keys, EXIT_OUTPUT);
         }
     }
 
     /* Records flow: engine (dissectors, record layer) → correlation → writer. */
-    struct hs_writer *w = writer_new(fmt, outf);
-    struct hs_correlate *corr = w ? correlate_new(writer_sink(w)) : NULL;
+    o.w = writer_new(fmt, o.outf);
+    struct hs_correlate *corr = o.w ? correlate_new(writer_sink(o.w)) : NULL;
     struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
     if (!e || engine_init(e, &lim, &corr->sink) != 0) {
         fprintf(stderr, "hopscope: out of memory\n");
         free(e);
         correlate_free(corr);
-        writer_free(w);
+        writer_free(o.w);
+        authpcap_close(o.pcap);
         close_input(&in);
         return finish(&keys, EXIT_INPUT);
     }
     if (keys.n)
         e->keys = &keys;
-    int status = in.nm.f ? run_netmon(&in, e, count) : run_pcap(&in, e, count);
+    signal(SIGHUP, on_hup);
+    int status = in.nm.f ? run_netmon(&in, e, &o, count) : run_pcap(&in, e, &o, count);
     engine_finish(e);
+    if (verbose)
+        summary(e, &o);
     engine_free(e);
     free(e);
     correlate_free(corr);
-    bool failed = w->failed;
-    writer_free(w);
+    bool failed = o.w->failed;
+    writer_free(o.w);
     close_input(&in);
-    if (fflush(outf) != 0 || failed || (outf != stdout && fclose(outf) != 0)) {
-        fprintf(stderr, "hopscope: %s: write failed: %s\n", wfile ? wfile : "standard output", strerror(errno));
+    if (authpcap_close(o.pcap) != 0) {
+        fprintf(stderr, "hopscope: %s: write failed\n", wfile);
+        status = EXIT_OUTPUT;
+    }
+    if (fflush(o.outf) != 0 || failed || (o.outf != stdout && fclose(o.outf) != 0)) {
+        fprintf(stderr, "hopscope: %s: write failed: %s\n", o.opath ? o.opath : "standard output", strerror(errno));
         return finish(&keys, EXIT_OUTPUT);
     }
     return finish(&keys, status);
