@@ -17,8 +17,10 @@
 #include "authpcap.h"
 #include "correlate.h"
 #include "engine.h"
+#include "instream.h"
 #include "krbcrypt.h"
 #include "netmon.h"
+#include "pcapng.h"
 #include "writer.h"
 
 /* Exit codes (README "Exit status"). */
@@ -32,10 +34,12 @@ enum {
 
 static pcap_t *volatile live_handle;
 static volatile sig_atomic_t hup_pending; /* SIGHUP: reopen -o and -w at the next packet */
+static volatile sig_atomic_t live_stop;   /* SIGINT/SIGTERM: end the run (hopscope's own readers) */
 
 static void on_signal(int sig)
 {
     (void)sig;
+    live_stop = 1;
     if (live_handle)
         pcap_breakloop(live_handle);
 }
@@ -131,6 +135,7 @@ static int drop_privileges(const char *user)
 }
 
 /* The output files, reopened on SIGHUP. */
+/* The output files, reopened on SIGHUP. */
 struct outputs {
     const char *opath;      /* -o, or NULL for standard output */
     FILE *outf;
@@ -213,25 +218,147 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
-/* The input: a libpcap handle (pcap, pcapng, live), or a Network Monitor file libpcap cannot read. */
+/* The input: a libpcap handle (pcap file, live), a pcapng file read by hopscope (each interface its own link
+ * type), or a Network Monitor file libpcap cannot read; files gzip/zstd/lz4-compressed or not. */
+#define MAX_FILTER_LINKS 16
+
+struct link_filter {
+    int dlt;
+    bool ok;                /* compiled; false: that link type's packets are dropped (the filter cannot apply) */
+    struct bpf_program prog;
+};
+
 struct input {
     const char *name;
-    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon */
+    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon/pcapng */
     struct netmon nm;       /* nm.f set for a NetMon file */
+    struct pcapng ng;       /* ng.f set for a pcapng file */
+    struct instream is;     /* the file's bytes (decompressed); is.f handed to libpcap, NetMon or pcapng */
     struct bpf_program prog;
     bool have_prog;
-    bool offline;           /* a file (libpcap or NetMon), not a live interface */
-    int dlt;
+    bool offline;           /* a file, not a live interface */
+    bool pcap_file;         /* libpcap reads is.f (and closes it) */
+    int dlt;                /* the link type (pcapng: the first interface's) */
+    char *expr;             /* the filter expression, or NULL */
+    struct link_filter lf[MAX_FILTER_LINKS]; /* pcapng: the filter compiled per link type, as they come */
+    unsigned nlf;
+    uint64_t filter_dropped; /* pcapng: packets of a link type the filter could not be compiled for */
 };
 
 static void close_input(struct input *in)
 {
     if (in->have_prog)
         pcap_freecode(&in->prog);
+    for (unsigned i = 0; i < in->nlf; i++)
+        if (in->lf[i].ok)
+            pcap_freecode(&in->lf[i].prog);
+    free(in->expr);
     if (in->p)
-        pcap_close(in->p);
+        pcap_close(in->p); /* closes is.f when libpcap was reading it */
+    if (!in->pcap_file && in->is.f)
+        instream_close(&in->is);
+    pcapng_free(&in->ng);
     if (in->nm.f)
         netmon_close(&in->nm);
+    in->p = NULL;
+}
+
+/* The filter for packets of link type dlt (pcapng), compiled the first time that type is seen. NULL when the
+ * filter cannot be compiled for it (said once on stderr) or too many link types came. */
+static const struct bpf_program *filter_for(struct input *in, int dlt)
+{
+    if (dlt == in->dlt)
+        return &in->prog;
+    for (unsigned i = 0; i < in->nlf; i++)
+        if (in->lf[i].dlt == dlt)
+            return in->lf[i].ok ? &in->lf[i].prog : NULL;
+    if (in->nlf == MAX_FILTER_LINKS)
+        return NULL;
+    struct link_filter *f = &in->lf[in->nlf++];
+    f->dlt = dlt;
+    pcap_t *dead = pcap_open_dead(dlt, 262144);
+    f->ok = dead && pcap_compile(dead, &f->prog, in->expr, 1, PCAP_NETMASK_UNKNOWN) == 0;
+    if (!f->ok)
+        fprintf(stderr, "hopscope: filter '%s' does not apply to link type %d: its packets are skipped\n", in->expr,
+                dlt);
+    if (dead)
+        pcap_close(dead);
+    return f->ok ? &f->prog : NULL;
+}
+
+/* NetMon needs to seek (its frame table is at the end): a stream (standard input, a compressed file) is copied
+ * into an anonymous temporary file first. Returns that file, or NULL with errno. */
+static FILE *spool(FILE *src)
+{
+    FILE *t = tmpfile();
+    if (!t)
+        return NULL;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, src)) > 0)
+        if (fwrite(buf, 1, n, t) != n) {
+            fclose(t);
+            return NULL;
+        }
+    if (ferror(src) || fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0) {
+        fclose(t);
+        errno = errno ? errno : EIO;
+        return NULL;
+    }
+    return t;
+}
+
+/* Opens -r FILE: NetMon, pcapng or (libpcap) pcap, told by the first bytes of the content. */
+static int open_file(struct input *in, const char *rfile)
+{
+    char errbuf[PCAP_ERRBUF_SIZE + 64] = "";
+    if (instream_open(&in->is, rfile, errbuf, sizeof errbuf) != 0) {
+        fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
+        return EXIT_INPUT;
+    }
+    if (in->is.nmagic == 4 && !memcmp(in->is.magic, "GMBU", 4)) {
+        FILE *f = in->is.f;
+        if (!in->is.seekable) {
+            f = spool(in->is.f);
+            int e = errno;
+            instream_close(&in->is);
+            if (!f) {
+                fprintf(stderr, "hopscope: %s: cannot copy to a temporary file: %s\n", rfile, strerror(e));
+                return EXIT_INPUT;
+            }
+        }
+        in->is.f = NULL;
+        if (netmon_fopen(&in->nm, f) != 0) {
+            fprintf(stderr, "hopscope: %s: %s\n", rfile, in->nm.err);
+            return EXIT_INPUT;
+        }
+        in->dlt = DLT_EN10MB;
+        in->p = pcap_open_dead(DLT_EN10MB, NETMON_MAX_FRAME); /* only to compile and run the filter */
+        return EXIT_OK;
+    }
+    if (pcapng_is(in->is.magic, in->is.nmagic)) {
+        int dlt;
+        if (pcapng_open(&in->ng, in->is.f, &dlt) != 0) {
+            fprintf(stderr, "hopscope: %s: %s\n", rfile, in->ng.err);
+            return EXIT_INPUT;
+        }
+        in->dlt = dlt >= 0 ? dlt : DLT_EN10MB;
+        in->p = pcap_open_dead(in->dlt, 262144); /* the filter for the first interface's link type */
+        return EXIT_OK;
+    }
+    in->p = pcap_fopen_offline_with_tstamp_precision(in->is.f, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (!in->p) {
+        instream_close(&in->is);
+        /* libpcap's message often starts with the file name already. */
+        if (!strncmp(errbuf, rfile, strlen(rfile)))
+            fprintf(stderr, "hopscope: %s\n", errbuf);
+        else
+            fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
+        return EXIT_INPUT;
+    }
+    in->pcap_file = true;
+    in->dlt = pcap_datalink(in->p);
+    return EXIT_OK;
 }
 
 /* Opens -r FILE or -i IFACE and compiles the filter; one error line and an exit status on failure. */
@@ -242,25 +369,12 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
     memset(in, 0, sizeof *in);
     in->name = rfile ? rfile : iface;
     in->offline = rfile != NULL;
-    if (rfile && strcmp(rfile, "-") != 0 && netmon_is(rfile)) {
-        if (netmon_open(&in->nm, rfile) != 0) {
-            fprintf(stderr, "hopscope: %s: %s\n", rfile, in->nm.err);
+    if (rfile) {
+        int st = open_file(in, rfile);
+        if (st != EXIT_OK) {
             close_input(in);
-            return EXIT_INPUT;
+            return st;
         }
-        in->dlt = DLT_EN10MB;
-        in->p = pcap_open_dead(DLT_EN10MB, NETMON_MAX_FRAME); /* only to compile and run the filter */
-    } else if (rfile) {
-        in->p = pcap_open_offline_with_tstamp_precision(rfile, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-        if (!in->p) {
-            /* libpcap's message often starts with the file name already. */
-            if (!strncmp(errbuf, rfile, strlen(rfile)))
-                fprintf(stderr, "hopscope: %s\n", errbuf);
-            else
-                fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
-            return EXIT_INPUT;
-        }
-        in->dlt = pcap_datalink(in->p);
     } else {
         in->p = pcap_create(iface, errbuf);
         if (!in->p || pcap_set_snaplen(in->p, snaplen) || pcap_set_promisc(in->p, 1) ||
@@ -283,14 +397,12 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
         return EXIT_INPUT;
     }
     if (nexpr > 0) {
-        char *expr = join_args(nexpr, expr_words);
-        if (!expr || pcap_compile(in->p, &in->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-            fprintf(stderr, "hopscope: filter '%s': %s\n", expr ? expr : "", pcap_geterr(in->p));
-            free(expr);
+        in->expr = join_args(nexpr, expr_words);
+        if (!in->expr || pcap_compile(in->p, &in->prog, in->expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            fprintf(stderr, "hopscope: filter '%s': %s\n", in->expr ? in->expr : "", pcap_geterr(in->p));
             close_input(in);
             return EXIT_INPUT;
         }
-        free(expr);
         in->have_prog = true;
         /* A file's filter runs in on_packet(), after the frame is counted: libpcap would drop filtered-out
          * frames unseen, and every frame number after the first one dropped would be off. */
@@ -316,9 +428,11 @@ static int run_pcap(struct input *in, struct hs_engine *e, struct outputs *o, lo
     int rc = pcap_loop(in->p, cnt, on_packet, (u_char *)&run);
     live_handle = NULL;
     if (rc == PCAP_ERROR) {
-        /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800" */
+        /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800", or the decompressor's
+         * reason ("gzip: invalid distance too far back") when it was that which failed */
+        const char *why = in->pcap_file ? instream_error(&in->is) : NULL;
         fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", in->name,
-                pcap_geterr(in->p), (unsigned long long)run.frame);
+                why ? why : pcap_geterr(in->p), (unsigned long long)run.frame);
         return EXIT_TRUNCATED;
     }
     return EXIT_OK;
@@ -347,6 +461,44 @@ static int run_netmon(struct input *in, struct hs_engine *e, struct outputs *o, 
     if (rc < 0) {
         fprintf(stderr, "hopscope: %s: %s (after %llu frames; records up to there are reported)\n", in->name,
                 in->nm.err, (unsigned long long)frame);
+        return EXIT_TRUNCATED;
+    }
+    return EXIT_OK;
+}
+
+/* pcapng read by hopscope: each packet decoded by its own interface's link type; packets of a link type hopscope
+ * does not decode are counted as frames and not decoded. */
+static int run_pcapng(struct input *in, struct hs_engine *e, struct outputs *o, long count)
+{
+    uint64_t frame = 0;
+    long passed = 0;
+    struct pcap_pkthdr h;
+    const uint8_t *data;
+    int dlt, rc;
+    while ((count <= 0 || passed < count) && (rc = pcapng_next(&in->ng, &dlt, &h, &data)) == 1) {
+        frame++;
+        if (in->have_prog) {
+            const struct bpf_program *prog = filter_for(in, dlt);
+            if (!prog) {
+                in->filter_dropped++;
+                continue;
+            }
+            if (!pcap_offline_filter(prog, &h, data))
+                continue;
+        }
+        passed++;
+        if (!decode_link_supported(dlt)) {
+            engine_frame_undecoded(e, h.caplen);
+            continue;
+        }
+        analyse(e, o, dlt, frame, &h, data);
+        if (live_stop)
+            break;
+    }
+    if (rc < 0) {
+        const char *why = instream_error(&in->is);
+        fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", in->name,
+                why ? why : in->ng.err, (unsigned long long)frame);
         return EXIT_TRUNCATED;
     }
     return EXIT_OK;
@@ -473,7 +625,7 @@ int main(int argc, char **argv)
         return finish(&keys, EXIT_USAGE);
     }
 
-    struct outputs o = {ofile && strcmp(ofile, "-") != 0 ? ofile : NULL, stdout, NULL, wfile, NULL};
+    struct outputs o = {.opath = ofile && strcmp(ofile, "-") != 0 ? ofile : NULL, .outf = stdout, .wpath = wfile};
     if (o.opath) {
         o.outf = fopen(o.opath, "w");
         if (!o.outf) {
@@ -513,7 +665,11 @@ int main(int argc, char **argv)
     if (keys.n)
         e->keys = &keys;
     signal(SIGHUP, on_hup);
-    int status = in.nm.f ? run_netmon(&in, e, &o, count) : run_pcap(&in, e, &o, count);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int status = in.nm.f ? run_netmon(&in, e, &o, count)
+                 : in.ng.f ? run_pcapng(&in, e, &o, count)
+                           : run_pcap(&in, e, &o, count);
     engine_finish(e);
     if (verbose)
         summary(e, &o);

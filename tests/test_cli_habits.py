@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import struct
