@@ -21,6 +21,7 @@
 #include "krbcrypt.h"
 #include "netmon.h"
 #include "pcapng.h"
+#include "progress.h"
 #include "writer.h"
 
 /* Exit codes (README "Exit status"). */
@@ -35,6 +36,13 @@ enum {
 static pcap_t *volatile live_handle;
 static volatile sig_atomic_t hup_pending; /* SIGHUP: reopen -o and -w at the next packet */
 static volatile sig_atomic_t live_stop;   /* SIGINT/SIGTERM: end the run (hopscope's own readers) */
+static volatile sig_atomic_t usr1_pending; /* SIGUSR1: print the stats so far at the next packet */
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_pending = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -78,7 +86,8 @@ static void usage(FILE *f)
             "  -V, --version      show the version and those of the libraries\n"
             "\n"
             "A filter expression is a BPF filter, as in tcpdump; options may also follow it.\n"
-            "SIGHUP reopens the -o and -w files (after a log rotation).\n"
+            "SIGHUP reopens the -o and -w files (after a log rotation); SIGUSR1 prints the stats so far.\n"
+            "On a terminal, a progress line is kept on standard error (off with -q).\n"
             "Exit status: 0 success, 1 input unusable, 2 usage, 3 capture truncated or damaged\n"
             "(records up to that point were written), 4 output could not be written.\n");
 }
@@ -135,13 +144,18 @@ static int drop_privileges(const char *user)
 }
 
 /* The output files, reopened on SIGHUP. */
-/* The output files, reopened on SIGHUP. */
+struct input;
+
+/* What the run reports to: the output files (reopened on SIGHUP) and standard error (progress, SIGUSR1). */
 struct outputs {
     const char *opath;      /* -o, or NULL for standard output */
     FILE *outf;
     struct hs_writer *w;
     const char *wpath;      /* -w, or NULL */
     struct authpcap *pcap;
+    struct progress prog;   /* the progress line (off unless stderr is a terminal and no -q) */
+    struct input *in;
+    uint64_t analysed;      /* packets handed to the engine */
 };
 
 static void reopen_outputs(struct outputs *o)
@@ -174,14 +188,32 @@ struct run {
 };
 
 /* One packet that passed the filter: to the engine, then (with -w) to the pcap of authenticated connections. */
+static void show_progress(struct hs_engine *e, struct outputs *o, bool force);
+
+/* SIGUSR1: the stats so far, as the closing stats record has them, on one line of standard error. */
+static void print_stats(struct hs_engine *e, struct outputs *o)
+{
+    usr1_pending = 0;
+    struct hs_stats_view view = {&e->st, &e->dec.st};
+    char *line = stats_json_line(&view);
+    progress_end(&o->prog);
+    fprintf(stderr, "hopscope: %s\n", line ? line : "out of memory");
+    free(line);
+}
+
 static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t frame, const struct pcap_pkthdr *h,
                     const u_char *data)
 {
     if (hup_pending)
         reopen_outputs(o);
+    if (usr1_pending)
+        print_stats(e, o);
     engine_packet(e, dlt, frame, &h->ts, data, h->caplen);
     if (o->pcap)
         authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
+    /* The clock is read every 256 packets only (and on every packet of a live capture, which is slow anyway). */
+    if (o->prog.f && ((++o->analysed & 255) == 0 || !o->prog.shown || o->prog.live))
+        show_progress(e, o, false);
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -413,6 +445,39 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
         }
     }
     return EXIT_OK;
+}
+
+/* Bytes of the input read so far: of the file on disk (compressed bytes for a compressed file). */
+static uint64_t input_pos(const struct input *in)
+{
+    long pos = -1;
+    if (in->is.cookie)
+        return instream_raw_pos(&in->is);
+    if (in->pcap_file)
+        pos = ftell(pcap_file(in->p));
+    else if (in->ng.f)
+        pos = ftell(in->ng.f);
+    else if (in->nm.f)
+        pos = ftell(in->nm.f);
+    return pos > 0 ? (uint64_t)pos : 0;
+}
+
+static void show_progress(struct hs_engine *e, struct outputs *o, bool force)
+{
+    const struct input *in = o->in;
+    struct progress_sample s = {0};
+    s.packets = e->st.packets;
+    if (in->offline) {
+        s.bytes = input_pos(in);
+        s.total = in->nm.f ? in->nm.size : in->is.size;
+    } else {
+        struct pcap_stat ps;
+        s.live = true;
+        s.bytes = e->st.bytes;
+        if (pcap_stats(in->p, &ps) == 0)
+            s.drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+    }
+    progress_update(&o->prog, &s, force);
 }
 
 static int run_pcap(struct input *in, struct hs_engine *e, struct outputs *o, long count)
@@ -667,9 +732,16 @@ int main(int argc, char **argv)
     signal(SIGHUP, on_hup);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGUSR1, on_usr1);
+    o.in = &in;
+    progress_start(&o.prog, stderr, !quiet && isatty(fileno(stderr)), in.name);
+    o.prog.live = !in.offline;
     int status = in.nm.f ? run_netmon(&in, e, &o, count)
                  : in.ng.f ? run_pcapng(&in, e, &o, count)
                            : run_pcap(&in, e, &o, count);
+    if (o.prog.shown)
+        show_progress(e, &o, true); /* the final figures, then the line is cleared */
+    progress_end(&o.prog);
     engine_finish(e);
     if (verbose)
         summary(e, &o);

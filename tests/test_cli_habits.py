@@ -244,6 +244,36 @@ def main():
         check("the -w files before and after SIGHUP hold every packet", len(p1) + len(p2) == len(auth_pkts)
               and len(p1) >= 1 and len(p2) >= 1, (len(p1), len(p2), len(auth_pkts)))
 
+    # The progress line: on standard error when it is a terminal (script(1) gives the program one), never
+    # otherwise, never with -q. SIGUSR1 prints the stats so far whatever standard error is.
+    if shutil.which("script"):
+        cmd = " ".join(shlex.quote(x) for x in (hs, "-r", good, "-o", os.devnull))
+        t = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True)
+        check("on a terminal, a progress line on standard error", t.returncode == 0 and b"\r" + good.encode() in t.stdout
+              and b"7.6 KiB of 7.6 KiB (100%), 38 packets" in t.stdout and b"\x1b[K" in t.stdout, t.stdout[:300])
+        t = subprocess.run(["script", "-qec", cmd + " -q", "/dev/null"], capture_output=True)
+        check("-q: no progress line on a terminal", t.returncode == 0 and b"packets" not in t.stdout, t.stdout)
+    else:
+        print("SKIP progress on a terminal: script(1) not installed")
+    p = run(hs, "-r", good, "-o", os.devnull)
+    check("no progress line when standard error is not a terminal", p.returncode == 0 and p.stderr == "", p.stderr)
+    proc = subprocess.Popen([hs, "-r", "-", "-o", os.devnull], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write(first)
+    proc.stdin.flush()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGUSR1)
+    time.sleep(0.2)
+    proc.stdin.write(b"".join(struct.pack("<IIII", s, us, len(d), ol) + d for s, us, ol, d in auth_pkts[half:]))
+    proc.stdin.close()
+    rc = proc.wait(timeout=30)
+    err = proc.stderr.read().decode()
+    lines = [l for l in err.splitlines() if l.startswith("hopscope: {")]
+    ok = rc == 0 and len(lines) == 1
+    if ok:
+        st = json.loads(lines[0][len("hopscope: "):])
+        ok = st["type"] == "stats" and half <= st["packets"] < len(auth_pkts)
+    check("SIGUSR1 prints the stats so far on standard error", ok, "rc=%s %s" % (rc, err))
+
     shutil.rmtree(tmp, ignore_errors=True)
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
