@@ -187,7 +187,6 @@ struct run {
     struct outputs *out;
 };
 
-/* One packet that passed the filter: to the engine, then (with -w) to the pcap of authenticated connections. */
 static void show_progress(struct hs_engine *e, struct outputs *o, bool force);
 
 /* SIGUSR1: the stats so far, as the closing stats record has them, on one line of standard error. */
@@ -201,6 +200,8 @@ static void print_stats(struct hs_engine *e, struct outputs *o)
     free(line);
 }
 
+/* One packet that passed the filter: to the engine, then (with -w) to the pcap of authenticated connections;
+ * signals that arrived since the last packet are acted on first. */
 static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t frame, const struct pcap_pkthdr *h,
                     const u_char *data)
 {
@@ -511,8 +512,9 @@ static int run_netmon(struct input *in, struct hs_engine *e, struct outputs *o, 
     struct timeval ts;
     const uint8_t *data;
     uint32_t caplen, wirelen;
-    int dlt, rc;
-    while ((count <= 0 || (long)frame < count) && (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
+    int dlt, rc = 0;
+    while (!live_stop && (count <= 0 || (long)frame < count) &&
+           (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
         frame++;
         if (dlt < 0) {
             engine_frame_undecoded(e, caplen);
@@ -539,8 +541,8 @@ static int run_pcapng(struct input *in, struct hs_engine *e, struct outputs *o, 
     long passed = 0;
     struct pcap_pkthdr h;
     const uint8_t *data;
-    int dlt, rc;
-    while ((count <= 0 || passed < count) && (rc = pcapng_next(&in->ng, &dlt, &h, &data)) == 1) {
+    int dlt, rc = 0;
+    while (!live_stop && (count <= 0 || passed < count) && (rc = pcapng_next(&in->ng, &dlt, &h, &data)) == 1) {
         frame++;
         if (in->have_prog) {
             const struct bpf_program *prog = filter_for(in, dlt);
@@ -557,8 +559,6 @@ static int run_pcapng(struct input *in, struct hs_engine *e, struct outputs *o, 
             continue;
         }
         analyse(e, o, dlt, frame, &h, data);
-        if (live_stop)
-            break;
     }
     if (rc < 0) {
         const char *why = instream_error(&in->is);
@@ -578,7 +578,13 @@ static void summary(const struct hs_engine *e, const struct outputs *o)
             (unsigned long long)e->st.records, (unsigned long long)e->st.kdc_records);
     if (o->pcap) {
         const struct authpcap_stats *ps = authpcap_stats(o->pcap);
-        fprintf(stderr, "hopscope: -w %s: %llu packets written\n", o->wpath, (unsigned long long)ps->written);
+        fprintf(stderr, "hopscope: -w %s: %llu packets written", o->wpath, (unsigned long long)ps->written);
+        if (ps->lost)
+            fprintf(stderr, ", %llu of authenticated connections not kept (buffer limits)", (unsigned long long)ps->lost);
+        if (ps->other_link)
+            fprintf(stderr, ", %llu of another link type than the first interface's left out",
+                    (unsigned long long)ps->other_link);
+        fputc('\n', stderr);
     }
 }
 

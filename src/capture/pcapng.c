@@ -176,7 +176,7 @@ static void to_timeval(const struct pcapng_iface *i, uint64_t units, struct time
             usec = frac * m;
         }
     }
-    tv->tv_sec = (time_t)((int64_t)sec + i->tsoffset);
+    tv->tv_sec = (time_t)(sec + (uint64_t)i->tsoffset); /* unsigned: a hostile offset wraps, never overflows */
     tv->tv_usec = (suseconds_t)usec;
 }
 
