@@ -608,6 +608,10 @@ int main(int argc, char **argv)
         {"max-flows", required_argument, NULL, 2},
         {NULL, 0, NULL, 0},
     };
+    /* From the start, so that a SIGHUP or SIGUSR1 sent early (a rotation script, a curious user) cannot end
+     * the run: they only set a flag, acted on at the next packet. */
+    signal(SIGHUP, on_hup);
+    signal(SIGUSR1, on_usr1);
     int opt;
     /* No leading '+': GNU getopt permutes, so options may follow the filter expression (as tcpdump's on Linux). */
     while ((opt = getopt_long(argc, argv, "r:i:o:w:c:s:F:k:Z:DnfqvhV", longopts, NULL)) != -1) {
@@ -735,10 +739,8 @@ int main(int argc, char **argv)
     }
     if (keys.n)
         e->keys = &keys;
-    signal(SIGHUP, on_hup);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    signal(SIGUSR1, on_usr1);
     o.in = &in;
     progress_start(&o.prog, stderr, !quiet && isatty(fileno(stderr)), in.name);
     o.prog.live = !in.offline;

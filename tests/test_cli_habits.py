@@ -241,8 +241,10 @@ def main():
         with open(ho) as f:
             new = f.read()
         check("after SIGHUP the records go to the new -o file", '"type":"stats"' in new, new[:200])
+        # (how many went to each depends on how far hopscope had read when the signal came: on a loaded machine
+        # perhaps none before it)
         check("the -w files before and after SIGHUP hold every packet", len(p1) + len(p2) == len(auth_pkts)
-              and len(p1) >= 1 and len(p2) >= 1, (len(p1), len(p2), len(auth_pkts)))
+              and len(p2) >= 1, (len(p1), len(p2), len(auth_pkts)))
 
     # The progress line: on standard error when it is a terminal (script(1) gives the program one), never
     # otherwise, never with -q. SIGUSR1 prints the stats so far whatever standard error is.
@@ -271,7 +273,7 @@ def main():
     ok = rc == 0 and len(lines) == 1
     if ok:
         st = json.loads(lines[0][len("hopscope: "):])
-        ok = st["type"] == "stats" and half <= st["packets"] < len(auth_pkts)
+        ok = st["type"] == "stats" and st["packets"] < len(auth_pkts)
     check("SIGUSR1 prints the stats so far on standard error", ok, "rc=%s %s" % (rc, err))
 
     shutil.rmtree(tmp, ignore_errors=True)
