@@ -50,13 +50,11 @@ struct authpcap *authpcap_open(const char *path, int dlt, int snaplen, char *err
 
 static void slot_clear(struct authpcap *a, struct slot *s)
 {
-    /* A small buffer is kept for the next connection of the slot; a large one is given back. */
-    if (s->cap > 16384) {
-        a->total -= s->cap;
-        free(s->buf);
-        s->buf = NULL;
-        s->cap = 0;
-    }
+    /* Given back: memory follows the connections still undecided (one allocation per connection, not per packet). */
+    a->total -= s->cap;
+    free(s->buf);
+    s->buf = NULL;
+    s->cap = 0;
     s->id = 0;
     s->len = s->held = s->dropped = 0;
 }
