@@ -11,5 +11,5 @@ cc -O2 -o "$tmp/pcaploop" "$shared/pcaploop.c" -lpcap
 "$tmp/benchmix" "$tmp/bench-$mb.pcap" "$mb" ../shared/captures/lab/*.pcap
 cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build build-rel -j"$(nproc)" --target hopscope
-hyperfine -w 1 -r 5 -N "$tmp/pcaploop $tmp/bench-$mb.pcap" "./build-rel/hopscope -r $tmp/bench-$mb.pcap -w /dev/null"
-/usr/bin/time -f "hopscope max RSS %M KB" ./build-rel/hopscope -r "$tmp/bench-$mb.pcap" -w /dev/null
+hyperfine -w 1 -r 5 -N "$tmp/pcaploop $tmp/bench-$mb.pcap" "./build-rel/hopscope -r $tmp/bench-$mb.pcap -o /dev/null"
+/usr/bin/time -f "hopscope max RSS %M KB" ./build-rel/hopscope -r "$tmp/bench-$mb.pcap" -o /dev/null

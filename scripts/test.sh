@@ -1,11 +1,46 @@
 #!/usr/bin/env bash
 # Builds hopscope with warnings as errors and runs the whole test suite (unit, fuzz replay, golden
-# traces, tshark agreement). --sanitize builds with ASan + UBSan into build-asan instead.
+# traces, tshark agreement, install and man page, CLI). --sanitize builds with ASan + UBSan into
+# build-asan instead. First checks that what the tests need is installed (Debian packages); with
+# --install-deps it installs what is missing (apt-get; through sudo unless run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What building needs (README "Quick start") and what the tests need on top of it.
+BUILD_PKGS="build-essential cmake pkg-config libpcap-dev libkrb5-dev libssl-dev libjansson-dev zlib1g-dev libzstd-dev liblz4-dev"
+TEST_PKGS="libcmocka-dev python3 tshark tcpreplay iproute2 man-db groff-base bsdutils zstd lz4 dpkg-dev"
+
+sanitize=0 install=0
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) sanitize=1 ;;
+    --install-deps) install=1 ;;
+    *) echo "usage: $0 [--sanitize] [--install-deps]" >&2; exit 2 ;;
+  esac
+done
+
+missing=""
+for p in $BUILD_PKGS $TEST_PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$install" = 1 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    echo "installing:$missing"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    # shellcheck disable=SC2086
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    echo "missing Debian packages the tests need:$missing" >&2
+    echo "install them (apt-get install$missing) or run $0 --install-deps" >&2
+    exit 1
+  fi
+fi
+
 dir=build
 flags="-DHOPSCOPE_WERROR=ON -DBUILD_TESTING=ON"
-if [ "${1:-}" = "--sanitize" ]; then
+if [ "$sanitize" = 1 ]; then
   dir=build-asan
   flags="$flags -DHOPSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

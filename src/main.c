@@ -1,19 +1,28 @@
 /* hopscope command line: read a capture or an interface, write authentication records. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <jansson.h>
+#include <openssl/crypto.h>
 #include <pcap/pcap.h>
 
+#include "authpcap.h"
 #include "correlate.h"
 #include "creds.h"
 #include "engine.h"
+#include "instream.h"
 #include "krbcrypt.h"
 #include "netmon.h"
+#include "pcapng.h"
+#include "progress.h"
 #include "writer.h"
 
 /* Exit codes (README "Exit status"). */
@@ -26,40 +35,151 @@ enum {
 };
 
 static pcap_t *volatile live_handle;
+static volatile sig_atomic_t hup_pending; /* SIGHUP: reopen -o and -w at the next packet */
+static volatile sig_atomic_t live_stop;   /* SIGINT/SIGTERM: end the run (hopscope's own readers) */
+static volatile sig_atomic_t usr1_pending; /* SIGUSR1: print the stats so far at the next packet */
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_pending = 1;
+}
 
 static void on_signal(int sig)
 {
     (void)sig;
+    live_stop = 1;
     if (live_handle)
         pcap_breakloop(live_handle);
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup_pending = 1;
 }
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: hopscope [options] (-r FILE | -i INTERFACE) [filter expression]\n"
+            "Usage: hopscope [options] (-r FILE | -i INTERFACE) [filter expression] [options]\n"
             "Explains Windows network authentication in traffic: who authenticated to what, how,\n"
             "and whether it worked. Writes one JSON object per line (docs/RECORDS.md).\n"
             "\n"
-            "  -r FILE            read packets from a pcap or pcapng file ('-' for standard input)\n"
+            "  -r FILE            read packets from a pcap, pcapng or NetMon file ('-' for standard input)\n"
             "  -i INTERFACE       capture live from INTERFACE (e.g. a span port); stop with Ctrl-C\n"
-            "  -w FILE            write records to FILE instead of standard output\n"
+            "  -o FILE            write the records to FILE instead of standard output\n"
+            "  -w FILE            write a pcap of the packets of the connections that carried\n"
+            "                     authentication (bulk traffic left out) to FILE\n"
             "  -k KEYTAB          decrypt Kerberos tickets and authenticators with the keys of KEYTAB\n"
             "                     (repeatable: service keytabs, the krbtgt keytab, ...)\n"
             "      --creds FILE   verify NTLM responses and signatures with the accounts of FILE\n"
             "                     (repeatable; docs/CREDENTIALS.md: the lab's credentials.txt, pwdump)\n"
             "  -c COUNT           stop after COUNT packets\n"
+            "  -s SNAPLEN         capture (-i) and write (-w) at most SNAPLEN bytes a packet (default 262144)\n"
+            "  -D                 list the interfaces -i can capture on, and exit\n"
+            "  -Z USER            drop root privileges to USER once the capture is open\n"
+            "  -q                 quiet: no summary, no progress line\n"
+            "  -v                 a summary of the run on standard error at its end\n"
+            "  -n, -f             accepted as tcpdump accepts them (hopscope resolves no names)\n"
             "  -F, --format FMT   'json' (default, JSON Lines) or 'text' (a readable table)\n"
             "      --idle-timeout SECONDS   expire connections idle this long (default 600)\n"
             "      --max-flows N  connections tracked at once (default 1048576)\n"
             "      --hop-window SECONDS  how long after a first hop starts an onward connection from its\n"
             "                     server counts as a second hop (default 600)\n"
             "  -h, --help         show this help\n"
-            "  -V, --version      show the version\n"
+            "  -V, --version      show the version and those of the libraries\n"
             "\n"
-            "A trailing filter expression is a BPF filter, as in tcpdump.\n"
+            "A filter expression is a BPF filter, as in tcpdump; options may also follow it.\n"
+            "SIGHUP reopens the -o and -w files (after a log rotation); SIGUSR1 prints the stats so far.\n"
+            "On a terminal, a progress line is kept on standard error (off with -q).\n"
             "Exit status: 0 success, 1 input unusable, 2 usage, 3 capture truncated or damaged\n"
             "(records up to that point were written), 4 output could not be written.\n");
+}
+
+/* --version: hopscope's and the libraries' (libpcap, OpenSSL, jansson at run time; MIT krb5 has no
+ * run-time version call, so the one built against). */
+static void version(void)
+{
+    printf("hopscope %s\n%s\nMIT krb5 %s\n%s\njansson %s\n", HOPSCOPE_VERSION, pcap_lib_version(),
+           HOPSCOPE_KRB5_VERSION, OpenSSL_version(OPENSSL_VERSION), jansson_version_str());
+}
+
+/* -D: the interfaces, numbered, as tcpdump -D lists them. */
+static int list_interfaces(void)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_if_t *all = NULL;
+    if (pcap_findalldevs(&all, errbuf) < 0) {
+        fprintf(stderr, "hopscope: %s\n", errbuf);
+        return EXIT_INPUT;
+    }
+    int i = 0;
+    for (pcap_if_t *d = all; d; d = d->next) {
+        printf("%d.%s", ++i, d->name);
+        if (d->description)
+            printf(" (%s)", d->description);
+        printf(" [%s%s%s]\n", d->flags & PCAP_IF_UP ? "Up" : "Down", d->flags & PCAP_IF_RUNNING ? ", Running" : "",
+               d->flags & PCAP_IF_LOOPBACK ? ", Loopback" : "");
+    }
+    pcap_freealldevs(all);
+    if (!i) {
+        fprintf(stderr, "hopscope: no interfaces to capture on (are you allowed to capture?)\n");
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
+}
+
+/* -Z USER: as tcpdump, only when running as root, after the capture is open and before any output file is
+ * created. Returns 0, or -1 after one line on stderr. */
+static int drop_privileges(const char *user)
+{
+    if (getuid() != 0 && geteuid() != 0)
+        return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        fprintf(stderr, "hopscope: -Z: no such user: %s\n", user);
+        return -1;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        fprintf(stderr, "hopscope: -Z %s: %s\n", user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The output files, reopened on SIGHUP. */
+struct input;
+
+/* What the run reports to: the output files (reopened on SIGHUP) and standard error (progress, SIGUSR1). */
+struct outputs {
+    const char *opath;      /* -o, or NULL for standard output */
+    FILE *outf;
+    struct hs_writer *w;
+    const char *wpath;      /* -w, or NULL */
+    struct authpcap *pcap;
+    struct progress prog;   /* the progress line (off unless stderr is a terminal and no -q) */
+    struct input *in;
+    uint64_t analysed;      /* packets handed to the engine */
+};
+
+static void reopen_outputs(struct outputs *o)
+{
+    hup_pending = 0;
+    char err[PCAP_ERRBUF_SIZE + 64];
+    if (o->opath && o->w) {
+        FILE *nf = fopen(o->opath, "a");
+        if (!nf) {
+            fprintf(stderr, "hopscope: SIGHUP: %s: %s (still writing to the old file)\n", o->opath, strerror(errno));
+        } else {
+            if (fflush(o->outf) != 0 || fclose(o->outf) != 0)
+                o->w->failed = true;
+            o->outf = nf;
+            o->w->f = nf;
+        }
+    }
+    if (o->pcap && authpcap_reopen(o->pcap, err, sizeof err) != 0)
+        fprintf(stderr, "hopscope: SIGHUP: %s: %s\n", o->wpath, err);
 }
 
 struct run {
@@ -69,7 +189,38 @@ struct run {
     const struct bpf_program *prog; /* a file's filter, run here (see open_input), or NULL */
     pcap_t *p;
     long left;                      /* with -c and prog: packets still to pass the filter; else -1 */
+    struct outputs *out;
 };
+
+static void show_progress(struct hs_engine *e, struct outputs *o, bool force);
+
+/* SIGUSR1: the stats so far, as the closing stats record has them, on one line of standard error. */
+static void print_stats(struct hs_engine *e, struct outputs *o)
+{
+    usr1_pending = 0;
+    struct hs_stats_view view = {&e->st, &e->dec.st};
+    char *line = stats_json_line(&view);
+    progress_end(&o->prog);
+    fprintf(stderr, "hopscope: %s\n", line ? line : "out of memory");
+    free(line);
+}
+
+/* One packet that passed the filter: to the engine, then (with -w) to the pcap of authenticated connections;
+ * signals that arrived since the last packet are acted on first. */
+static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t frame, const struct pcap_pkthdr *h,
+                    const u_char *data)
+{
+    if (hup_pending)
+        reopen_outputs(o);
+    if (usr1_pending)
+        print_stats(e, o);
+    engine_packet(e, dlt, frame, &h->ts, data, h->caplen);
+    if (o->pcap)
+        authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
+    /* The clock is read every 256 packets only (and on every packet of a live capture, which is slow anyway). */
+    if (o->prog.f && ((++o->analysed & 255) == 0 || !o->prog.shown || o->prog.live))
+        show_progress(e, o, false);
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
@@ -77,7 +228,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     r->frame++; /* every frame of the file, filtered out or not: frame numbers are Wireshark's */
     if (r->prog && !pcap_offline_filter(r->prog, h, data))
         return;
-    engine_packet(r->e, r->dlt, r->frame, &h->ts, data, h->caplen);
+    analyse(r->e, r->out, r->dlt, r->frame, h, data);
     if (r->left > 0 && --r->left == 0)
         pcap_breakloop(r->p);
 }
@@ -108,56 +259,166 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
-/* The input: a libpcap handle (pcap, pcapng, live), or a Network Monitor file libpcap cannot read. */
+/* The input: a libpcap handle (pcap file, live), a pcapng file read by hopscope (each interface its own link
+ * type), or a Network Monitor file libpcap cannot read; files gzip/zstd/lz4-compressed or not. */
+#define MAX_FILTER_LINKS 16
+
+struct link_filter {
+    int dlt;
+    bool ok;                /* compiled; false: that link type's packets are dropped (the filter cannot apply) */
+    struct bpf_program prog;
+};
+
 struct input {
     const char *name;
-    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon */
+    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon/pcapng */
     struct netmon nm;       /* nm.f set for a NetMon file */
+    struct pcapng ng;       /* ng.f set for a pcapng file */
+    struct instream is;     /* the file's bytes (decompressed); is.f handed to libpcap, NetMon or pcapng */
     struct bpf_program prog;
     bool have_prog;
-    bool offline;           /* a file (libpcap or NetMon), not a live interface */
-    int dlt;
+    bool offline;           /* a file, not a live interface */
+    bool pcap_file;         /* libpcap reads is.f (and closes it) */
+    int dlt;                /* the link type (pcapng: the first interface's) */
+    char *expr;             /* the filter expression, or NULL */
+    struct link_filter lf[MAX_FILTER_LINKS]; /* pcapng: the filter compiled per link type, as they come */
+    unsigned nlf;
+    uint64_t filter_dropped; /* pcapng: packets of a link type the filter could not be compiled for */
 };
 
 static void close_input(struct input *in)
 {
     if (in->have_prog)
         pcap_freecode(&in->prog);
+    for (unsigned i = 0; i < in->nlf; i++)
+        if (in->lf[i].ok)
+            pcap_freecode(&in->lf[i].prog);
+    free(in->expr);
     if (in->p)
-        pcap_close(in->p);
+        pcap_close(in->p); /* closes is.f when libpcap was reading it */
+    if (!in->pcap_file && in->is.f)
+        instream_close(&in->is);
+    pcapng_free(&in->ng);
     if (in->nm.f)
         netmon_close(&in->nm);
+    in->p = NULL;
+}
+
+/* The filter for packets of link type dlt (pcapng), compiled the first time that type is seen. NULL when the
+ * filter cannot be compiled for it (said once on stderr) or too many link types came. */
+static const struct bpf_program *filter_for(struct input *in, int dlt)
+{
+    if (dlt == in->dlt)
+        return &in->prog;
+    for (unsigned i = 0; i < in->nlf; i++)
+        if (in->lf[i].dlt == dlt)
+            return in->lf[i].ok ? &in->lf[i].prog : NULL;
+    if (in->nlf == MAX_FILTER_LINKS)
+        return NULL;
+    struct link_filter *f = &in->lf[in->nlf++];
+    f->dlt = dlt;
+    pcap_t *dead = pcap_open_dead(dlt, 262144);
+    f->ok = dead && pcap_compile(dead, &f->prog, in->expr, 1, PCAP_NETMASK_UNKNOWN) == 0;
+    if (!f->ok)
+        fprintf(stderr, "hopscope: filter '%s' does not apply to link type %d: its packets are skipped\n", in->expr,
+                dlt);
+    if (dead)
+        pcap_close(dead);
+    return f->ok ? &f->prog : NULL;
+}
+
+/* NetMon needs to seek (its frame table is at the end): a stream (standard input, a compressed file) is copied
+ * into an anonymous temporary file first. Returns that file, or NULL with errno. */
+static FILE *spool(FILE *src)
+{
+    FILE *t = tmpfile();
+    if (!t)
+        return NULL;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, src)) > 0)
+        if (fwrite(buf, 1, n, t) != n) {
+            fclose(t);
+            return NULL;
+        }
+    if (ferror(src) || fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0) {
+        fclose(t);
+        errno = errno ? errno : EIO;
+        return NULL;
+    }
+    return t;
+}
+
+/* Opens -r FILE: NetMon, pcapng or (libpcap) pcap, told by the first bytes of the content. */
+static int open_file(struct input *in, const char *rfile)
+{
+    char errbuf[PCAP_ERRBUF_SIZE + 64] = "";
+    if (instream_open(&in->is, rfile, errbuf, sizeof errbuf) != 0) {
+        fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
+        return EXIT_INPUT;
+    }
+    if (in->is.nmagic == 4 && !memcmp(in->is.magic, "GMBU", 4)) {
+        FILE *f = in->is.f;
+        if (!in->is.seekable) {
+            f = spool(in->is.f);
+            int e = errno;
+            instream_close(&in->is);
+            if (!f) {
+                fprintf(stderr, "hopscope: %s: cannot copy to a temporary file: %s\n", rfile, strerror(e));
+                return EXIT_INPUT;
+            }
+        }
+        in->is.f = NULL;
+        if (netmon_fopen(&in->nm, f) != 0) {
+            fprintf(stderr, "hopscope: %s: %s\n", rfile, in->nm.err);
+            return EXIT_INPUT;
+        }
+        in->dlt = DLT_EN10MB;
+        in->p = pcap_open_dead(DLT_EN10MB, NETMON_MAX_FRAME); /* only to compile and run the filter */
+        return EXIT_OK;
+    }
+    if (pcapng_is(in->is.magic, in->is.nmagic)) {
+        int dlt;
+        if (pcapng_open(&in->ng, in->is.f, &dlt) != 0) {
+            fprintf(stderr, "hopscope: %s: %s\n", rfile, in->ng.err);
+            return EXIT_INPUT;
+        }
+        in->dlt = dlt >= 0 ? dlt : DLT_EN10MB;
+        in->p = pcap_open_dead(in->dlt, 262144); /* the filter for the first interface's link type */
+        return EXIT_OK;
+    }
+    in->p = pcap_fopen_offline_with_tstamp_precision(in->is.f, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (!in->p) {
+        instream_close(&in->is);
+        /* libpcap's message often starts with the file name already. */
+        if (!strncmp(errbuf, rfile, strlen(rfile)))
+            fprintf(stderr, "hopscope: %s\n", errbuf);
+        else
+            fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
+        return EXIT_INPUT;
+    }
+    in->pcap_file = true;
+    in->dlt = pcap_datalink(in->p);
+    return EXIT_OK;
 }
 
 /* Opens -r FILE or -i IFACE and compiles the filter; one error line and an exit status on failure. */
-static int open_input(struct input *in, const char *rfile, const char *iface, int nexpr, char **expr_words)
+static int open_input(struct input *in, const char *rfile, const char *iface, int snaplen, int nexpr,
+                      char **expr_words)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     memset(in, 0, sizeof *in);
     in->name = rfile ? rfile : iface;
     in->offline = rfile != NULL;
-    if (rfile && strcmp(rfile, "-") != 0 && netmon_is(rfile)) {
-        if (netmon_open(&in->nm, rfile) != 0) {
-            fprintf(stderr, "hopscope: %s: %s\n", rfile, in->nm.err);
+    if (rfile) {
+        int st = open_file(in, rfile);
+        if (st != EXIT_OK) {
             close_input(in);
-            return EXIT_INPUT;
+            return st;
         }
-        in->dlt = DLT_EN10MB;
-        in->p = pcap_open_dead(DLT_EN10MB, NETMON_MAX_FRAME); /* only to compile and run the filter */
-    } else if (rfile) {
-        in->p = pcap_open_offline_with_tstamp_precision(rfile, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-        if (!in->p) {
-            /* libpcap's message often starts with the file name already. */
-            if (!strncmp(errbuf, rfile, strlen(rfile)))
-                fprintf(stderr, "hopscope: %s\n", errbuf);
-            else
-                fprintf(stderr, "hopscope: %s: %s\n", rfile, errbuf);
-            return EXIT_INPUT;
-        }
-        in->dlt = pcap_datalink(in->p);
     } else {
         in->p = pcap_create(iface, errbuf);
-        if (!in->p || pcap_set_snaplen(in->p, 262144) || pcap_set_promisc(in->p, 1) ||
+        if (!in->p || pcap_set_snaplen(in->p, snaplen) || pcap_set_promisc(in->p, 1) ||
             pcap_set_immediate_mode(in->p, 1) || pcap_set_timeout(in->p, 100) || pcap_activate(in->p) < 0) {
             fprintf(stderr, "hopscope: %s: %s\n", iface, in->p ? pcap_geterr(in->p) : errbuf);
             close_input(in);
@@ -177,14 +438,12 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
         return EXIT_INPUT;
     }
     if (nexpr > 0) {
-        char *expr = join_args(nexpr, expr_words);
-        if (!expr || pcap_compile(in->p, &in->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-            fprintf(stderr, "hopscope: filter '%s': %s\n", expr ? expr : "", pcap_geterr(in->p));
-            free(expr);
+        in->expr = join_args(nexpr, expr_words);
+        if (!in->expr || pcap_compile(in->p, &in->prog, in->expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            fprintf(stderr, "hopscope: filter '%s': %s\n", in->expr ? in->expr : "", pcap_geterr(in->p));
             close_input(in);
             return EXIT_INPUT;
         }
-        free(expr);
         in->have_prog = true;
         /* A file's filter runs in on_packet(), after the frame is counted: libpcap would drop filtered-out
          * frames unseen, and every frame number after the first one dropped would be off. */
@@ -197,10 +456,43 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
     return EXIT_OK;
 }
 
-static int run_pcap(struct input *in, struct hs_engine *e, long count)
+/* Bytes of the input read so far: of the file on disk (compressed bytes for a compressed file). */
+static uint64_t input_pos(const struct input *in)
+{
+    long pos = -1;
+    if (in->is.cookie)
+        return instream_raw_pos(&in->is);
+    if (in->pcap_file)
+        pos = ftell(pcap_file(in->p));
+    else if (in->ng.f)
+        pos = ftell(in->ng.f);
+    else if (in->nm.f)
+        pos = ftell(in->nm.f);
+    return pos > 0 ? (uint64_t)pos : 0;
+}
+
+static void show_progress(struct hs_engine *e, struct outputs *o, bool force)
+{
+    const struct input *in = o->in;
+    struct progress_sample s = {0};
+    s.packets = e->st.packets;
+    if (in->offline) {
+        s.bytes = input_pos(in);
+        s.total = in->nm.f ? in->nm.size : in->is.size;
+    } else {
+        struct pcap_stat ps;
+        s.live = true;
+        s.bytes = e->st.bytes;
+        if (pcap_stats(in->p, &ps) == 0)
+            s.drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+    }
+    progress_update(&o->prog, &s, force);
+}
+
+static int run_pcap(struct input *in, struct hs_engine *e, struct outputs *o, long count)
 {
     bool own_filter = in->have_prog && in->offline;
-    struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, own_filter && count > 0 ? count : -1};
+    struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, own_filter && count > 0 ? count : -1, o};
     /* SIGINT/SIGTERM end the loop cleanly (a live capture's normal end): every record is flushed. */
     live_handle = in->p;
     signal(SIGINT, on_signal);
@@ -210,9 +502,11 @@ static int run_pcap(struct input *in, struct hs_engine *e, long count)
     int rc = pcap_loop(in->p, cnt, on_packet, (u_char *)&run);
     live_handle = NULL;
     if (rc == PCAP_ERROR) {
-        /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800" */
+        /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800", or the decompressor's
+         * reason ("gzip: invalid distance too far back") when it was that which failed */
+        const char *why = in->pcap_file ? instream_error(&in->is) : NULL;
         fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", in->name,
-                pcap_geterr(in->p), (unsigned long long)run.frame);
+                why ? why : pcap_geterr(in->p), (unsigned long long)run.frame);
         return EXIT_TRUNCATED;
     }
     return EXIT_OK;
@@ -220,25 +514,24 @@ static int run_pcap(struct input *in, struct hs_engine *e, long count)
 
 /* NetMon frames are numbered as Wireshark numbers them (every frame, events included); frames that are
  * not Ethernet (NetMon's own event records) are counted and not decoded. */
-static int run_netmon(struct input *in, struct hs_engine *e, long count)
+static int run_netmon(struct input *in, struct hs_engine *e, struct outputs *o, long count)
 {
     uint64_t frame = 0;
     struct timeval ts;
     const uint8_t *data;
     uint32_t caplen, wirelen;
-    int dlt, rc;
-    while ((count <= 0 || (long)frame < count) && (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
+    int dlt, rc = 0;
+    while (!live_stop && (count <= 0 || (long)frame < count) &&
+           (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
         frame++;
         if (dlt < 0) {
             engine_frame_undecoded(e, caplen);
             continue;
         }
-        if (in->have_prog) {
-            struct pcap_pkthdr h = {ts, caplen, wirelen};
-            if (!pcap_offline_filter(&in->prog, &h, data))
-                continue;
-        }
-        engine_packet(e, dlt, frame, &ts, data, caplen);
+        struct pcap_pkthdr h = {ts, caplen, wirelen};
+        if (in->have_prog && !pcap_offline_filter(&in->prog, &h, data))
+            continue;
+        analyse(e, o, dlt, frame, &h, data);
     }
     if (rc < 0) {
         fprintf(stderr, "hopscope: %s: %s (after %llu frames; records up to there are reported)\n", in->name,
@@ -248,12 +541,69 @@ static int run_netmon(struct input *in, struct hs_engine *e, long count)
     return EXIT_OK;
 }
 
+/* pcapng read by hopscope: each packet decoded by its own interface's link type; packets of a link type hopscope
+ * does not decode are counted as frames and not decoded. */
+static int run_pcapng(struct input *in, struct hs_engine *e, struct outputs *o, long count)
+{
+    uint64_t frame = 0;
+    long passed = 0;
+    struct pcap_pkthdr h;
+    const uint8_t *data;
+    int dlt, rc = 0;
+    while (!live_stop && (count <= 0 || passed < count) && (rc = pcapng_next(&in->ng, &dlt, &h, &data)) == 1) {
+        frame++;
+        if (in->have_prog) {
+            const struct bpf_program *prog = filter_for(in, dlt);
+            if (!prog) {
+                in->filter_dropped++;
+                continue;
+            }
+            if (!pcap_offline_filter(prog, &h, data))
+                continue;
+        }
+        passed++;
+        if (!decode_link_supported(dlt)) {
+            engine_frame_undecoded(e, h.caplen);
+            continue;
+        }
+        analyse(e, o, dlt, frame, &h, data);
+    }
+    if (rc < 0) {
+        const char *why = instream_error(&in->is);
+        fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", in->name,
+                why ? why : in->ng.err, (unsigned long long)frame);
+        return EXIT_TRUNCATED;
+    }
+    return EXIT_OK;
+}
+
+/* -v: what the run saw, on standard error at its end. */
+static void summary(const struct hs_engine *e, const struct outputs *o)
+{
+    fprintf(stderr, "hopscope: %llu packets (%llu bytes), %llu connections, %llu authentication records, "
+                    "%llu KDC exchanges\n",
+            (unsigned long long)e->st.packets, (unsigned long long)e->st.bytes, (unsigned long long)e->st.flows,
+            (unsigned long long)e->st.records, (unsigned long long)e->st.kdc_records);
+    if (o->pcap) {
+        const struct authpcap_stats *ps = authpcap_stats(o->pcap);
+        fprintf(stderr, "hopscope: -w %s: %llu packets written", o->wpath, (unsigned long long)ps->written);
+        if (ps->lost)
+            fprintf(stderr, ", %llu of authenticated connections not kept (buffer limits)", (unsigned long long)ps->lost);
+        if (ps->other_link)
+            fprintf(stderr, ", %llu of another link type than the first interface's left out",
+                    (unsigned long long)ps->other_link);
+        fputc('\n', stderr);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    const char *rfile = NULL, *iface = NULL, *wfile = NULL;
+    const char *rfile = NULL, *iface = NULL, *ofile = NULL, *wfile = NULL, *zuser = NULL;
     struct kc_keys keys = {0};
     char kerr[256];
     long count = -1;
+    int snaplen = 262144;
+    bool quiet = false, verbose = false, list = false;
     enum output_format fmt = OUTPUT_JSON;
     struct hs_limits lim;
     hs_limits_default(&lim);
@@ -269,13 +619,26 @@ int main(int argc, char **argv)
         {"creds", required_argument, NULL, 4},
         {NULL, 0, NULL, 0},
     };
+    /* From the start, so that a SIGHUP or SIGUSR1 sent early (a rotation script, a curious user) cannot end
+     * the run: they only set a flag, acted on at the next packet. */
+    signal(SIGHUP, on_hup);
+    signal(SIGUSR1, on_usr1);
     int opt;
-    while ((opt = getopt_long(argc, argv, "+r:i:w:c:F:k:hV", longopts, NULL)) != -1) {
+    /* No leading '+': GNU getopt permutes, so options may follow the filter expression (as tcpdump's on Linux). */
+    while ((opt = getopt_long(argc, argv, "r:i:o:w:c:s:F:k:Z:DnfqvhV", longopts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'r': rfile = optarg; break;
         case 'i': iface = optarg; break;
+        case 'o': ofile = optarg; break;
         case 'w': wfile = optarg; break;
+        case 'Z': zuser = optarg; break;
+        case 'D': list = true; break;
+        case 'n': /* hopscope resolves no names: -n is what it always does */
+        case 'f': /* tcpdump's "foreign addresses numerically": likewise */
+            break;
+        case 'q': quiet = true; break;
+        case 'v': verbose = true; break;
         case 'k':
             if (kc_load_keytab(&keys, optarg, kerr, sizeof kerr) != 0) {
                 fprintf(stderr, "hopscope: %s: %s\n", optarg, kerr);
@@ -289,12 +652,24 @@ int main(int argc, char **argv)
             }
             break;
         case 'c':
+            errno = 0;
             count = strtol(optarg, &end, 10);
-            if (*end || count <= 0) {
+            if (*end || count <= 0 || errno) {
                 fprintf(stderr, "hopscope: -c: not a positive number: %s\n", optarg);
                 return finish(&keys, EXIT_USAGE);
             }
             break;
+        case 's': {
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v < 0 || errno) {
+                fprintf(stderr, "hopscope: -s: not a snapshot length: %s\n", optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            /* As tcpdump: 0 means the default; more than the default is the default. */
+            snaplen = v == 0 || v > 262144 ? 262144 : (int)v;
+            break;
+        }
         case 'F':
             if (!strcmp(optarg, "json"))
                 fmt = OUTPUT_JSON;
@@ -323,33 +698,55 @@ int main(int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
-        case 'V': printf("hopscope %s (%s)\n", HOPSCOPE_VERSION, pcap_lib_version()); return finish(&keys, EXIT_OK);
+        case 'V': version(); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
         }
     }
+    if (list)
+        return finish(&keys, list_interfaces());
     if (!!rfile == !!iface) {
         fprintf(stderr, "hopscope: give exactly one of -r FILE or -i INTERFACE (see --help)\n");
         return finish(&keys, EXIT_USAGE);
     }
+    if (quiet)
+        verbose = false;
 
     struct input in;
-    int st = open_input(&in, rfile, iface, argc - optind, argv + optind);
+    int st = open_input(&in, rfile, iface, snaplen, argc - optind, argv + optind);
     if (st != EXIT_OK)
         return finish(&keys, st);
+    if (zuser && drop_privileges(zuser) != 0) {
+        close_input(&in);
+        return finish(&keys, EXIT_USAGE);
+    }
 
-    FILE *outf = stdout;
-    if (wfile && strcmp(wfile, "-") != 0) {
-        outf = fopen(wfile, "w");
-        if (!outf) {
-            fprintf(stderr, "hopscope: %s: %s\n", wfile, strerror(errno));
+    struct outputs o = {.opath = ofile && strcmp(ofile, "-") != 0 ? ofile : NULL, .outf = stdout, .wpath = wfile};
+    if (o.opath) {
+        o.outf = fopen(o.opath, "w");
+        if (!o.outf) {
+            fprintf(stderr, "hopscope: %s: %s\n", o.opath, strerror(errno));
+            close_input(&in);
+            return finish(&keys, EXIT_OUTPUT);
+        }
+    }
+    if (wfile) {
+        char perr[PCAP_ERRBUF_SIZE + 64];
+        o.pcap = authpcap_open(wfile, in.dlt, snaplen, perr, sizeof perr);
+        if (!o.pcap) {
+            if (!strncmp(perr, wfile, strlen(wfile)))
+                fprintf(stderr, "hopscope: %s\n", perr);
+            else
+                fprintf(stderr, "hopscope: %s: %s\n", wfile, perr);
+            if (o.outf != stdout)
+                fclose(o.outf);
             close_input(&in);
             return finish(&keys, EXIT_OUTPUT);
         }
     }
 
     /* Records flow: engine (dissectors, record layer) → correlation → writer. */
-    struct hs_writer *w = writer_new(fmt, outf);
-    struct hs_correlate *corr = w ? correlate_new(writer_sink(w)) : NULL;
+    o.w = writer_new(fmt, o.outf);
+    struct hs_correlate *corr = o.w ? correlate_new(writer_sink(o.w)) : NULL;
     if (corr && hop_window)
         corr->cfg.hop_window = hop_window;
     struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
@@ -357,7 +754,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "hopscope: out of memory\n");
         free(e);
         correlate_free(corr);
-        writer_free(w);
+        writer_free(o.w);
+        authpcap_close(o.pcap);
         close_input(&in);
         return finish(&keys, EXIT_INPUT);
     }
@@ -365,16 +763,32 @@ int main(int argc, char **argv)
         e->keys = &keys;
     if (creds.n)
         e->creds = &creds;
-    int status = in.nm.f ? run_netmon(&in, e, count) : run_pcap(&in, e, count);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    o.in = &in;
+    progress_start(&o.prog, stderr, !quiet && isatty(fileno(stderr)), in.name);
+    o.prog.live = !in.offline;
+    int status = in.nm.f ? run_netmon(&in, e, &o, count)
+                 : in.ng.f ? run_pcapng(&in, e, &o, count)
+                           : run_pcap(&in, e, &o, count);
+    if (o.prog.shown)
+        show_progress(e, &o, true); /* the final figures, then the line is cleared */
+    progress_end(&o.prog);
     engine_finish(e);
+    if (verbose)
+        summary(e, &o);
     engine_free(e);
     free(e);
     correlate_free(corr);
-    bool failed = w->failed;
-    writer_free(w);
+    bool failed = o.w->failed;
+    writer_free(o.w);
     close_input(&in);
-    if (fflush(outf) != 0 || failed || (outf != stdout && fclose(outf) != 0)) {
-        fprintf(stderr, "hopscope: %s: write failed: %s\n", wfile ? wfile : "standard output", strerror(errno));
+    if (authpcap_close(o.pcap) != 0) {
+        fprintf(stderr, "hopscope: %s: write failed\n", wfile);
+        status = EXIT_OUTPUT;
+    }
+    if (fflush(o.outf) != 0 || failed || (o.outf != stdout && fclose(o.outf) != 0)) {
+        fprintf(stderr, "hopscope: %s: write failed: %s\n", o.opath ? o.opath : "standard output", strerror(errno));
         return finish(&keys, EXIT_OUTPUT);
     }
     return finish(&keys, status);

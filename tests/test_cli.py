@@ -150,12 +150,14 @@ def main():
           "")
 
     out = os.path.join(tmp, "out.jsonl")
-    p = run(hs, "-r", good, "-w", out)
+    p = run(hs, "-r", good, "-o", out)
     with open(out) as f:
         written = f.read()
-    check("-w writes the records to a file", p.returncode == 0 and p.stdout == "" and '"user":"alice"' in written,
+    check("-o writes the records to a file", p.returncode == 0 and p.stdout == "" and '"user":"alice"' in written,
           written[:200])
-    p = run(hs, "-r", good, "-w", os.path.join(tmp, "no-such-dir", "out.jsonl"))
+    p = run(hs, "-r", good, "-o", os.path.join(tmp, "no-such-dir", "out.jsonl"))
+    check("unwritable -o is exit 4 with one line", p.returncode == 4 and one_line(p.stderr), p.stderr)
+    p = run(hs, "-r", good, "-w", os.path.join(tmp, "no-such-dir", "out.pcap"))
     check("unwritable -w is exit 4 with one line", p.returncode == 4 and one_line(p.stderr), p.stderr)
 
     p = run(hs, "-r", "-", stdin=None)

@@ -18,7 +18,7 @@ ip -n "$ns" link add span0 type veth peer name span1 || skip "cannot create a ve
 ip -n "$ns" link set span0 up && ip -n "$ns" link set span1 up
 
 out=$(mktemp)
-ip netns exec "$ns" "$hs" -i span1 -w "$out" 2>"$out.err" &
+ip netns exec "$ns" "$hs" -i span1 -o "$out" -w "$out.pcap" 2>"$out.err" &
 pid=$!
 # Wait until the capture is active (the output file exists once hopscope runs; give libpcap a moment).
 for _ in $(seq 50); do [ -e "$out" ] && break; sleep 0.1; done
@@ -36,6 +36,11 @@ if grep -q '"type":"auth".*"user":"alice".*"result":"success"' "$out"; then pass
 else fail=$((fail + 1)); echo "FAIL no live record for alice: $(head -c 400 "$out")"; fi
 if tail -1 "$out" | grep -q '"tcp_packets":38,'; then pass=$((pass + 1)); echo "PASS live stats count all 38 TCP packets";
 else fail=$((fail + 1)); echo "FAIL stats: $(tail -1 "$out" | head -c 300)"; fi
-rm -f "$out" "$out.err"
+if command -v tshark >/dev/null; then
+  n=$(tshark -r "$out.pcap" 2>/dev/null | wc -l)
+  if [ "$n" = 38 ]; then pass=$((pass + 1)); echo "PASS -w keeps the 38 packets of the authenticated connection";
+  else fail=$((fail + 1)); echo "FAIL -w wrote $n packets, not 38"; fi
+fi
+rm -f "$out" "$out.err" "$out.pcap"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

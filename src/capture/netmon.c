@@ -93,14 +93,23 @@ static void systemtime(const uint8_t *p, struct timeval *tv)
 
 int netmon_open(struct netmon *n, const char *path)
 {
-    memset(n, 0, sizeof *n);
-    uint8_t h[NETMON_HDR_LEN];
-    struct stat st;
-    n->f = fopen(path, "rb");
-    if (!n->f) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        memset(n, 0, sizeof *n);
         snprintf(n->err, sizeof n->err, "%s", strerror(errno));
         return -1;
     }
+    return netmon_fopen(n, f);
+}
+
+int netmon_fopen(struct netmon *n, FILE *f)
+{
+    memset(n, 0, sizeof *n);
+    uint8_t h[NETMON_HDR_LEN];
+    struct stat st;
+    n->f = f;
+    if (fseek(n->f, 0, SEEK_SET) != 0)
+        return fail(n, "not a seekable file");
     if (fstat(fileno(n->f), &st) != 0 || fread(h, 1, sizeof h, n->f) != sizeof h)
         return fail(n, "truncated Network Monitor header");
     if (memcmp(h, "GMBU", 4) != 0)

@@ -32,6 +32,9 @@ bool netmon_is(const char *path);
  */
 int netmon_open(struct netmon *n, const char *path);
 
+/* As netmon_open, on f (a seekable regular file, read from its start), which n then owns (netmon_close). */
+int netmon_fopen(struct netmon *n, FILE *f);
+
 /*
  * Reads the next frame: *dlt is the libpcap link type for it (DLT_EN10MB for Ethernet) or -1 for a frame
  * hopscope does not decode (NetMon events, other media: still a frame, as Wireshark numbers them);

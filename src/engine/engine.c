@@ -263,6 +263,7 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
     if (c->app != CONN_DISSECTED)
         return;
     c->dis->datagram(ctx_for(e, c, e->frame), c->dstate, dir, pkt->payload, pkt->paylen);
+    e->last = (struct hs_pkt_conn){c->flow.id + 1, c->rc.n_started > 0, false};
 }
 
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
@@ -273,6 +274,7 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     e->st.bytes += caplen;
     e->frame = frame;
     e->now = *ts;
+    e->last = (struct hs_pkt_conn){0, false, false};
     if (decode_packet(&e->dec, dlt, data, caplen, ts, &pkt) != DEC_OK)
         return;
     if (pkt.proto != 6) {
@@ -295,6 +297,7 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     conn_touch(e, c);
     if (reasm_segment(c->tcp, dir, &pkt, io_for(e, c)) && !c->closed)
         conn_close(e, c);
+    e->last = (struct hs_pkt_conn){c->flow.id + 1, c->rc.n_started > 0, c->app == CONN_IGNORED || c->closed};
 }
 
 void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen)

@@ -18,6 +18,14 @@
 struct kc_keys;
 struct hs_creds;
 
+/* The connection a packet belonged to, as engine_packet() leaves it in hs_engine.last (for -w, which keeps
+ * the packets of connections that carried authentication). */
+struct hs_pkt_conn {
+    uint64_t conn_id;                /* the connection's flow id + 1, or 0: no connection (not TCP/UDP, dropped) */
+    bool auth;                       /* the connection has started a record (auth or KDC exchange), now or before */
+    bool ignored;                    /* nothing hopscope dissects, or closed: no record will start any more */
+};
+
 struct hs_engine {
     struct hs_limits lim;
     struct hs_stats st;
@@ -38,6 +46,7 @@ struct hs_engine {
     struct hs_ctx ctx;               /* what a dissector sees, refilled per call */
     struct hs_conn *cur;             /* the connection reassembly is feeding (the reasm_io argument) */
     struct reasm_io io;              /* set up once; frame set per packet */
+    struct hs_pkt_conn last;         /* what engine_packet() made of the packet it was last given */
 };
 
 /*

@@ -83,6 +83,7 @@ static void link_rec(struct rec_store *s, struct rec_conn *rc, struct rec_hdr *r
     while (*pp)
         pp = &(*pp)->next;
     *pp = r;
+    rc->n_started++;
     if (t == REC_AUTH)
         rc->n_auth++;
     else

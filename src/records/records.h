@@ -74,6 +74,7 @@ struct rec_store {
 struct rec_conn {
     struct rec_hdr *head;      /* oldest first */
     uint32_t n_auth, n_kdc;
+    uint32_t n_started;        /* records ever started here (never goes down: the connection carried authentication) */
     char community_id[40];     /* computed at the first record written */
 };
 

@@ -1,0 +1,32 @@
+# bash completion for hopscope(1)
+_hopscope()
+{
+    local cur prev
+    COMPREPLY=()
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    case $prev in
+        -r|-w|-o|-k)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            compopt -o filenames 2>/dev/null
+            return ;;
+        -i)
+            COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) any" -- "$cur"))
+            return ;;
+        -Z)
+            COMPREPLY=($(compgen -u -- "$cur"))
+            return ;;
+        -F|--format)
+            COMPREPLY=($(compgen -W "json text" -- "$cur"))
+            return ;;
+        --creds)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
+        -c|-s|--idle-timeout|--max-flows|--hop-window)
+            return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "-r -i -o -w -k -c -s -D -Z -n -f -q -v -F --format --idle-timeout --max-flows --hop-window --creds -h --help -V --version" -- "$cur"))
+    fi
+}
+complete -F _hopscope hopscope
