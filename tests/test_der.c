@@ -464,6 +464,20 @@ static void test_der_get_principal_joins_components(void **state)
     }
 }
 
+/* Every failure leaves a terminated "" (the fuzzer found an empty OID that left out[] as it was). */
+static void test_der_oid_str_empty_leaves_empty_string(void **state)
+{
+    (void)state;
+    char out[12];
+    memset(out, 'x', sizeof out);
+    assert_false(der_oid_str((const uint8_t *)"", 0, out, sizeof out));
+    assert_string_equal(out, "");
+    static const uint8_t unterminated[] = {0x2a, 0x86};
+    memset(out, 'x', sizeof out);
+    assert_false(der_oid_str(unterminated, sizeof unterminated, out, sizeof out));
+    assert_int_equal(strnlen(out, sizeof out) < sizeof out, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_der_next_empty_reader),
         cmocka_unit_test(test_der_sequence_walk_and_expect),
         cmocka_unit_test(test_der_oid_str_known_oids),
+        cmocka_unit_test(test_der_oid_str_empty_leaves_empty_string),
         cmocka_unit_test(test_der_oid_str_first_arcs),
         cmocka_unit_test(test_der_oid_str_malformed),
         cmocka_unit_test(test_der_oid_str_non_minimal_subidentifier_rejected),

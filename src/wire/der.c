@@ -73,9 +73,11 @@ bool der_oid_str(const uint8_t *v, size_t n, char *out, size_t cap)
     size_t o = 0;
     uint64_t acc = 0;
     bool first = true;
-    if (n == 0 || cap == 0)
+    if (cap == 0)
         return false;
-    out[0] = '\0';
+    out[0] = '\0'; /* "" on every failure, an empty OID included */
+    if (n == 0)
+        return false;
     for (size_t i = 0; i < n; i++) {
         if (acc == 0 && v[i] == 0x80) /* 8.19.2: a sub-identifier never starts with 0x80 */
             return false;

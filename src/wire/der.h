@@ -57,7 +57,8 @@ bool der_expect(struct rd *r, uint8_t cls, uint32_t tag, struct der_tlv *t);
 
 /*
  * Formats an OBJECT IDENTIFIER value (X.690 8.19) as dotted decimal into out[cap].
- * Returns false on malformed content (empty, a sub-identifier over 64 bits, unterminated).
+ * Returns false on malformed content (empty, a sub-identifier over 64 bits, unterminated); out is then a
+ * terminated string (possibly the OID cut where it went wrong), "" when nothing was written.
  */
 bool der_oid_str(const uint8_t *v, size_t n, char *out, size_t cap);
 
