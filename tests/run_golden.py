@@ -5,7 +5,8 @@ captures/expected/<relative path with '/' replaced by '__'>.jsonl holds the exac
 write for that capture (records and the closing stats line); a capture whose run ends with a non-zero exit
 (truncated file) also has <name>.exit holding the expected exit status. <name>.args, when present, adds a
 second run with those arguments (one per line; a path after -k is relative to captures/), expected in
-<name>.args.jsonl — that is how runs with keytabs are pinned.
+<name>.args.jsonl — that is how runs with keytabs are pinned. Every lab trace (captures/lab/) also has its text
+report pinned: `-F text`, expected in <name>.txt.
 
   run_golden.py --hopscope build/hopscope            compare (prints a unified diff per mismatch)
   run_golden.py --hopscope build/hopscope --update   rewrite the expected files from the current output
@@ -42,6 +43,8 @@ def main():
     for rel in captures(root):
         key = rel.replace(os.sep, "__")
         runs.append((rel, key, []))
+        if rel.startswith("lab" + os.sep):
+            runs.append((rel + " (with -F text)", key + ".text", ["-F", "text"]))
         args_path = os.path.join(expdir, key + ".args")
         if os.path.exists(args_path):
             with open(args_path) as f:
@@ -49,7 +52,7 @@ def main():
             extra = [os.path.join(root, a) if i and extra[i - 1] == "-k" else a for i, a in enumerate(extra)]
             runs.append((rel + " (with " + " ".join(os.path.basename(a) for a in extra) + ")", key + ".args", extra))
     for rel, key, extra in runs:
-        exp_path = os.path.join(expdir, key + ".jsonl")
+        exp_path = os.path.join(expdir, key[:-len(".text")] + ".txt" if key.endswith(".text") else key + ".jsonl")
         exit_path = os.path.join(expdir, key + ".exit")
         cap = os.path.join(root, rel.split(" (with ")[0])
         proc = subprocess.run([args.hopscope, *extra, "-r", cap], capture_output=True, text=True)
