@@ -920,6 +920,55 @@ static void test_idle_expiry_and_eviction(void **state)
     x_free(&x);
 }
 
+/* One connection stamped an hour ahead of the packets that follow must not block the expiry of the others
+ * (expiry looked only at the head of the list, stamped in the future): on the engine clock, which stands
+ * still when time steps back, 2,000 connections one second apart expire 60 s after they were seen. */
+static void test_idle_expiry_survives_time_step_back(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.idle_timeout = 60;
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    time_t t0 = x.r.ts.tv_sec;
+    x.r.ts.tv_sec = t0 + 3600;
+    pg_handshake(&x.r, &x.c);
+    for (int i = 0; i < 2000; i++) {
+        x.r.ts.tv_sec = t0 + i;
+        struct pg_conn b;
+        pg_conn_init(&b, (uint16_t)(20000 + i), 5985);
+        pg_handshake(&x.r, &b);
+    }
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "time.steps_back"), 1);
+    assert_int_equal(pg_stat(&x.r, "time.steps_forward"), 0);
+    /* the first connection and those seen more than 60 s before the last packet */
+    assert_int_equal(pg_stat(&x.r, "flows_expired"), 1 + 2000 - 61);
+    x_free(&x);
+}
+
+/* A step forward longer than the idle timeout is counted, and expires what was idle across it. */
+static void test_time_step_forward_counted_and_expires(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.idle_timeout = 60;
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    pg_handshake(&x.r, &x.c);
+    x.r.ts.tv_sec += 61;
+    struct pg_conn b;
+    pg_conn_init(&b, 20000, 5985);
+    pg_handshake(&x.r, &b);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "time.steps_forward"), 1);
+    assert_int_equal(pg_stat(&x.r, "time.steps_back"), 0);
+    assert_int_equal(pg_stat(&x.r, "flows_expired"), 1);
+    x_free(&x);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The out-of-order queue itself, driven through reasm_segment() with callbacks that record what  */
 /* is delivered.                                                                                  */
@@ -1175,6 +1224,8 @@ int main(void)
         cmocka_unit_test(test_fin_before_last_data),
         cmocka_unit_test(test_fin_after_lost_data_acked),
         cmocka_unit_test(test_idle_expiry_and_eviction),
+        cmocka_unit_test(test_idle_expiry_survives_time_step_back),
+        cmocka_unit_test(test_time_step_forward_counted_and_expires),
         cmocka_unit_test(test_close_delivers_queued_data),
         cmocka_unit_test(test_sequence_wraparound),
         cmocka_unit_test(test_ooo_cap),

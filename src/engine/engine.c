@@ -214,7 +214,7 @@ static inline struct hs_conn *conn_get(struct hs_engine *e, const struct hs_pkt 
             e->st.flows_evicted++;
             conn_remove(e, e->flows.lru_head);
         }
-        c = flow_insert(&e->flows, pkt, h, dir, e->frame, &e->now);
+        c = flow_insert(&e->flows, pkt, h, dir, e->clock);
         if (!c)
             return NULL;
         e->st.flows++;
@@ -224,9 +224,9 @@ static inline struct hs_conn *conn_get(struct hs_engine *e, const struct hs_pkt 
 
 static void conn_touch(struct hs_engine *e, struct hs_conn *c)
 {
-    flow_touch(&e->flows, c, &e->now);
+    flow_touch(&e->flows, c, e->clock);
     struct hs_conn *old;
-    while ((old = flow_idle(&e->flows, &e->now, e->lim.idle_timeout, c)) != NULL) {
+    while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, c)) != NULL) {
         e->st.flows_expired++;
         conn_remove(e, old);
     }
@@ -264,6 +264,24 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
     c->dis->datagram(ctx_for(e, c, e->frame), c->dstate, dir, pkt->payload, pkt->paylen);
 }
 
+/* Advances the engine clock by the step from the previous packet's timestamp to ts; a step back leaves it
+ * where it is and is counted, as is a step forward longer than the idle timeout (all idle connections
+ * expire at once). */
+static void clock_step(struct hs_engine *e, const struct timeval *ts)
+{
+    int64_t t = (int64_t)ts->tv_sec * 1000000 + (int64_t)ts->tv_usec;
+    if (e->have_ts && t < e->last_ts_us) {
+        e->st.time_steps_back++;
+    } else if (e->have_ts) {
+        uint64_t d = (uint64_t)(t - e->last_ts_us);
+        if (d > (uint64_t)e->lim.idle_timeout * 1000000u)
+            e->st.time_steps_forward++;
+        e->clock += d;
+    }
+    e->have_ts = true;
+    e->last_ts_us = t;
+}
+
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
                    uint32_t caplen)
 {
@@ -272,6 +290,7 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     e->st.bytes += caplen;
     e->frame = frame;
     e->now = *ts;
+    clock_step(e, ts);
     if (decode_packet(&e->dec, dlt, data, caplen, ts, &pkt) != DEC_OK)
         return;
     if (pkt.proto != 6) {

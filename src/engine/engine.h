@@ -30,6 +30,11 @@ struct hs_engine {
     /* the packet being processed */
     uint64_t frame;
     struct timeval now;
+    /* The engine clock (µs) idle expiry runs on: it moves forward by each step forward of the capture's
+     * timestamps and stands still when they step back, so it never decreases. */
+    uint64_t clock;
+    int64_t last_ts_us;              /* the previous packet's timestamp, µs */
+    bool have_ts;
     /* scratch for decoding (base64 HTTP tokens), lim.max_pdu bytes; one engine is single-threaded */
     uint8_t *scratch;
     size_t scratch_cap;

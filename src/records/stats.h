@@ -40,6 +40,8 @@ struct hs_stats {
     uint64_t tcp_packets, udp_packets;
     uint64_t flows;              /* connections created */
     uint64_t flows_expired, flows_evicted;
+    uint64_t time_steps_back;    /* a packet stamped earlier than the one before it */
+    uint64_t time_steps_forward; /* a packet stamped more than the idle timeout after the one before it */
     uint64_t tcp_gaps, tcp_gap_bytes, tcp_retransmitted, tcp_overlaps, tcp_conflicts, tcp_out_of_order;
     uint64_t ooo_dropped_bytes;  /* out-of-order data discarded at a cap (becomes a gap) */
     uint64_t pdu_oversize;       /* PDUs larger than max_pdu (skipped, stream resynchronised) */
