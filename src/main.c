@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
 #include "correlate.h"
 #include "engine.h"
+#include "interrupt.h"
 #include "krbcrypt.h"
 #include "netmon.h"
 #include "writer.h"
@@ -22,16 +24,8 @@ enum {
     EXIT_USAGE = 2,
     EXIT_TRUNCATED = 3, /* the capture ended in a damaged/truncated record; what came before was reported */
     EXIT_OUTPUT = 4,    /* writing the output failed */
+    EXIT_SIGNAL = 128,  /* + the signal's number: a file or pipe's reading cut short by SIGINT/SIGTERM */
 };
-
-static pcap_t *volatile live_handle;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (live_handle)
-        pcap_breakloop(live_handle);
-}
 
 static void usage(FILE *f)
 {
@@ -54,7 +48,8 @@ static void usage(FILE *f)
             "\n"
             "A trailing filter expression is a BPF filter, as in tcpdump.\n"
             "Exit status: 0 success, 1 input unusable, 2 usage, 3 capture truncated or damaged\n"
-            "(records up to that point were written), 4 output could not be written.\n");
+            "(records up to that point were written), 4 output could not be written,\n"
+            "128+N reading of a file or pipe ended by signal N (SIGINT 130, SIGTERM 143).\n");
 }
 
 struct run {
@@ -64,6 +59,7 @@ struct run {
     const struct bpf_program *prog; /* a file's filter, run here (see open_input), or NULL */
     pcap_t *p;
     long left;                      /* with -c and prog: packets still to pass the filter; else -1 */
+    const bool *out_failed;         /* the writer's: a failed write stops the reading */
 };
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -73,7 +69,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     if (r->prog && !pcap_offline_filter(r->prog, h, data))
         return;
     engine_packet(r->e, r->dlt, r->frame, &h->ts, data, h->caplen);
-    if (r->left > 0 && --r->left == 0)
+    if ((r->left > 0 && --r->left == 0) || *r->out_failed)
         pcap_breakloop(r->p);
 }
 
@@ -128,7 +124,8 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
     memset(in, 0, sizeof *in);
     in->name = rfile ? rfile : iface;
     in->offline = rfile != NULL;
-    if (rfile && strcmp(rfile, "-") != 0 && netmon_is(rfile)) {
+    struct stat sb;
+    if (rfile && strcmp(rfile, "-") != 0 && stat(rfile, &sb) == 0 && S_ISREG(sb.st_mode) && netmon_is(rfile)) {
         if (netmon_open(&in->nm, rfile) != 0) {
             fprintf(stderr, "hopscope: %s: %s\n", rfile, in->nm.err);
             close_input(in);
@@ -137,8 +134,16 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
         in->dlt = DLT_EN10MB;
         in->p = pcap_open_dead(DLT_EN10MB, NETMON_MAX_FRAME); /* only to compile and run the filter */
     } else if (rfile) {
-        in->p = pcap_open_offline_with_tstamp_precision(rfile, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+        /* Read through a stream a signal interrupts: a pipe or FIFO may stay idle for ever. */
+        FILE *fp = intr_fopen(rfile);
+        if (!fp) {
+            fprintf(stderr, "hopscope: %s: %s\n", rfile, strerror(errno));
+            return EXIT_INPUT;
+        }
+        setvbuf(fp, NULL, _IOFBF, 1 << 16);
+        in->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
         if (!in->p) {
+            fclose(fp);
             /* libpcap's message often starts with the file name already. */
             if (!strncmp(errbuf, rfile, strlen(rfile)))
                 fprintf(stderr, "hopscope: %s\n", errbuf);
@@ -189,19 +194,18 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
     return EXIT_OK;
 }
 
-static int run_pcap(struct input *in, struct hs_engine *e, long count)
+static int run_pcap(struct input *in, struct hs_engine *e, long count, const bool *out_failed)
 {
     bool own_filter = in->have_prog && in->offline;
-    struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, own_filter && count > 0 ? count : -1};
+    struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, own_filter && count > 0 ? count : -1,
+                      out_failed};
     /* SIGINT/SIGTERM end the loop cleanly (a live capture's normal end): every record is flushed. */
-    live_handle = in->p;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    intr_set_pcap(in->p);
     /* -c counts packets that pass the filter (as tcpdump's does); with a file's filter on_packet() counts. */
     int cnt = !own_filter && count > 0 && count < INT32_MAX ? (int)count : -1;
     int rc = pcap_loop(in->p, cnt, on_packet, (u_char *)&run);
-    live_handle = NULL;
-    if (rc == PCAP_ERROR) {
+    intr_set_pcap(NULL);
+    if (rc == PCAP_ERROR && !intr_signal()) { /* a read a signal interrupted is no damage */
         /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800" */
         fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", in->name,
                 pcap_geterr(in->p), (unsigned long long)run.frame);
@@ -212,14 +216,15 @@ static int run_pcap(struct input *in, struct hs_engine *e, long count)
 
 /* NetMon frames are numbered as Wireshark numbers them (every frame, events included); frames that are
  * not Ethernet (NetMon's own event records) are counted and not decoded. */
-static int run_netmon(struct input *in, struct hs_engine *e, long count)
+static int run_netmon(struct input *in, struct hs_engine *e, long count, const bool *out_failed)
 {
     uint64_t frame = 0;
     struct timeval ts;
     const uint8_t *data;
     uint32_t caplen, wirelen;
-    int dlt, rc;
-    while ((count <= 0 || (long)frame < count) && (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
+    int dlt, rc = 0;
+    while ((count <= 0 || (long)frame < count) && !intr_signal() && !*out_failed &&
+           (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
         frame++;
         if (dlt < 0) {
             engine_frame_undecoded(e, caplen);
@@ -312,6 +317,10 @@ int main(int argc, char **argv)
         return finish(&keys, EXIT_USAGE);
     }
 
+    if (intr_install() != 0) {
+        fprintf(stderr, "hopscope: signal handlers: %s\n", strerror(errno));
+        return finish(&keys, EXIT_INPUT);
+    }
     struct input in;
     int st = open_input(&in, rfile, iface, argc - optind, argv + optind);
     if (st != EXIT_OK)
@@ -341,8 +350,15 @@ int main(int argc, char **argv)
     }
     if (keys.n)
         e->keys = &keys;
-    int status = in.nm.f ? run_netmon(&in, e, count) : run_pcap(&in, e, count);
-    engine_finish(e);
+    int status = in.nm.f ? run_netmon(&in, e, count, &w->failed) : run_pcap(&in, e, count, &w->failed);
+    int sig = intr_signal();
+    if (sig) {
+        e->st.interrupted = true;
+        if (in.offline && status == EXIT_OK)
+            status = EXIT_SIGNAL + sig;
+    }
+    if (!w->failed) /* else stop at once: records still held are dropped */
+        engine_finish(e);
     engine_free(e);
     free(e);
     correlate_free(corr);

@@ -826,7 +826,8 @@ static json_t *stats_json(const struct hs_stats_view *v)
                              (json_int_t)s->uses_dropped);
     json_t *time = json_pack("{s:I, s:I}", "steps_back", (json_int_t)s->time_steps_back, "steps_forward",
                              (json_int_t)s->time_steps_forward);
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "type", "stats",
+    return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "type",
+                     "stats", "interrupted", (int)s->interrupted,
                      "packets", (json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "tcp_packets",
                      (json_int_t)s->tcp_packets, "udp_packets", (json_int_t)s->udp_packets, "flows",
                      (json_int_t)s->flows, "flows_expired", (json_int_t)s->flows_expired, "auth_records",

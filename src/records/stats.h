@@ -2,6 +2,7 @@
 #ifndef HOPSCOPE_STATS_H
 #define HOPSCOPE_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Malformed-message counters, one per parser (the stats record's "malformed" object). A new parser adds
@@ -50,6 +51,7 @@ struct hs_stats {
     uint64_t kdc_records;
     uint64_t krb_undecrypted;    /* tickets no loaded key opened (only with -k) */
     uint64_t smb2_encrypted;     /* SMB2 TRANSFORM messages skipped */
+    bool interrupted;            /* a signal ended the reading before the end of the input */
 };
 
 #endif
