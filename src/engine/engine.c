@@ -97,7 +97,14 @@ static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
 {
     const struct hs_dissector *d = registry_probe(6, p, n);
     if (!d) {
-        const struct hs_dissector *hint = c->saw_syn ? NULL : registry_by_port(6, c->flow.srv.port);
+        const struct hs_dissector *hint = registry_by_port(6, c->flow.srv.port);
+        if (c->saw_syn) {
+            /* Below its threshold but recognised in part, on the dissector's own port (a KDC message behind
+             * an absurd record mark): dissected from the start, so what is wrong is counted as malformed
+             * rather than the connection silently ignored. */
+            attach(e, c, hint && hint->probe && hint->probe(p, n) > 0 ? hint : NULL);
+            return;
+        }
         if (attach(e, c, hint)) {
             c->st[dir].resync = true;
             c->st[!dir].resync = true;
@@ -182,6 +189,11 @@ static void conn_close(struct hs_engine *e, struct hs_conn *c)
     struct reasm_io *io = io_for(e, c);
     for (int d = 0; d < 2; d++)
         reasm_flush(c->tcp, d, io);
+    /* A message begun and never finished (buffered, or a body being skipped with a known length). */
+    for (int d = 0; d < 2; d++)
+        if (c->app == CONN_DISSECTED && !c->st[d].dead &&
+            (c->st[d].len || (c->st[d].skip && c->st[d].skip != UINT64_MAX)))
+            e->st.partial_at_close++;
     c->closed = true;
     c->dissect = false;
     struct hs_ctx *x = ctx_for(e, c, e->frame);

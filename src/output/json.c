@@ -824,6 +824,7 @@ static json_t *stats_json(const struct hs_stats_view *v)
                              "ipv4_fragments", (json_int_t)d->ipv4_frag_dropped, "ipv6_fragments",
                              (json_int_t)d->ipv6_fragments, "records", (json_int_t)s->records_dropped, "uses",
                              (json_int_t)s->uses_dropped);
+    json_object_set_new(drop, "partial_at_close", json_integer((json_int_t)s->partial_at_close));
     json_t *time = json_pack("{s:I, s:I}", "steps_back", (json_int_t)s->time_steps_back, "steps_forward",
                              (json_int_t)s->time_steps_forward);
     return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "type",

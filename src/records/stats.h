@@ -46,6 +46,7 @@ struct hs_stats {
     uint64_t tcp_gaps, tcp_gap_bytes, tcp_retransmitted, tcp_overlaps, tcp_conflicts, tcp_out_of_order;
     uint64_t ooo_dropped_bytes;  /* out-of-order data discarded at a cap (becomes a gap) */
     uint64_t pdu_oversize;       /* PDUs larger than max_pdu (skipped, stream resynchronised) */
+    uint64_t partial_at_close;   /* directions that ended inside a message (buffered or its body skipped) */
     uint64_t malformed[DIS_COUNT];
     uint64_t records, records_dropped, uses_dropped;
     uint64_t kdc_records;
