@@ -65,11 +65,25 @@ static struct hs_ctx *ctx_for(struct hs_engine *e, struct hs_conn *c, uint64_t f
     struct hs_ctx *x = &e->ctx;
     x->frame = frame;
     x->now = e->now;
-    x->rc = &c->rc;
+    x->rc = c->part ? &c->part->rc : NULL;
     x->flow = &c->flow;
     x->saw_syn = c->saw_syn;
     x->keys = e->keys;
     return x;
+}
+
+/* c's streams and records, allocated at its first bytes; NULL when memory is short (c is then ignored). */
+static struct conn_part *part_of(struct hs_engine *e, struct hs_conn *c)
+{
+    if (!c->part && !c->closed) {
+        c->part = calloc(1, sizeof *c->part);
+        if (!c->part) {
+            c->app = CONN_IGNORED;
+            c->dissect = false;
+        }
+        e->ctx.rc = c->part ? &c->part->rc : NULL;
+    }
+    return c->part;
 }
 
 /* Gives c a dissector; false when its state could not be had (the connection is then ignored). */
@@ -106,8 +120,8 @@ static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
             return;
         }
         if (attach(e, c, hint)) {
-            c->st[dir].resync = true;
-            c->st[!dir].resync = true;
+            c->part->st[dir].resync = true;
+            c->part->st[!dir].resync = true;
         }
         return;
     }
@@ -115,7 +129,7 @@ static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
     /* A stream picked up mid-stream whose probe matched only from here: the other direction may still
      * start mid-message. */
     if (!c->saw_syn)
-        c->st[!dir].resync = true;
+        c->part->st[!dir].resync = true;
 }
 
 /* reasm_io callbacks: the engine is the argument, e->cur the connection being fed. */
@@ -123,9 +137,11 @@ static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t f
 {
     struct hs_engine *e = arg;
     struct hs_conn *c = e->cur;
+    if (!part_of(e, c))
+        return;
     struct hs_ctx *x = &e->ctx; /* set for c by io_for() */
     x->frame = frame;
-    struct hs_stream *s = &c->st[dir];
+    struct hs_stream *s = &c->part->st[dir];
     if (c->app == CONN_PROBING) {
         /* Too few bytes for any probe to tell (a Kerberos record mark sent in a segment of its own,
          * RFC 4120 7.2.2): keep them, and probe when more arrive. */
@@ -157,14 +173,17 @@ static void conn_gap(void *arg, int dir, uint64_t n)
 {
     struct hs_engine *e = arg;
     struct hs_conn *c = e->cur;
-    stream_gap(&c->st[dir], ctx_for(e, c, e->frame), c->dstate, dir, n);
+    if (!part_of(e, c))
+        return;
+    stream_gap(&c->part->st[dir], ctx_for(e, c, e->frame), c->dstate, dir, n);
 }
 
 static void conn_pickup(void *arg, int dir)
 {
-    struct hs_conn *c = ((struct hs_engine *)arg)->cur;
-    if (!c->saw_syn)
-        c->st[dir].resync = true;
+    struct hs_engine *e = arg;
+    struct hs_conn *c = e->cur;
+    if (!c->saw_syn && part_of(e, c))
+        c->part->st[dir].resync = true;
 }
 
 /* Points reassembly's callbacks (and the dissector context) at connection c for the current packet. */
@@ -189,22 +208,27 @@ static void conn_close(struct hs_engine *e, struct hs_conn *c)
     struct reasm_io *io = io_for(e, c);
     for (int d = 0; d < 2; d++)
         reasm_flush(c->tcp, d, io);
+    struct conn_part *pt = c->part;
     /* A message begun and never finished (buffered, or a body being skipped with a known length). */
-    for (int d = 0; d < 2; d++)
-        if (c->app == CONN_DISSECTED && !c->st[d].dead &&
-            (c->st[d].len || (c->st[d].skip && c->st[d].skip != UINT64_MAX)))
+    for (int d = 0; pt && d < 2; d++)
+        if (c->app == CONN_DISSECTED && !pt->st[d].dead &&
+            (pt->st[d].len || (pt->st[d].skip && pt->st[d].skip != UINT64_MAX)))
             e->st.partial_at_close++;
     c->closed = true;
     c->dissect = false;
     struct hs_ctx *x = ctx_for(e, c, e->frame);
-    if (c->dis && c->dis->eof)
+    if (pt && c->dis && c->dis->eof)
         c->dis->eof(x, c->dstate);
-    rec_conn_flush(&e->recs, &c->rc);
-    for (int d = 0; d < 2; d++)
-        stream_release(&c->st[d], x);
+    if (pt) {
+        rec_conn_flush(&e->recs, &pt->rc);
+        for (int d = 0; d < 2; d++)
+            stream_release(&pt->st[d], x);
+    }
     if (c->dis && c->dis->state_free)
         c->dis->state_free(c->dstate);
     c->dstate = NULL;
+    free(pt);
+    c->part = NULL;
 }
 
 /* Closes c, takes it out of the table and frees it. */
@@ -269,6 +293,8 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
     if (!c)
         return;
     conn_touch(e, c);
+    if (!part_of(e, c))
+        return;
     if (c->app == CONN_PROBING)
         attach(e, c, d);
     if (c->app != CONN_DISSECTED)

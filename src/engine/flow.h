@@ -21,6 +21,13 @@ enum conn_app {
     CONN_IGNORED,     /* nothing hopscope dissects (TLS, bulk, unknown): no reassembly at all */
 };
 
+/* What only a connection that carried data needs: its streams and its records in progress. Allocated at its
+ * first bytes (a SYN flood costs no more than the hs_conn), freed when it closes. */
+struct conn_part {
+    struct hs_stream st[2];
+    struct rec_conn rc;              /* records in progress (the record layer's) */
+};
+
 /* A connection: both directions of one 5-tuple. Direction 0 is client→server. */
 struct hs_conn {
     struct hs_conn *hnext;           /* hash chain */
@@ -35,8 +42,7 @@ struct hs_conn {
     const struct hs_dissector *dis;
     void *dstate;                    /* the dissector's per-connection state */
     struct tcp_half tcp[2];
-    struct hs_stream st[2];
-    struct rec_conn rc;              /* records in progress (the record layer's) */
+    struct conn_part *part;          /* NULL until the first bytes (and after the close) */
 };
 
 struct flow_table {

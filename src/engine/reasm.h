@@ -29,15 +29,15 @@ struct ooo_seg {
 
 /* TCP state of one direction. */
 struct tcp_half {
+    struct ooo_seg *ooo; /* root of the out-of-order queue, or NULL */
+    uint32_t ooo_bytes;  /* what the queue costs: data + OOO_SEG_OVERHEAD per segment */
     uint32_t next_seq;   /* next byte expected in order */
+    uint32_t isn;
+    uint32_t fin_seq;
     bool seq_known;
     bool fin, rst;       /* a FIN reached in sequence; a RST in the window */
     bool syn;            /* a SYN was seen, with sequence number isn */
-    uint32_t isn;
     bool fin_pending;    /* a FIN ahead of the data delivered so far, at fin_seq */
-    uint32_t fin_seq;
-    struct ooo_seg *ooo; /* root of the out-of-order queue, or NULL */
-    uint32_t ooo_bytes;  /* what the queue costs: data + OOO_SEG_OVERHEAD per segment */
 };
 
 /*
