@@ -1,4 +1,5 @@
 /* hopscope command line: read a capture or an interface, write authentication records. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -43,6 +44,8 @@ static void usage(FILE *f)
             "  -F, --format FMT   'json' (default, JSON Lines) or 'text' (a readable table)\n"
             "      --idle-timeout SECONDS   expire connections idle this long (default 600)\n"
             "      --max-flows N  connections tracked at once (default 1048576)\n"
+            "      --max-memory MIB   memory connections may hold (default 512); the least recently\n"
+            "                     seen are evicted beyond\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version\n"
             "\n"
@@ -261,6 +264,7 @@ int main(int argc, char **argv)
         {"format", required_argument, NULL, 'F'},
         {"idle-timeout", required_argument, NULL, 1},
         {"max-flows", required_argument, NULL, 2},
+        {"max-memory", required_argument, NULL, 3},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -305,6 +309,15 @@ int main(int argc, char **argv)
                 lim.idle_timeout = (uint32_t)v;
             else
                 lim.max_flows = (uint32_t)v;
+            break;
+        }
+        case 3: {
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || !isdigit((unsigned char)optarg[0]) || v == 0 || v > (1ull << 40)) {
+                fprintf(stderr, "hopscope: --max-memory: not a number of MiB from 1 to 2^40: %s\n", optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            lim.max_memory = v << 20;
             break;
         }
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);

@@ -969,6 +969,38 @@ static void test_time_step_forward_counted_and_expires(void **state)
     x_free(&x);
 }
 
+/* The memory budget: connections beyond it evict the least recently seen, counted, and what is held
+ * never passes it; a SYN-only connection holds only its hs_conn. */
+static void test_memory_budget_evicts_least_recently_seen(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.max_memory = 100 * ENGINE_CONN_COST;
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    for (int i = 0; i < 1000; i++) {
+        struct pg_conn b;
+        pg_conn_init(&b, (uint16_t)(20000 + i), 5985);
+        pg_seg(&x.r, &b, 0, b.seq[0], 0, TH_SYN, NULL, 0);
+        assert_true(engine_memory(&x.r.e) <= lim.max_memory + ENGINE_CONN_COST);
+    }
+    assert_int_equal(engine_memory(&x.r.e), x.r.e.flows.n * ENGINE_CONN_COST);
+    /* a whole exchange still goes through: its connection is the most recently seen */
+    pg_handshake(&x.r, &x.c);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    pg_close(&x.r, &x.c, 0);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "flows"), 1001);
+    assert_true(pg_stat(&x.r, "dropped.flows_evicted_memory") >= 900);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    check_alice(pg_rec(&x.r, 0));
+    x_free(&x);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The out-of-order queue itself, driven through reasm_segment() with callbacks that record what  */
 /* is delivered.                                                                                  */
@@ -1226,6 +1258,7 @@ int main(void)
         cmocka_unit_test(test_idle_expiry_and_eviction),
         cmocka_unit_test(test_idle_expiry_survives_time_step_back),
         cmocka_unit_test(test_time_step_forward_counted_and_expires),
+        cmocka_unit_test(test_memory_budget_evicts_least_recently_seen),
         cmocka_unit_test(test_close_delivers_queued_data),
         cmocka_unit_test(test_sequence_wraparound),
         cmocka_unit_test(test_ooo_cap),

@@ -18,6 +18,7 @@ void hs_limits_default(struct hs_limits *l)
     l->max_pdu_total = 256ull << 20;
     l->max_records_total = 1u << 16;
     l->max_kdc_pending_total = 1u << 14;
+    l->max_memory = 512ull << 20;
 }
 
 static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t frame);
@@ -80,6 +81,8 @@ static struct conn_part *part_of(struct hs_engine *e, struct hs_conn *c)
         if (!c->part) {
             c->app = CONN_IGNORED;
             c->dissect = false;
+        } else {
+            e->conn_mem += ENGINE_PART_COST;
         }
         e->ctx.rc = c->part ? &c->part->rc : NULL;
     }
@@ -102,6 +105,8 @@ static bool attach(struct hs_engine *e, struct hs_conn *c, const struct hs_disse
     }
     c->dis = d;
     c->app = CONN_DISSECTED;
+    if (c->dstate)
+        e->conn_mem += ENGINE_DSTATE_COST;
     return true;
 }
 
@@ -226,7 +231,11 @@ static void conn_close(struct hs_engine *e, struct hs_conn *c)
     }
     if (c->dis && c->dis->state_free)
         c->dis->state_free(c->dstate);
+    if (c->dstate)
+        e->conn_mem -= ENGINE_DSTATE_COST;
     c->dstate = NULL;
+    if (pt)
+        e->conn_mem -= ENGINE_PART_COST;
     free(pt);
     c->part = NULL;
 }
@@ -236,6 +245,7 @@ static void conn_remove(struct hs_engine *e, struct hs_conn *c)
 {
     conn_close(e, c);
     flow_unlink(&e->flows, c);
+    e->conn_mem -= ENGINE_CONN_COST;
     free(c);
 }
 
@@ -253,17 +263,29 @@ static inline struct hs_conn *conn_get(struct hs_engine *e, const struct hs_pkt 
         c = flow_insert(&e->flows, pkt, h, dir, e->clock);
         if (!c)
             return NULL;
+        e->conn_mem += ENGINE_CONN_COST;
         e->st.flows++;
     }
     return c;
 }
 
+uint64_t engine_memory(const struct hs_engine *e)
+{
+    return e->conn_mem + e->ooo_total + e->budget.held;
+}
+
+/* Marks c seen; connections idle past the timeout expire, and while connections hold more than
+ * lim.max_memory the least recently seen (other than c) are evicted. */
 static void conn_touch(struct hs_engine *e, struct hs_conn *c)
 {
     flow_touch(&e->flows, c, e->clock);
     struct hs_conn *old;
     while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, c)) != NULL) {
         e->st.flows_expired++;
+        conn_remove(e, old);
+    }
+    while (engine_memory(e) > e->lim.max_memory && (old = e->flows.lru_head) != NULL && old != c) {
+        e->st.memory_evicted++;
         conn_remove(e, old);
     }
 }

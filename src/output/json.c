@@ -825,6 +825,7 @@ static json_t *stats_json(const struct hs_stats_view *v)
                              (json_int_t)d->ipv6_fragments, "records", (json_int_t)s->records_dropped, "uses",
                              (json_int_t)s->uses_dropped);
     json_object_set_new(drop, "partial_at_close", json_integer((json_int_t)s->partial_at_close));
+    json_object_set_new(drop, "flows_evicted_memory", json_integer((json_int_t)s->memory_evicted));
     json_t *time = json_pack("{s:I, s:I}", "steps_back", (json_int_t)s->time_steps_back, "steps_forward",
                              (json_int_t)s->time_steps_forward);
     return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "type",

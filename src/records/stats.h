@@ -31,6 +31,8 @@ struct hs_limits {
     uint64_t max_pdu_total;      /* bytes buffered for PDUs straddling segments, in all streams */
     uint32_t max_records_total;  /* authentication records held, in all connections */
     uint32_t max_kdc_pending_total; /* KDC requests awaiting a reply, in all connections */
+    uint64_t max_memory;         /* bytes connections may hold in all (engine.h: engine_memory()); the least
+                                  * recently seen are evicted beyond */
 };
 
 /* Default limits (documented in docs/ARCHITECTURE.md). */
@@ -41,6 +43,7 @@ struct hs_stats {
     uint64_t tcp_packets, udp_packets;
     uint64_t flows;              /* connections created */
     uint64_t flows_expired, flows_evicted;
+    uint64_t memory_evicted;     /* connections evicted to keep within max_memory */
     uint64_t time_steps_back;    /* a packet stamped earlier than the one before it */
     uint64_t time_steps_forward; /* a packet stamped more than the idle timeout after the one before it */
     uint64_t tcp_gaps, tcp_gap_bytes, tcp_retransmitted, tcp_overlaps, tcp_conflicts, tcp_out_of_order;
