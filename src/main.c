@@ -264,7 +264,7 @@ int main(int argc, char **argv)
         {"format", required_argument, NULL, 'F'},
         {"idle-timeout", required_argument, NULL, 1},
         {"max-flows", required_argument, NULL, 2},
-        {"max-memory", required_argument, NULL, 3},
+        {"max-memory", required_argument, NULL, 4}, /* 3: --hop-window on main */
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
                 lim.max_flows = (uint32_t)v;
             break;
         }
-        case 3: {
+        case 4: {
             unsigned long long v = strtoull(optarg, &end, 10);
             if (*end || !isdigit((unsigned char)optarg[0]) || v == 0 || v > (1ull << 40)) {
                 fprintf(stderr, "hopscope: --max-memory: not a number of MiB from 1 to 2^40: %s\n", optarg);
