@@ -1001,6 +1001,38 @@ static void test_memory_budget_evicts_least_recently_seen(void **state)
     x_free(&x);
 }
 
+/* The AUTHENTICATE's first 100 bytes arrive, are delivered and held (the header block is incomplete); a
+ * retransmission of them with other content is a conflict, not an overlap, and the first copy stands. An
+ * identical retransmission stays a retransmission. */
+static void test_retransmission_differing_from_delivered_is_conflict(void **state)
+{
+    (void)state;
+    struct xchg x;
+    x_init(&x, NULL, BODY401);
+    pg_handshake(&x.r, &x.c);
+    x.f_neg = pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    x.f_chal = pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    size_t n = x.m.req2.len;
+    x.f_auth = pg_send_at(&x.r, &x.c, 0, 0, x.m.req2.p, 100);
+    pg_send_at(&x.r, &x.c, 0, 0, x.m.req2.p, 100); /* the same again */
+    struct pg_buf forged = pg_copy(x.m.req2.p, 120);
+    memcpy(forged.p + 5, "/evil", 5);
+    pg_send_at(&x.r, &x.c, 0, 0, forged.p, 120); /* 100 delivered bytes differ, 20 new */
+    pg_free(&forged);
+    x.f_auth = pg_send_at(&x.r, &x.c, 0, 120, x.m.req2.p + 120, n - 120);
+    pg_advance(&x.c, 0, n);
+    x.f_verdict = pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    pg_close(&x.r, &x.c, 0);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "tcp.retransmitted"), 1);
+    assert_int_equal(pg_stat(&x.r, "tcp.conflicts"), 1);
+    assert_int_equal(pg_stat(&x.r, "tcp.overlaps"), 0);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    json_t *rec = pg_rec(&x.r, 0);
+    check_alice(rec);
+    x_free(&x);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The out-of-order queue itself, driven through reasm_segment() with callbacks that record what  */
 /* is delivered.                                                                                  */
@@ -1053,7 +1085,7 @@ static void q_init(struct q_run *q, uint32_t isn, uint32_t max_ooo)
     q->lim.max_ooo_bytes = max_ooo;
     q->lim.max_ooo_total = 1ull << 32;
     q->dissecting = true;
-    q->io = (struct reasm_io){&q->lim, &q->st, &q->total, 0x5eed, 1, q, &q->dissecting, q_data, q_gap, q_pickup};
+    q->io = (struct reasm_io){&q->lim, &q->st, &q->total, 0x5eed, 1, q, &q->dissecting, q_data, q_gap, q_pickup, NULL};
     struct hs_pkt syn = {.seq = isn - 1, .tcp_flags = TH_SYN};
     reasm_segment(q->h, 0, &syn, &q->io);
 }
@@ -1259,6 +1291,7 @@ int main(void)
         cmocka_unit_test(test_idle_expiry_survives_time_step_back),
         cmocka_unit_test(test_time_step_forward_counted_and_expires),
         cmocka_unit_test(test_memory_budget_evicts_least_recently_seen),
+        cmocka_unit_test(test_retransmission_differing_from_delivered_is_conflict),
         cmocka_unit_test(test_close_delivers_queued_data),
         cmocka_unit_test(test_sequence_wraparound),
         cmocka_unit_test(test_ooo_cap),

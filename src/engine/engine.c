@@ -23,7 +23,17 @@ void hs_limits_default(struct hs_limits *l)
 
 static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t frame);
 static void conn_gap(void *arg, int dir, uint64_t n);
+static size_t conn_tail(void *arg, int dir, const uint8_t **p)
+{
+    struct hs_conn *c = ((struct hs_engine *)arg)->cur;
+    if (!c->part)
+        return 0;
+    *p = c->part->st[dir].buf;
+    return c->part->st[dir].len;
+}
+
 static void conn_pickup(void *arg, int dir);
+static size_t conn_tail(void *arg, int dir, const uint8_t **p);
 
 int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink *sink)
 {
@@ -57,6 +67,7 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink
     e->io.data = conn_data;
     e->io.gap = conn_gap;
     e->io.pickup = conn_pickup;
+    e->io.tail = conn_tail;
     return 0;
 }
 

@@ -220,6 +220,26 @@ static bool seq_plausible(const struct reasm_io *io, const struct tcp_half *h, u
     return d >= 0 ? (uint32_t)d <= w : behind_ok && h->next_seq - seq <= w;
 }
 
+/* Compares the first k bytes of p, at seq (which is behind h->next_seq, k bytes of it delivered already),
+ * with what of those delivered bytes is still held (io->tail). 1 when they differ, 0 when the same, -1
+ * when none of them is held. */
+static int delivered_cmp(const struct tcp_half *h, int dir, struct reasm_io *io, uint32_t seq, const uint8_t *p,
+                         uint32_t k)
+{
+    const uint8_t *t = NULL;
+    size_t tl = io->tail && *io->dissecting ? io->tail(io->arg, dir, &t) : 0;
+    uint64_t old = h->next_seq - seq;
+    if (!tl || !t)
+        return -1;
+    uint64_t skip_p = old > tl ? old - tl : 0; /* bytes of p from before the held tail */
+    if (skip_p >= k)
+        return -1;
+    uint64_t t_off = old > tl ? 0 : tl - old, m = k - skip_p;
+    if (m > tl - t_off)
+        m = tl - t_off;
+    return memcmp(p + skip_p, t + t_off, m) != 0;
+}
+
 /* A FIN counts once every byte before it was delivered (or declared lost). */
 static void fin_check(struct tcp_half *h)
 {
@@ -262,10 +282,15 @@ bool reasm_segment(struct tcp_half hh[2], int dir, const struct hs_pkt *pkt, str
                 drain_as(h, dir, io, false, p, seq);
         } else if (d < 0) {
             uint32_t old = h->next_seq - seq; /* in [1, 2^31]: unsigned, never a negated INT32_MIN */
+            bool differs = delivered_cmp(h, dir, io, seq, p, old < n ? old : n) > 0;
+            if (differs)
+                io->st->tcp_conflicts++; /* the first copy, delivered, stands */
             if (old >= n) {
-                io->st->tcp_retransmitted++;
+                if (!differs)
+                    io->st->tcp_retransmitted++;
             } else {
-                io->st->tcp_overlaps++;
+                if (!differs)
+                    io->st->tcp_overlaps++;
                 h->next_seq += n - old;
                 if (*io->dissecting)
                     io->data(io->arg, dir, p + old, n - old, io->frame);

@@ -59,6 +59,10 @@ struct reasm_io {
     void (*data)(void *arg, int dir, const uint8_t *p, size_t n, uint64_t frame);
     void (*gap)(void *arg, int dir, uint64_t n);
     void (*pickup)(void *arg, int dir);
+    /* Optional (NULL: none): the last bytes delivered in direction dir that are still held (a message's start
+     * its dissector buffered), ending at next_seq: sets *p and returns their count, 0 when none. A
+     * retransmission of those bytes with other content is then a conflict. */
+    size_t (*tail)(void *arg, int dir, const uint8_t **p);
 };
 
 /*
