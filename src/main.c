@@ -1,4 +1,5 @@
 /* hopscope command line: read a capture or an interface, write authentication records. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -19,6 +21,7 @@
 #include "creds.h"
 #include "engine.h"
 #include "instream.h"
+#include "interrupt.h"
 #include "krbcrypt.h"
 #include "netmon.h"
 #include "pcapng.h"
@@ -32,25 +35,16 @@ enum {
     EXIT_USAGE = 2,
     EXIT_TRUNCATED = 3, /* the capture ended in a damaged/truncated record; what came before was reported */
     EXIT_OUTPUT = 4,    /* writing the output failed */
+    EXIT_SIGNAL = 128,  /* + the signal's number: a file or pipe's reading cut short by SIGINT/SIGTERM */
 };
 
-static pcap_t *volatile live_handle;
 static volatile sig_atomic_t hup_pending; /* SIGHUP: reopen -o and -w at the next packet */
-static volatile sig_atomic_t live_stop;   /* SIGINT/SIGTERM: end the run (hopscope's own readers) */
 static volatile sig_atomic_t usr1_pending; /* SIGUSR1: print the stats so far at the next packet */
 
 static void on_usr1(int sig)
 {
     (void)sig;
     usr1_pending = 1;
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    live_stop = 1;
-    if (live_handle)
-        pcap_breakloop(live_handle);
 }
 
 static void on_hup(int sig)
@@ -87,6 +81,8 @@ static void usage(FILE *f)
             "      --max-flows N  connections tracked at once (default 1048576)\n"
             "      --hop-window SECONDS  how long after a first hop starts an onward connection from its\n"
             "                     server counts as a second hop (default 600)\n"
+            "      --max-memory MIB   memory connections may hold (default 512); the least recently\n"
+            "                     seen are evicted beyond\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version and those of the libraries\n"
             "\n"
@@ -94,7 +90,8 @@ static void usage(FILE *f)
             "SIGHUP reopens the -o and -w files (after a log rotation); SIGUSR1 prints the stats so far.\n"
             "On a terminal, a progress line is kept on standard error (off with -q).\n"
             "Exit status: 0 success, 1 input unusable, 2 usage, 3 capture truncated or damaged\n"
-            "(records up to that point were written), 4 output could not be written.\n");
+            "(records up to that point were written), 4 output could not be written,\n"
+            "128+N reading of a file or pipe ended by signal N (SIGINT 130, SIGTERM 143).\n");
 }
 
 /* --version: hopscope's and the libraries' (libpcap, OpenSSL, jansson at run time; MIT krb5 has no
@@ -229,7 +226,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     if (r->prog && !pcap_offline_filter(r->prog, h, data))
         return;
     analyse(r->e, r->out, r->dlt, r->frame, h, data);
-    if (r->left > 0 && --r->left == 0)
+    if ((r->left > 0 && --r->left == 0) || r->out->w->failed)
         pcap_breakloop(r->p);
 }
 
@@ -494,14 +491,12 @@ static int run_pcap(struct input *in, struct hs_engine *e, struct outputs *o, lo
     bool own_filter = in->have_prog && in->offline;
     struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, own_filter && count > 0 ? count : -1, o};
     /* SIGINT/SIGTERM end the loop cleanly (a live capture's normal end): every record is flushed. */
-    live_handle = in->p;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    intr_set_pcap(in->p);
     /* -c counts packets that pass the filter (as tcpdump's does); with a file's filter on_packet() counts. */
     int cnt = !own_filter && count > 0 && count < INT32_MAX ? (int)count : -1;
     int rc = pcap_loop(in->p, cnt, on_packet, (u_char *)&run);
-    live_handle = NULL;
-    if (rc == PCAP_ERROR) {
+    intr_set_pcap(NULL);
+    if (rc == PCAP_ERROR && !intr_signal()) { /* a read a signal interrupted is no damage */
         /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 800", or the decompressor's
          * reason ("gzip: invalid distance too far back") when it was that which failed */
         const char *why = in->pcap_file ? instream_error(&in->is) : NULL;
@@ -521,7 +516,7 @@ static int run_netmon(struct input *in, struct hs_engine *e, struct outputs *o, 
     const uint8_t *data;
     uint32_t caplen, wirelen;
     int dlt, rc = 0;
-    while (!live_stop && (count <= 0 || (long)frame < count) &&
+    while (!intr_signal() && !o->w->failed && (count <= 0 || (long)frame < count) &&
            (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
         frame++;
         if (dlt < 0) {
@@ -533,7 +528,7 @@ static int run_netmon(struct input *in, struct hs_engine *e, struct outputs *o, 
             continue;
         analyse(e, o, dlt, frame, &h, data);
     }
-    if (rc < 0) {
+    if (rc < 0 && !intr_signal()) {
         fprintf(stderr, "hopscope: %s: %s (after %llu frames; records up to there are reported)\n", in->name,
                 in->nm.err, (unsigned long long)frame);
         return EXIT_TRUNCATED;
@@ -550,7 +545,7 @@ static int run_pcapng(struct input *in, struct hs_engine *e, struct outputs *o, 
     struct pcap_pkthdr h;
     const uint8_t *data;
     int dlt, rc = 0;
-    while (!live_stop && (count <= 0 || passed < count) && (rc = pcapng_next(&in->ng, &dlt, &h, &data)) == 1) {
+    while (!intr_signal() && !o->w->failed && (count <= 0 || passed < count) && (rc = pcapng_next(&in->ng, &dlt, &h, &data)) == 1) {
         frame++;
         if (in->have_prog) {
             const struct bpf_program *prog = filter_for(in, dlt);
@@ -617,6 +612,7 @@ int main(int argc, char **argv)
         {"max-flows", required_argument, NULL, 2},
         {"hop-window", required_argument, NULL, 3},
         {"creds", required_argument, NULL, 4},
+        {"max-memory", required_argument, NULL, 5},
         {NULL, 0, NULL, 0},
     };
     /* From the start, so that a SIGHUP or SIGUSR1 sent early (a rotation script, a curious user) cannot end
@@ -697,6 +693,15 @@ int main(int argc, char **argv)
                 hop_window = (uint32_t)v;
             break;
         }
+        case 5: {
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || !isdigit((unsigned char)optarg[0]) || v == 0 || v > (1ull << 40)) {
+                fprintf(stderr, "hopscope: --max-memory: not a number of MiB from 1 to 2^40: %s\n", optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            lim.max_memory = v << 20;
+            break;
+        }
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
         case 'V': version(); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
@@ -711,6 +716,10 @@ int main(int argc, char **argv)
     if (quiet)
         verbose = false;
 
+    if (intr_install() != 0) {
+        fprintf(stderr, "hopscope: signal handlers: %s\n", strerror(errno));
+        return finish(&keys, EXIT_INPUT);
+    }
     struct input in;
     int st = open_input(&in, rfile, iface, snaplen, argc - optind, argv + optind);
     if (st != EXIT_OK)
@@ -763,8 +772,6 @@ int main(int argc, char **argv)
         e->keys = &keys;
     if (creds.n)
         e->creds = &creds;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     o.in = &in;
     progress_start(&o.prog, stderr, !quiet && isatty(fileno(stderr)), in.name);
     o.prog.live = !in.offline;
@@ -774,7 +781,14 @@ int main(int argc, char **argv)
     if (o.prog.shown)
         show_progress(e, &o, true); /* the final figures, then the line is cleared */
     progress_end(&o.prog);
-    engine_finish(e);
+    int sig = intr_signal();
+    if (sig) {
+        e->st.interrupted = true;
+        if (in.offline && status == EXIT_OK)
+            status = EXIT_SIGNAL + sig;
+    }
+    if (!o.w->failed) /* else stop at once: records still held are dropped */
+        engine_finish(e);
     if (verbose)
         summary(e, &o);
     engine_free(e);

@@ -59,10 +59,10 @@ static struct hs_pkt rev(const struct hs_pkt *p)
     return r;
 }
 
-static struct timeval at(time_t sec)
+/* sec seconds on the engine clock (µs) */
+static uint64_t at(uint64_t sec)
 {
-    struct timeval tv = {sec, 0};
-    return tv;
+    return sec * 1000000u;
 }
 
 static int tbl_setup(void **state)
@@ -95,10 +95,9 @@ static struct hs_conn *find(struct flow_table *t, const struct hs_pkt *p, int *d
     return flow_find(t, p, flow_hash(p), dir);
 }
 
-static struct hs_conn *insert(struct flow_table *t, const struct hs_pkt *p, int *dir, time_t sec)
+static struct hs_conn *insert(struct flow_table *t, const struct hs_pkt *p, int *dir, uint64_t sec)
 {
-    struct timeval now = at(sec);
-    struct hs_conn *c = flow_insert(t, p, flow_hash(p), dir, 1, &now);
+    struct hs_conn *c = flow_insert(t, p, flow_hash(p), dir, at(sec));
     assert_non_null(c);
     assert_int_equal(c->hash, flow_hash(p));
     return c;
@@ -121,9 +120,7 @@ static void test_flow_find_gives_direction_from_either_side(void **state)
     struct hs_conn *c = insert(t, &syn, &dir, 100);
     assert_int_equal(dir, 0);
     assert_int_equal(t->n, 1);
-    assert_int_equal(c->first_frame, 1);
-    assert_int_equal(c->first_ts.tv_sec, 100);
-    assert_int_equal(c->last_ts.tv_sec, 100);
+    assert_int_equal(c->last_seen, at(100));
     assert_int_equal(c->flow.af, 4);
     assert_int_equal(c->flow.proto, 6);
     dir = -1;
@@ -308,10 +305,9 @@ static void test_flow_touch_moves_to_most_recent_end(void **state)
     struct hs_conn *c = insert(t, &pc, &dir, 12);
     assert_ptr_equal(t->lru_head, a);
     assert_ptr_equal(t->lru_tail, c);
-    struct timeval now = at(20);
-    flow_touch(t, a, &now);
-    assert_int_equal(a->last_ts.tv_sec, 20);
-    assert_int_equal(a->first_ts.tv_sec, 10);
+    uint64_t now = at(20);
+    flow_touch(t, a, now);
+    assert_int_equal(a->last_seen, at(20));
     assert_ptr_equal(t->lru_head, b);
     assert_ptr_equal(t->lru_tail, a);
     assert_ptr_equal(b->lru_next, c);
@@ -321,12 +317,12 @@ static void test_flow_touch_moves_to_most_recent_end(void **state)
     assert_null(b->lru_prev);
     /* Touching the most recent one keeps the order and updates its time. */
     now = at(21);
-    flow_touch(t, a, &now);
+    flow_touch(t, a, now);
     assert_ptr_equal(t->lru_tail, a);
     assert_ptr_equal(t->lru_head, b);
-    assert_int_equal(a->last_ts.tv_sec, 21);
+    assert_int_equal(a->last_seen, at(21));
     now = at(22);
-    flow_touch(t, c, &now);
+    flow_touch(t, c, now);
     assert_ptr_equal(t->lru_head, b);
     assert_ptr_equal(b->lru_next, a);
     assert_ptr_equal(a->lru_next, c);
@@ -336,27 +332,27 @@ static void test_flow_touch_moves_to_most_recent_end(void **state)
 static void test_flow_idle_only_when_idle_longer_than_timeout(void **state)
 {
     struct flow_table *t = *state;
-    struct timeval now = at(1000);
-    assert_null(flow_idle(t, &now, 60, NULL)); /* empty table */
+    uint64_t now = at(1000);
+    assert_null(flow_idle(t, now, at(60), NULL)); /* empty table */
     int dir;
     struct hs_pkt pa = pkt4("10.0.0.1", 50000, "10.0.0.2", 445, 6, TH_SYN);
     struct hs_pkt pb = pkt4("10.0.0.1", 50001, "10.0.0.2", 445, 6, TH_SYN);
     struct hs_conn *a = insert(t, &pa, &dir, 100);
     struct hs_conn *b = insert(t, &pb, &dir, 150);
     now = at(160);
-    assert_null(flow_idle(t, &now, 60, NULL)); /* idle exactly the timeout: not yet */
+    assert_null(flow_idle(t, now, at(60), NULL)); /* idle exactly the timeout: not yet */
     now = at(161);
-    assert_ptr_equal(flow_idle(t, &now, 60, NULL), a);
-    assert_null(flow_idle(t, &now, 60, a)); /* the connection of the packet being processed is spared */
-    assert_ptr_equal(flow_idle(t, &now, 60, b), a);
+    assert_ptr_equal(flow_idle(t, now, at(60), NULL), a);
+    assert_null(flow_idle(t, now, at(60), a)); /* the connection of the packet being processed is spared */
+    assert_ptr_equal(flow_idle(t, now, at(60), b), a);
     /* Only the least recently seen is considered: once a is seen again, b (idle 11 s) is not idle. */
-    flow_touch(t, a, &now);
-    assert_null(flow_idle(t, &now, 60, NULL));
+    flow_touch(t, a, now);
+    assert_null(flow_idle(t, now, at(60), NULL));
     now = at(211);
-    assert_ptr_equal(flow_idle(t, &now, 60, NULL), b);
+    assert_ptr_equal(flow_idle(t, now, at(60), NULL), b);
     flow_unlink(t, b);
     free(b);
-    assert_null(flow_idle(t, &now, 60, NULL)); /* a: idle 50 s */
+    assert_null(flow_idle(t, now, at(60), NULL)); /* a: idle 50 s */
 }
 
 static void test_flow_unlink_removes_connection(void **state)
@@ -476,15 +472,15 @@ static void test_flow_colliding_hashes_told_apart_by_full_key(void **state)
     struct hs_pkt v4 = pkt4("10.0.0.1", 50000, "10.0.0.2", 445, 6, TH_SYN);
     struct hs_pkt v6 = pkt6("a00:1::", 50000, "a00:2::", 445, TH_SYN);
     assert_memory_equal(v4.src, v6.src, 16);
-    struct timeval now = at(1);
+    uint64_t now = at(1);
     int dir;
-    struct hs_conn *c1 = flow_insert(t, &p1, 7, &dir, 1, &now);
+    struct hs_conn *c1 = flow_insert(t, &p1, 7, &dir, now);
     assert_non_null(c1);
     assert_null(flow_find(t, &p2, 7, &dir));
-    struct hs_conn *c2 = flow_insert(t, &p2, 7, &dir, 1, &now);
+    struct hs_conn *c2 = flow_insert(t, &p2, 7, &dir, now);
     assert_non_null(c2);
     assert_null(flow_find(t, &v4, 7, &dir));
-    struct hs_conn *c4 = flow_insert(t, &v4, 7, &dir, 1, &now);
+    struct hs_conn *c4 = flow_insert(t, &v4, 7, &dir, now);
     assert_non_null(c4);
     assert_null(flow_find(t, &v6, 7, &dir));
     assert_ptr_equal(flow_find(t, &p1, 7, &dir), c1);

@@ -142,12 +142,63 @@ static void test_empty_content_length_in_response(void **state)
     pg_run_free(&r);
 }
 
+/* Content-Length 2^63 - 1 (and anything over 1 TiB) is a lie: counted as malformed, and instead of the rest
+ * of the connection being taken for body, the direction hunts for its next message, so the authentication
+ * that follows on the same connection is still seen. */
+static void test_huge_content_length_counted_and_bounded(void **state)
+{
+    (void)state;
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    struct pg_conn c;
+    pg_conn_init(&c, 51002, 5985);
+    pg_handshake(&r, &c);
+    static const char q[] = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 9223372036854775807\r\n\r\nxyz";
+    pg_send(&r, &c, 0, q, sizeof q - 1);
+    static const char a[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 1099511627777\r\n\r\nabc";
+    pg_send(&r, &c, 1, a, sizeof a - 1);
+    struct pg_http_ntlm m;
+    pg_http_ntlm_build(&m, "NTLM", "/wsman", 10, 200);
+    pg_sendb(&r, &c, 0, &m.req1);
+    pg_sendb(&r, &c, 1, &m.resp1);
+    pg_sendb(&r, &c, 0, &m.req2);
+    pg_sendb(&r, &c, 1, &m.resp2);
+    pg_close(&r, &c, 0);
+    pg_run_finish(&r);
+    assert_int_equal(pg_stat(&r, "malformed.http"), 2);
+    assert_int_equal(pg_nrecs(&r), 1);
+    json_t *rec = pg_rec(&r, 0);
+    assert_jstr(rec, "ntlm.user", "alice");
+    assert_jstr(rec, "result", "success");
+    pg_http_ntlm_free(&m);
+    pg_run_free(&r);
+}
+
+/* A request cut at the connection's close (its header block never ended) is counted. */
+static void test_partial_message_at_close_counted(void **state)
+{
+    (void)state;
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    struct pg_conn c;
+    pg_conn_init(&c, 51003, 5985);
+    pg_handshake(&r, &c);
+    static const char q[] = "POST /wsman HTTP/1.1\r\nHost: x\r\nAuthoriz";
+    pg_send(&r, &c, 0, q, sizeof q - 1);
+    pg_close(&r, &c, 0);
+    pg_run_finish(&r);
+    assert_int_equal(pg_stat(&r, "dropped.partial_at_close"), 1);
+    pg_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strtoull_replacement_sane),
         cmocka_unit_test(test_empty_content_length_in_requests),
         cmocka_unit_test(test_empty_content_length_in_response),
+        cmocka_unit_test(test_huge_content_length_counted_and_bounded),
+        cmocka_unit_test(test_partial_message_at_close_counted),
     };
     pg_apply_filters();
     return cmocka_run_group_tests(tests, NULL, NULL);

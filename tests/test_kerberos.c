@@ -2946,8 +2946,8 @@ static void test_kdc_probe_tcp(void **state)
     assert_int_equal(kdc_probe_tcp(rec, sizeof rec), 90);
     assert_int_equal(kdc_probe_tcp(rec, 6), 90);
     assert_int_equal(kdc_probe_tcp(rec, 5), 0); /* too short to tell */
-    rec[0] = 0x80;                              /* reserved bit */
-    assert_int_equal(kdc_probe_tcp(rec, sizeof rec), 0);
+    rec[0] = 0x80; /* reserved bit: a KDC message behind an absurd mark (dissected on port 88 only) */
+    assert_int_equal(kdc_probe_tcp(rec, sizeof rec), KDC_PROBE_ABSURD);
     rec[0] = 0;
     rec[4] = 0x6e; /* AP-REQ: not sent to a KDC on its own */
     assert_int_equal(kdc_probe_tcp(rec, sizeof rec), 0);
@@ -2956,7 +2956,9 @@ static void test_kdc_probe_tcp(void **state)
     static const uint8_t nbss[] = {0x00, 0x00, 0x00, 0x40, 0xfe, 'S', 'M', 'B'};
     assert_int_equal(kdc_probe_tcp(nbss, sizeof nbss), 0);
     static const uint8_t tiny_len[] = {0x00, 0x00, 0x00, 0x01, 0x6a, 0x00};
-    assert_int_equal(kdc_probe_tcp(tiny_len, sizeof tiny_len), 0);
+    assert_int_equal(kdc_probe_tcp(tiny_len, sizeof tiny_len), KDC_PROBE_ABSURD);
+    static const uint8_t no_tag[] = {0x80, 0x00, 0x00, 0x00, 0x30, 0x00};
+    assert_int_equal(kdc_probe_tcp(no_tag, sizeof no_tag), 0);
 }
 
 /* ==== the engine: KDC exchanges as records ===================================================== */

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pcapgen.h"
 
@@ -919,6 +920,345 @@ static void test_idle_expiry_and_eviction(void **state)
     x_free(&x);
 }
 
+/* One connection stamped an hour ahead of the packets that follow must not block the expiry of the others
+ * (expiry looked only at the head of the list, stamped in the future): on the engine clock, which stands
+ * still when time steps back, 2,000 connections one second apart expire 60 s after they were seen. */
+static void test_idle_expiry_survives_time_step_back(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.idle_timeout = 60;
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    time_t t0 = x.r.ts.tv_sec;
+    x.r.ts.tv_sec = t0 + 3600;
+    pg_handshake(&x.r, &x.c);
+    for (int i = 0; i < 2000; i++) {
+        x.r.ts.tv_sec = t0 + i;
+        struct pg_conn b;
+        pg_conn_init(&b, (uint16_t)(20000 + i), 5985);
+        pg_handshake(&x.r, &b);
+    }
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "time.steps_back"), 1);
+    assert_int_equal(pg_stat(&x.r, "time.steps_forward"), 0);
+    /* the first connection and those seen more than 60 s before the last packet */
+    assert_int_equal(pg_stat(&x.r, "flows_expired"), 1 + 2000 - 61);
+    x_free(&x);
+}
+
+/* A step forward longer than the idle timeout is counted, and expires what was idle across it. */
+static void test_time_step_forward_counted_and_expires(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.idle_timeout = 60;
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    pg_handshake(&x.r, &x.c);
+    x.r.ts.tv_sec += 61;
+    struct pg_conn b;
+    pg_conn_init(&b, 20000, 5985);
+    pg_handshake(&x.r, &b);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "time.steps_forward"), 1);
+    assert_int_equal(pg_stat(&x.r, "time.steps_back"), 0);
+    assert_int_equal(pg_stat(&x.r, "flows_expired"), 1);
+    x_free(&x);
+}
+
+/* The memory budget: connections beyond it evict the least recently seen, counted, and what is held
+ * never passes it; a SYN-only connection holds only its hs_conn. */
+static void test_memory_budget_evicts_least_recently_seen(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.max_memory = 100 * ENGINE_CONN_COST;
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    for (int i = 0; i < 1000; i++) {
+        struct pg_conn b;
+        pg_conn_init(&b, (uint16_t)(20000 + i), 5985);
+        pg_seg(&x.r, &b, 0, b.seq[0], 0, TH_SYN, NULL, 0);
+        assert_true(engine_memory(&x.r.e) <= lim.max_memory + ENGINE_CONN_COST);
+    }
+    assert_int_equal(engine_memory(&x.r.e), x.r.e.flows.n * ENGINE_CONN_COST);
+    /* a whole exchange still goes through: its connection is the most recently seen */
+    pg_handshake(&x.r, &x.c);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    pg_close(&x.r, &x.c, 0);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "flows"), 1001);
+    assert_true(pg_stat(&x.r, "dropped.flows_evicted_memory") >= 900);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    check_alice(pg_rec(&x.r, 0));
+    x_free(&x);
+}
+
+/* The AUTHENTICATE's first 100 bytes arrive, are delivered and held (the header block is incomplete); a
+ * retransmission of them with other content is a conflict, not an overlap, and the first copy stands. An
+ * identical retransmission stays a retransmission. */
+static void test_retransmission_differing_from_delivered_is_conflict(void **state)
+{
+    (void)state;
+    struct xchg x;
+    x_init(&x, NULL, BODY401);
+    pg_handshake(&x.r, &x.c);
+    x.f_neg = pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    x.f_chal = pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    size_t n = x.m.req2.len;
+    x.f_auth = pg_send_at(&x.r, &x.c, 0, 0, x.m.req2.p, 100);
+    pg_send_at(&x.r, &x.c, 0, 0, x.m.req2.p, 100); /* the same again */
+    struct pg_buf forged = pg_copy(x.m.req2.p, 120);
+    memcpy(forged.p + 5, "/evil", 5);
+    pg_send_at(&x.r, &x.c, 0, 0, forged.p, 120); /* 100 delivered bytes differ, 20 new */
+    pg_free(&forged);
+    x.f_auth = pg_send_at(&x.r, &x.c, 0, 120, x.m.req2.p + 120, n - 120);
+    pg_advance(&x.c, 0, n);
+    x.f_verdict = pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    pg_close(&x.r, &x.c, 0);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "tcp.retransmitted"), 1);
+    assert_int_equal(pg_stat(&x.r, "tcp.conflicts"), 1);
+    assert_int_equal(pg_stat(&x.r, "tcp.overlaps"), 0);
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    json_t *rec = pg_rec(&x.r, 0);
+    check_alice(rec);
+    x_free(&x);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The out-of-order queue itself, driven through reasm_segment() with callbacks that record what  */
+/* is delivered.                                                                                  */
+
+struct q_run {
+    struct hs_limits lim;
+    struct hs_stats st;
+    uint64_t total;
+    bool dissecting;
+    struct reasm_io io;
+    struct tcp_half h[2];
+    uint8_t *out;          /* direction 0's bytes as delivered, gaps as 0xEE */
+    size_t out_len, out_cap;
+    uint64_t gap_bytes;
+};
+
+static void q_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t frame)
+{
+    struct q_run *q = arg;
+    (void)frame;
+    if (dir)
+        return;
+    if (q->out_len + n > q->out_cap) {
+        q->out_cap = (q->out_len + n) * 2;
+        q->out = realloc(q->out, q->out_cap);
+        assert_non_null(q->out);
+    }
+    memcpy(q->out + q->out_len, p, n);
+    q->out_len += n;
+}
+
+static void q_gap(void *arg, int dir, uint64_t n)
+{
+    struct q_run *q = arg;
+    if (dir == 0)
+        q->gap_bytes += n;
+}
+
+static void q_pickup(void *arg, int dir)
+{
+    (void)arg;
+    (void)dir;
+}
+
+/* A connection whose direction 0 starts at sequence number isn (its SYN seen); big caps unless lim. */
+static void q_init(struct q_run *q, uint32_t isn, uint32_t max_ooo)
+{
+    memset(q, 0, sizeof *q);
+    hs_limits_default(&q->lim);
+    q->lim.max_ooo_bytes = max_ooo;
+    q->lim.max_ooo_total = 1ull << 32;
+    q->dissecting = true;
+    q->io = (struct reasm_io){&q->lim, &q->st, &q->total, 0x5eed, 1, q, &q->dissecting, q_data, q_gap, q_pickup, NULL};
+    struct hs_pkt syn = {.seq = isn - 1, .tcp_flags = TH_SYN};
+    reasm_segment(q->h, 0, &syn, &q->io);
+}
+
+static void q_send(struct q_run *q, uint32_t seq, const uint8_t *p, uint32_t n)
+{
+    struct hs_pkt pk = {.seq = seq, .tcp_flags = TH_PSH, .payload = p, .paylen = n};
+    q->io.frame++;
+    reasm_segment(q->h, 0, &pk, &q->io);
+}
+
+static void q_free(struct q_run *q)
+{
+    reasm_flush(q->h, 0, &q->io);
+    assert_null(q->h[0].ooo);
+    assert_int_equal(q->h[0].ooo_bytes, 0);
+    assert_int_equal(q->total, 0); /* every queued segment was given back */
+    free(q->out);
+}
+
+static uint32_t q_rand(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Segments of 1..40 bytes, each sent two or three times (some overlapping their neighbours), in random
+ * order behind a hole that is filled last: the stream comes out whole, across a sequence wrap. */
+static void test_ooo_random_order_with_overlaps_delivers_stream(void **state)
+{
+    (void)state;
+    enum { LEN = 60000 };
+    uint8_t *data = malloc(LEN);
+    assert_non_null(data);
+    uint32_t rng = 12345;
+    for (size_t i = 0; i < LEN; i++)
+        data[i] = (uint8_t)q_rand(&rng);
+    struct { uint32_t off, len; } *seg = malloc(3 * LEN * sizeof *seg);
+    assert_non_null(seg);
+    size_t ns = 0;
+    for (uint32_t off = 1; off < LEN;) {
+        uint32_t len = 1 + q_rand(&rng) % 40;
+        if (off + len > LEN)
+            len = LEN - off;
+        seg[ns].off = off, seg[ns++].len = len;
+        uint32_t o2 = off > 10 ? off - q_rand(&rng) % 10 : off; /* an overlapping copy */
+        seg[ns].off = o2, seg[ns++].len = len + (off - o2) < LEN - o2 ? len + (off - o2) : LEN - o2;
+        off += len;
+    }
+    for (size_t i = ns - 1; i > 0; i--) { /* shuffle */
+        size_t j = q_rand(&rng) % (i + 1);
+        __typeof__(*seg) t = seg[i];
+        seg[i] = seg[j];
+        seg[j] = t;
+    }
+    struct q_run q;
+    uint32_t isn = 0xFFFFF000u; /* the stream wraps the sequence space */
+    q_init(&q, isn, 64u << 20);
+    for (size_t i = 0; i < ns; i++)
+        q_send(&q, isn + seg[i].off, data + seg[i].off, seg[i].len);
+    assert_int_equal(q.out_len, 0);
+    assert_int_equal(q.st.tcp_conflicts, 0);
+    assert_true(q.st.tcp_overlaps > 0);
+    q_send(&q, isn, data, 1); /* the hole */
+    assert_int_equal(q.out_len, LEN);
+    assert_memory_equal(q.out, data, LEN);
+    assert_int_equal(q.gap_bytes, 0);
+    assert_null(q.h[0].ooo);
+    q_free(&q);
+    free(seg);
+    free(data);
+}
+
+/* 200,000 one-byte segments behind a hole, ascending, descending and alternating ends: the sorted list
+ * this replaced took 50 s for the ascending order; the queue must take well under a second or two. */
+static void test_ooo_200k_segments_any_order_fast(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    for (int order = 0; order < 3; order++) {
+        struct q_run q;
+        q_init(&q, 1000, 1u << 30);
+        uint8_t b = 'x';
+        double t0 = now_s();
+        for (uint32_t i = 0; i < N; i++) {
+            uint32_t k = order == 0 ? i : order == 1 ? N - 1 - i : (i & 1 ? N - 1 - i / 2 : i / 2);
+            q_send(&q, 1001 + 2 * k, &b, 1); /* every other byte: nothing merges */
+        }
+        double dt = now_s() - t0;
+        assert_int_equal(q.st.tcp_out_of_order, N);
+        assert_int_equal(q.st.ooo_dropped_bytes, 0);
+        assert_int_equal(q.h[0].ooo_bytes, N * (1 + OOO_SEG_OVERHEAD));
+        reasm_flush(q.h, 0, &q.io);
+        assert_int_equal(q.out_len, N);
+        assert_int_equal(q.gap_bytes, N);
+        print_message("order %d: %d segments queued in %.3f s\n", order, N, dt);
+        assert_true(dt < 5.0);
+        q_free(&q);
+    }
+}
+
+/* The per-direction cap counts each segment's overhead: one-byte segments cannot hold more memory than the
+ * cap, and what does not fit is counted and becomes a gap. */
+static void test_ooo_cap_counts_segment_overhead(void **state)
+{
+    (void)state;
+    struct q_run q;
+    q_init(&q, 1000, 100 * (1 + OOO_SEG_OVERHEAD));
+    uint8_t b = 'y';
+    for (uint32_t i = 0; i < 100; i++)
+        q_send(&q, 1002 + 2 * i, &b, 1);
+    assert_int_equal(q.st.ooo_dropped_bytes, 0);
+    assert_int_equal(q.h[0].ooo_bytes, 100 * (1 + OOO_SEG_OVERHEAD));
+    q_send(&q, 1002 + 2 * 100, &b, 1); /* one more does not fit: the hole is given up */
+    assert_int_equal(q.st.ooo_dropped_bytes, 1);
+    assert_true(q.st.tcp_gaps >= 1);
+    assert_true(q.h[0].ooo_bytes < 100 * (1 + OOO_SEG_OVERHEAD));
+    q_free(&q);
+}
+
+/* A segment exactly 2^31 behind the next byte expected is an old retransmission (and, under UBSan, no
+ * signed overflow); one whose end would pass 2^31 ahead is clipped
+ * (the rest counted as dropped). */
+static void test_segment_2pow31_behind_or_ahead(void **state)
+{
+    (void)state;
+    struct q_run q;
+    q_init(&q, 0x80000010u, 1u << 20);
+    uint8_t d[8] = "abcdefgh";
+    q_send(&q, 0x80000010u, d, 4);
+    q_send(&q, 0x80000014u - 0x80000000u, d, 4); /* exactly 2^31 behind */
+    assert_int_equal(q.st.tcp_retransmitted, 1);
+    assert_int_equal(q.out_len, 4);
+    q_send(&q, 0x80000014u + 0x7FFFFFFCu, d, 8); /* starts 2^31 - 4 ahead: 3 bytes fit */
+    assert_int_equal(q.st.tcp_out_of_order, 1);
+    assert_int_equal(q.st.ooo_dropped_bytes, 5);
+    /* what was dropped means the hole is given up: the 3 bytes follow a gap */
+    assert_int_equal(q.gap_bytes, 0x7FFFFFFCu);
+    assert_int_equal(q.out_len, 7);
+    assert_memory_equal(q.out + 4, "abc", 3);
+    q_free(&q);
+}
+
+/* Queued bytes that the in-order packet filling the hole also carries, differently: a conflict (the
+ * delivered copy stands); the same bytes: an overlap. */
+static void test_queued_bytes_differing_from_delivered_are_conflict(void **state)
+{
+    (void)state;
+    struct q_run q;
+    q_init(&q, 100, 1u << 20);
+    q_send(&q, 104, (const uint8_t *)"EFGH", 4);
+    q_send(&q, 100, (const uint8_t *)"ABCDxx", 6); /* covers two queued bytes, differently */
+    assert_int_equal(q.st.tcp_conflicts, 1);
+    assert_int_equal(q.st.tcp_overlaps, 0);
+    assert_int_equal(q.out_len, 8);
+    assert_memory_equal(q.out, "ABCDxxGH", 8);
+    q_send(&q, 110, (const uint8_t *)"KL", 2);
+    q_send(&q, 108, (const uint8_t *)"IJK", 3); /* same byte as queued */
+    assert_int_equal(q.st.tcp_conflicts, 1);
+    assert_int_equal(q.st.tcp_overlaps, 1);
+    assert_int_equal(q.out_len, 12);
+    q_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -948,9 +1288,18 @@ int main(void)
         cmocka_unit_test(test_fin_before_last_data),
         cmocka_unit_test(test_fin_after_lost_data_acked),
         cmocka_unit_test(test_idle_expiry_and_eviction),
+        cmocka_unit_test(test_idle_expiry_survives_time_step_back),
+        cmocka_unit_test(test_time_step_forward_counted_and_expires),
+        cmocka_unit_test(test_memory_budget_evicts_least_recently_seen),
+        cmocka_unit_test(test_retransmission_differing_from_delivered_is_conflict),
         cmocka_unit_test(test_close_delivers_queued_data),
         cmocka_unit_test(test_sequence_wraparound),
         cmocka_unit_test(test_ooo_cap),
+        cmocka_unit_test(test_ooo_random_order_with_overlaps_delivers_stream),
+        cmocka_unit_test(test_ooo_200k_segments_any_order_fast),
+        cmocka_unit_test(test_ooo_cap_counts_segment_overhead),
+        cmocka_unit_test(test_segment_2pow31_behind_or_ahead),
+        cmocka_unit_test(test_queued_bytes_differing_from_delivered_are_conflict),
     };
     pg_apply_filters();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -514,9 +514,10 @@ static void test_large_read_skipped(void **state)
         size_t k = rd.len - off < PG_MSS ? rd.len - off : PG_MSS;
         pg_send_at(&r, &c, 1, off, rd.p + off, k);
         struct hs_conn *hc = r.e.flows.lru_tail;
-        if (hc->st[1].cap > maxcap)
-            maxcap = hc->st[1].cap;
-        assert_true(hc->st[1].len <= 64);
+        assert_non_null(hc->part);
+        if (hc->part->st[1].cap > maxcap)
+            maxcap = hc->part->st[1].cap;
+        assert_true(hc->part->st[1].len <= 64);
     }
     pg_advance(&c, 1, rd.len);
     pg_free(&rd);

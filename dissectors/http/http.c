@@ -12,6 +12,9 @@
 
 #define HTTP_QUEUE_MAX 32
 #define HTTP_LINE_MAX 4096 /* a chunk-size or trailer line longer than this is malformed */
+/* A Content-Length above this (1 TiB) is a lie, not a body to skip: counted as malformed, and the direction
+ * hunts for its next message instead of taking the rest of the connection for body. */
+#define HTTP_CLEN_MAX (1ull << 40)
 
 enum body_state {
     BODY_NONE = 0,       /* expecting a header block */
@@ -193,7 +196,7 @@ static bool parse_field(const char *l, size_t n, struct hline *h)
 }
 
 /* A Content-Length value (RFC 9110 8.6: 1*DIGIT) of n bytes at s; false if empty, not all digits,
- * or too large. The value is not NUL-terminated, so it must not go to strtoull(), which would run
+ * or over HTTP_CLEN_MAX. The value is not NUL-terminated, so it must not go to strtoull(), which would run
  * past the line (and skip the CRLF after an empty value into the next message or past the buffer). */
 static bool parse_content_length(const char *s, size_t n, uint64_t *out)
 {
@@ -205,6 +208,8 @@ static bool parse_content_length(const char *s, size_t n, uint64_t *out)
             return false;
         v = v * 10 + (uint64_t)(s[i] - '0');
     }
+    if (v > HTTP_CLEN_MAX)
+        return false;
     *out = v;
     return true;
 }
@@ -355,7 +360,7 @@ static void on_request(struct hs_ctx *ctx, struct http_state *s, const char *blk
     q->frame = ctx->frame;
 
     uint64_t clen = 0;
-    bool chunked = false;
+    bool chunked = false, bad_clen = false;
     struct hline h;
     while (next_line(&cur, end, &line, &llen)) {
         if (llen == 0)
@@ -365,7 +370,7 @@ static void on_request(struct hs_ctx *ctx, struct http_state *s, const char *blk
         if (name_is(&h, "Authorization"))
             on_authorization(ctx, s, q, &h);
         else if (name_is(&h, "Content-Length") && !parse_content_length(h.val, h.vlen, &clen))
-            ctx->st->malformed[DIS_HTTP]++;
+            bad_clen = true, ctx->st->malformed[DIS_HTTP]++;
         else if (name_is(&h, "Transfer-Encoding") && h.vlen >= 7 &&
                  !strncasecmp(h.val + h.vlen - 7, "chunked", 7))
             chunked = true;
@@ -374,6 +379,10 @@ static void on_request(struct hs_ctx *ctx, struct http_state *s, const char *blk
     if (!q->rec && last && last->result == RESULT_SUCCESS) {
         q->rec = last->h.id;
         q->is_use = true;
+    }
+    if (bad_clen) { /* where this message ends is unknown: hunt for the next one */
+        ad->resync = true;
+        return;
     }
     if (chunked || clen)
         pend_body(ctx, s, 0, ctx_auth_get(ctx, q->rec), q, NULL);
@@ -434,7 +443,7 @@ static void on_response(struct hs_ctx *ctx, struct http_state *s, const char *bl
     struct auth_rec *r = ctx_auth_get(ctx, q->rec ? q->rec : (s->qlen == 0 && q == &none ? s->cur : 0));
 
     uint64_t clen = 0;
-    bool chunked = false, have_clen = false, challenge = false;
+    bool chunked = false, have_clen = false, bad_clen = false, challenge = false;
     struct hline h;
     while (next_line(&cur, end, &line, &llen)) {
         if (llen == 0)
@@ -461,7 +470,7 @@ static void on_response(struct hs_ctx *ctx, struct http_state *s, const char *bl
             if (parse_content_length(h.val, h.vlen, &clen))
                 have_clen = true;
             else
-                ctx->st->malformed[DIS_HTTP]++;
+                bad_clen = true, ctx->st->malformed[DIS_HTTP]++;
         } else if (name_is(&h, "Transfer-Encoding") && h.vlen >= 7 &&
                    !strncasecmp(h.val + h.vlen - 7, "chunked", 7)) {
             chunked = true;
@@ -492,6 +501,8 @@ static void on_response(struct hs_ctx *ctx, struct http_state *s, const char *bl
         s->upgraded = true;
     } else if (no_body) {
         return;
+    } else if (bad_clen) { /* where this message ends is unknown: hunt for the next one */
+        ad->resync = true;
     } else if (chunked) {
         pend_body(ctx, s, 1, r, NULL, u);
         s->body[1] = BODY_CHUNK_SIZE;

@@ -34,12 +34,26 @@ static uint64_t msg_digest(const uint8_t *p, size_t n)
 
 int kdc_probe_tcp(const uint8_t *p, size_t n)
 {
-    if (n < 6)
+    if (n < 6 || !krb_is_kdc_msg(p + 4, n - 4))
         return 0;
     uint32_t len = ld_u32be(p);
     if (len & 0x80000000u || len < 2)
-        return 0;
-    return krb_is_kdc_msg(p + 4, n - 4) ? 90 : 0;
+        return KDC_PROBE_ABSURD;
+    /* The DER length of the message (X.690 8.1.3): definite, at most 4 octets, and fitting the record. */
+    uint8_t l0 = p[5];
+    if (l0 == 0x80 || l0 > 0x84)
+        return KDC_PROBE_ABSURD;
+    uint64_t dlen = l0, hdr = 2;
+    if (l0 > 0x80) {
+        size_t k = l0 & 0x7f;
+        if (n < 6 + k)
+            return KDC_PROBE_OK; /* cannot tell yet */
+        dlen = 0;
+        for (size_t i = 0; i < k; i++)
+            dlen = dlen << 8 | p[6 + i];
+        hdr += k;
+    }
+    return hdr + dlen > len ? KDC_PROBE_ABSURD : KDC_PROBE_OK;
 }
 
 /* MS-SFU 3.2.5.1 (S4U2Self), 3.2.5.2 (S4U2Proxy), RFC 4120 3.7 (user-to-user), 3.3 (renew, validate). */
@@ -213,7 +227,7 @@ static size_t kdc_parse_tcp(struct hs_ctx *ctx, void *state, int dir, const uint
     if (ad->resync) {
         /* Hunt for a record mark followed by a KDC message. */
         for (; used + 6 <= n; used++)
-            if (kdc_probe_tcp(p + used, n - used))
+            if (kdc_probe_tcp(p + used, n - used) >= KDC_PROBE_OK)
                 break;
         if (used + 6 > n)
             return n > 5 ? n - 5 : 0;
@@ -256,7 +270,7 @@ const struct hs_dissector dis_kerberos_tcp = {
     .transport = 6,
     .ports = kdc_ports,
     .probe = kdc_probe_tcp,
-    .threshold = 90,
+    .threshold = KDC_PROBE_OK,
     .state_new = kdc_state_new,
     .state_free = free,
     .parse = kdc_parse_tcp,

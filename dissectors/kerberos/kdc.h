@@ -15,7 +15,13 @@
 extern const struct hs_dissector dis_kerberos_tcp;
 extern const struct hs_dissector dis_kerberos_udp;
 
-/* Probe: confidence (0-100) that n bytes at p start a Kerberos-over-TCP stream (4-byte length + KDC message). */
+#define KDC_PROBE_OK 90     /* a record mark (RFC 4120 7.2.2) and a KDC message's DER header that fits it */
+#define KDC_PROBE_ABSURD 30 /* a KDC message's tag behind a record mark or DER length that cannot be right
+                             * (reserved bit, < 2, indefinite or > 4 length octets, longer than the record):
+                             * on port 88 the stream is still dissected, so that it counts as malformed */
+
+/* Probe: confidence that n bytes at p start a Kerberos-over-TCP stream (4-byte big-endian length + KDC
+ * message): KDC_PROBE_OK, KDC_PROBE_ABSURD, or 0 (no KDC message tag at p[4]). */
 int kdc_probe_tcp(const uint8_t *p, size_t n);
 
 #endif

@@ -19,7 +19,8 @@
  *  32 Reserved(4) TreeId(4) — or AsyncId(8) when SMB2_FLAGS_ASYNC_COMMAND
  *  40 SessionId  48 Signature(16)
  */
-#define SMB2_PENDING_MAX 64
+#define SMB2_PENDING_MAX 64  /* requests awaiting their response; the table grows to this from ... */
+#define SMB2_PENDING_FIRST 4 /* ... this many, so that a connection costs what it has shown */
 #define SMB2_IPC_TREES_MAX 8 /* IPC$ tree connects remembered per connection */
 
 #define SMB2_CREATE  0x0005
@@ -46,7 +47,8 @@ struct smb2_state {
     uint32_t next_slot;
     uint32_t ipc_trees[SMB2_IPC_TREES_MAX]; /* TreeIds of IPC$ connects (0: free) */
     uint32_t ipc_next;
-    struct smb2_pending pend[SMB2_PENDING_MAX];
+    uint32_t npend;                /* entries of pend (0 until the first request is remembered) */
+    struct smb2_pending *pend;
 };
 
 static struct smb2_state *state(struct smb2_state **s)
@@ -58,9 +60,11 @@ static struct smb2_state *state(struct smb2_state **s)
 
 void smb2_state_free(struct smb2_state *s)
 {
-    if (s)
-        for (int i = 0; i < SMB2_PENDING_MAX; i++)
+    if (s) {
+        for (uint32_t i = 0; i < s->npend; i++)
             free(s->pend[i].path);
+        free(s->pend);
+    }
     free(s);
 }
 
@@ -85,24 +89,38 @@ bool smb2_wants_whole(const struct smb2_state *s, const uint8_t *h)
     if (!(flags & SMB2_FLAGS_ASYNC_COMMAND))
         return is_ipc_tree(s, ld_u32le(h + 36));
     uint64_t mid = ld_u32le(h + 24) | (uint64_t)ld_u32le(h + 28) << 32;
-    for (int i = 0; i < SMB2_PENDING_MAX; i++)
+    for (uint32_t i = 0; i < s->npend; i++)
         if (s->pend[i].used && s->pend[i].mid == mid && s->pend[i].cmd == cmd && s->pend[i].pipe)
             return true;
     return false;
 }
 
-/* Remembers a request until its response; the oldest entry gives way when all are in use. */
+/* Remembers a request until its response; when all entries are in use the table doubles, up to
+ * SMB2_PENDING_MAX, after which the oldest entry gives way. NULL only when memory is short and the table is
+ * still empty. */
 static struct smb2_pending *pend_add(struct smb2_state *s, uint16_t cmd, uint64_t mid, uint64_t sid, uint64_t frame)
 {
     struct smb2_pending *p = NULL;
-    for (int i = 0; i < SMB2_PENDING_MAX; i++)
+    for (uint32_t i = 0; i < s->npend; i++)
         if (!s->pend[i].used) {
             p = &s->pend[i];
             break;
         }
-    if (!p) {
-        p = &s->pend[s->next_slot];
-        s->next_slot = (s->next_slot + 1) % SMB2_PENDING_MAX;
+    if (!p && s->npend < SMB2_PENDING_MAX) {
+        uint32_t n = s->npend ? s->npend * 2 : SMB2_PENDING_FIRST;
+        struct smb2_pending *np = realloc(s->pend, n * sizeof *np);
+        if (np) {
+            memset(np + s->npend, 0, (n - s->npend) * sizeof *np);
+            p = &np[s->npend];
+            s->pend = np;
+            s->npend = n;
+        }
+    }
+    if (!p && !s->npend)
+        return NULL;
+    if (!p) { /* SMB2_PENDING_MAX in use (or memory short): next_slot runs over them oldest first */
+        p = &s->pend[s->next_slot % s->npend];
+        s->next_slot = (s->next_slot + 1) % s->npend;
     }
     free(p->path);
     memset(p, 0, sizeof *p);
@@ -116,7 +134,7 @@ static struct smb2_pending *pend_add(struct smb2_state *s, uint16_t cmd, uint64_
 
 static struct smb2_pending *pend_find(struct smb2_state *s, uint16_t cmd, uint64_t mid)
 {
-    for (int i = 0; i < SMB2_PENDING_MAX; i++)
+    for (uint32_t i = 0; i < s->npend; i++)
         if (s->pend[i].used && s->pend[i].mid == mid && s->pend[i].cmd == cmd)
             return &s->pend[i];
     return NULL;
@@ -188,7 +206,8 @@ static void session_setup_request(struct hs_ctx *ctx, struct smb2_state **ss, co
     if (!s)
         return;
     struct smb2_pending *p = pend_add(s, SMB2_SESSION_SETUP, mid, sid, ctx->frame);
-    p->rec = rec ? rec->h.id : 0;
+    if (p)
+        p->rec = rec ? rec->h.id : 0;
     if (rec && have)
         gss_apply(ctx, rec, &t, 0, false);
 }
@@ -254,7 +273,7 @@ static void tree_connect_request(struct hs_ctx *ctx, struct smb2_state **ss, con
     if (!s)
         return;
     struct smb2_pending *p = pend_add(s, SMB2_TREE_CONNECT, mid, sid, ctx->frame);
-    const uint8_t *path = sec_buffer(ctx, h, len, off, plen);
+    const uint8_t *path = p ? sec_buffer(ctx, h, len, off, plen) : NULL;
     if (path) {
         /* Allocated only here: a path in every entry would make each connection's table 19 KiB. */
         char name[USE_NAME_MAX];
@@ -340,6 +359,8 @@ static void create_request(struct hs_ctx *ctx, struct smb2_state *s, const uint8
         return;
     }
     struct smb2_pending *p = pend_add(s, SMB2_CREATE, mid, sid, ctx->frame);
+    if (!p)
+        return;
     char buf[64];
     buf[0] = '\0';
     if (name)
@@ -408,7 +429,9 @@ static void read_request(struct hs_ctx *ctx, struct smb2_state *s, const uint8_t
         ctx->st->malformed[DIS_SMB2]++;
         return;
     }
-    pend_add(s, SMB2_READ, mid, sid, ctx->frame)->pipe = file_key(fid);
+    struct smb2_pending *p = pend_add(s, SMB2_READ, mid, sid, ctx->frame);
+    if (p)
+        p->pipe = file_key(fid);
 }
 
 /* 2.2.20 READ response: DataOffset u8 at 2, DataLength u32 at 4 of the body; to the server-to-client stream. */
@@ -451,7 +474,9 @@ static void ioctl_request(struct hs_ctx *ctx, struct smb2_state *s, struct smb_p
     if (code != FSCTL_PIPE_TRANSCEIVE)
         return;
     uint64_t key = file_key(fid);
-    pend_add(s, SMB2_IOCTL, mid, sid, ctx->frame)->pipe = key;
+    struct smb2_pending *p = pend_add(s, SMB2_IOCTL, mid, sid, ctx->frame);
+    if (p)
+        p->pipe = key;
     if (cnt && pipes_of(pipes))
         smb_pipe_data(ctx, *pipes, key, 0, h + off, cnt);
 }

@@ -1,6 +1,8 @@
 /* Capture input as a byte stream: gzip (RFC 1952), zstd (RFC 8878) and LZ4 frame inputs decompressed on the fly. */
 #include "instream.h"
 
+#include "interrupt.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -41,9 +43,7 @@ static bool refill_in(struct cookie *c)
         return false;
     /* read(2), not fread: from a pipe, what is there now (a live `tcpdump -w - | hopscope -r -`). */
     ssize_t n;
-    do
-        n = read(fileno(c->raw), c->in, IN_CHUNK);
-    while (n < 0 && errno == EINTR);
+    n = intr_read_fd(fileno(c->raw), c->in, IN_CHUNK); /* a signal ends the wait on an idle pipe */
     c->in_len = n > 0 ? (size_t)n : 0;
     c->in_off = 0;
     if (n <= 0) {
@@ -246,9 +246,7 @@ int instream_open(struct instream *s, const char *path, char *err, size_t errlen
     c->raw = raw;
     /* Read up to 4 raw bytes (a pipe may give them in pieces), with read(2) as refill_in() does. */
     while (c->in_len < 4) {
-        ssize_t n = read(fileno(raw), c->in + c->in_len, 4 - c->in_len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = intr_read_fd(fileno(raw), c->in + c->in_len, 4 - c->in_len);
         if (n <= 0)
             break;
         c->in_len += (size_t)n;

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 void hs_limits_default(struct hs_limits *l)
 {
@@ -16,11 +18,22 @@ void hs_limits_default(struct hs_limits *l)
     l->max_pdu_total = 256ull << 20;
     l->max_records_total = 1u << 16;
     l->max_kdc_pending_total = 1u << 14;
+    l->max_memory = 512ull << 20;
 }
 
 static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t frame);
 static void conn_gap(void *arg, int dir, uint64_t n);
+static size_t conn_tail(void *arg, int dir, const uint8_t **p)
+{
+    struct hs_conn *c = ((struct hs_engine *)arg)->cur;
+    if (!c->part)
+        return 0;
+    *p = c->part->st[dir].buf;
+    return c->part->st[dir].len;
+}
+
 static void conn_pickup(void *arg, int dir);
+static size_t conn_tail(void *arg, int dir, const uint8_t **p);
 
 int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink *sink)
 {
@@ -44,10 +57,17 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink
     e->io.lim = &e->lim;
     e->io.st = &e->st;
     e->io.ooo_total = &e->ooo_total;
+    /* The out-of-order queues' heap key: unknown to senders, so they cannot unbalance the queues. Only
+     * speed depends on it, never output. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    e->io.salt = (uint32_t)now.tv_nsec ^ (uint32_t)now.tv_sec * 0x9E3779B1u ^ (uint32_t)getpid() << 16 ^
+                 (uint32_t)(uintptr_t)e;
     e->io.arg = e;
     e->io.data = conn_data;
     e->io.gap = conn_gap;
     e->io.pickup = conn_pickup;
+    e->io.tail = conn_tail;
     return 0;
 }
 
@@ -57,12 +77,28 @@ static struct hs_ctx *ctx_for(struct hs_engine *e, struct hs_conn *c, uint64_t f
     struct hs_ctx *x = &e->ctx;
     x->frame = frame;
     x->now = e->now;
-    x->rc = &c->rc;
+    x->rc = c->part ? &c->part->rc : NULL;
     x->flow = &c->flow;
     x->saw_syn = c->saw_syn;
     x->keys = e->keys;
     x->creds = e->creds;
     return x;
+}
+
+/* c's streams and records, allocated at its first bytes; NULL when memory is short (c is then ignored). */
+static struct conn_part *part_of(struct hs_engine *e, struct hs_conn *c)
+{
+    if (!c->part && !c->closed) {
+        c->part = calloc(1, sizeof *c->part);
+        if (!c->part) {
+            c->app = CONN_IGNORED;
+            c->dissect = false;
+        } else {
+            e->conn_mem += ENGINE_PART_COST;
+        }
+        e->ctx.rc = c->part ? &c->part->rc : NULL;
+    }
+    return c->part;
 }
 
 /* Gives c a dissector; false when its state could not be had (the connection is then ignored). */
@@ -81,6 +117,8 @@ static bool attach(struct hs_engine *e, struct hs_conn *c, const struct hs_disse
     }
     c->dis = d;
     c->app = CONN_DISSECTED;
+    if (c->dstate)
+        e->conn_mem += ENGINE_DSTATE_COST;
     return true;
 }
 
@@ -90,14 +128,17 @@ static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
 {
     const struct hs_dissector *d = registry_probe(6, p, n);
     if (!d) {
-        const struct hs_dissector *hint = c->saw_syn ? NULL : registry_by_port(6, c->flow.srv.port);
-        if (!hint) {
-            attach(e, c, registry_fallback(6)); /* a protocol hopscope does not dissect: searched for NTLMSSP */
+        const struct hs_dissector *hint = registry_by_port(6, c->flow.srv.port);
+        if (c->saw_syn || !hint) {
+            /* From the start: a dissector's own port whose probe recognises the bytes in part (a KDC message
+             * behind an absurd record mark) dissects them, so what is wrong is counted as malformed; anything
+             * else is a protocol hopscope does not dissect, searched for NTLMSSP (dissectors/other). */
+            attach(e, c, c->saw_syn && hint && hint->probe && hint->probe(p, n) > 0 ? hint : registry_fallback(6));
             return;
         }
         if (attach(e, c, hint)) {
-            c->st[dir].resync = true;
-            c->st[!dir].resync = true;
+            c->part->st[dir].resync = true;
+            c->part->st[!dir].resync = true;
         }
         return;
     }
@@ -105,7 +146,7 @@ static void probe(struct hs_engine *e, struct hs_conn *c, int dir, const uint8_t
     /* A stream picked up mid-stream whose probe matched only from here: the other direction may still
      * start mid-message. */
     if (!c->saw_syn)
-        c->st[!dir].resync = true;
+        c->part->st[!dir].resync = true;
 }
 
 /* reasm_io callbacks: the engine is the argument, e->cur the connection being fed. */
@@ -113,9 +154,11 @@ static void conn_data(void *arg, int dir, const uint8_t *p, size_t n, uint64_t f
 {
     struct hs_engine *e = arg;
     struct hs_conn *c = e->cur;
+    if (!part_of(e, c))
+        return;
     struct hs_ctx *x = &e->ctx; /* set for c by io_for() */
     x->frame = frame;
-    struct hs_stream *s = &c->st[dir];
+    struct hs_stream *s = &c->part->st[dir];
     if (c->app == CONN_PROBING) {
         uint8_t head[2 * PROBE_MIN];
         size_t k = 0;
@@ -151,14 +194,17 @@ static void conn_gap(void *arg, int dir, uint64_t n)
 {
     struct hs_engine *e = arg;
     struct hs_conn *c = e->cur;
-    stream_gap(&c->st[dir], ctx_for(e, c, e->frame), c->dstate, dir, n);
+    if (!part_of(e, c))
+        return;
+    stream_gap(&c->part->st[dir], ctx_for(e, c, e->frame), c->dstate, dir, n);
 }
 
 static void conn_pickup(void *arg, int dir)
 {
-    struct hs_conn *c = ((struct hs_engine *)arg)->cur;
-    if (!c->saw_syn)
-        c->st[dir].resync = true;
+    struct hs_engine *e = arg;
+    struct hs_conn *c = e->cur;
+    if (!c->saw_syn && part_of(e, c))
+        c->part->st[dir].resync = true;
 }
 
 /* Points reassembly's callbacks (and the dissector context) at connection c for the current packet. */
@@ -183,17 +229,33 @@ static void conn_close(struct hs_engine *e, struct hs_conn *c)
     struct reasm_io *io = io_for(e, c);
     for (int d = 0; d < 2; d++)
         reasm_flush(c->tcp, d, io);
+    struct conn_part *pt = c->part;
+    /* A message begun and never finished (buffered, or a body being skipped with a known length). */
+    for (int d = 0; pt && d < 2; d++)
+        if (c->app == CONN_DISSECTED && !pt->st[d].dead &&
+            (pt->st[d].len || (pt->st[d].skip && pt->st[d].skip != UINT64_MAX)))
+            e->st.partial_at_close++;
     c->closed = true;
     c->dissect = false;
     struct hs_ctx *x = ctx_for(e, c, e->frame);
-    if (c->dis && c->dis->eof)
+    if (pt && c->dis && c->dis->eof)
         c->dis->eof(x, c->dstate);
-    rec_conn_flush(&e->recs, &c->rc);
-    for (int d = 0; d < 2; d++)
-        stream_release(&c->st[d], x);
+    if (pt) {
+        if (pt->rc.n_started)
+            c->carried_auth = true;
+        rec_conn_flush(&e->recs, &pt->rc);
+        for (int d = 0; d < 2; d++)
+            stream_release(&pt->st[d], x);
+    }
     if (c->dis && c->dis->state_free)
         c->dis->state_free(c->dstate);
+    if (c->dstate)
+        e->conn_mem -= ENGINE_DSTATE_COST;
     c->dstate = NULL;
+    if (pt)
+        e->conn_mem -= ENGINE_PART_COST;
+    free(pt);
+    c->part = NULL;
 }
 
 /* Closes c, takes it out of the table and frees it. */
@@ -201,6 +263,7 @@ static void conn_remove(struct hs_engine *e, struct hs_conn *c)
 {
     conn_close(e, c);
     flow_unlink(&e->flows, c);
+    e->conn_mem -= ENGINE_CONN_COST;
     free(c);
 }
 
@@ -215,20 +278,32 @@ static inline struct hs_conn *conn_get(struct hs_engine *e, const struct hs_pkt 
             e->st.flows_evicted++;
             conn_remove(e, e->flows.lru_head);
         }
-        c = flow_insert(&e->flows, pkt, h, dir, e->frame, &e->now);
+        c = flow_insert(&e->flows, pkt, h, dir, e->clock);
         if (!c)
             return NULL;
+        e->conn_mem += ENGINE_CONN_COST;
         e->st.flows++;
     }
     return c;
 }
 
+uint64_t engine_memory(const struct hs_engine *e)
+{
+    return e->conn_mem + e->ooo_total + e->budget.held;
+}
+
+/* Marks c seen; connections idle past the timeout expire, and while connections hold more than
+ * lim.max_memory the least recently seen (other than c) are evicted. */
 static void conn_touch(struct hs_engine *e, struct hs_conn *c)
 {
-    flow_touch(&e->flows, c, &e->now);
+    flow_touch(&e->flows, c, e->clock);
     struct hs_conn *old;
-    while ((old = flow_idle(&e->flows, &e->now, e->lim.idle_timeout, c)) != NULL) {
+    while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, c)) != NULL) {
         e->st.flows_expired++;
+        conn_remove(e, old);
+    }
+    while (engine_memory(e) > e->lim.max_memory && (old = e->flows.lru_head) != NULL && old != c) {
+        e->st.memory_evicted++;
         conn_remove(e, old);
     }
 }
@@ -258,12 +333,32 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
     if (!c)
         return;
     conn_touch(e, c);
+    if (!part_of(e, c))
+        return;
     if (c->app == CONN_PROBING)
         attach(e, c, d);
     if (c->app != CONN_DISSECTED)
         return;
     c->dis->datagram(ctx_for(e, c, e->frame), c->dstate, dir, pkt->payload, pkt->paylen);
-    e->last = (struct hs_pkt_conn){c->flow.id + 1, c->rc.n_started > 0, false};
+    e->last = (struct hs_pkt_conn){c->flow.id + 1, (c->carried_auth || (c->part && c->part->rc.n_started > 0)), false};
+}
+
+/* Advances the engine clock by the step from the previous packet's timestamp to ts; a step back leaves it
+ * where it is and is counted, as is a step forward longer than the idle timeout (all idle connections
+ * expire at once). */
+static void clock_step(struct hs_engine *e, const struct timeval *ts)
+{
+    int64_t t = (int64_t)ts->tv_sec * 1000000 + (int64_t)ts->tv_usec;
+    if (e->have_ts && t < e->last_ts_us) {
+        e->st.time_steps_back++;
+    } else if (e->have_ts) {
+        uint64_t d = (uint64_t)(t - e->last_ts_us);
+        if (d > (uint64_t)e->lim.idle_timeout * 1000000u)
+            e->st.time_steps_forward++;
+        e->clock += d;
+    }
+    e->have_ts = true;
+    e->last_ts_us = t;
 }
 
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
@@ -275,6 +370,7 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     e->frame = frame;
     e->now = *ts;
     e->last = (struct hs_pkt_conn){0, false, false};
+    clock_step(e, ts);
     if (decode_packet(&e->dec, dlt, data, caplen, ts, &pkt) != DEC_OK)
         return;
     if (pkt.proto != 6) {
@@ -297,7 +393,7 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     conn_touch(e, c);
     if (reasm_segment(c->tcp, dir, &pkt, io_for(e, c)) && !c->closed)
         conn_close(e, c);
-    e->last = (struct hs_pkt_conn){c->flow.id + 1, c->rc.n_started > 0, c->app == CONN_IGNORED || c->closed};
+    e->last = (struct hs_pkt_conn){c->flow.id + 1, (c->carried_auth || (c->part && c->part->rc.n_started > 0)), c->app == CONN_IGNORED || c->closed};
 }
 
 void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen)

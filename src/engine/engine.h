@@ -26,6 +26,10 @@ struct hs_pkt_conn {
     bool ignored;                    /* nothing hopscope dissects, or closed: no record will start any more */
 };
 
+#define ENGINE_CONN_COST (sizeof(struct hs_conn) + 16u)   /* with the allocator's overhead */
+#define ENGINE_PART_COST (sizeof(struct conn_part) + 16u)
+#define ENGINE_DSTATE_COST 512u                            /* a dissector's state before authentication */
+
 struct hs_engine {
     struct hs_limits lim;
     struct hs_stats st;
@@ -36,10 +40,16 @@ struct hs_engine {
     const struct hs_creds *creds;    /* accounts given with --creds, or NULL (creds.h) */
     struct flow_table flows;
     uint64_t ooo_total;              /* out-of-order bytes queued in all connections */
+    uint64_t conn_mem;               /* what connections hold besides out-of-order and PDU buffers (estimate) */
     struct stream_budget budget;     /* PDU buffers of all streams */
     /* the packet being processed */
     uint64_t frame;
     struct timeval now;
+    /* The engine clock (µs) idle expiry runs on: it moves forward by each step forward of the capture's
+     * timestamps and stands still when they step back, so it never decreases. */
+    uint64_t clock;
+    int64_t last_ts_us;              /* the previous packet's timestamp, µs */
+    bool have_ts;
     /* scratch for decoding (base64 HTTP tokens), lim.max_pdu bytes; one engine is single-threaded */
     uint8_t *scratch;
     size_t scratch_cap;
@@ -68,6 +78,14 @@ void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen);
 /* Ends every connection still open (records written in connection creation order), then hands the
  * stats and the end of the run to the sink chain. */
 void engine_finish(struct hs_engine *e);
+
+/*
+ * What connections hold, in bytes, as held against lim.max_memory: each connection (ENGINE_CONN_COST), the
+ * streams and records list of those that carried data (ENGINE_PART_COST), an estimate of each dissector
+ * state (ENGINE_DSTATE_COST), their out-of-order queues and their PDU buffers. Records are capped by
+ * count (lim.max_records_total), not here.
+ */
+uint64_t engine_memory(const struct hs_engine *e);
 
 /* Frees everything (records still held are dropped unwritten). */
 void engine_free(struct hs_engine *e);

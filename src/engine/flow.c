@@ -106,8 +106,7 @@ struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *p, uint32_t
     return NULL;
 }
 
-struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *p, uint32_t h, int *dir, uint64_t frame,
-                            const struct timeval *now)
+struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *p, uint32_t h, int *dir, uint64_t now)
 {
     struct hs_conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -131,9 +130,7 @@ struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *p, uint32
     c->flow.cli.port = swap ? p->dport : p->sport;
     c->flow.srv.port = swap ? p->sport : p->dport;
     c->flow.id = t->next_id++;
-    c->first_frame = frame;
-    c->first_ts = *now;
-    c->last_ts = *now;
+    c->last_seen = now;
     c->hnext = t->buckets[h & (t->nbuckets - 1)];
     t->buckets[h & (t->nbuckets - 1)] = c;
     lru_append(t, c);

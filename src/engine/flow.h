@@ -1,4 +1,6 @@
-/* Flow table: connections keyed by 5-tuple (both directions), least recently seen first, a cap on count. */
+/* Flow table: connections keyed by 5-tuple (both directions), least recently seen first, a cap on count.
+ * Times are on the engine's clock (engine.h: microseconds that only move forward), so the least recently
+ * seen connection is also the one idle longest, whatever the capture's timestamps do. */
 #ifndef HOPSCOPE_FLOW_H
 #define HOPSCOPE_FLOW_H
 
@@ -19,23 +21,29 @@ enum conn_app {
     CONN_IGNORED,     /* nothing hopscope dissects (TLS, bulk, unknown): no reassembly at all */
 };
 
+/* What only a connection that carried data needs: its streams and its records in progress. Allocated at its
+ * first bytes (a SYN flood costs no more than the hs_conn), freed when it closes. */
+struct conn_part {
+    struct hs_stream st[2];
+    struct rec_conn rc;              /* records in progress (the record layer's) */
+};
+
 /* A connection: both directions of one 5-tuple. Direction 0 is client→server. */
 struct hs_conn {
     struct hs_conn *hnext;           /* hash chain */
     struct hs_conn *lru_prev, *lru_next;
     uint32_t hash;
     struct hs_flow flow;             /* identity: id (creation order), af, proto, client, server */
-    uint64_t first_frame;
-    struct timeval first_ts, last_ts;
+    uint64_t last_seen;              /* engine clock (µs) when last seen */
     bool saw_syn;
     bool closed;                     /* FIN both ways or RST: records written, dissection over */
+    bool carried_auth;               /* a record was ever started on it (kept when its part is freed: -w) */
     enum conn_app app;
     bool dissect;                    /* bytes are wanted: not closed and not ignored (reasm_io.dissecting) */
     const struct hs_dissector *dis;
     void *dstate;                    /* the dissector's per-connection state */
     struct tcp_half tcp[2];
-    struct hs_stream st[2];
-    struct rec_conn rc;              /* records in progress (the record layer's) */
+    struct conn_part *part;          /* NULL until the first bytes (and after the close) */
 };
 
 struct flow_table {
@@ -59,32 +67,33 @@ uint32_t flow_hash(const struct hs_pkt *pkt);
 struct hs_conn *flow_find(struct flow_table *t, const struct hs_pkt *pkt, uint32_t h, int *dir);
 
 /*
- * Creates the connection of pkt (hash h; zeroed, at frame `frame` and time now) and chooses its client: the SYN
+ * Creates the connection of pkt (hash h; zeroed, seen at engine clock `now`, µs) and chooses its client: the SYN
  * sender (or the SYN-ACK's receiver); without a SYN, the side not on a well-known server port
  * (dissectors/registry.c); else, when exactly one port is privileged (< 1024), the other side; else the sender
  * of the first packet. Sets *dir as flow_find. NULL when memory is short.
  */
-struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *pkt, uint32_t h, int *dir, uint64_t frame,
-                            const struct timeval *now);
+struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *pkt, uint32_t h, int *dir, uint64_t now);
 
 /* Moves c to the most recently seen end of the LRU list. */
 void flow_lru_move(struct flow_table *t, struct hs_conn *c);
 
-/* Marks c seen now: it moves to the most recently seen end. (Every packet: inline.) */
-static inline void flow_touch(struct flow_table *t, struct hs_conn *c, const struct timeval *now)
+/* Marks c seen at engine clock now (µs, never less than any earlier now): it moves to the most recently
+ * seen end. (Every packet: inline.) */
+static inline void flow_touch(struct flow_table *t, struct hs_conn *c, uint64_t now)
 {
-    c->last_ts = *now;
+    c->last_seen = now;
     if (t->lru_tail != c)
         flow_lru_move(t, c);
 }
 
-/* The least recently seen connection if it is other than `except` and idle more than timeout seconds at
- * now; else NULL. */
-static inline struct hs_conn *flow_idle(const struct flow_table *t, const struct timeval *now, uint32_t timeout,
+/* The least recently seen connection if it is other than `except` and idle more than timeout_us
+ * microseconds at engine clock now; else NULL. The list is in last_seen order, so when the head is not
+ * idle, no connection is. */
+static inline struct hs_conn *flow_idle(const struct flow_table *t, uint64_t now, uint64_t timeout_us,
                                         const struct hs_conn *except)
 {
     struct hs_conn *h = t->lru_head;
-    if (h && h != except && now->tv_sec - h->last_ts.tv_sec > (time_t)timeout)
+    if (h && h != except && now - h->last_seen > timeout_us)
         return h;
     return NULL;
 }

@@ -1063,12 +1063,17 @@ static json_t *stats_json(const struct hs_stats_view *v)
                              "ipv4_fragments", (json_int_t)d->ipv4_frag_dropped, "ipv6_fragments",
                              (json_int_t)d->ipv6_fragments, "records", (json_int_t)s->records_dropped, "uses",
                              (json_int_t)s->uses_dropped);
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "type", "stats",
+    json_object_set_new(drop, "partial_at_close", json_integer((json_int_t)s->partial_at_close));
+    json_object_set_new(drop, "flows_evicted_memory", json_integer((json_int_t)s->memory_evicted));
+    json_t *time = json_pack("{s:I, s:I}", "steps_back", (json_int_t)s->time_steps_back, "steps_forward",
+                             (json_int_t)s->time_steps_forward);
+    return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "type",
+                     "stats", "interrupted", (int)s->interrupted,
                      "packets", (json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "tcp_packets",
                      (json_int_t)s->tcp_packets, "udp_packets", (json_int_t)s->udp_packets, "flows",
                      (json_int_t)s->flows, "flows_expired", (json_int_t)s->flows_expired, "auth_records",
                      (json_int_t)s->records, "kerberos_records", (json_int_t)s->kdc_records, "tickets_not_decrypted", (json_int_t)s->krb_undecrypted, "smb2_encrypted", (json_int_t)s->smb2_encrypted, "tcp", tcp,
-                     "decode", dec, "malformed", mal, "dropped", drop);
+                     "decode", dec, "malformed", mal, "dropped", drop, "time", time);
 }
 
 static void write_json(struct hs_writer *w, json_t *j)

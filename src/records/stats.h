@@ -2,6 +2,7 @@
 #ifndef HOPSCOPE_STATS_H
 #define HOPSCOPE_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Malformed-message counters, one per parser (the stats record's "malformed" object). A new parser adds
@@ -33,6 +34,8 @@ struct hs_limits {
     uint64_t max_pdu_total;      /* bytes buffered for PDUs straddling segments, in all streams */
     uint32_t max_records_total;  /* authentication records held, in all connections */
     uint32_t max_kdc_pending_total; /* KDC requests awaiting a reply, in all connections */
+    uint64_t max_memory;         /* bytes connections may hold in all (engine.h: engine_memory()); the least
+                                  * recently seen are evicted beyond */
 };
 
 /* Default limits (documented in docs/ARCHITECTURE.md). */
@@ -43,14 +46,19 @@ struct hs_stats {
     uint64_t tcp_packets, udp_packets;
     uint64_t flows;              /* connections created */
     uint64_t flows_expired, flows_evicted;
+    uint64_t memory_evicted;     /* connections evicted to keep within max_memory */
+    uint64_t time_steps_back;    /* a packet stamped earlier than the one before it */
+    uint64_t time_steps_forward; /* a packet stamped more than the idle timeout after the one before it */
     uint64_t tcp_gaps, tcp_gap_bytes, tcp_retransmitted, tcp_overlaps, tcp_conflicts, tcp_out_of_order;
     uint64_t ooo_dropped_bytes;  /* out-of-order data discarded at a cap (becomes a gap) */
     uint64_t pdu_oversize;       /* PDUs larger than max_pdu (skipped, stream resynchronised) */
+    uint64_t partial_at_close;   /* directions that ended inside a message (buffered or its body skipped) */
     uint64_t malformed[DIS_COUNT];
     uint64_t records, records_dropped, uses_dropped;
     uint64_t kdc_records;
     uint64_t krb_undecrypted;    /* tickets no loaded key opened (only with -k) */
     uint64_t smb2_encrypted;     /* SMB2 TRANSFORM messages skipped */
+    bool interrupted;            /* a signal ended the reading before the end of the input */
 };
 
 #endif
