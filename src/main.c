@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "krbcrypt.h"
 #include "netmon.h"
+#include "report.h"
 #include "writer.h"
 
 /* Exit codes (README "Exit status"). */
@@ -51,6 +52,7 @@ static void usage(FILE *f)
             "      --max-flows N  connections tracked at once (default 1048576)\n"
             "      --hop-window SECONDS  how long after a first hop starts an onward connection from its\n"
             "                     server counts as a second hop (default 600)\n"
+            "      --dot FILE     write the hop graph in Graphviz DOT to FILE at the end of the run\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version\n"
             "\n"
@@ -242,6 +244,35 @@ static int run_netmon(struct input *in, struct hs_engine *e, long count)
     return EXIT_OK;
 }
 
+/* What is drawn from the hop graph at the end of the run (--dot). */
+struct reports {
+    const char *dot;
+};
+
+/* Writes the reports asked for; 0, or -1 after saying on stderr what failed. */
+static int write_reports(const struct reports *rep, const struct hop_graph *g, const char *input)
+{
+    if (!rep->dot)
+        return 0;
+    if (!g) {
+        fprintf(stderr, "hopscope: out of memory building the hop graph\n");
+        return -1;
+    }
+    FILE *f = fopen(rep->dot, "w");
+    if (!f) {
+        fprintf(stderr, "hopscope: %s: %s\n", rep->dot, strerror(errno));
+        return -1;
+    }
+    char title[512];
+    snprintf(title, sizeof title, "hopscope: %s", input ? input : "");
+    int rc = report_write_dot(g, f, title);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "hopscope: %s: write failed: %s\n", rep->dot, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *rfile = NULL, *iface = NULL, *wfile = NULL;
@@ -252,6 +283,7 @@ int main(int argc, char **argv)
     struct hs_limits lim;
     hs_limits_default(&lim);
     uint32_t hop_window = 0; /* 0: the correlation stage's default */
+    struct reports rep = {0};
 
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -260,6 +292,7 @@ int main(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, 1},
         {"max-flows", required_argument, NULL, 2},
         {"hop-window", required_argument, NULL, 3},
+        {"dot", required_argument, NULL, 20},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -309,6 +342,7 @@ int main(int argc, char **argv)
                 hop_window = (uint32_t)v;
             break;
         }
+        case 20: rep.dot = optarg; break;
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
         case 'V': printf("hopscope %s (%s)\n", HOPSCOPE_VERSION, pcap_lib_version()); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
@@ -339,6 +373,8 @@ int main(int argc, char **argv)
     struct hs_correlate *corr = w ? correlate_new(writer_sink(w)) : NULL;
     if (corr && hop_window)
         corr->cfg.hop_window = hop_window;
+    if (corr && rep.dot)
+        corr->want_graph = true;
     struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
     if (!e || engine_init(e, &lim, &corr->sink) != 0) {
         fprintf(stderr, "hopscope: out of memory\n");
@@ -354,6 +390,8 @@ int main(int argc, char **argv)
     engine_finish(e);
     engine_free(e);
     free(e);
+    if (write_reports(&rep, corr->graph, in.name) != 0 && status == EXIT_OK)
+        status = EXIT_OUTPUT;
     correlate_free(corr);
     bool failed = w->failed;
     writer_free(w);

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Reports drawn from the hop graph, on the lab traces of ../shared/captures/lab.
+
+  dot   --dot of the double-hop traces is valid DOT (Graphviz `dot -Tsvg` renders it); the SVG holds every host
+        of MANIFEST.md's Hosts table the trace talks to (address and name), and the failed second hop web -> dc
+        as an edge of class "failed" naming double_hop_failed (the DC by address and name; the web server and
+        client by address: the RPC traces' web server calls itself "vm"); the delegated traces draw no failed second hop
+        and name the delegation kind.
+
+Prints PASS/FAIL/SKIP per check and a closing "N passed, M failed, K skipped" line; exit 1 on any failure.
+Skipped (saying so) when the lab captures or Graphviz's dot are absent.
+Usage: test_reports.py --hopscope build/hopscope dot
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+LAB = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "captures",
+                                    "lab"))
+SVG = "{http://www.w3.org/2000/svg}"
+
+# trace -> (keytabs, web->dc second hop fails?, delegation kind expected on the second hop)
+DOUBLE_HOPS = {
+    "double_hop_ntlm": ([], True, "none"),
+    "double_hop_kerberos_not_delegated": ([], True, "none"),
+    "double_hop_s4u_denied": (["web_http", "websvc2", "krbtgt"], True, None),
+    "double_hop_rpc_ntlm": ([], True, "none"),
+    "double_hop_rpc_ntlm_np": ([], True, "none"),
+    "double_hop_kerberos_delegated": (["krbtgt"], False, "forwarded TGT"),
+    "double_hop_s4u_allowed": ([], False, "S4U2Proxy"),
+    "double_hop_s4u2proxy_modgssapi_allowed": ([], False, "S4U2Proxy"),
+}
+
+results = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def report(ok, name, why=""):
+    key = "passed" if ok else "failed"
+    results[key] += 1
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
+
+
+def skip(name, why):
+    results["skipped"] += 1
+    print("SKIP %s: %s" % (name, why))
+
+
+def manifest_hosts():
+    """[(ip, [names])] of MANIFEST.md's Hosts table."""
+    hosts, on = [], False
+    with open(os.path.join(LAB, "MANIFEST.md")) as f:
+        for line in f:
+            if line.startswith("## "):
+                on = line.strip() == "## Hosts"
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if on and len(cells) >= 3 and re.match(r"\d+\.\d+\.\d+\.\d+$", cells[1]):
+                hosts.append((cells[1], re.findall(r"[a-z0-9.-]+\.hoplab\.test", cells[2])[:1]))
+    return hosts
+
+
+def run_hopscope(hopscope, trace, keytabs, extra):
+    cmd = [hopscope, "-r", os.path.join(LAB, trace + ".pcap")]
+    for k in keytabs:
+        cmd += ["-k", os.path.join(LAB, "keytabs", k + ".keytab")]
+    p = subprocess.run(cmd + extra, capture_output=True, text=True)
+    return p
+
+
+def svg_parts(svg_text):
+    """nodes {id: text}, edges [(id, class, from, to, text)] of a Graphviz SVG."""
+    root = ET.fromstring(svg_text)
+    nodes, edges = {}, []
+    for g in root.iter(SVG + "g"):
+        cls = (g.get("class") or "").split()
+        text = "\n".join(t.text or "" for t in g.iter(SVG + "text"))
+        title = g.find(SVG + "title")
+        if "node" in cls:
+            nodes[g.get("id")] = text
+        elif "edge" in cls and title is not None and "->" in (title.text or ""):
+            a, b = title.text.split("->")
+            edges.append((g.get("id"), cls, a.strip(), b.strip(), text))
+    return nodes, edges
+
+
+def test_dot(hopscope, tmp):
+    if not shutil.which("dot"):
+        skip("dot", "Graphviz's dot is not installed (Debian package graphviz)")
+        return
+    hosts = manifest_hosts()
+    if len(hosts) < 3:
+        report(False, "dot: MANIFEST hosts", "no Hosts table in MANIFEST.md")
+        return
+    for trace, (keytabs, fails, deleg) in DOUBLE_HOPS.items():
+        if not os.path.exists(os.path.join(LAB, trace + ".pcap")):
+            skip("dot " + trace, "capture absent")
+            continue
+        out = os.path.join(tmp, trace + ".dot")
+        p = run_hopscope(hopscope, trace, keytabs, ["--dot", out])
+        if p.returncode != 0:
+            report(False, "dot " + trace, "hopscope exit %d: %s" % (p.returncode, p.stderr.strip()))
+            continue
+        r = subprocess.run(["dot", "-Tsvg", out], capture_output=True, text=True)
+        if r.returncode != 0 or r.stderr.strip():
+            report(False, "dot " + trace, "dot -Tsvg: exit %d %s" % (r.returncode, r.stderr.strip()))
+            continue
+        nodes, edges = svg_parts(r.stdout)
+        alltext = "\n".join(nodes.values())
+        missing = [ip for ip, _ in hosts if ip not in alltext]
+        # names: the DC's (every trace names it in an SPN or a tree path); the web server calls itself "vm" in
+        # the RPC traces' NTLM CHALLENGE, and the client is never named on the wire
+        missing += [n for _, names in hosts for n in names if n.startswith("dc") and n not in alltext]
+        if missing:
+            report(False, "dot %s hosts" % trace, "not in the graph: %s" % ", ".join(missing))
+            continue
+        web = [i for i, t in nodes.items() if "10.201.1.20" in t]
+        dc = [i for i, t in nodes.items() if "10.201.1.10" in t or "dc1.hoplab.test" in t]
+        titles = {}
+        for g in ET.fromstring(r.stdout).iter(SVG + "g"):
+            t = g.find(SVG + "title")
+            if t is not None:
+                titles[t.text] = g.get("id")
+        hop = [e for e in edges if titles.get(e[2]) in web and titles.get(e[3]) in dc and "session" in e[1]
+               or titles.get(e[2]) in web and titles.get(e[3]) in dc and "nosession" in e[1]]
+        failed = [e for e in hop if "failed" in e[1]]
+        if fails:
+            ok = [e for e in failed if "double_hop_failed" in e[4]]
+            report(bool(ok), "dot %s failed edge web -> dc" % trace,
+                   "no failed web -> dc edge naming double_hop_failed among %s" % [(e[0], e[1]) for e in hop])
+        else:
+            report(not failed and bool(hop), "dot %s no failed second hop" % trace,
+                   "failed: %s, second hops: %d" % ([e[0] for e in failed], len(hop)))
+        if deleg:
+            ok = any(("delegation: " + deleg) in e[4] for e in hop)
+            report(ok, "dot %s delegation '%s'" % (trace, deleg),
+                   "second-hop labels: %s" % [e[4].replace("\n", " | ") for e in hop])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hopscope", required=True)
+    ap.add_argument("what", nargs="*", default=["dot"])
+    a = ap.parse_args()
+    if not os.path.isdir(LAB):
+        print("SKIP: no lab captures at %s" % LAB)
+        print("0 passed, 0 failed, 1 skipped")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        if "dot" in a.what:
+            test_dot(a.hopscope, tmp)
+    print("%d passed, %d failed, %d skipped" % (results["passed"], results["failed"], results["skipped"]))
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
