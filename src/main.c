@@ -53,6 +53,7 @@ static void usage(FILE *f)
             "      --hop-window SECONDS  how long after a first hop starts an onward connection from its\n"
             "                     server counts as a second hop (default 600)\n"
             "      --dot FILE     write the hop graph in Graphviz DOT to FILE at the end of the run\n"
+            "      --html FILE    write a self-contained HTML report (findings, hop graph, sessions) to FILE\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version\n"
             "\n"
@@ -244,33 +245,45 @@ static int run_netmon(struct input *in, struct hs_engine *e, long count)
     return EXIT_OK;
 }
 
-/* What is drawn from the hop graph at the end of the run (--dot). */
+/* What is drawn from the hop graph at the end of the run (--dot, --html). */
 struct reports {
-    const char *dot;
+    const char *dot, *html;
 };
+
+/* Writes one report to path with fn; 0, or -1 after saying on stderr what failed. */
+static int write_report(const char *path, int (*fn)(const struct hop_graph *, FILE *, const char *),
+                        const struct hop_graph *g, const char *arg)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "hopscope: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = fn(g, f, arg);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "hopscope: %s: write failed: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
 
 /* Writes the reports asked for; 0, or -1 after saying on stderr what failed. */
 static int write_reports(const struct reports *rep, const struct hop_graph *g, const char *input)
 {
-    if (!rep->dot)
+    if (!rep->dot && !rep->html)
         return 0;
     if (!g) {
         fprintf(stderr, "hopscope: out of memory building the hop graph\n");
         return -1;
     }
-    FILE *f = fopen(rep->dot, "w");
-    if (!f) {
-        fprintf(stderr, "hopscope: %s: %s\n", rep->dot, strerror(errno));
-        return -1;
-    }
     char title[512];
     snprintf(title, sizeof title, "hopscope: %s", input ? input : "");
-    int rc = report_write_dot(g, f, title);
-    if (fclose(f) != 0 || rc != 0) {
-        fprintf(stderr, "hopscope: %s: write failed: %s\n", rep->dot, strerror(errno));
-        return -1;
-    }
-    return 0;
+    int rc = 0;
+    if (rep->dot && write_report(rep->dot, report_write_dot, g, title) != 0)
+        rc = -1;
+    if (rep->html && write_report(rep->html, report_write_html, g, input) != 0)
+        rc = -1;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -293,6 +306,7 @@ int main(int argc, char **argv)
         {"max-flows", required_argument, NULL, 2},
         {"hop-window", required_argument, NULL, 3},
         {"dot", required_argument, NULL, 20},
+        {"html", required_argument, NULL, 21},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -343,6 +357,7 @@ int main(int argc, char **argv)
             break;
         }
         case 20: rep.dot = optarg; break;
+        case 21: rep.html = optarg; break;
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
         case 'V': printf("hopscope %s (%s)\n", HOPSCOPE_VERSION, pcap_lib_version()); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
@@ -373,7 +388,7 @@ int main(int argc, char **argv)
     struct hs_correlate *corr = w ? correlate_new(writer_sink(w)) : NULL;
     if (corr && hop_window)
         corr->cfg.hop_window = hop_window;
-    if (corr && rep.dot)
+    if (corr && (rep.dot || rep.html))
         corr->want_graph = true;
     struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
     if (!e || engine_init(e, &lim, &corr->sink) != 0) {

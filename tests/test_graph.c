@@ -199,6 +199,51 @@ static void test_graph_edges_are_capped(void **st)
     free(a);
 }
 
+/* A hostile name from the wire renders as text: in the findings, the tables and Graphviz's SVG alike. */
+static void test_graph_html_escapes_names_from_the_wire(void **st)
+{
+    (void)st;
+    struct fsum_auth a[2] = {sess(1, 30, 20, 100, "<script>alert(1)</script>", AMECH_NTLM, RESULT_SUCCESS),
+                             sess(2, 20, 10, 101, "", AMECH_NTLM, RESULT_FAILURE)};
+    snprintf(a[0].service, sizeof a[0].service, "\"><img src=x onerror=alert(2)>");
+    struct hs_finding f;
+    memset(&f, 0, sizeof f);
+    f.id = "double_hop_failed";
+    f.severity = "high";
+    f.confidence = "proven";
+    snprintf(f.title, sizeof f.title, "<script>alert(3)</script>");
+    snprintf(f.explanation, sizeof f.explanation, "x' onclick='alert(4)");
+    snprintf(f.user, sizeof f.user, "<b>bold</b>");
+    snprintf(f.first_hop, sizeof f.first_hop, "10.0.0.20");
+    f.records[0] = 1;
+    f.nrecords = 1;
+    struct hop_graph *g = graph_build(&cfg, a, 2, NULL, 0, &f, 1);
+    assert_non_null(g);
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    assert_non_null(m);
+    assert_int_equal(report_write_html(g, m, "<script>alert(5)</script>.pcap"), 0);
+    fclose(m);
+    assert_null(strstr(buf, "<script>alert"));
+    assert_null(strstr(buf, "<img"));
+    assert_null(strstr(buf, "<b>bold"));
+    assert_null(strstr(buf, "' onclick='"));
+    assert_non_null(strstr(buf, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_non_null(strstr(buf, "&lt;b&gt;bold&lt;/b&gt;"));
+    assert_non_null(strstr(buf, "<svg")); /* the graph was drawn (Graphviz escaped its text) */
+    /* exactly one script element: the page's own */
+    const char *p = buf;
+    int scripts = 0;
+    while ((p = strstr(p, "<script")) != NULL) {
+        scripts++;
+        p++;
+    }
+    assert_int_equal(scripts, 1);
+    free(buf);
+    graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_graph_refused_s4u2proxy_draws_the_hop_that_never_started),
         cmocka_unit_test(test_graph_dot_escapes_quotes_controls_and_bad_utf8),
         cmocka_unit_test(test_graph_edges_are_capped),
+        cmocka_unit_test(test_graph_html_escapes_names_from_the_wire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

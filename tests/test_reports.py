@@ -7,6 +7,12 @@
         client by address: the RPC traces' web server calls itself "vm"); the delegated traces draw no failed second hop
         and name the delegation kind.
 
+  html  --html of double_hop_ntlm and double_hop_s4u_denied rendered in headless Chromium (--dump-dom and
+        --screenshot): every finding the run reports (its id and title) and every host (each address in the
+        records, each name host identity gave) is in the DOM, the graph is an inline SVG, nothing is fetched
+        (no src/href to another resource), and opening it at #finding-0 highlights that finding's edges (the
+        page's script ran). Skipped, saying so, without Chromium.
+
 Prints PASS/FAIL/SKIP per check and a closing "N passed, M failed, K skipped" line; exit 1 on any failure.
 Skipped (saying so) when the lab captures or Graphviz's dot are absent.
 Usage: test_reports.py --hopscope build/hopscope dot
@@ -141,6 +147,89 @@ def test_dot(hopscope, tmp):
                    "second-hop labels: %s" % [e[4].replace("\n", " | ") for e in hop])
 
 
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def browser(exe, args, url, tmp):
+    """Runs headless Chromium on url; (returncode, stdout)."""
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions", "--no-first-run",
+           "--user-data-dir=" + os.path.join(tmp, "chromium-profile")] + args + [url]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout
+
+
+def test_html(hopscope, tmp):
+    exe = chromium()
+    if not exe:
+        skip("html", "Chromium is not installed (Debian package chromium): the browser test did not run")
+        return
+    import json
+    from html.parser import HTMLParser
+    for trace, keytabs in (("double_hop_ntlm", []), ("double_hop_s4u_denied", ["web_http", "websvc2", "krbtgt"])):
+        if not os.path.exists(os.path.join(LAB, trace + ".pcap")):
+            skip("html " + trace, "capture absent")
+            continue
+        out = os.path.join(tmp, trace + ".html")
+        p = run_hopscope(hopscope, trace, keytabs, ["--html", out])
+        if p.returncode != 0:
+            report(False, "html " + trace, "hopscope exit %d: %s" % (p.returncode, p.stderr.strip()))
+            continue
+        objs = [json.loads(l) for l in p.stdout.splitlines()]
+        fnd = [o for o in objs if o.get("type") == "finding"]
+        ips = {o[s]["ip"] for o in objs if o.get("type") in ("auth", "kerberos") for s in ("client", "server")}
+        names = {f["hosts"][k] for f in fnd for k in ("client_name", "first_hop_name", "second_hop_name")
+                 if f["hosts"].get(k)}
+        url = "file://" + out
+        rc, dom = browser(exe, ["--dump-dom"], url, tmp)
+        if rc != 0 or "<body" not in dom:
+            report(False, "html %s renders" % trace, "chromium exit %d" % rc)
+            continue
+        shot = os.path.join(tmp, trace + ".png")
+        rc2, _ = browser(exe, ["--screenshot=" + shot, "--window-size=1400,2000"], url, tmp)
+        report(rc2 == 0 and os.path.getsize(shot) > 10000 if os.path.exists(shot) else False,
+               "html %s screenshot" % trace, "chromium exit %d, no screenshot" % rc2)
+
+        class Collect(HTMLParser):
+            def __init__(self):
+                super().__init__()
+                self.finding_ids, self.text, self.svg, self.fetch = [], [], 0, []
+
+            def handle_starttag(self, tag, attrs):
+                a = dict(attrs)
+                if tag == "div" and "finding" in (a.get("class") or "").split():
+                    self.finding_ids.append(a.get("data-id"))
+                if tag == "svg":
+                    self.svg += 1
+                for k in ("src", "href", "xlink:href"):
+                    v = a.get(k)
+                    if v and not v.startswith("#"):
+                        self.fetch.append((tag, k, v))
+
+            def handle_data(self, d):
+                self.text.append(d)
+
+        c = Collect()
+        c.feed(dom)
+        text = " ".join(c.text)
+        want = sorted(f["id"] for f in fnd)
+        report(sorted(c.finding_ids) == want and all(f["title"] in text for f in fnd),
+               "html %s findings %s" % (trace, ",".join(want)),
+               "in the DOM: %s" % c.finding_ids)
+        missing = sorted(h for h in ips | names if h not in text)
+        report(not missing, "html %s hosts %s" % (trace, ",".join(sorted(ips | names))),
+               "not in the DOM: %s" % missing)
+        report(c.svg >= 1, "html %s inline SVG" % trace, "no <svg> in the DOM")
+        report(not c.fetch, "html %s self-contained" % trace, "references: %s" % c.fetch[:5])
+        rc, dom2 = browser(exe, ["--dump-dom"], url + "#finding-0", tmp)
+        hl = re.findall(r'<g [^>]*class="edge[^"]*\bhl\b', dom2) + re.findall(r'<tr [^>]*class="[^"]*\bhl\b', dom2)
+        report(bool(fnd) and len(hl) >= 2, "html %s #finding-0 highlights its edges" % trace,
+               "%d highlighted elements" % len(hl))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hopscope", required=True)
@@ -153,6 +242,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         if "dot" in a.what:
             test_dot(a.hopscope, tmp)
+        if "html" in a.what:
+            test_html(a.hopscope, tmp)
     print("%d passed, %d failed, %d skipped" % (results["passed"], results["failed"], results["skipped"]))
     return 1 if results["failed"] else 0
 

@@ -9,8 +9,7 @@
 
 #include "format.h"
 
-/* The length of the valid UTF-8 sequence at p[0..n) (RFC 3629), or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t report_utf8_seq(const unsigned char *p, size_t n)
 {
     unsigned c = p[0];
     size_t k;
@@ -40,7 +39,7 @@ void report_dot_escape(FILE *f, const char *s, size_t wrap)
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), col = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(p + i, n - i);
+        size_t k = report_utf8_seq(p + i, n - i);
         if (k == 0) {
             fputc('?', f);
             i++;

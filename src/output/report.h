@@ -1,4 +1,4 @@
-/* Reports drawn after the run from the hop graph (correlate/graph.h): Graphviz DOT. */
+/* Reports drawn after the run from the hop graph (correlate/graph.h): Graphviz DOT, one-file HTML. */
 #ifndef HOPSCOPE_REPORT_H
 #define HOPSCOPE_REPORT_H
 
@@ -24,5 +24,25 @@ char *report_dot_string(const struct hop_graph *g, const char *title, size_t *le
 /* Appends s to f made safe for DOT's quoted strings (see report_write_dot); wrap > 0 breaks lines ("\n")
  * at a space after wrap characters. Exposed for tests. */
 void report_dot_escape(FILE *f, const char *s, size_t wrap);
+
+/* The length of the valid UTF-8 sequence (RFC 3629) at p[0..n), or 0 when none starts there (n > 0). */
+size_t report_utf8_seq(const unsigned char *p, size_t n);
+
+/* Appends s to f escaped for HTML text and attribute values (& < > " ' as character references), control
+ * characters as spaces, bytes that are not UTF-8 as U+FFFD. */
+void report_html_escape(FILE *f, const char *s);
+
+/*
+ * Writes one self-contained HTML file to f: the findings first (explanation, evidence frames and records, fix),
+ * the hop graph as inline SVG laid out and rendered by Graphviz (libgvc, `dot` layout, from report_write_dot's
+ * text; left out, saying why, past REPORT_SVG_EDGES_MAX edges or when Graphviz fails), the hosts, then a
+ * sortable, filterable table of the edges (sessions and KDC exchanges). Clicking a host (in the graph or the
+ * hosts table) or a finding highlights its edges in the graph and its rows in the table. Inline CSS and
+ * JavaScript only, under a Content-Security-Policy that allows no fetch at all: the file works offline. Every
+ * string from the wire is escaped (report_html_escape; Graphviz escapes the SVG's own text). input names the
+ * capture (may be NULL). Returns 0, or -1 when a write failed.
+ */
+#define REPORT_SVG_EDGES_MAX 2000
+int report_write_html(const struct hop_graph *g, FILE *f, const char *input);
 
 #endif
