@@ -11,6 +11,7 @@
 
 #include "correlate.h"
 #include "engine.h"
+#include "expect.h"
 #include "krbcrypt.h"
 #include "netmon.h"
 #include "report.h"
@@ -23,6 +24,7 @@ enum {
     EXIT_USAGE = 2,
     EXIT_TRUNCATED = 3, /* the capture ended in a damaged/truncated record; what came before was reported */
     EXIT_OUTPUT = 4,    /* writing the output failed */
+    EXIT_EXPECT = 5,    /* --expect: the capture does not meet the expectations */
 };
 
 static pcap_t *volatile live_handle;
@@ -54,12 +56,16 @@ static void usage(FILE *f)
             "                     server counts as a second hop (default 600)\n"
             "      --dot FILE     write the hop graph in Graphviz DOT to FILE at the end of the run\n"
             "      --html FILE    write a self-contained HTML report (findings, hop graph, sessions) to FILE\n"
+            "      --expect FILE  check the records and findings against FILE's expectations (JSON Lines,\n"
+            "                     docs/REPORTS.md); say what differs and exit 5 when they are not met\n"
+            "      --write-expect FILE  write expectations of this run's records and findings to FILE\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version\n"
             "\n"
             "A trailing filter expression is a BPF filter, as in tcpdump.\n"
             "Exit status: 0 success, 1 input unusable, 2 usage, 3 capture truncated or damaged\n"
-            "(records up to that point were written), 4 output could not be written.\n");
+            "(records up to that point were written), 4 output could not be written,\n"
+            "5 expectations (--expect) not met.\n");
 }
 
 struct run {
@@ -248,6 +254,9 @@ static int run_netmon(struct input *in, struct hs_engine *e, long count)
 /* What is drawn from the hop graph at the end of the run (--dot, --html). */
 struct reports {
     const char *dot, *html;
+    const char *expect, *write_expect; /* --expect, --write-expect */
+    FILE *wexpect;
+    struct hs_expect *x;
 };
 
 /* Writes one report to path with fn; 0, or -1 after saying on stderr what failed. */
@@ -286,6 +295,55 @@ static int write_reports(const struct reports *rep, const struct hop_graph *g, c
     return rc;
 }
 
+/* Sets up --expect / --write-expect in front of next: EXIT_OK, or after one line on stderr EXIT_OUTPUT (the
+ * --write-expect file cannot be created) or EXIT_INPUT (the --expect file cannot be used). */
+static int open_expect(struct reports *rep, struct hs_sink *next)
+{
+    if (!rep->expect && !rep->write_expect)
+        return EXIT_OK;
+    char err[512];
+    if (rep->write_expect) {
+        rep->wexpect = fopen(rep->write_expect, "w");
+        if (!rep->wexpect) {
+            fprintf(stderr, "hopscope: %s: %s\n", rep->write_expect, strerror(errno));
+            return EXIT_OUTPUT;
+        }
+    }
+    rep->x = expect_new(next, rep->expect, rep->wexpect, err, sizeof err);
+    if (!rep->x) {
+        fprintf(stderr, "hopscope: --expect: %s\n", err);
+        if (rep->wexpect)
+            fclose(rep->wexpect);
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
+}
+
+/* Ends --expect / --write-expect: says what differs; EXIT_OK, EXIT_EXPECT or EXIT_OUTPUT. */
+static int close_expect(struct reports *rep)
+{
+    if (!rep->x)
+        return EXIT_OK;
+    int st = EXIT_OK;
+    if (rep->expect) {
+        size_t n = expect_finish(rep->x, stderr);
+        if (n) {
+            fprintf(stderr, "hopscope: %s: %zu difference%s from the expectations\n", rep->expect, n,
+                    n == 1 ? "" : "s");
+            st = EXIT_EXPECT;
+        } else {
+            fprintf(stderr, "hopscope: %s: all %zu expectations met\n", rep->expect, expect_count(rep->x));
+        }
+    }
+    if (rep->wexpect && (expect_write_failed(rep->x) | (fclose(rep->wexpect) != 0))) {
+        fprintf(stderr, "hopscope: %s: write failed\n", rep->write_expect);
+        st = EXIT_OUTPUT;
+    }
+    expect_free(rep->x);
+    rep->x = NULL;
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     const char *rfile = NULL, *iface = NULL, *wfile = NULL;
@@ -307,6 +365,8 @@ int main(int argc, char **argv)
         {"hop-window", required_argument, NULL, 3},
         {"dot", required_argument, NULL, 20},
         {"html", required_argument, NULL, 21},
+        {"expect", required_argument, NULL, 22},
+        {"write-expect", required_argument, NULL, 23},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -358,6 +418,8 @@ int main(int argc, char **argv)
         }
         case 20: rep.dot = optarg; break;
         case 21: rep.html = optarg; break;
+        case 22: rep.expect = optarg; break;
+        case 23: rep.write_expect = optarg; break;
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
         case 'V': printf("hopscope %s (%s)\n", HOPSCOPE_VERSION, pcap_lib_version()); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
@@ -383,9 +445,17 @@ int main(int argc, char **argv)
         }
     }
 
-    /* Records flow: engine (dissectors, record layer) → correlation → writer. */
+    /* Records flow: engine (dissectors, record layer) → correlation → [expectations] → writer. */
     struct hs_writer *w = writer_new(fmt, outf);
-    struct hs_correlate *corr = w ? correlate_new(writer_sink(w)) : NULL;
+    int xst = w ? open_expect(&rep, writer_sink(w)) : EXIT_OK;
+    if (xst != EXIT_OK) {
+        writer_free(w);
+        close_input(&in);
+        if (outf != stdout)
+            fclose(outf);
+        return finish(&keys, xst);
+    }
+    struct hs_correlate *corr = w ? correlate_new(rep.x ? expect_sink(rep.x) : writer_sink(w)) : NULL;
     if (corr && hop_window)
         corr->cfg.hop_window = hop_window;
     if (corr && (rep.dot || rep.html))
@@ -395,6 +465,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hopscope: out of memory\n");
         free(e);
         correlate_free(corr);
+        close_expect(&rep);
         writer_free(w);
         close_input(&in);
         return finish(&keys, EXIT_INPUT);
@@ -408,6 +479,9 @@ int main(int argc, char **argv)
     if (write_reports(&rep, corr->graph, in.name) != 0 && status == EXIT_OK)
         status = EXIT_OUTPUT;
     correlate_free(corr);
+    xst = close_expect(&rep);
+    if (xst != EXIT_OK && status == EXIT_OK)
+        status = xst;
     bool failed = w->failed;
     writer_free(w);
     close_input(&in);

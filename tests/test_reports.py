@@ -13,6 +13,11 @@
         (no src/href to another resource), and opening it at #finding-0 highlights that finding's edges (the
         page's script ran). Skipped, saying so, without Chromium.
 
+  expect  --write-expect of lab traces, then --expect of the same trace passes (exit 0, "all N expectations
+        met"); a changed value, a missing finding, an extra finding and a finding's frame each fail with exit 5
+        and a diff naming the field, expected and actual value; a malformed file is refused (exit 1, the line);
+        comments, blank lines, unlisted fields and frame-less findings are accepted.
+
 Prints PASS/FAIL/SKIP per check and a closing "N passed, M failed, K skipped" line; exit 1 on any failure.
 Skipped (saying so) when the lab captures or Graphviz's dot are absent.
 Usage: test_reports.py --hopscope build/hopscope dot
@@ -230,6 +235,62 @@ def test_html(hopscope, tmp):
                "%d highlighted elements" % len(hl))
 
 
+def test_expect(hopscope, tmp):
+    import json
+    for trace, keytabs in (("double_hop_ntlm", []), ("double_hop_s4u_denied", ["web_http", "websvc2", "krbtgt"]),
+                           ("smb1_ntlmssp_lmkey_signed", []), ("dcerpc_tcp_lmkey_signed", [])):
+        if not os.path.exists(os.path.join(LAB, trace + ".pcap")):
+            skip("expect " + trace, "capture absent")
+            continue
+        exp = os.path.join(tmp, trace + ".expect.jsonl")
+        p = run_hopscope(hopscope, trace, keytabs, ["--write-expect", exp])
+        lines = [json.loads(l) for l in open(exp)] if p.returncode == 0 and os.path.exists(exp) else []
+        report(p.returncode == 0 and any(o["type"] == "finding" for o in lines),
+               "expect %s --write-expect" % trace, "exit %d, %d lines" % (p.returncode, len(lines)))
+        if not lines:
+            continue
+        p = run_hopscope(hopscope, trace, keytabs, ["--expect", exp])
+        report(p.returncode == 0 and ("all %d expectations met" % len(lines)) in p.stderr,
+               "expect %s unchanged passes" % trace, "exit %d: %s" % (p.returncode, p.stderr.strip()[-300:]))
+
+        def run_with(objs, name, want_rc, *needles, raw=None):
+            path = os.path.join(tmp, trace + "." + name + ".jsonl")
+            with open(path, "w") as f:
+                f.write(raw if raw is not None else "".join(json.dumps(o) + "\n" for o in objs))
+            q = run_hopscope(hopscope, trace, keytabs, ["--expect", path])
+            missing = [n for n in needles if n not in q.stderr]
+            report(q.returncode == want_rc and not missing, "expect %s %s" % (trace, name),
+                   "exit %d (wanted %d), not said: %s; stderr: %s" % (q.returncode, want_rc, missing,
+                                                                      q.stderr.strip()[-600:]))
+
+        # a changed value of a record
+        changed = json.loads(json.dumps(lines))
+        rec = next(o for o in changed if o["type"] in ("auth", "kerberos"))
+        old = rec["result"]
+        rec["result"] = "failure" if old != "failure" else "success"
+        run_with(changed, "changed-result", 5, 'result: expected "%s", got "%s"' % (rec["result"], old),
+                 "1 difference from the expectations")
+        # a finding the capture does not raise
+        run_with(lines + [{"type": "finding", "id": "cleartext_basic_auth"}], "missing-finding", 5,
+                 "no cleartext_basic_auth finding in the output")
+        # a finding the capture raises that nobody expected
+        fnd = [o for o in lines if o["type"] == "finding"]
+        run_with([o for o in lines if o is not fnd[0]], "extra-finding", 5,
+                 "unexpected finding (no expectation names it): finding id=\"%s\"" % fnd[0]["id"])
+        # a wrong frame in a finding's evidence
+        bad = json.loads(json.dumps(lines))
+        bf = next(o for o in bad if o["type"] == "finding")
+        bf["evidence"]["frames"] = bf["evidence"]["frames"] + [999999]
+        run_with(bad, "wrong-frame", 5, "evidence.frames: expected", "999999")
+        # subsets: only type and id of each finding (frames optional), one field of one record; comments and
+        # blank lines
+        loose = "# findings only, no frames\n\n" + "".join(
+            json.dumps({"type": "finding", "id": o["id"]}) + "\n" for o in fnd) + json.dumps(
+            {"type": rec["type"], "client": {"ip": rec["client"]["ip"]}}) + "\n"
+        run_with(None, "subset", 0, "expectations met", raw=loose)
+        run_with(None, "malformed", 1, ":2: ", raw='{"type":"auth"}\n{"type": \n')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hopscope", required=True)
@@ -244,6 +305,8 @@ def main():
             test_dot(a.hopscope, tmp)
         if "html" in a.what:
             test_html(a.hopscope, tmp)
+        if "expect" in a.what:
+            test_expect(a.hopscope, tmp)
     print("%d passed, %d failed, %d skipped" % (results["passed"], results["failed"], results["skipped"]))
     return 1 if results["failed"] else 0
 
