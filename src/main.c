@@ -11,6 +11,7 @@
 
 #include "correlate.h"
 #include "engine.h"
+#include "evidence.h"
 #include "expect.h"
 #include "krbcrypt.h"
 #include "netmon.h"
@@ -59,6 +60,7 @@ static void usage(FILE *f)
             "      --expect FILE  check the records and findings against FILE's expectations (JSON Lines,\n"
             "                     docs/REPORTS.md); say what differs and exit 5 when they are not met\n"
             "      --write-expect FILE  write expectations of this run's records and findings to FILE\n"
+            "      --evidence DIR for each finding, a pcap in DIR of the packets it rests on (with -r FILE)\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version\n"
             "\n"
@@ -255,6 +257,7 @@ static int run_netmon(struct input *in, struct hs_engine *e, long count)
 struct reports {
     const char *dot, *html;
     const char *expect, *write_expect; /* --expect, --write-expect */
+    const char *evidence;              /* --evidence DIR */
     FILE *wexpect;
     struct hs_expect *x;
 };
@@ -367,6 +370,7 @@ int main(int argc, char **argv)
         {"html", required_argument, NULL, 21},
         {"expect", required_argument, NULL, 22},
         {"write-expect", required_argument, NULL, 23},
+        {"evidence", required_argument, NULL, 24},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -420,6 +424,7 @@ int main(int argc, char **argv)
         case 21: rep.html = optarg; break;
         case 22: rep.expect = optarg; break;
         case 23: rep.write_expect = optarg; break;
+        case 24: rep.evidence = optarg; break;
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
         case 'V': printf("hopscope %s (%s)\n", HOPSCOPE_VERSION, pcap_lib_version()); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
@@ -427,6 +432,11 @@ int main(int argc, char **argv)
     }
     if (!!rfile == !!iface) {
         fprintf(stderr, "hopscope: give exactly one of -r FILE or -i INTERFACE (see --help)\n");
+        return finish(&keys, EXIT_USAGE);
+    }
+    if (rep.evidence && (!rfile || !strcmp(rfile, "-") || netmon_is(rfile))) {
+        fprintf(stderr, "hopscope: --evidence reads the capture a second time: it needs -r with a pcap or pcapng "
+                        "file\n");
         return finish(&keys, EXIT_USAGE);
     }
 
@@ -458,7 +468,7 @@ int main(int argc, char **argv)
     struct hs_correlate *corr = w ? correlate_new(rep.x ? expect_sink(rep.x) : writer_sink(w)) : NULL;
     if (corr && hop_window)
         corr->cfg.hop_window = hop_window;
-    if (corr && (rep.dot || rep.html))
+    if (corr && (rep.dot || rep.html || rep.evidence))
         corr->want_graph = true;
     struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
     if (!e || engine_init(e, &lim, &corr->sink) != 0) {
@@ -478,6 +488,14 @@ int main(int argc, char **argv)
     free(e);
     if (write_reports(&rep, corr->graph, in.name) != 0 && status == EXIT_OK)
         status = EXIT_OUTPUT;
+    if (rep.evidence) {
+        char eerr[512];
+        if (evidence_write(corr, rfile, rep.evidence, eerr, sizeof eerr) != 0) {
+            fprintf(stderr, "hopscope: --evidence: %s\n", eerr);
+            if (status == EXIT_OK)
+                status = EXIT_OUTPUT;
+        }
+    }
     correlate_free(corr);
     xst = close_expect(&rep);
     if (xst != EXIT_OK && status == EXIT_OK)

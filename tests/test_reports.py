@@ -18,6 +18,10 @@
         and a diff naming the field, expected and actual value; a malformed file is refused (exit 1, the line);
         comments, blank lines, unlisted fields and frame-less findings are accepted.
 
+  evidence  --evidence DIR of lab traces: a pcap per finding that tshark opens, holding every evidence frame of
+        the finding (matched by original timestamp), each packet being the original frame index.txt says
+        (same timestamp to the nanosecond), in the original link type. Skipped without tshark.
+
 Prints PASS/FAIL/SKIP per check and a closing "N passed, M failed, K skipped" line; exit 1 on any failure.
 Skipped (saying so) when the lab captures or Graphviz's dot are absent.
 Usage: test_reports.py --hopscope build/hopscope dot
@@ -291,6 +295,65 @@ def test_expect(hopscope, tmp):
         run_with(None, "malformed", 1, ":2: ", raw='{"type":"auth"}\n{"type": \n')
 
 
+def tshark_frames(pcap):
+    """{frame number: (epoch time, encapsulation)} as tshark reads pcap, or None when it cannot."""
+    p = subprocess.run(["tshark", "-r", pcap, "-T", "fields", "-e", "frame.number", "-e", "frame.time_epoch",
+                        "-e", "frame.encap_type"], capture_output=True, text=True)
+    if p.returncode != 0:
+        return None
+    out = {}
+    for line in p.stdout.splitlines():
+        n, t, e = line.split("\t")
+        out[int(n)] = (t, e)
+    return out
+
+
+def test_evidence(hopscope, tmp):
+    import json
+    if not shutil.which("tshark"):
+        skip("evidence", "tshark is not installed")
+        return
+    for trace, keytabs in (("double_hop_ntlm", []), ("double_hop_s4u_denied", ["web_http", "websvc2", "krbtgt"]),
+                           ("dcerpc_tcp_lmkey_signed", []), ("spn_missing", [])):
+        pcap = os.path.join(LAB, trace + ".pcap")
+        if not os.path.exists(pcap):
+            skip("evidence " + trace, "capture absent")
+            continue
+        d = os.path.join(tmp, trace + ".evidence")
+        p = run_hopscope(hopscope, trace, keytabs, ["--evidence", d])
+        if p.returncode != 0:
+            report(False, "evidence " + trace, "exit %d: %s" % (p.returncode, p.stderr.strip()))
+            continue
+        fnd = [json.loads(l) for l in p.stdout.splitlines() if '"type":"finding"' in l]
+        orig = tshark_frames(pcap)
+        index = {}
+        name = None
+        for line in open(os.path.join(d, "index.txt")):
+            if line.endswith(".pcap\n"):
+                name = line.strip()
+            elif name and line.startswith("  original frames:"):
+                index[name] = [int(x) for x in line.split(":", 1)[1].split() if x.isdigit()]
+        for i, f in enumerate(fnd):
+            fname = "%03d-%s.pcap" % (i + 1, f["id"])
+            ev = tshark_frames(os.path.join(d, fname))
+            if ev is None:
+                report(False, "evidence %s %s" % (trace, fname), "tshark cannot read it")
+                continue
+            listed = index.get(fname, [])
+            times = {v[0] for v in ev.values()}
+            missing = [fr for fr in f["evidence"]["frames"] if orig[fr][0] not in times]
+            mapped = len(listed) == len(ev) and all(ev[k + 1] == orig[fr] for k, fr in enumerate(listed))
+            report(not missing and mapped and set(f["evidence"]["frames"]) <= set(listed),
+                   "evidence %s %s (%d packets, frames %s)" % (trace, fname, len(ev), f["evidence"]["frames"]),
+                   "frames not in it: %s; index maps packets to original frames: %s" % (missing, mapped))
+        if not fnd:
+            report(False, "evidence " + trace, "no findings")
+    p = subprocess.run([hopscope, "-r", "-", "--evidence", os.path.join(tmp, "x")], input="", capture_output=True,
+                       text=True)
+    report(p.returncode == 2 and "--evidence" in p.stderr, "evidence refused on standard input",
+           "exit %d: %s" % (p.returncode, p.stderr.strip()))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hopscope", required=True)
@@ -307,6 +370,8 @@ def main():
             test_html(a.hopscope, tmp)
         if "expect" in a.what:
             test_expect(a.hopscope, tmp)
+        if "evidence" in a.what:
+            test_evidence(a.hopscope, tmp)
     print("%d passed, %d failed, %d skipped" % (results["passed"], results["failed"], results["skipped"]))
     return 1 if results["failed"] else 0
 

@@ -191,6 +191,9 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     s->af = r->h.flow.af;
     memcpy(s->cli, r->h.flow.cli.ip, 16);
     memcpy(s->srv, r->h.flow.srv.ip, 16);
+    s->cport = r->h.flow.cli.port;
+    s->sport = r->h.flow.srv.port;
+    s->udp = r->udp;
     s->kind = r->kind;
     kdc_rec_client(r, s->cname, sizeof s->cname);
     kdc_principal_join(s->sname, sizeof s->sname, r->sname, r->realm);
