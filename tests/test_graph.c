@@ -244,6 +244,34 @@ static void test_graph_html_escapes_names_from_the_wire(void **st)
     graph_free(g);
 }
 
+/* Past REPORT_SVG_EDGES_DIRECT edges the page draws those between two hosts merged, and still draws. */
+static void test_graph_html_merges_many_edges(void **st)
+{
+    (void)st;
+    size_t n = REPORT_SVG_EDGES_DIRECT * 3;
+    struct fsum_auth *a = calloc(n, sizeof *a);
+    assert_non_null(a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = sess(i + 1, (uint8_t)(30 + i % 3), 20, (long)i, "u", AMECH_NTLM,
+                    i % 5 ? RESULT_SUCCESS : RESULT_FAILURE);
+    struct hop_graph *g = graph_build(&cfg, a, n, NULL, 0, NULL, 0);
+    assert_non_null(g);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_non_null(m);
+    assert_int_equal(report_write_html(g, m, "x.pcap"), 0);
+    fclose(m);
+    assert_non_null(strstr(buf, "<svg"));
+    assert_non_null(strstr(buf, "drawn as one"));
+    assert_non_null(strstr(buf, "id=\"g0\""));           /* merged edges in the SVG */
+    assert_non_null(strstr(buf, "data-gedge=\"g"));       /* rows point at them */
+    assert_null(strstr(buf, "id=\"e0\""));
+    free(buf);
+    graph_free(g);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_graph_dot_escapes_quotes_controls_and_bad_utf8),
         cmocka_unit_test(test_graph_edges_are_capped),
         cmocka_unit_test(test_graph_html_escapes_names_from_the_wire),
+        cmocka_unit_test(test_graph_html_merges_many_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

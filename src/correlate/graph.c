@@ -522,7 +522,8 @@ static int build(struct builder *b, const struct fsum_auth *a, size_t n_a, const
         const char *realm = strrchr(r->sname, '@');
         if (realm && !g->nodes[to].kdc_realm[0])
             cutf(g->nodes[to].kdc_realm, sizeof g->nodes[to].kdc_realm, "%s", realm + 1);
-        bool refused = r->failed && r->error_code != KDC_ERR_PREAUTH_REQUIRED && r->error_code != KRB_ERR_RESPONSE_TOO_BIG;
+        bool refused =
+            r->failed && r->error_code != KDC_ERR_PREAUTH_REQUIRED && r->error_code != KRB_ERR_RESPONSE_TOO_BIG;
         if (r->kind == KDC_KIND_S4U2SELF || r->kind == KDC_KIND_S4U2PROXY || refused || in_set(fids, n_fids, r->id)) {
             struct graph_edge *e = edge_new(g, cap);
             if (!e)

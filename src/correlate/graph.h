@@ -57,6 +57,7 @@ struct graph_edge {
     char use_denied[96];           /* the use that was denied, when one was */
     uint64_t f_first, f_verdict;   /* frames */
     uint32_t count;                /* GEDGE_KDC_SUMMARY: how many exchanges */
+    uint32_t merged, merged_failed; /* a drawing that merges edges (report_merge()): sessions, failed ones */
     bool second_hop;               /* from the server of an earlier successful session, inside the hop window */
     enum graph_deleg deleg;
     uint64_t via;                  /* second hop: the record id of the first hop */

@@ -122,6 +122,22 @@ static void edge_text(FILE *f, const struct hop_graph *g, const struct graph_edg
         fprintf(f, "Kerberos KDC: %u exchange%s%sfrom %s", e->count, e->count == 1 ? "" : "s", sep, tod);
         return;
     }
+    if (e->merged > 1) {
+        fprintf(f, "%u %s, %u failed%sfirst: ", e->merged, e->kind == GEDGE_SESSION ? "sessions" : "edges",
+                e->merged_failed, sep);
+        report_dot_escape(f, e->anonymous ? "(anonymous)" : e->user[0] ? e->user : "-", 0);
+        fputc(' ', f);
+        report_dot_escape(f, e->mech, 0);
+        fputc(' ', f);
+        report_dot_escape(f, e->transport, 0);
+        fprintf(f, "%sfrom %s", sep, tod);
+        for (uint32_t j = 0; j < e->nfindings; j++) {
+            fputs(sep, f);
+            fputs("! ", f);
+            report_dot_escape(f, g->findings[e->findings[j]].f.id, 0);
+        }
+        return;
+    }
     if (e->kind == GEDGE_NO_SESSION) {
         fputs("no session: S4U2Proxy refused", f);
         fputs(sep, f);
@@ -160,11 +176,11 @@ static void edge_text(FILE *f, const struct hop_graph *g, const struct graph_edg
     }
 }
 
-static void write_edge(FILE *f, const struct hop_graph *g, size_t i)
+static void write_edge(FILE *f, const struct hop_graph *g, size_t i, char eprefix)
 {
     const struct graph_edge *e = &g->edges[i];
     const char *col = edge_color(e);
-    fprintf(f, "  n%u -> n%u [id=\"e%zu\", class=\"%s%s\", color=\"%s\", fontcolor=\"%s\"", e->from, e->to, i,
+    fprintf(f, "  n%u -> n%u [id=\"%c%zu\", class=\"%s%s\", color=\"%s\", fontcolor=\"%s\"", e->from, e->to, eprefix, i,
             e->kind == GEDGE_SESSION ? "session" : e->kind == GEDGE_NO_SESSION ? "nosession" : "kdc",
             e->failed ? " failed" : "", col, col);
     if (e->failed)
@@ -198,7 +214,8 @@ static void write_findings(FILE *f, const struct hop_graph *g)
     for (size_t i = 0; i < g->n_findings; i++) {
         const struct hs_finding *h = &g->findings[i].f;
         fprintf(f, "    f%zu [id=\"f%zu\", class=\"finding\", shape=note, style=filled, fillcolor=\"%s\", label=\"",
-                i, i, !strcmp(h->severity, "high") ? "#ffebee" : !strcmp(h->severity, "medium") ? "#fff8e1" : "#f5f5f5");
+                i, i,
+                !strcmp(h->severity, "high") ? "#ffebee" : !strcmp(h->severity, "medium") ? "#fff8e1" : "#f5f5f5");
         fprintf(f, "[%s] ", h->severity);
         report_dot_escape(f, h->id, 0);
         fputs("\\n", f);
@@ -216,7 +233,7 @@ static void write_findings(FILE *f, const struct hop_graph *g)
     }
 }
 
-int report_write_dot(const struct hop_graph *g, FILE *f, const char *title)
+static int write_dot(const struct hop_graph *g, FILE *f, const char *title, char eprefix)
 {
     fputs("digraph hops {\n  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=\"", f);
     report_dot_escape(f, title ? title : "hopscope hop graph", 0);
@@ -229,20 +246,30 @@ int report_write_dot(const struct hop_graph *g, FILE *f, const char *title)
     for (size_t i = 0; i < g->n_nodes; i++)
         write_node(f, g, i);
     for (size_t i = 0; i < g->n_edges; i++)
-        write_edge(f, g, i);
+        write_edge(f, g, i, eprefix);
     write_findings(f, g);
     fputs("}\n", f);
     return ferror(f) ? -1 : 0;
 }
 
+int report_write_dot(const struct hop_graph *g, FILE *f, const char *title)
+{
+    return write_dot(g, f, title, 'e');
+}
+
 char *report_dot_string(const struct hop_graph *g, const char *title, size_t *len)
+{
+    return report_dot_string_ids(g, title, 'e', len);
+}
+
+char *report_dot_string_ids(const struct hop_graph *g, const char *title, char eprefix, size_t *len)
 {
     char *buf = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&buf, &n);
     if (!m)
         return NULL;
-    int rc = report_write_dot(g, m, title);
+    int rc = write_dot(g, m, title, eprefix);
     if (fclose(m) != 0 || rc != 0) {
         free(buf);
         return NULL;

@@ -63,7 +63,8 @@ static const char SCRIPT[] =
     "function clear(){all('.hl').forEach(function(e){e.classList.remove('hl');});"
     "all('.finding.active').forEach(function(e){e.classList.remove('active');});}\n"
     "function edges(ids){ids.forEach(function(id){var g=document.getElementById(id);if(g)g.classList.add('hl');"
-    "all('tr[data-edge=\"'+id+'\"]').forEach(function(r){r.classList.add('hl');});});}\n"
+    "all('tr[data-edge=\"'+id+'\"]').forEach(function(r){r.classList.add('hl');"
+    "var d=document.getElementById(r.getAttribute('data-gedge'));if(d)d.classList.add('hl');});});}\n"
     "function node(n){clear();var ids=[];all('#sessions-table tbody tr').forEach(function(r){"
     "if(r.getAttribute('data-from')===n||r.getAttribute('data-to')===n)ids.push(r.getAttribute('data-edge'));});"
     "var g=document.getElementById(n);if(g)g.classList.add('hl');"
@@ -71,7 +72,8 @@ static const char SCRIPT[] =
     "function finding(d){clear();d.classList.add('active');"
     "edges((d.getAttribute('data-edges')||'').split(' ').filter(Boolean));}\n"
     "all('#graph g.node.host').forEach(function(g){g.addEventListener('click',function(){node(g.id);});});\n"
-    "all('tr.host').forEach(function(r){r.addEventListener('click',function(){node(r.getAttribute('data-node'));});});\n"
+    "all('tr.host').forEach(function(r){r.addEventListener('click',function(){"
+    "node(r.getAttribute('data-node'));});});\n"
     "all('div.finding').forEach(function(d){d.addEventListener('click',function(){finding(d);});});\n"
     "all('#graph g.node.finding').forEach(function(g){g.addEventListener('click',function(){"
     "var d=document.querySelector('div.finding[data-finding=\"'+g.id+'\"]');if(d){finding(d);"
@@ -92,15 +94,89 @@ static const char SCRIPT[] =
     "var h=/^#host-(n[0-9]+)$/.exec(location.hash);if(h)node(h[1]);\n"
     "})();\n";
 
-/* The SVG Graphviz draws of g (malloc'd, from "<svg" on), or NULL with why[] said. */
-static char *render_svg(const struct hop_graph *g, char *why, size_t cap)
+/* Edges of one kind (session, KDC, missing hop) and outcome between two hosts, for merging. */
+struct mkey {
+    uint32_t from, to;
+    uint8_t cls;
+    bool failed;
+    size_t i;
+};
+
+static int mkey_cmp(const void *a, const void *b)
+{
+    const struct mkey *x = a, *y = b;
+    if (x->from != y->from)
+        return x->from < y->from ? -1 : 1;
+    if (x->to != y->to)
+        return x->to < y->to ? -1 : 1;
+    if (x->cls != y->cls)
+        return x->cls < y->cls ? -1 : 1;
+    if (x->failed != y->failed)
+        return x->failed ? 1 : -1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * m: g with the edges of one kind and outcome between two hosts merged into one (its first, with `merged`
+ * and `merged_failed` counted and the findings of all); map[i] is the merged index of g's edge i. Nodes and
+ * findings are g's (not copied). -1 without memory.
+ */
+static int merge_edges(const struct hop_graph *g, struct hop_graph *m, uint32_t *map)
+{
+    struct mkey *k = malloc((g->n_edges ? g->n_edges : 1) * sizeof *k);
+    memset(m, 0, sizeof *m);
+    m->edges = malloc((g->n_edges ? g->n_edges : 1) * sizeof *m->edges);
+    if (!k || !m->edges) {
+        free(k);
+        free(m->edges);
+        return -1;
+    }
+    m->nodes = g->nodes;
+    m->n_nodes = g->n_nodes;
+    m->findings = g->findings;
+    m->n_findings = g->n_findings;
+    for (size_t i = 0; i < g->n_edges; i++) {
+        const struct graph_edge *e = &g->edges[i];
+        uint8_t cls = e->kind == GEDGE_SESSION ? 0 : e->kind == GEDGE_NO_SESSION ? 2 : 1;
+        k[i] = (struct mkey){e->from, e->to, cls, e->failed, i};
+    }
+    qsort(k, g->n_edges, sizeof *k, mkey_cmp);
+    for (size_t i = 0; i < g->n_edges;) {
+        size_t j = i;
+        struct graph_edge *me = &m->edges[m->n_edges];
+        *me = g->edges[k[i].i];
+        me->merged = me->merged_failed = 0;
+        for (; j < g->n_edges && k[j].from == k[i].from && k[j].to == k[i].to && k[j].cls == k[i].cls &&
+               k[j].failed == k[i].failed;
+             j++) {
+            const struct graph_edge *e = &g->edges[k[j].i];
+            me->merged++;
+            me->merged_failed += e->failed;
+            for (uint32_t q = 0; q < e->nfindings; q++) {
+                bool have = false;
+                for (uint32_t r = 0; r < me->nfindings; r++)
+                    have |= me->findings[r] == e->findings[q];
+                if (!have && me->nfindings < GRAPH_EDGE_FINDINGS)
+                    me->findings[me->nfindings++] = e->findings[q];
+            }
+            map[k[j].i] = (uint32_t)m->n_edges;
+        }
+        m->n_edges++;
+        i = j;
+    }
+    free(k);
+    return 0;
+}
+
+/* The SVG Graphviz draws of g, its edges named eprefix<i> (malloc'd, from "<svg" on), or NULL with why[] said. */
+static char *render_svg(const struct hop_graph *g, char eprefix, char *why, size_t cap)
 {
     if (g->n_edges > REPORT_SVG_EDGES_MAX) {
-        snprintf(why, cap, "The graph has %zu edges, more than the %d drawn in a page; the DOT output (--dot) "
-                 "has them all.", g->n_edges, REPORT_SVG_EDGES_MAX);
+        snprintf(why, cap, "The graph has %zu edges between distinct pairs of hosts, more than the %d drawn in a "
+                 "page; the DOT output (--dot) has them all.", g->n_edges, REPORT_SVG_EDGES_MAX);
         return NULL;
     }
-    char *dot = report_dot_string(g, "", NULL);
+    char *dot = report_dot_string_ids(g, "", eprefix, NULL);
     if (!dot) {
         snprintf(why, cap, "Out of memory.");
         return NULL;
@@ -214,13 +290,13 @@ static void write_finding(FILE *f, const struct hop_graph *g, size_t i)
     fputs("</p>\n</div>\n", f);
 }
 
-static void write_row(FILE *f, const struct hop_graph *g, size_t i)
+static void write_row(FILE *f, const struct hop_graph *g, size_t i, char gp, uint32_t gi)
 {
     const struct graph_edge *e = &g->edges[i];
     char ts[32];
     format_ts(&e->ts, ts);
-    fprintf(f, "<tr data-edge=\"e%zu\" data-from=\"n%u\" data-to=\"n%u\"%s>", i, e->from, e->to,
-            e->failed ? " class=\"failed\"" : "");
+    fprintf(f, "<tr data-edge=\"e%zu\" data-gedge=\"%c%u\" data-from=\"n%u\" data-to=\"n%u\"%s>", i, gp, gi,
+            e->from, e->to, e->failed ? " class=\"failed\"" : "");
     fprintf(f, "<td data-sort=\"%s\">%s</td>", ts, ts);
     if (e->id)
         fprintf(f, "<td>%llu</td>", (unsigned long long)e->id);
@@ -303,13 +379,35 @@ int report_write_html(const struct hop_graph *g, FILE *f, const char *input)
         write_finding(f, g, i);
     fputs("</section>\n", f);
 
+    /* the drawing: every edge, or past REPORT_SVG_EDGES_DIRECT those between two hosts merged by kind/outcome */
     char why[256] = "";
-    char *svg = render_svg(g, why, sizeof why);
+    uint32_t *gmap = malloc((g->n_edges ? g->n_edges : 1) * sizeof *gmap);
+    struct hop_graph merged;
+    memset(&merged, 0, sizeof merged);
+    char gp = 'e';
+    char *svg = NULL;
+    if (!gmap) {
+        snprintf(why, sizeof why, "Out of memory.");
+    } else if (g->n_edges > REPORT_SVG_EDGES_DIRECT && merge_edges(g, &merged, gmap) == 0) {
+        gp = 'g';
+        svg = render_svg(&merged, gp, why, sizeof why);
+    } else if (g->n_edges > REPORT_SVG_EDGES_DIRECT) {
+        snprintf(why, sizeof why, "Out of memory.");
+    } else {
+        for (size_t i = 0; i < g->n_edges; i++)
+            gmap[i] = (uint32_t)i;
+        svg = render_svg(g, gp, why, sizeof why);
+    }
+    free(merged.edges);
     fputs("<section id=\"graph-section\">\n<h2>Hop graph</h2>\n", f);
     if (svg) {
         fputs("<p class=\"meta\">Red: failed. Dashed: KDC exchanges, or a second hop that never started. "
-              "Click a host to highlight its sessions.</p>\n<div id=\"graph\">\n",
+              "Click a host to highlight its sessions.",
               f);
+        if (gp == 'g')
+            fprintf(f, " With %zu edges, those of one kind and outcome between two hosts are drawn as one.",
+                    g->n_edges);
+        fputs("</p>\n<div id=\"graph\">\n", f);
         fputs(svg, f);
         fputs("</div>\n", f);
         free(svg);
@@ -347,7 +445,8 @@ int report_write_html(const struct hop_graph *g, FILE *f, const char *input)
                "<th>Frames</th></tr></thead><tbody>\n",
             g->n_edges);
     for (size_t i = 0; i < g->n_edges; i++)
-        write_row(f, g, i);
+        write_row(f, g, i, gp, gmap ? gmap[i] : 0);
+    free(gmap);
     fputs("</tbody></table>\n</section>\n<script>\n", f);
     fputs(SCRIPT, f);
     fputs("</script>\n</body>\n</html>\n", f);
