@@ -149,12 +149,15 @@ static void on_object(struct hs_expect *x, json_t *o)
 
 /* ---- writing expectations --------------------------------------------------------------------------- */
 
-/* The fields --write-expect keeps, by type; dotted paths into the object. */
-static const char *const AUTH_FIELDS[] = {"type", "transport", "service", "mechanism", "result", "status.name",
-                                          "client.ip", "server.ip", "server.port", "ntlm.version", "ntlm.user",
-                                          "ntlm.domain", "basic.user", NULL};
-static const char *const KDC_FIELDS[] = {"type", "kind", "request", "reply", "cname", "sname", "realm", "result",
-                                         "error.name", "client.ip", "server.ip", "impersonated.user", NULL};
+/* The fields --write-expect keeps, by type; dotted paths into the object. A path the object lacks is skipped,
+ * so names from other schema versions may stand side by side (ntlm.version / ntlm.response_type, the
+ * top-level user). */
+static const char *const AUTH_FIELDS[] = {"type", "user", "transport", "service", "mechanism", "result",
+                                          "status.name", "client.ip", "server.ip", "server.port", "ntlm.version",
+                                          "ntlm.response_type", "ntlm.user", "ntlm.domain", "basic.user", NULL};
+static const char *const KDC_FIELDS[] = {"type", "user", "kind", "request", "reply", "cname", "sname", "realm",
+                                         "result", "error.name", "client.ip", "server.ip", "impersonated.user",
+                                         NULL};
 static const char *const FINDING_FIELDS[] = {"type", "id", "severity", "confidence", "user", "hosts.client",
                                              "hosts.first_hop", "hosts.second_hop", "evidence.frames", NULL};
 
