@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What building needs (README "Quick start") and what the tests need on top of it.
-BUILD_PKGS="build-essential cmake pkg-config libpcap-dev libkrb5-dev libssl-dev libjansson-dev zlib1g-dev libzstd-dev liblz4-dev"
-TEST_PKGS="libcmocka-dev python3 tshark tcpreplay iproute2 man-db groff-base bsdutils zstd lz4 dpkg-dev"
+BUILD_PKGS="build-essential cmake pkg-config libpcap-dev libkrb5-dev libssl-dev libjansson-dev zlib1g-dev libzstd-dev liblz4-dev libgraphviz-dev"
+TEST_PKGS="libcmocka-dev python3 tshark tcpreplay iproute2 man-db groff-base bsdutils zstd lz4 dpkg-dev graphviz chromium clang libclang-rt-14-dev"
 
 sanitize=0 install=0
 for arg in "$@"; do

@@ -20,12 +20,15 @@
 #include "correlate.h"
 #include "creds.h"
 #include "engine.h"
+#include "evidence.h"
+#include "expect.h"
 #include "instream.h"
 #include "interrupt.h"
 #include "krbcrypt.h"
 #include "netmon.h"
 #include "pcapng.h"
 #include "progress.h"
+#include "report.h"
 #include "writer.h"
 
 /* Exit codes (README "Exit status"). */
@@ -35,6 +38,7 @@ enum {
     EXIT_USAGE = 2,
     EXIT_TRUNCATED = 3, /* the capture ended in a damaged/truncated record; what came before was reported */
     EXIT_OUTPUT = 4,    /* writing the output failed */
+    EXIT_EXPECT = 5,    /* --expect: the capture does not meet the expectations */
     EXIT_SIGNAL = 128,  /* + the signal's number: a file or pipe's reading cut short by SIGINT/SIGTERM */
 };
 
@@ -83,6 +87,12 @@ static void usage(FILE *f)
             "                     server counts as a second hop (default 600)\n"
             "      --max-memory MIB   memory connections may hold (default 512); the least recently\n"
             "                     seen are evicted beyond\n"
+            "      --dot FILE     write the hop graph in Graphviz DOT to FILE at the end of the run\n"
+            "      --html FILE    write a self-contained HTML report (findings, hop graph, sessions) to FILE\n"
+            "      --expect FILE  check the records and findings against FILE's expectations (JSON Lines,\n"
+            "                     docs/REPORTS.md); say what differs and exit 5 when they are not met\n"
+            "      --write-expect FILE  write expectations of this run's records and findings to FILE\n"
+            "      --evidence DIR for each finding, a pcap in DIR of the packets it rests on (with -r FILE)\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version and those of the libraries\n"
             "\n"
@@ -91,6 +101,7 @@ static void usage(FILE *f)
             "On a terminal, a progress line is kept on standard error (off with -q).\n"
             "Exit status: 0 success, 1 input unusable, 2 usage, 3 capture truncated or damaged\n"
             "(records up to that point were written), 4 output could not be written,\n"
+            "5 expectations (--expect) not met,\n"
             "128+N reading of a file or pipe ended by signal N (SIGINT 130, SIGTERM 143).\n");
 }
 
@@ -591,6 +602,100 @@ static void summary(const struct hs_engine *e, const struct outputs *o)
     }
 }
 
+/* What is drawn from the hop graph at the end of the run (--dot, --html). */
+struct reports {
+    const char *dot, *html;
+    const char *expect, *write_expect; /* --expect, --write-expect */
+    const char *evidence;              /* --evidence DIR */
+    FILE *wexpect;
+    struct hs_expect *x;
+};
+
+/* Writes one report to path with fn; 0, or -1 after saying on stderr what failed. */
+static int write_report(const char *path, int (*fn)(const struct hop_graph *, FILE *, const char *),
+                        const struct hop_graph *g, const char *arg)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "hopscope: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = fn(g, f, arg);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "hopscope: %s: write failed: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes the reports asked for; 0, or -1 after saying on stderr what failed. */
+static int write_reports(const struct reports *rep, const struct hop_graph *g, const char *input)
+{
+    if (!rep->dot && !rep->html)
+        return 0;
+    if (!g) {
+        fprintf(stderr, "hopscope: out of memory building the hop graph\n");
+        return -1;
+    }
+    char title[512];
+    snprintf(title, sizeof title, "hopscope: %s", input ? input : "");
+    int rc = 0;
+    if (rep->dot && write_report(rep->dot, report_write_dot, g, title) != 0)
+        rc = -1;
+    if (rep->html && write_report(rep->html, report_write_html, g, input) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* Sets up --expect / --write-expect in front of next: EXIT_OK, or after one line on stderr EXIT_OUTPUT (the
+ * --write-expect file cannot be created) or EXIT_INPUT (the --expect file cannot be used). */
+static int open_expect(struct reports *rep, struct hs_sink *next)
+{
+    if (!rep->expect && !rep->write_expect)
+        return EXIT_OK;
+    char err[512];
+    if (rep->write_expect) {
+        rep->wexpect = fopen(rep->write_expect, "w");
+        if (!rep->wexpect) {
+            fprintf(stderr, "hopscope: %s: %s\n", rep->write_expect, strerror(errno));
+            return EXIT_OUTPUT;
+        }
+    }
+    rep->x = expect_new(next, rep->expect, rep->wexpect, err, sizeof err);
+    if (!rep->x) {
+        fprintf(stderr, "hopscope: --expect: %s\n", err);
+        if (rep->wexpect)
+            fclose(rep->wexpect);
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
+}
+
+/* Ends --expect / --write-expect: says what differs; EXIT_OK, EXIT_EXPECT or EXIT_OUTPUT. */
+static int close_expect(struct reports *rep)
+{
+    if (!rep->x)
+        return EXIT_OK;
+    int st = EXIT_OK;
+    if (rep->expect) {
+        size_t n = expect_finish(rep->x, stderr);
+        if (n) {
+            fprintf(stderr, "hopscope: %s: %zu difference%s from the expectations\n", rep->expect, n,
+                    n == 1 ? "" : "s");
+            st = EXIT_EXPECT;
+        } else {
+            fprintf(stderr, "hopscope: %s: all %zu expectations met\n", rep->expect, expect_count(rep->x));
+        }
+    }
+    if (rep->wexpect && (expect_write_failed(rep->x) | (fclose(rep->wexpect) != 0))) {
+        fprintf(stderr, "hopscope: %s: write failed\n", rep->write_expect);
+        st = EXIT_OUTPUT;
+    }
+    expect_free(rep->x);
+    rep->x = NULL;
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     const char *rfile = NULL, *iface = NULL, *ofile = NULL, *wfile = NULL, *zuser = NULL;
@@ -603,6 +708,7 @@ int main(int argc, char **argv)
     struct hs_limits lim;
     hs_limits_default(&lim);
     uint32_t hop_window = 0; /* 0: the correlation stage's default */
+    struct reports rep = {0};
 
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -613,6 +719,11 @@ int main(int argc, char **argv)
         {"hop-window", required_argument, NULL, 3},
         {"creds", required_argument, NULL, 4},
         {"max-memory", required_argument, NULL, 5},
+        {"dot", required_argument, NULL, 20},
+        {"html", required_argument, NULL, 21},
+        {"expect", required_argument, NULL, 22},
+        {"write-expect", required_argument, NULL, 23},
+        {"evidence", required_argument, NULL, 24},
         {NULL, 0, NULL, 0},
     };
     /* From the start, so that a SIGHUP or SIGUSR1 sent early (a rotation script, a curious user) cannot end
@@ -702,6 +813,11 @@ int main(int argc, char **argv)
             lim.max_memory = v << 20;
             break;
         }
+        case 20: rep.dot = optarg; break;
+        case 21: rep.html = optarg; break;
+        case 22: rep.expect = optarg; break;
+        case 23: rep.write_expect = optarg; break;
+        case 24: rep.evidence = optarg; break;
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
         case 'V': version(); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
@@ -715,6 +831,11 @@ int main(int argc, char **argv)
     }
     if (quiet)
         verbose = false;
+    if (rep.evidence && (!rfile || !strcmp(rfile, "-") || netmon_is(rfile))) {
+        fprintf(stderr, "hopscope: --evidence reads the capture a second time: it needs -r with a pcap or pcapng "
+                        "file\n");
+        return finish(&keys, EXIT_USAGE);
+    }
 
     if (intr_install() != 0) {
         fprintf(stderr, "hopscope: signal handlers: %s\n", strerror(errno));
@@ -753,16 +874,28 @@ int main(int argc, char **argv)
         }
     }
 
-    /* Records flow: engine (dissectors, record layer) → correlation → writer. */
+    /* Records flow: engine (dissectors, record layer) → correlation → [expectations] → writer. */
     o.w = writer_new(fmt, o.outf);
-    struct hs_correlate *corr = o.w ? correlate_new(writer_sink(o.w)) : NULL;
+    int xst = o.w ? open_expect(&rep, writer_sink(o.w)) : EXIT_OK;
+    if (xst != EXIT_OK) {
+        writer_free(o.w);
+        authpcap_close(o.pcap);
+        close_input(&in);
+        if (o.outf != stdout)
+            fclose(o.outf);
+        return finish(&keys, xst);
+    }
+    struct hs_correlate *corr = o.w ? correlate_new(rep.x ? expect_sink(rep.x) : writer_sink(o.w)) : NULL;
     if (corr && hop_window)
         corr->cfg.hop_window = hop_window;
+    if (corr && (rep.dot || rep.html || rep.evidence))
+        corr->want_graph = true;
     struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
     if (!e || engine_init(e, &lim, &corr->sink) != 0) {
         fprintf(stderr, "hopscope: out of memory\n");
         free(e);
         correlate_free(corr);
+        close_expect(&rep);
         writer_free(o.w);
         authpcap_close(o.pcap);
         close_input(&in);
@@ -793,7 +926,20 @@ int main(int argc, char **argv)
         summary(e, &o);
     engine_free(e);
     free(e);
+    if (write_reports(&rep, corr->graph, in.name) != 0 && status == EXIT_OK)
+        status = EXIT_OUTPUT;
+    if (rep.evidence) {
+        char eerr[512];
+        if (evidence_write(corr, rfile, rep.evidence, eerr, sizeof eerr) != 0) {
+            fprintf(stderr, "hopscope: --evidence: %s\n", eerr);
+            if (status == EXIT_OK)
+                status = EXIT_OUTPUT;
+        }
+    }
     correlate_free(corr);
+    xst = close_expect(&rep);
+    if (xst != EXIT_OK && status == EXIT_OK)
+        status = xst;
     bool failed = o.w->failed;
     writer_free(o.w);
     close_input(&in);

@@ -205,6 +205,10 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     s->ts = r->h.ts;
     s->af = r->h.flow.af;
     memcpy(s->cli, r->h.flow.cli.ip, 16);
+    memcpy(s->srv, r->h.flow.srv.ip, 16);
+    s->cport = r->h.flow.cli.port;
+    s->sport = r->h.flow.srv.port;
+    s->udp = r->udp;
     s->kind = r->kind;
     kdc_rec_client(r, s->cname, sizeof s->cname);
     kdc_principal_join(s->sname, sizeof s->sname, r->sname, r->realm);
@@ -334,13 +338,44 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
     sink_record(self->next, r);
 }
 
+/* With a graph wanted, findings pass through here on their way on: the graph is drawn with them. */
+struct finding_tee {
+    struct hs_sink sink; /* must stay first */
+    struct hs_correlate *c;
+};
+
+static void tee_finding(struct hs_sink *self, const struct hs_finding *f)
+{
+    struct hs_correlate *c = ((struct finding_tee *)self)->c;
+    if (c->n_findings < GRAPH_FINDINGS_MAX) {
+        if (c->n_findings == c->cap_findings) {
+            size_t nc = c->cap_findings ? 2 * c->cap_findings : 16;
+            void *nv = realloc(c->findings, nc * sizeof *c->findings);
+            if (nv) {
+                c->findings = nv;
+                c->cap_findings = nc;
+            }
+        }
+        if (c->n_findings < c->cap_findings)
+            c->findings[c->n_findings++] = *f;
+    }
+    sink_finding(self->next, f);
+}
+
 /* The run ends: findings first, then the stats they came with. */
 static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
     while (c->n_dcom)
         dcom_release(c);
-    findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, self->next);
+    if (c->want_graph) {
+        struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, self->next}, c};
+        findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &tee.sink);
+        graph_free(c->graph);
+        c->graph = graph_build(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, c->findings, c->n_findings);
+    } else {
+        findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, self->next);
+    }
     sink_stats(self->next, v);
 }
 
@@ -366,6 +401,8 @@ void correlate_free(struct hs_correlate *c)
         return;
     tickets_free(&c->tickets);
     free(c->dcom);
+    graph_free(c->graph);
+    free(c->findings);
     free(c->auth);
     free(c->kdc);
     free(c);

@@ -3,6 +3,7 @@
 #define HOPSCOPE_CORRELATE_H
 
 #include "findings.h"
+#include "graph.h"
 #include "records.h"
 #include "tickets.h"
 
@@ -13,7 +14,8 @@
  * evidence ticket's holder); a later TGS-REQ's TGT, S4U2Proxy evidence ticket or AP-REQ's ticket is then
  * named by it (`client`, `issued_frame`). It keeps a compact summary of every record, and when the run
  * ends (the stats pass through) runs the findings rules over them (findings.h), handing each finding to
- * the next stage before the stats. It never parses bytes.
+ * the next stage before the stats. With want_graph it then builds the hop graph (graph.h) from the summaries
+ * and findings, for writers that draw it after the run (--dot, --html). It never parses bytes.
  *
  * DCOM: a `dcom` record (an activation or OXID resolution) whose string bindings name a TCP port is held
  * back. A later DCE/RPC `auth` record from the same client to that port (on the address the binding names,
@@ -40,6 +42,10 @@ struct hs_correlate {
      * first; allocated at the first one) */
     struct dcom_rec *dcom;
     size_t dcom_head, n_dcom;
+    bool want_graph;            /* set before the run: build the hop graph when it ends (--dot, --html) */
+    struct hs_finding *findings; /* with want_graph: the findings made, for the graph (at most GRAPH_FINDINGS_MAX) */
+    size_t n_findings, cap_findings;
+    struct hop_graph *graph;    /* with want_graph, once the run ended: the hop graph (NULL without memory) */
 };
 
 /* A correlation stage passing records on to next. NULL when memory is short. */

@@ -66,6 +66,9 @@ struct fsum_kdc {
     struct timeval ts;
     uint8_t af;
     uint8_t cli[16];
+    uint8_t srv[16];             /* the KDC's address (the hop graph draws exchanges to it) */
+    uint16_t cport, sport;       /* the exchange's ports (evidence pcaps select its packets by them) */
+    bool udp;
     enum kdc_kind kind;
     char cname[128], sname[128], impersonated[128];
     bool failed;

@@ -15,6 +15,7 @@
 #include "smb2.h"
 #include "spnego.h"
 #include "writer.h"
+#include "jsonrec.h"
 
 /* Length of the valid UTF-8 sequence (RFC 3629 4) at p with n bytes left, or 0. */
 static size_t utf8_len(const uint8_t *p, size_t n)
@@ -1131,6 +1132,16 @@ static json_t *finding_json(const struct hs_finding *f)
     json_object_set_new(o, "explanation", jstr(f->explanation));
     json_object_set_new(o, "remediation", jstr(f->remediation));
     return o;
+}
+
+json_t *json_of_record(const struct rec_hdr *r)
+{
+    return r->type == REC_AUTH ? auth_json((const struct auth_rec *)r) : kdc_json((const struct kdc_rec *)r);
+}
+
+json_t *json_of_finding(const struct hs_finding *f)
+{
+    return finding_json(f);
 }
 
 static void json_finding(struct hs_writer *w, const struct hs_finding *f)
