@@ -43,8 +43,7 @@ static bool ip_eq(const uint8_t *a, const uint8_t *b)
     return memcmp(a, b, 16) == 0;
 }
 
-/* The account part of "DOMAIN\\user" or "user@REALM", lower-cased, into out[cap]. */
-static void account_of(const char *u, char *out, size_t cap)
+void account_of(const char *u, char *out, size_t cap)
 {
     const char *s = strrchr(u, '\\');
     s = s ? s + 1 : u;
@@ -54,7 +53,7 @@ static void account_of(const char *u, char *out, size_t cap)
     out[i] = '\0';
 }
 
-static bool same_user(const char *a, const char *b)
+bool same_user(const char *a, const char *b)
 {
     char x[128], y[128];
     account_of(a, x, sizeof x);

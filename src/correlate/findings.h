@@ -83,6 +83,12 @@ struct findings_cfg {
     uint32_t hop_window;         /* seconds after a first hop starts in which an onward connection counts */
 };
 
+/* The account part of "DOMAIN\\user" or "user@REALM", lower-cased, into out[cap] (cut to fit). */
+void account_of(const char *u, char *out, size_t cap);
+
+/* Do two user names name the same account (the account parts, case-insensitively; "" matches nothing)? */
+bool same_user(const char *a, const char *b);
+
 /*
  * Runs every rule over the n_a authentication and n_k KDC summaries (in any order) and hands each finding
  * to sink. Time is O((n_a + n_k) log(n_a + n_k)) plus the pairs inside a window per host.

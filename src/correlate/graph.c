@@ -29,25 +29,6 @@ static double tv_sec(const struct timeval *t)
     return (double)t->tv_sec + (double)t->tv_usec / 1e6;
 }
 
-/* The account of "DOMAIN\\user" or "user@REALM", lower case (as findings.c compares users). */
-static void account_of(const char *u, char *out, size_t cap)
-{
-    const char *s = strrchr(u, '\\');
-    s = s ? s + 1 : u;
-    size_t i = 0;
-    for (; s[i] && s[i] != '@' && i + 1 < cap; i++)
-        out[i] = (char)tolower((unsigned char)s[i]);
-    out[i] = '\0';
-}
-
-static bool same_user(const char *a, const char *b)
-{
-    char x[128], y[128];
-    account_of(a, x, sizeof x);
-    account_of(b, y, sizeof y);
-    return x[0] && strcmp(x, y) == 0;
-}
-
 const char *graph_deleg_name(enum graph_deleg d)
 {
     switch (d) {

@@ -93,6 +93,33 @@ static void add_row(struct hs_writer *w, const struct timeval *ts, char *s, size
     w->hold_len += len;
 }
 
+/* A row being written: its lines go to a memory stream, then to add_row(). */
+struct row_buf {
+    FILE *f;
+    char *buf;
+    size_t len;
+};
+
+static FILE *row_open(struct hs_writer *w, struct row_buf *rb)
+{
+    rb->buf = NULL;
+    rb->len = 0;
+    rb->f = open_memstream(&rb->buf, &rb->len);
+    if (!rb->f)
+        w->failed = true;
+    return rb->f;
+}
+
+static void row_close(struct hs_writer *w, struct row_buf *rb, const struct timeval *ts)
+{
+    if (fclose(rb->f) != 0) {
+        free(rb->buf);
+        w->failed = true;
+        return;
+    }
+    add_row(w, ts, rb->buf, rb->len);
+}
+
 /* Prints s wrapped at cols columns, the first line after `first` (already ind columns wide), the others
  * indented by ind spaces. */
 static void wrapped_at(FILE *f, int cols, const char *first, const char *s, int ind)
@@ -240,13 +267,10 @@ static void who(const struct auth_rec *r, char *out, size_t cap)
 
 static void text_auth(struct hs_writer *w, const struct auth_rec *r)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *o = open_memstream(&buf, &len);
-    if (!o) {
-        w->failed = true;
+    struct row_buf rb;
+    FILE *o = row_open(w, &rb);
+    if (!o)
         return;
-    }
     char what[96], user[2 * NTLM_NAME_MAX + 2], st[96], mech[64];
     snprintf(what, sizeof what, "%s/%s", auth_transport_name(r->transport), auth_service_name(r));
     row_head(o, &r->h, what);
@@ -284,23 +308,15 @@ static void text_auth(struct hs_writer *w, const struct auth_rec *r)
         else
             fprintf(o, "%*s%s %s => %" PRIu32 "\n", COL_DETAIL + 2, "", u->method, u->name, u->status.code);
     }
-    if (fclose(o) != 0) {
-        free(buf);
-        w->failed = true;
-        return;
-    }
-    add_row(w, &r->h.ts, buf, len);
+    row_close(w, &rb, &r->h.ts);
 }
 
 static void text_kdc(struct hs_writer *w, const struct kdc_rec *r)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *o = open_memstream(&buf, &len);
-    if (!o) {
-        w->failed = true;
+    struct row_buf rb;
+    FILE *o = row_open(w, &rb);
+    if (!o)
         return;
-    }
     char what[48], client[2 * KRB_NAME_MAX + 2], sname[2 * KRB_NAME_MAX + 2], st[64];
     snprintf(what, sizeof what, "kerberos/%s", kdc_kind_name(r->kind));
     row_head(o, &r->h, what);
@@ -325,24 +341,16 @@ static void text_kdc(struct hs_writer *w, const struct kdc_rec *r)
     } else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl && r->addl[0].client[0]) {
         fprintf(o, "%*son behalf of %s (S4U2Proxy evidence ticket)\n", COL_DETAIL, "", r->addl[0].client);
     }
-    if (fclose(o) != 0) {
-        free(buf);
-        w->failed = true;
-        return;
-    }
-    add_row(w, &r->h.ts, buf, len);
+    row_close(w, &rb, &r->h.ts);
 }
 
 /* A DCOM activation: who asked whom for which class, what came back, and where it led. */
 static void text_dcom(struct hs_writer *w, const struct dcom_rec *d)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *o = open_memstream(&buf, &len);
-    if (!o) {
-        w->failed = true;
+    struct row_buf rb;
+    FILE *o = row_open(w, &rb);
+    if (!o)
         return;
-    }
     char what[64], cls[40], st[96], line[400];
     snprintf(what, sizeof what, "dcom/%s", d->op ? d->op : "?");
     row_head(o, &d->h, what);
@@ -363,12 +371,7 @@ static void text_dcom(struct hs_writer *w, const struct dcom_rec *d)
         fprintf(o, "%*sled to %s:%u (%u auth record%s)\n", COL_DETAIL + 2, "", li, d->conn.srv.port,
                 d->n_conn_records, d->n_conn_records == 1 ? "" : "s");
     }
-    if (fclose(o) != 0) {
-        free(buf);
-        w->failed = true;
-        return;
-    }
-    add_row(w, &d->h.ts, buf, len);
+    row_close(w, &rb, &d->h.ts);
 }
 
 static void text_record(struct hs_writer *w, const struct rec_hdr *r)
