@@ -7,76 +7,7 @@
 #include <sys/time.h>
 
 #include "records.h"
-
-/* What the findings rules need of an authentication record: a compact copy, kept after the record itself
- * is written and freed. Strings are cut to fit. */
-struct fsum_auth {
-    uint64_t id;
-    struct timeval ts;
-    uint8_t af;
-    uint8_t cli[16], srv[16];
-    uint16_t cport, sport;
-    enum auth_transport transport;
-    char service[32];
-    enum auth_mech mech;
-    enum auth_result result;
-    struct hs_status status;
-    enum verdict_source verdict_source;
-    char user[128];              /* "DOMAIN\\user", Kerberos client, Basic user, or "" */
-    bool anonymous;              /* NTLM anonymous or an empty user */
-    bool ntlm;
-    int ntlm_version;            /* enum ntlm_version */
-    int lm_kind;                 /* enum ntlm_lm_kind */
-    uint32_t ntlm_flags;         /* the AUTHENTICATE's, else the latest */
-    bool krb;
-    char krb_spn[128];
-    uint64_t ticket_issued_frame;
-    bool krb_error;
-    int32_t krb_error_code;
-    bool dec_ticket_failed;      /* with keys: no key opened the ticket */
-    bool dec_auth;               /* with keys: the authenticator was decrypted */
-    bool deleg_flag;             /* ... and carried GSS_C_DELEG_FLAG */
-    bool deleg_tgt;              /* ... and a forwarded TGT */
-    uint8_t dcerpc_auth_level;
-    bool smb1_unsigned_reply;    /* SMB1: the client signs, but the server's first message after the logon
-                                    carries no MAC (placeholder or zeros) and no use follows */
-    uint64_t f_smb1_unsigned;    /* ... that message's frame */
-    /* with --creds (ntlmproof.h): what the account's hashes proved */
-    bool creds_verified;         /* the NT (or LM) response recomputed from the account's hash */
-    bool creds_dc_lm;            /* the DC keeps an LM hash for the account */
-    uint64_t f_sig;              /* the client's first signed message checked (0: none) */
-    char sig_matched[32];        /* the key it matched ("none": no key derivable from the hashes) */
-    uint64_t f_first, f_auth, f_verdict;
-    bool use_denied;             /* a use was refused: tree connect access denied, RPC fault, HTTP 401/403 */
-    uint64_t f_use_req, f_use_resp;
-    char use_name[96];
-    struct hs_status use_status;
-    /* names the record gives its hosts (host identity, hosts.h) */
-    char cli_workstation[32];    /* NTLM AUTHENTICATE Workstation (client-asserted) */
-    char cli_netlogon[32];       /* NETLOGON NL_AUTH_MESSAGE computer (client-asserted) */
-    char srv_dns[64];            /* NTLM CHALLENGE MsvAvDnsComputerName (server-asserted) */
-    char srv_nb[32];             /* NTLM CHALLENGE MsvAvNbComputerName (server-asserted) */
-    char tree[96];               /* the first SMB tree path used (\\host\share) */
-    char srv_target[96];         /* NTLMv2 MsvAvTargetName, the SPN the client meant ("HTTP/web.example") */
-};
-
-/* ... and of a KDC exchange. */
-struct fsum_kdc {
-    uint64_t id;
-    struct timeval ts;
-    uint8_t af;
-    uint8_t cli[16];
-    uint8_t srv[16];             /* the KDC's address (the hop graph draws exchanges to it) */
-    uint16_t cport, sport;       /* the exchange's ports (evidence pcaps select its packets by them) */
-    bool udp;
-    enum kdc_kind kind;
-    char cname[128], sname[128], impersonated[128];
-    bool failed;
-    int32_t error_code;
-    uint64_t f_req, f_rep;
-    bool reply_decrypted;
-    uint32_t reply_flags;        /* ticket flags of the issued ticket (RFC 4120 5.3, bit 0 = 0x80000000) */
-};
+#include "summary.h"
 
 /* Limits the rules run within. */
 struct findings_cfg {

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "findings.h"
+#include "summary.h"
 
 #define HOST_NAME_MAX_LEN 64
 

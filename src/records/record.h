@@ -181,6 +181,7 @@ struct gss_ntlm {
     char neg_domain[NTLM_NAME_MAX];      /* NEGOTIATE's OEM DomainName, when supplied */
     char neg_workstation[NTLM_NAME_MAX]; /* NEGOTIATE's OEM Workstation, when supplied */
     struct ntlm_proof *proof;   /* with --creds only: verification and keys (ntlmproof.h); wiped on free */
+    size_t proof_size;          /* its size in bytes, for the wipe (the record layer does not know the type) */
 };
 
 /* SPNEGO (RFC 4178). */

@@ -7,7 +7,6 @@
 #include <openssl/crypto.h>
 
 #include "community_id.h"
-#include "ntlmproof.h"
 
 #define KDC_PENDING_MAX 16 /* KDC requests awaiting a reply on one connection */
 
@@ -122,7 +121,7 @@ static void free_auth(struct auth_rec *r)
     free(r->gss.ntlm.auth);
     free(r->gss.ntlm.chal);
     if (r->gss.ntlm.proof) {
-        OPENSSL_cleanse(r->gss.ntlm.proof, sizeof *r->gss.ntlm.proof);
+        OPENSSL_cleanse(r->gss.ntlm.proof, r->gss.ntlm.proof_size);
         free(r->gss.ntlm.proof);
     }
     free(r->uses);
