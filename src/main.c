@@ -687,7 +687,10 @@ static int close_expect(struct reports *rep)
             fprintf(stderr, "hopscope: %s: all %zu expectations met\n", rep->expect, expect_count(rep->x));
         }
     }
-    if (rep->wexpect && (expect_write_failed(rep->x) | (fclose(rep->wexpect) != 0))) {
+    bool wfail = rep->wexpect && expect_write_failed(rep->x);
+    if (rep->wexpect && fclose(rep->wexpect) != 0) /* closed whatever happened before */
+        wfail = true;
+    if (wfail) {
         fprintf(stderr, "hopscope: %s: write failed\n", rep->write_expect);
         st = EXIT_OUTPUT;
     }

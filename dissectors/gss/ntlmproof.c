@@ -18,6 +18,7 @@ struct ntlm_proof *ntlm_proof_get(struct hs_ctx *ctx, struct auth_rec *r)
         return NULL;
     if (!r->gss.ntlm.proof) {
         r->gss.ntlm.proof = calloc(1, sizeof *r->gss.ntlm.proof);
+        r->gss.ntlm.proof_size = r->gss.ntlm.proof ? sizeof *r->gss.ntlm.proof : 0;
         if (r->gss.ntlm.proof) {
             r->gss.ntlm.proof->nt_verified = r->gss.ntlm.proof->lm_verified = NTLM_UNCHECKED;
             r->gss.ntlm.proof->mic_verified = NTLM_UNCHECKED;
