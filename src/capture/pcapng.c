@@ -88,13 +88,14 @@ static int read_block(struct pcapng *g, uint32_t *type, uint32_t *len)
     }
     uint32_t have = 0;
     if (*type == BT_SHB) {
+        if (body < 4 || !g->buf)
+            return fail(g, "bad section header length");
         memcpy(g->buf, hdr + 8, 4); /* the byte-order magic is the body's first field */
         have = 4;
-        if (body < 4)
-            return fail(g, "bad section header length");
     }
     uint8_t trailer[4];
-    if (fread(g->buf + have, 1, body - have, g->f) != body - have || fread(trailer, 1, 4, g->f) != 4)
+    /* an empty body (no buffer yet) reads nothing: no pointer arithmetic on NULL */
+    if ((body > have && fread(g->buf + have, 1, body - have, g->f) != body - have) || fread(trailer, 1, 4, g->f) != 4)
         return fail(g, "truncated block");
     if (u32(g, trailer) != total)
         return fail(g, "block lengths disagree");
