@@ -1337,6 +1337,10 @@ static void test_random_after_valid_header_no_crash(void **state)
         }
         pg_close(&r, &c, 0);
         pg_run_finish(&r);
+        /* every frame was read and counted, and whatever the garbage made is an SMB1 record */
+        assert_int_equal(pg_stat(&r, "packets"), (long long)r.frame);
+        for (size_t i = 0; i < pg_nrecs(&r); i++)
+            assert_jstr(pg_rec(&r, i), "transport", "smb1");
         pg_run_free(&r);
     }
 }
