@@ -190,17 +190,6 @@ static const char *status_text(struct hs_status s, char *buf, size_t cap)
 
 /* ---- double_hop_failed, delegation_missing ----------------------------------------------------------- */
 
-/* The host of a service principal "svc/host[:port][/...]@REALM" into out[cap] (the whole name without one). */
-static void spn_host(const char *spn, char *out, size_t cap)
-{
-    const char *h = strchr(spn, '/');
-    h = h ? h + 1 : spn;
-    size_t i = 0;
-    for (; h[i] && h[i] != '/' && h[i] != ':' && h[i] != '@' && i + 1 < cap; i++)
-        out[i] = h[i];
-    out[i] = '\0';
-}
-
 /* An authentication by the host it came from: the onward connections of a first hop's server are found by
  * binary search on (client host, start time). */
 struct hop_ref {
@@ -397,7 +386,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
             add_rec(&f, px->id);
             add_frame(&f, px->f_req);
             add_frame(&f, px->f_rep);
-            spn_host(px->sname, b, sizeof b);
+            hosts_spn_host(px->sname, b, sizeof b);
             cutf(f.client, sizeof f.client, "%s", cip);
             cutf(f.first_hop, sizeof f.first_hop, "%s", aip);
             cutf(f.second_hop, sizeof f.second_hop, "%s", b);
