@@ -26,6 +26,7 @@
 #include "interrupt.h"
 #include "krbcrypt.h"
 #include "netmon.h"
+#include "pcapfile.h"
 #include "pcapng.h"
 #include "progress.h"
 #include "report.h"
@@ -286,7 +287,8 @@ struct input {
     struct bpf_program prog;
     bool have_prog;
     bool offline;           /* a file, not a live interface */
-    bool pcap_file;         /* libpcap reads is.f (and closes it) */
+    bool pcap_file;         /* libpcap opened is.f (and closes it) */
+    struct pcapfile pf;     /* pf.buf set: hopscope reads that pcap file's packets itself, in large blocks */
     int dlt;                /* the link type (pcapng: the first interface's) */
     char *expr;             /* the filter expression, or NULL */
     struct link_filter lf[MAX_FILTER_LINKS]; /* pcapng: the filter compiled per link type, as they come */
@@ -304,8 +306,11 @@ static void close_input(struct input *in)
     free(in->expr);
     if (in->p)
         pcap_close(in->p); /* closes is.f when libpcap was reading it */
-    if (!in->pcap_file && in->is.f)
+    if (in->pcap_file)
+        instream_forget(&in->is); /* f closed by libpcap: only its buffer is left */
+    else if (in->is.f)
         instream_close(&in->is);
+    pcapfile_free(&in->pf);
     pcapng_free(&in->ng);
     if (in->nm.f)
         netmon_close(&in->nm);
@@ -407,6 +412,12 @@ static int open_file(struct input *in, const char *rfile)
     }
     in->pcap_file = true;
     in->dlt = pcap_datalink(in->p);
+    /* The packets of a standard file are read here in large blocks; libpcap keeps the unusual variants. */
+    if (pcapfile_can_read(in->p, in->is.magic) &&
+        pcapfile_open(&in->pf, in->is.f, in->p, in->is.magic, !in->is.seekable) != 0) {
+        fprintf(stderr, "hopscope: %s: %s\n", rfile, in->pf.err);
+        return EXIT_INPUT;
+    }
     return EXIT_OK;
 }
 
@@ -470,6 +481,8 @@ static uint64_t input_pos(const struct input *in)
     long pos = -1;
     if (in->is.cookie)
         return instream_raw_pos(&in->is);
+    if (in->pf.buf)
+        return in->pf.pos;
     if (in->pcap_file)
         pos = ftell(pcap_file(in->p));
     else if (in->ng.f)
@@ -513,6 +526,31 @@ static int run_pcap(struct input *in, struct hs_engine *e, struct outputs *o, lo
         const char *why = in->pcap_file ? instream_error(&in->is) : NULL;
         fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", in->name,
                 why ? why : pcap_geterr(in->p), (unsigned long long)run.frame);
+        return EXIT_TRUNCATED;
+    }
+    return EXIT_OK;
+}
+
+/* A pcap file read by pcapfile: the same per-packet path as pcap_loop's callback, without its copies. */
+static int run_pcapfile(struct input *in, struct hs_engine *e, struct outputs *o, long count)
+{
+    bool own_filter = in->have_prog;
+    struct run run = {e, in->dlt, 0, own_filter ? &in->prog : NULL, in->p, count > 0 ? count : -1, o};
+    struct pcap_pkthdr h;
+    const uint8_t *data;
+    int rc = 0;
+    while (run.left != 0 && !o->w->failed && !intr_signal() && (rc = pcapfile_next(&in->pf, &h, &data)) == 1) {
+        run.frame++; /* every frame of the file, filtered out or not: frame numbers are Wireshark's */
+        if (own_filter && !pcap_offline_filter(&in->prog, &h, data))
+            continue;
+        analyse(e, o, run.dlt, run.frame, &h, data);
+        if (run.left > 0)
+            run.left--;
+    }
+    if (rc < 0 && !intr_signal()) {
+        const char *why = instream_error(&in->is);
+        fprintf(stderr, "hopscope: %s: %s (after %llu packets; records up to there are reported)\n", in->name,
+                why ? why : in->pf.err, (unsigned long long)run.frame);
         return EXIT_TRUNCATED;
     }
     return EXIT_OK;
@@ -913,6 +951,7 @@ int main(int argc, char **argv)
     o.prog.live = !in.offline;
     int status = in.nm.f ? run_netmon(&in, e, &o, count)
                  : in.ng.f ? run_pcapng(&in, e, &o, count)
+                 : in.pf.buf ? run_pcapfile(&in, e, &o, count)
                            : run_pcap(&in, e, &o, count);
     if (o.prog.shown)
         show_progress(e, &o, true); /* the final figures, then the line is cleared */

@@ -196,6 +196,16 @@ static const char *codec_name(enum instream_codec k)
     return k == INSTREAM_GZIP ? "gzip" : k == INSTREAM_ZSTD ? "zstd" : k == INSTREAM_LZ4 ? "lz4" : "plain";
 }
 
+/* Gives f a buffer of INSTREAM_BUFFER bytes (kept in s->vbuf); without memory, f keeps stdio's own. */
+static void set_buffer(struct instream *s, FILE *f)
+{
+    s->vbuf = malloc(INSTREAM_BUFFER);
+    if (s->vbuf && setvbuf(f, s->vbuf, _IOFBF, INSTREAM_BUFFER) != 0) {
+        free(s->vbuf);
+        s->vbuf = NULL;
+    }
+}
+
 int instream_open(struct instream *s, const char *path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -212,16 +222,25 @@ int instream_open(struct instream *s, const char *path, char *err, size_t errlen
     uint8_t m[4] = {0};
     size_t nm = 0;
     if (regular) {
-        nm = fread(m, 1, 4, raw);
-        enum instream_codec k = codec_of(m, nm);
-        if (k == INSTREAM_PLAIN && fseek(raw, 0, SEEK_SET) == 0) {
+        /* pread: the FILE is not touched before its buffer is set. */
+        ssize_t got = pread(fileno(raw), m, 4, 0);
+        nm = got > 0 ? (size_t)got : 0;
+        if (codec_of(m, nm) == INSTREAM_PLAIN) {
+            set_buffer(s, raw); /* before the first read: 1 MiB read(2) calls, not st_blksize's 4 KiB */
+            if (fseek(raw, 0, SEEK_SET) != 0) {
+                snprintf(err, errlen, "%s", strerror(errno));
+                if (raw != stdin)
+                    fclose(raw);
+                instream_forget(s);
+                return -1;
+            }
             s->f = raw;
             s->seekable = 1;
             memcpy(s->magic, m, 4);
             s->nmagic = nm;
             return 0;
         }
-        if (fseek(raw, 0, SEEK_SET) != 0 || lseek(fileno(raw), 0, SEEK_SET) != 0) {
+        if (lseek(fileno(raw), 0, SEEK_SET) != 0) {
             snprintf(err, errlen, "%s", strerror(errno));
             if (raw != stdin)
                 fclose(raw);
@@ -292,6 +311,7 @@ int instream_open(struct instream *s, const char *path, char *err, size_t errlen
     }
     s->codec = c->codec;
     s->cookie = c;
+    set_buffer(s, s->f); /* reads of up to 1 MiB from the decompressor, or what a pipe has */
     return 0;
 }
 
@@ -317,6 +337,15 @@ void instream_close(struct instream *s)
 {
     if (s->f && s->f != stdin)
         fclose(s->f);
+    instream_forget(s);
+}
+
+void instream_forget(struct instream *s)
+{
+    if (s->f == stdin && s->vbuf)
+        setvbuf(stdin, NULL, _IONBF, 0); /* stdin stays open: it must not keep a buffer about to be freed */
+    free(s->vbuf);
+    s->vbuf = NULL;
     s->f = NULL;
     s->cookie = NULL;
 }

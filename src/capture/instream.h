@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define INSTREAM_BUFFER (1u << 20) /* f's stdio buffer: reads of 1 MiB, not the 4 KiB of st_blksize */
+
 enum instream_codec { INSTREAM_PLAIN = 0, INSTREAM_GZIP, INSTREAM_ZSTD, INSTREAM_LZ4 };
 
 struct instream {
@@ -16,6 +18,7 @@ struct instream {
     int seekable;               /* f is the file itself (plain regular file): fseek works */
     uint64_t size;              /* the file's size on disk when known (regular file), else 0 */
     void *cookie;               /* the decompressor behind f, when wrapped (freed when f is closed) */
+    void *vbuf;                 /* f's stdio buffer (INSTREAM_BUFFER bytes), freed after f is closed */
 };
 
 /*
@@ -34,8 +37,11 @@ const char *instream_error(const struct instream *s);
 /* Bytes read from the underlying file so far (compressed size: for progress against s->size). */
 uint64_t instream_raw_pos(const struct instream *s);
 
-/* Closes f, which frees the decompressor too. Whoever f was handed to (pcap_fopen_offline: pcap_close)
- * may close it instead; s must then not be used any more. */
+/* Closes f, which frees the decompressor too, and frees f's buffer. Whoever f was handed to
+ * (pcap_fopen_offline: pcap_close) may close it instead; instream_forget() then frees what is left. */
 void instream_close(struct instream *s);
+
+/* After f was closed by whoever it was handed to: frees f's buffer and forgets f. */
+void instream_forget(struct instream *s);
 
 #endif

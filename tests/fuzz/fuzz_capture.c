@@ -1,6 +1,7 @@
 /*
  * The whole pipeline fed a capture file: the input is the file's bytes (pcap, pcapng or NetMon 2.x, as the
- * program reads them: libpcap for the first two, src/capture/netmon.c for the third), then every frame goes
+ * program reads them: a standard pcap file by src/capture/pcapfile.c, compared packet by packet with libpcap
+ * reading the same file; other pcap variants and pcapng by libpcap; NetMon by src/capture/netmon.c), then every frame goes
  * through decode, flows, reassembly, every dissector, the record layer, correlation and findings, and the
  * JSON writer (text when the file's size is odd, so both writers run). At most FC_MAX_FRAMES frames.
  * Seeds: small lab and public captures (corpus/capture/).
@@ -13,6 +14,7 @@
 #include "engine.h"
 #include "fuzz.h"
 #include "netmon.h"
+#include "pcapfile.h"
 #include "writer.h"
 
 #define FC_MAX_FRAMES 20000
@@ -85,8 +87,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     } else {
         char err[PCAP_ERRBUF_SIZE];
-        pcap_t *p = pcap_open_offline(path, err);
-        if (p) {
+        FILE *f = fopen(path, "rb");
+        pcap_t *p = f ? pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err) : NULL;
+        if (!p && f)
+            fclose(f);
+        struct pcapfile pf;
+        if (p && size >= 4 && pcapfile_can_read(p, data) && pcapfile_open(&pf, f, p, data, false) == 0) {
+            /* hopscope's block reader, checked packet by packet against libpcap reading the same file */
+            pcap_t *ref = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, err);
+            if (!ref)
+                abort();
+            int dlt = pcap_datalink(p);
+            struct pcap_pkthdr h, *rh;
+            const uint8_t *d;
+            const u_char *rd;
+            int a, c;
+            while (frame < FC_MAX_FRAMES && (a = pcapfile_next(&pf, &h, &d)) == 1) {
+                c = pcap_next_ex(ref, &rh, &rd);
+                if (c != 1 || h.caplen != rh->caplen || h.len != rh->len || h.ts.tv_sec != rh->ts.tv_sec ||
+                    h.ts.tv_usec != rh->ts.tv_usec || memcmp(d, rd, h.caplen) != 0)
+                    abort();
+                frame++;
+                engine_packet(e, dlt, frame, &h.ts, d, h.caplen);
+            }
+            /* the same end: libpcap's error where the block reader found damage (the link types hopscope
+             * decodes have libpcap's common 256 KiB limit; others it refuses before reading) */
+            if (frame < FC_MAX_FRAMES && decode_link_supported(dlt)) {
+                c = pcap_next_ex(ref, &rh, &rd);
+                if ((a == 0) != (c == PCAP_ERROR_BREAK) || (a < 0 && strcmp(pf.err, pcap_geterr(ref)) != 0))
+                    abort();
+            }
+            pcap_close(ref);
+            pcapfile_free(&pf);
+            pcap_close(p);
+        } else if (p) {
             int dlt = pcap_datalink(p);
             struct pcap_pkthdr *h;
             const u_char *d;
