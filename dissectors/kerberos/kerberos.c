@@ -1,11 +1,11 @@
 /* Kerberos V5 messages in the clear — RFC 4120 5.2-5.9, MS-SFU 2.2.1-2.2.2, MS-KILE 2.2.2 and 2.2.10. */
 #include "kerberos.h"
 
+#include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "der.h"
+#include "digest.h"
 #include "util.h"
 
 static const struct tok error_names[] = {
@@ -154,11 +154,10 @@ static bool get_enc(const struct der_tlv *f, struct krb_enc *e)
 
 static void ticket_digest(struct krb_ticket *t)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    uint8_t md[32];
     static const char hex[] = "0123456789abcdef";
     t->digest[0] = '\0';
-    if (!EVP_Digest(t->raw, t->raw_len, md, &mdlen, EVP_sha256(), NULL) || mdlen < 16)
+    if (!hs_sha256(t->raw, t->raw_len, md))
         return;
     for (int i = 0; i < 16; i++) {
         t->digest[2 * i] = hex[md[i] >> 4];

@@ -1,6 +1,8 @@
 /* Community ID flow hash, version 1 (corelight/community-id-spec), with OpenSSL's SHA-1 and base64. */
 #include "community_id.h"
 
+#include "digest.h"
+
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -32,10 +34,9 @@ int community_id_v1(uint16_t seed, uint8_t af, uint8_t proto, const uint8_t *sad
     buf[n++] = (uint8_t)sport;
     buf[n++] = (uint8_t)(dport >> 8);
     buf[n++] = (uint8_t)dport;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    uint8_t md[20];
     out[0] = '\0';
-    if (!EVP_Digest(buf, n, md, &mdlen, EVP_sha1(), NULL) || mdlen != 20)
+    if (!hs_sha1(buf, n, md))
         return -1;
     memcpy(out, "1:", 2);
     EVP_EncodeBlock((unsigned char *)out + 2, md, 20); /* 28 chars + NUL */
