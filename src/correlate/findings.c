@@ -104,7 +104,7 @@ static int severity_rank(const char *s)
  * compare the held position, which qsort does not keep, so ties fall back to the first evidence frame). */
 static int by_severity(const void *a, const void *b)
 {
-    const struct hs_finding *x = a, *y = b;
+    const struct hs_finding *x = *(const struct hs_finding *const *)a, *y = *(const struct hs_finding *const *)b;
     int d = severity_rank(x->severity) - severity_rank(y->severity);
     if (d)
         return d;
@@ -114,12 +114,21 @@ static int by_severity(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* Sorted through pointers: a finding is ~3 KB, and qsort would move each one log n times. */
 static void flush_findings(struct frun *run)
 {
-    if (run->n)
-        qsort(run->held, run->n, sizeof *run->held, by_severity);
-    for (size_t i = 0; i < run->n; i++)
-        sink_finding(run->sink, &run->held[i]);
+    const struct hs_finding **order = run->n ? malloc(run->n * sizeof *order) : NULL;
+    if (order) {
+        for (size_t i = 0; i < run->n; i++)
+            order[i] = &run->held[i];
+        qsort(order, run->n, sizeof *order, by_severity);
+        for (size_t i = 0; i < run->n; i++)
+            sink_finding(run->sink, order[i]);
+        free(order);
+    } else { /* without memory: in the order the rules made them */
+        for (size_t i = 0; i < run->n; i++)
+            sink_finding(run->sink, &run->held[i]);
+    }
     run->n = 0;
 }
 
@@ -313,6 +322,16 @@ static void delegation_missing(struct frun *run, const struct hs_finding *hop, c
     emit(run, &f);
 }
 
+/* The labels of first hop x's client and server: c and ah "name (address)" (112 bytes each), cip and aip the
+ * addresses alone (48 bytes each). */
+static void hop_labels(const struct host_table *ht, const struct fsum_auth *x, char *c, char *ah, char *cip, char *aip)
+{
+    hosts_label(ht, x->af, x->cli, c, 112);
+    hosts_label(ht, x->af, x->srv, ah, 112);
+    ip_str(x->af, x->cli, cip, 48);
+    ip_str(x->af, x->srv, aip, 48);
+}
+
 static void double_hop(const struct findings_cfg *cfg, const struct host_table *ht, const struct fsum_auth *a,
                        size_t n, const struct fsum_kdc *k, size_t nk, struct frun *run)
 {
@@ -372,16 +391,15 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         if (worked)
             continue;
         char c[112], ah[112], b[112], st[16], cip[48], aip[48];
-        hosts_label(ht, x->af, x->cli, c, sizeof c);
-        hosts_label(ht, x->af, x->srv, ah, sizeof ah);
-        ip_str(x->af, x->cli, cip, sizeof cip);
-        ip_str(x->af, x->srv, aip, sizeof aip);
+        /* The hosts' labels (c, ah: name and address; cip, aip: address) once a finding is certain: most first
+         * hops make none. */
         if (!any) {
             /* No onward session at all, because A had nothing to present: its S4U2Proxy for U was refused. */
             const struct fsum_kdc *px = s4u_refused(&ix, x->srv, x->user);
             double dt = px ? tv_sec(&px->ts) - tv_sec(&x->ts) : -1;
             if (!px || dt < 0 || dt > cfg->hop_window)
                 continue;
+            hop_labels(ht, x, c, ah, cip, aip);
             evidence_auth(&f, x);
             add_rec(&f, px->id);
             add_frame(&f, px->f_req);
@@ -410,6 +428,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
             emit(run, &f);
             continue;
         }
+        hop_labels(ht, x, c, ah, cip, aip);
         evidence_auth(&f, x);
         hosts_label(ht, first_y->af, first_y->srv, b, sizeof b);
         cutf(f.client, sizeof f.client, "%s", cip);
