@@ -193,9 +193,9 @@ static void kdc_message(struct hs_ctx *ctx, struct kdc_state *s, const uint8_t *
             return;
         *last = d;
     }
-    struct krb_msg *m = malloc(sizeof *m);
-    if (!m)
-        return;
+    /* One message struct per thread, reused (krb_parse sets it whole): a 3.6 KB malloc per message otherwise. */
+    static _Thread_local struct krb_msg msg;
+    struct krb_msg *m = &msg;
     if (krb_parse(p, n, m) != 0) {
         ctx->st->malformed[DIS_KERBEROS]++;
     } else if (m->msg_type == KRB_AS_REQ || m->msg_type == KRB_TGS_REQ) {
@@ -203,7 +203,6 @@ static void kdc_message(struct hs_ctx *ctx, struct kdc_state *s, const uint8_t *
     } else if (m->msg_type == KRB_AS_REP || m->msg_type == KRB_TGS_REP || m->msg_type == KRB_ERROR) {
         on_reply(ctx, m);
     }
-    free(m);
 }
 
 static void kdc_datagram(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n)

@@ -437,6 +437,7 @@ void engine_free(struct hs_engine *e)
     e->recs.sink = NULL; /* nothing more is written */
     while (e->flows.lru_head)
         conn_remove(e, e->flows.lru_head);
+    rec_store_free(&e->recs);
     flow_table_free(&e->flows);
     free(e->scratch);
     decode_free(&e->dec);

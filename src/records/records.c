@@ -128,22 +128,45 @@ static void free_auth(struct auth_rec *r)
     free(r);
 }
 
-static void free_kdc(struct kdc_rec *r)
+/* What a KDC record owns besides itself. */
+static void clear_kdc(struct kdc_rec *r)
 {
     free(r->dec_tgt);
     for (int i = 0; i < KRB_MAX_ADDL_TICKETS; i++)
         free(r->dec_addl[i]);
     free(r->dec_reply);
     free(r->dec_tgs_auth);
+}
+
+/* A finished KDC record is kept for the next one (up to REC_SPARE_MAX), else freed. */
+static void free_kdc(struct rec_store *s, struct kdc_rec *r)
+{
+    clear_kdc(r);
+    if (s && s->n_spare_kdc < REC_SPARE_MAX) {
+        r->h.next = s->spare_kdc;
+        s->spare_kdc = &r->h;
+        s->n_spare_kdc++;
+        return;
+    }
     free(r);
 }
 
-static void free_rec(struct rec_hdr *r)
+static void free_rec(struct rec_store *s, struct rec_hdr *r)
 {
     if (r->type == REC_AUTH)
         free_auth((struct auth_rec *)r);
     else
-        free_kdc((struct kdc_rec *)r);
+        free_kdc(s, (struct kdc_rec *)r);
+}
+
+void rec_store_free(struct rec_store *s)
+{
+    while (s->spare_kdc) {
+        struct rec_hdr *r = s->spare_kdc;
+        s->spare_kdc = r->next;
+        free(r);
+    }
+    s->n_spare_kdc = 0;
 }
 
 /* Gives r its connection's Community ID (computed once per connection). */
@@ -179,7 +202,7 @@ void rec_write(struct rec_store *s, struct rec_hdr *r)
     else
         s->st->kdc_records++;
     sink_record(s->sink, r);
-    free_rec(r);
+    free_rec(s, r);
 }
 
 struct auth_rec *rec_auth_new(struct rec_store *s, struct rec_conn *rc, const struct hs_flow *flow,
@@ -290,9 +313,15 @@ struct kdc_rec *rec_kdc_new(struct rec_store *s, struct rec_conn *rc, const stru
         else if (s->kdc.n >= s->lim->max_kdc_pending_total && s->kdc.oldest)
             rec_write(s, s->kdc.oldest); /* the same across connections (UDP requests from port after port) */
     }
-    struct kdc_rec *r = calloc(1, sizeof *r);
-    if (!r)
+    struct kdc_rec *r;
+    if (s->spare_kdc) {
+        r = (struct kdc_rec *)s->spare_kdc;
+        s->spare_kdc = r->h.next;
+        s->n_spare_kdc--;
+        memset(r, 0, sizeof *r);
+    } else if (!(r = calloc(1, sizeof *r))) {
         return NULL;
+    }
     link_rec(s, rc, &r->h, REC_KERBEROS, flow, ts);
     r->udp = flow->proto == 17;
     return r;
@@ -309,6 +338,6 @@ void rec_conn_discard(struct rec_store *s, struct rec_conn *rc)
     while (rc->head) {
         struct rec_hdr *r = rc->head;
         unlink_rec(s, r);
-        free_rec(r);
+        free_rec(s, r);
     }
 }

@@ -68,7 +68,11 @@ struct rec_store {
     struct hs_sink *sink;
     uint64_t next_id;
     struct rec_list auth, kdc;
+    struct rec_hdr *spare_kdc;  /* KDC records written and kept for reuse (linked by next), at most REC_SPARE_MAX */
+    uint32_t n_spare_kdc;
 };
+
+#define REC_SPARE_MAX 64        /* KDC records kept for reuse: one per message otherwise costs a 5 KB calloc */
 
 /* A connection's records in progress, owned by the record layer (the engine keeps one per connection). */
 struct rec_conn {
@@ -80,6 +84,9 @@ struct rec_conn {
 
 /* Sets up a store writing to sink (which may be NULL: records are then dropped when complete). */
 void rec_store_init(struct rec_store *s, const struct hs_limits *lim, struct hs_stats *st, struct hs_sink *sink);
+
+/* Frees the records kept for reuse (records still held by connections are freed with them). */
+void rec_store_free(struct rec_store *s);
 
 /*
  * Starts an authentication record on connection rc (identity flow) at time ts. Returns NULL when rc
