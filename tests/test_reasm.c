@@ -969,6 +969,61 @@ static void test_time_step_forward_counted_and_expires(void **state)
     x_free(&x);
 }
 
+/* A closed connection stays ENGINE_CLOSED_LINGER seconds (its last ACK and late retransmissions are its own,
+ * not a new flow), then leaves the table though the idle timeout is far off. */
+static void test_closed_connection_leaves_after_linger(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim); /* idle timeout 600 s */
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    pg_handshake(&x.r, &x.c);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    pg_close(&x.r, &x.c, 0);
+    assert_int_equal(x.r.e.n_closed, 1);
+    assert_int_equal(x.r.e.flows.n, 1);
+    x.r.ts.tv_sec += 10; /* a late retransmitted FIN: still the same connection */
+    pg_seg(&x.r, &x.c, 0, x.c.seq[0] - 1, x.c.seq[1], TH_FIN | TH_ACK, NULL, 0);
+    assert_int_equal(x.r.e.flows.n, 1);
+    x.r.ts.tv_sec += ENGINE_CLOSED_LINGER; /* past the linger: the next packet of anyone lets it go */
+    struct pg_conn b;
+    pg_conn_init(&b, 50124, 5985);
+    pg_handshake(&x.r, &b);
+    assert_int_equal(x.r.e.flows.n, 1);
+    assert_int_equal(x.r.e.n_closed, 0);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "flows"), 2);
+    assert_int_equal(pg_stat(&x.r, "flows_expired"), 0); /* not an idle expiry */
+    assert_int_equal(pg_nrecs(&x.r), 1);
+    check_alice(pg_rec(&x.r, 0));
+    x_free(&x);
+}
+
+/* However fast connections close, at most ENGINE_CLOSED_MAX closed ones are held. */
+static void test_closed_connections_are_bounded(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    for (uint32_t i = 0; i < ENGINE_CLOSED_MAX + 500; i++) {
+        struct pg_conn b;
+        pg_conn_init(&b, (uint16_t)(10000 + i), 5985);
+        pg_handshake(&x.r, &b);
+        pg_close(&x.r, &b, 0);
+        assert_true(x.r.e.n_closed <= ENGINE_CLOSED_MAX + 1);
+    }
+    assert_true(x.r.e.flows.n <= ENGINE_CLOSED_MAX + 1);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "flows"), ENGINE_CLOSED_MAX + 500);
+    x_free(&x);
+}
+
 /* The memory budget: connections beyond it evict the least recently seen, counted, and what is held
  * never passes it; a SYN-only connection holds only its hs_conn. */
 static void test_memory_budget_evicts_least_recently_seen(void **state)
@@ -1290,6 +1345,8 @@ int main(void)
         cmocka_unit_test(test_idle_expiry_and_eviction),
         cmocka_unit_test(test_idle_expiry_survives_time_step_back),
         cmocka_unit_test(test_time_step_forward_counted_and_expires),
+        cmocka_unit_test(test_closed_connection_leaves_after_linger),
+        cmocka_unit_test(test_closed_connections_are_bounded),
         cmocka_unit_test(test_memory_budget_evicts_least_recently_seen),
         cmocka_unit_test(test_retransmission_differing_from_delivered_is_conflict),
         cmocka_unit_test(test_close_delivers_queued_data),

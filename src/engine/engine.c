@@ -256,12 +256,39 @@ static void conn_close(struct hs_engine *e, struct hs_conn *c)
         e->conn_mem -= ENGINE_PART_COST;
     free(pt);
     c->part = NULL;
+    /* onto the closed list, newest last */
+    c->closed_at = e->clock;
+    c->closed_next = NULL;
+    c->closed_prev = e->closed_tail;
+    if (e->closed_tail)
+        e->closed_tail->closed_next = c;
+    else
+        e->closed_head = c;
+    e->closed_tail = c;
+    e->n_closed++;
+}
+
+static void closed_unlink(struct hs_engine *e, struct hs_conn *c)
+{
+    if (c->closed_prev)
+        c->closed_prev->closed_next = c->closed_next;
+    else if (e->closed_head == c)
+        e->closed_head = c->closed_next;
+    else
+        return; /* not on the list */
+    if (c->closed_next)
+        c->closed_next->closed_prev = c->closed_prev;
+    else
+        e->closed_tail = c->closed_prev;
+    c->closed_prev = c->closed_next = NULL;
+    e->n_closed--;
 }
 
 /* Closes c, takes it out of the table and frees it. */
 static void conn_remove(struct hs_engine *e, struct hs_conn *c)
 {
     conn_close(e, c);
+    closed_unlink(e, c);
     flow_unlink(&e->flows, c);
     e->conn_mem -= ENGINE_CONN_COST;
     free(c);
@@ -306,6 +333,10 @@ static void conn_touch(struct hs_engine *e, struct hs_conn *c)
         e->st.memory_evicted++;
         conn_remove(e, old);
     }
+    /* closed connections leave after their linger, or the oldest close when too many are closed */
+    while ((old = e->closed_head) != NULL && old != c &&
+           (e->n_closed > ENGINE_CLOSED_MAX || e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u))
+        conn_remove(e, old);
 }
 
 /*

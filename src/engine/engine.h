@@ -28,6 +28,8 @@ struct hs_pkt_conn {
 
 #define ENGINE_CONN_COST (sizeof(struct hs_conn) + 16u)   /* with the allocator's overhead */
 #define ENGINE_PART_COST (sizeof(struct conn_part) + 16u)
+#define ENGINE_CLOSED_LINGER 60u   /* seconds a closed connection stays in the table (TCP's 2 MSL, RFC 9293 3.4.2) */
+#define ENGINE_CLOSED_MAX 4096u    /* closed connections kept at most; beyond, the oldest close leaves */
 #define ENGINE_DSTATE_COST 512u                            /* a dissector's state before authentication */
 
 struct hs_engine {
@@ -57,6 +59,10 @@ struct hs_engine {
     struct hs_conn *cur;             /* the connection reassembly is feeding (the reasm_io argument) */
     struct reasm_io io;              /* set up once; frame set per packet */
     struct hs_pkt_conn last;         /* what engine_packet() made of the packet it was last given */
+    /* Closed connections, oldest close first: each stays ENGINE_CLOSED_LINGER seconds (late retransmissions
+     * and the last ACKs are recognised as its own), at most ENGINE_CLOSED_MAX of them, then leaves the table. */
+    struct hs_conn *closed_head, *closed_tail;
+    uint32_t n_closed;
 };
 
 /*

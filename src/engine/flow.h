@@ -44,6 +44,8 @@ struct hs_conn {
     void *dstate;                    /* the dissector's per-connection state */
     struct tcp_half tcp[2];
     struct conn_part *part;          /* NULL until the first bytes (and after the close) */
+    struct hs_conn *closed_prev, *closed_next; /* while closed: the engine's list of closed connections */
+    uint64_t closed_at;              /* engine clock (µs) at the close */
 };
 
 struct flow_table {
