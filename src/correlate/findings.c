@@ -203,7 +203,7 @@ static const char *status_text(struct hs_status s, char *buf, size_t cap)
  * binary search on (client host, start time). */
 struct hop_ref {
     const struct fsum_auth *p;
-    uint32_t cli_host;
+    uint32_t cli_host, srv_host;    /* hosts_id() of its client and server, looked up once */
     double t;
 };
 
@@ -343,9 +343,21 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         free(ix.v);
         return;
     }
+    /* host ids looked up once per record (a binary search each), then compared as integers; srv_of[i] and
+     * cli_of[i] are a[i]'s */
+    uint32_t *srv_of = malloc((n ? n : 1) * 2 * sizeof *srv_of);
+    if (!srv_of) {
+        free(byc);
+        free(ix.v);
+        return;
+    }
+    uint32_t *cli_of = srv_of + n;
     for (size_t i = 0; i < n; i++) {
+        srv_of[i] = hosts_id(ht, a[i].af, a[i].srv);
+        cli_of[i] = hosts_id(ht, a[i].af, a[i].cli);
         byc[i].p = &a[i];
-        byc[i].cli_host = hosts_id(ht, a[i].af, a[i].cli);
+        byc[i].cli_host = cli_of[i];
+        byc[i].srv_host = srv_of[i];
         byc[i].t = tv_sec(&a[i].ts);
     }
     qsort(byc, n, sizeof *byc, by_client_host);
@@ -356,7 +368,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         /* the onward connections A -> B that start within the window: binary search on (client host, start
          * time), a host being all the addresses it is known by (hosts.h); at most HOP_SCAN_MAX of them are
          * looked at per first hop, so a busy host cannot make this quadratic */
-        uint32_t a_host = hosts_id(ht, x->af, x->srv), c_host = hosts_id(ht, x->af, x->cli);
+        uint32_t a_host = srv_of[i], c_host = cli_of[i];
         double xt = tv_sec(&x->ts);
         size_t lo = 0, hi = n;
         while (lo < hi) {
@@ -375,7 +387,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
             double dt = byc[j].t - xt;
             if (dt > cfg->hop_window)
                 break;
-            if (y == x || dt < 0 || hosts_id(ht, y->af, y->srv) == c_host)
+            if (y == x || dt < 0 || byc[j].srv_host == c_host)
                 continue;
             if (same_user(y->user, x->user) && !hop_failed(y)) {
                 worked = true; /* A reached B as U: delegation worked */
@@ -522,6 +534,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
             delegation_missing(run, &f, x, ah, b);
     }
     free(byc);
+    free(srv_of);
     free(ix.v);
 }
 
