@@ -170,6 +170,7 @@ struct outputs {
     struct progress prog;   /* the progress line (off unless stderr is a terminal and no -q) */
     struct input *in;
     uint64_t analysed;      /* packets handed to the engine */
+    bool stop;              /* a write failed (-o or -w): read no further */
 };
 
 static void reopen_outputs(struct outputs *o)
@@ -226,6 +227,7 @@ static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t fr
     engine_packet(e, dlt, frame, &h->ts, data, h->caplen);
     if (o->pcap)
         authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
+    o->stop = o->w->failed || (o->pcap && authpcap_failed(o->pcap));
     /* The clock is read every 256 packets only (and on every packet of a live capture, which is slow anyway). */
     if (o->prog.f && ((++o->analysed & 255) == 0 || !o->prog.shown || o->prog.live))
         show_progress(e, o, false);
@@ -238,7 +240,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     if (r->prog && !pcap_offline_filter(r->prog, h, data))
         return;
     analyse(r->e, r->out, r->dlt, r->frame, h, data);
-    if ((r->left > 0 && --r->left == 0) || r->out->w->failed)
+    if ((r->left > 0 && --r->left == 0) || r->out->stop)
         pcap_breakloop(r->p);
 }
 
@@ -539,7 +541,7 @@ static int run_pcapfile(struct input *in, struct hs_engine *e, struct outputs *o
     struct pcap_pkthdr h;
     const uint8_t *data;
     int rc = 0;
-    while (run.left != 0 && !o->w->failed && !intr_signal() && (rc = pcapfile_next(&in->pf, &h, &data)) == 1) {
+    while (run.left != 0 && !o->stop && !intr_signal() && (rc = pcapfile_next(&in->pf, &h, &data)) == 1) {
         run.frame++; /* every frame of the file, filtered out or not: frame numbers are Wireshark's */
         if (own_filter && !pcap_offline_filter(&in->prog, &h, data))
             continue;
@@ -565,7 +567,7 @@ static int run_netmon(struct input *in, struct hs_engine *e, struct outputs *o, 
     const uint8_t *data;
     uint32_t caplen, wirelen;
     int dlt, rc = 0;
-    while (!intr_signal() && !o->w->failed && (count <= 0 || (long)frame < count) &&
+    while (!intr_signal() && !o->stop && (count <= 0 || (long)frame < count) &&
            (rc = netmon_next(&in->nm, &dlt, &ts, &data, &caplen, &wirelen)) == 1) {
         frame++;
         if (dlt < 0) {
@@ -594,7 +596,7 @@ static int run_pcapng(struct input *in, struct hs_engine *e, struct outputs *o, 
     struct pcap_pkthdr h;
     const uint8_t *data;
     int dlt, rc = 0;
-    while (!intr_signal() && !o->w->failed && (count <= 0 || passed < count) && (rc = pcapng_next(&in->ng, &dlt, &h, &data)) == 1) {
+    while (!intr_signal() && !o->stop && (count <= 0 || passed < count) && (rc = pcapng_next(&in->ng, &dlt, &h, &data)) == 1) {
         frame++;
         if (in->have_prog) {
             const struct bpf_program *prog = filter_for(in, dlt);

@@ -122,6 +122,7 @@ def main():
 
     for name, args, stdout in (("full disk (-o /dev/full)", ["-o", "/dev/full"], subprocess.DEVNULL),
                                ("full disk (standard output /dev/full)", [], open("/dev/full", "wb")),
+                               ("full disk (-w /dev/full)", ["-o", "/dev/null", "-w", "/dev/full"], subprocess.DEVNULL),
                                ("closed pipe", [], "closed")):
         rd = None
         if stdout == "closed":

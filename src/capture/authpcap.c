@@ -70,6 +70,13 @@ static void dump(struct authpcap *a, const struct pcap_pkthdr *h, const uint8_t 
         c.caplen = (bpf_u_int32)a->snaplen;
     pcap_dump((u_char *)a->d, &c, data);
     a->st.written++;
+    if (ferror(pcap_dump_file(a->d)))
+        a->failed = true; /* a stdio flush inside pcap_dump failed (disk full) */
+}
+
+bool authpcap_failed(const struct authpcap *a)
+{
+    return a->failed;
 }
 
 static void slot_flush(struct authpcap *a, struct slot *s)

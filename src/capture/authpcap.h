@@ -58,6 +58,9 @@ int authpcap_reopen(struct authpcap *a, char *err, size_t errlen);
 /* Counters so far. */
 const struct authpcap_stats *authpcap_stats(const struct authpcap *a);
 
+/* True once a write to the file failed (e.g. the disk is full): the run should stop reading. */
+bool authpcap_failed(const struct authpcap *a);
+
 /* Flushes and closes the file and frees a (NULL is fine). Returns 0, or -1 when a write failed. */
 int authpcap_close(struct authpcap *a);
 
