@@ -8,6 +8,7 @@ bound (ru_maxrss of the child) and checks the stats record.
   adversarial.py --write ooo --n 200000 --out /tmp/ooo.pcap          only write the capture
 """
 import argparse
+import base64
 import json
 import os
 import struct
@@ -156,6 +157,33 @@ def case_negotiate_resp(pc, n):
     return lambda st: st["flows"] == n and st["malformed"]["smb2"] == 0
 
 
+def ntlm_negotiate():
+    return b"NTLMSSP\0" + struct.pack("<II", 1, 0xE2088297) + b"\0" * 16 + bytes([10, 0, 0x63, 0x45, 0, 0, 0, 15])
+
+
+def ntlm_challenge():
+    info = b"\0\0\0\0"  # MsvAvEOL
+    return (b"NTLMSSP\0" + struct.pack("<IHHIIQQHHI", 2, 0, 0, 56, 0xE2898215, 0x1122334455667788, 0,
+                                        len(info), len(info), 56) + bytes([10, 0, 0x63, 0x45, 0, 0, 0, 15]) + info)
+
+
+def case_challenge(pc, n):
+    """n HTTP connections stuck after the CHALLENGE: NEGOTIATE, 401 with CHALLENGE, then nothing."""
+    req = (b"GET /wsman HTTP/1.1\r\nHost: srv\r\nAuthorization: NTLM " + base64.b64encode(ntlm_negotiate()) +
+           b"\r\n\r\n")
+    resp = (b"HTTP/1.1 401 \r\nWWW-Authenticate: NTLM " + base64.b64encode(ntlm_challenge()) +
+            b"\r\nContent-Length: 0\r\n\r\n")
+    for i in range(n):
+        c = Conn(pc, conn_ip(i), SRV, 40000 + (i % 20000), 5985)
+        c.handshake()
+        c.send(0, req)
+        c.send(1, resp)
+    # with the budget of CASES below, connections are evicted least recently seen first, each record
+    # written as it stands
+    return lambda st: (st["flows"] == n and st["auth_records"] == n
+                       and st["dropped"]["flows_evicted_memory"] >= n // 2)
+
+
 def case_syn(pc, n):
     """A flood of n SYNs from distinct sources."""
     for i in range(n):
@@ -284,13 +312,14 @@ def case_asn1_deep(pc, n):
     return lambda st: True
 
 
-# name: (writer, default n, time bound s, peak RSS bound MiB). Before the fixes these took: ooo 50 s at
+# name: (writer, default n, time bound s, peak RSS bound MiB[, hopscope options]). Before the fixes these took: ooo 50 s at
 # 200k; negotiate_resp 784 MiB at 200k connections; syn 384 MiB at 1M; idle expired 0 of 20,000.
 CASES = {
     "ooo": (case_ooo, 200000, 3.0, 64),
     "ooo_desc": (case_ooo_desc, 100000, 3.0, 64),
     "negotiate": (case_negotiate, 50000, 10.0, 64),
     "negotiate_resp": (case_negotiate_resp, 50000, 10.0, 64),
+    "challenge": (case_challenge, 50000, 10.0, 96, ["--max-memory", "32"]),
     "syn": (case_syn, 200000, 10.0, 96),
     "idle": (case_idle, 20000, 5.0, 64),
     "krb_mark": (case_krb_mark, 1, 2.0, 32),
@@ -311,22 +340,24 @@ def write(case, n, path):
 
 
 def run_measured(hs, path, extra=()):
-    """As run(), with the child's peak RSS (MiB) from wait4()."""
+    """As run(), with the child's peak RSS (MiB) from wait4(). The output is read a line at a time and only
+    the stats record kept: holding a flood's records here would grow this process, and a child forked from
+    a large process starts with a large RSS of its own (ru_maxrss counts it)."""
     t = time.monotonic()
-    p = subprocess.Popen([hs, *extra, "-r", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as errf:
+        p = subprocess.Popen([hs, *extra, "-r", path], stdout=subprocess.PIPE, stderr=errf)
+        stats = None
+        for line in p.stdout:
+            if line.startswith(b'{"type":"stats"'):
+                try:
+                    stats = json.loads(line)
+                except ValueError:
+                    pass
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        errf.seek(0)
+        err = errf.read()
     dt = time.monotonic() - t
-    stats = None
-    for line in out.decode("utf-8", "replace").splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        if o.get("type") == "stats":
-            stats = o
     return dt, ru.ru_maxrss / 1024.0, p.returncode, stats, err.decode("utf-8", "replace")
 
 
@@ -348,11 +379,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hopscope-adv-")
     failed = 0
     for name in a.case or CASES:
-        _, n0, tmax, mmax = CASES[name]
+        _, n0, tmax, mmax = CASES[name][:4]
+        opts = CASES[name][4] if len(CASES[name]) > 4 else []
         n = a.n or n0
         path = os.path.join(tmp, name + ".pcap")
         check = write(name, n, path)
-        dt, rss, rc, st, err = run_measured(a.hopscope, path, a.extra)
+        dt, rss, rc, st, err = run_measured(a.hopscope, path, [*opts, *a.extra])
         ok = rc == 0 and st is not None
         why = "" if ok else "exit %d, stats %s, stderr %s" % (rc, st is not None, err.strip()[:200])
         if a.sanitized:

@@ -42,8 +42,10 @@ struct http_req {
 };
 
 struct http_state {
-    struct http_req q[HTTP_QUEUE_MAX];
-    uint32_t qhead, qlen;
+    /* Requests awaiting their response, a ring of qcap entries grown on demand up to HTTP_QUEUE_MAX (most
+     * connections never have more than one: a fixed ring of 32 made every connection cost 9.6 KB). */
+    struct http_req *q;
+    uint32_t qcap, qhead, qlen;
     uint64_t cur; /* id of the connection's latest record (NTLM over HTTP is connection-bound) */
     enum body_state body[2];
     /* Bytes of an incomplete header block already searched for its end. The engine calls again from
@@ -336,6 +338,32 @@ static void pend_body(struct hs_ctx *ctx, struct http_state *s, int dir, struct 
     s->pend[dir].use = u && r ? (uint32_t)(u - r->uses) + 1 : 0;
 }
 
+/* Doubles the request ring (2 entries at first) up to HTTP_QUEUE_MAX, keeping its order and the pending
+ * body's pointer into it. False at the cap or without memory (the ring is then unchanged). */
+static bool queue_grow(struct http_state *s)
+{
+    if (s->qcap >= HTTP_QUEUE_MAX)
+        return false;
+    uint32_t nc = s->qcap ? 2 * s->qcap : 2;
+    struct http_req *nq = malloc(nc * sizeof *nq);
+    if (!nq)
+        return false;
+    struct http_req *pq = s->pend[0].q;
+    for (uint32_t i = 0; i < s->qlen; i++) {
+        struct http_req *old = &s->q[(s->qhead + i) % s->qcap];
+        nq[i] = *old;
+        if (pq == old)
+            s->pend[0].q = &nq[i];
+    }
+    if (pq && s->pend[0].q == pq) /* it pointed at a slot no longer queued: nothing left to restamp there */
+        s->pend[0].q = NULL;
+    free(s->q);
+    s->q = nq;
+    s->qcap = nc;
+    s->qhead = 0;
+    return true;
+}
+
 static void on_request(struct hs_ctx *ctx, struct http_state *s, const char *blk, size_t n,
                        struct hs_stream *ad)
 {
@@ -349,11 +377,13 @@ static void on_request(struct hs_ctx *ctx, struct http_state *s, const char *blk
         ctx->st->malformed[DIS_HTTP]++;
         return;
     }
-    if (s->qlen == HTTP_QUEUE_MAX) { /* unanswered pipelining beyond the cap: oldest forgotten */
-        s->qhead = (s->qhead + 1) % HTTP_QUEUE_MAX;
+    if (s->qlen == s->qcap && !queue_grow(s) && !s->qcap)
+        return; /* no memory for even one: the request goes untracked */
+    if (s->qlen == s->qcap) { /* unanswered pipelining beyond the cap: oldest forgotten */
+        s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
     }
-    struct http_req *q = &s->q[(s->qhead + s->qlen++) % HTTP_QUEUE_MAX];
+    struct http_req *q = &s->q[(s->qhead + s->qlen++) % s->qcap];
     memset(q, 0, sizeof *q);
     strlcpy_n(q->method, sizeof q->method, line, ml);
     strlcpy_n(q->path, sizeof q->path, tgt, (size_t)(tend - tgt));
@@ -426,7 +456,7 @@ static void on_response(struct hs_ctx *ctx, struct http_state *s, const char *bl
         ctx->st->malformed[DIS_HTTP]++;
         /* Still a response: it answered the oldest request, which must not pair with the next. */
         if (s->qlen) {
-            s->qhead = (s->qhead + 1) % HTTP_QUEUE_MAX;
+            s->qhead = (s->qhead + 1) % s->qcap;
             s->qlen--;
         }
         return;
@@ -437,7 +467,7 @@ static void on_response(struct hs_ctx *ctx, struct http_state *s, const char *bl
     if (s->qlen)
         q = &s->q[s->qhead];
     if (!interim && s->qlen) {
-        s->qhead = (s->qhead + 1) % HTTP_QUEUE_MAX;
+        s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
     }
     struct auth_rec *r = ctx_auth_get(ctx, q->rec ? q->rec : (s->qlen == 0 && q == &none ? s->cur : 0));
@@ -656,6 +686,14 @@ static void *http_state_new(struct hs_ctx *ctx)
     return calloc(1, sizeof(struct http_state));
 }
 
+static void http_state_free(void *state)
+{
+    struct http_state *s = state;
+    if (s)
+        free(s->q);
+    free(s);
+}
+
 static const uint16_t http_ports[] = {80, 5985, 8080, 0};
 
 const struct hs_dissector dis_http = {
@@ -665,6 +703,6 @@ const struct hs_dissector dis_http = {
     .probe = http_probe,
     .threshold = 90,
     .state_new = http_state_new,
-    .state_free = free,
+    .state_free = http_state_free,
     .parse = http_parse,
 };

@@ -316,7 +316,7 @@ static inline struct hs_conn *conn_get(struct hs_engine *e, const struct hs_pkt 
 
 uint64_t engine_memory(const struct hs_engine *e)
 {
-    return e->conn_mem + e->ooo_total + e->budget.held;
+    return e->conn_mem + e->ooo_total + e->budget.held + e->recs.held_bytes;
 }
 
 /* Marks c seen; connections idle past the timeout expire, and while connections hold more than

@@ -88,8 +88,9 @@ void engine_finish(struct hs_engine *e);
 /*
  * What connections hold, in bytes, as held against lim.max_memory: each connection (ENGINE_CONN_COST), the
  * streams and records list of those that carried data (ENGINE_PART_COST), an estimate of each dissector
- * state (ENGINE_DSTATE_COST), their out-of-order queues and their PDU buffers. Records are capped by
- * count (lim.max_records_total), not here.
+ * state (ENGINE_DSTATE_COST), their out-of-order queues and their PDU buffers, and the records in progress
+ * (rec_store.held_bytes: an authentication record with the NTLM messages it keeps is ~10 KB). Records are
+ * also capped by count (lim.max_records_total).
  */
 uint64_t engine_memory(const struct hs_engine *e);
 

@@ -61,6 +61,16 @@ static struct rec_list *list_of(struct rec_store *s, enum rec_type t)
 }
 
 /* Links r as the newest record of rc and of the store. */
+/* What a held record of type t costs against the memory budget: the struct, and for an authentication the
+ * NTLM CHALLENGE and AUTHENTICATE it may keep (apply_ntlm). An estimate, the same at link and unlink. */
+static uint64_t rec_cost(enum rec_type t)
+{
+    const struct auth_rec *a = NULL;
+    if (t == REC_AUTH)
+        return sizeof(struct auth_rec) + sizeof *a->gss.ntlm.chal + sizeof *a->gss.ntlm.auth;
+    return sizeof(struct kdc_rec);
+}
+
 static void link_rec(struct rec_store *s, struct rec_conn *rc, struct rec_hdr *r, enum rec_type t,
                      const struct hs_flow *flow, const struct timeval *ts)
 {
@@ -87,10 +97,12 @@ static void link_rec(struct rec_store *s, struct rec_conn *rc, struct rec_hdr *r
         rc->n_auth++;
     else
         rc->n_kdc++;
+    s->held_bytes += rec_cost(t);
 }
 
 static void unlink_rec(struct rec_store *s, struct rec_hdr *r)
 {
+    s->held_bytes -= rec_cost(r->type);
     struct rec_conn *rc = r->owner;
     struct rec_hdr **pp = &rc->head;
     while (*pp && *pp != r)

@@ -68,6 +68,7 @@ struct rec_store {
     struct hs_sink *sink;
     uint64_t next_id;
     struct rec_list auth, kdc;
+    uint64_t held_bytes;        /* what the records held cost (rec_cost(), records.c): against lim.max_memory */
     struct rec_hdr *spare_kdc;  /* KDC records written and kept for reuse (linked by next), at most REC_SPARE_MAX */
     uint32_t n_spare_kdc;
 };
