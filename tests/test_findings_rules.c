@@ -12,6 +12,15 @@
 
 #include "findings.h"
 #include "ntlmssp.h"
+#include "strpool.h"
+
+/* The summaries' strings are pointers, as the correlation stage interns them: the tests' own copies. */
+static struct strpool pool;
+
+static const char *keep(const char *s)
+{
+    return strpool_get(&pool, s, 127);
+}
 
 #define MAXF 4096
 
@@ -49,13 +58,13 @@ static struct fsum_auth sess(uint64_t id, uint8_t c, uint8_t s, long t, const ch
                              enum auth_result res)
 {
     struct fsum_auth a;
-    memset(&a, 0, sizeof a);
+    fsum_auth_init(&a);
     a.id = id;
     a.af = 4;
     ip4(a.cli, c);
     ip4(a.srv, s);
     a.ts.tv_sec = t;
-    snprintf(a.user, sizeof a.user, "%s", user);
+    a.user = keep(user);
     a.mech = m;
     a.result = res;
     a.ntlm = m == AMECH_NTLM || m == AMECH_NEGOTIATE_NTLM;
@@ -63,7 +72,7 @@ static struct fsum_auth sess(uint64_t id, uint8_t c, uint8_t s, long t, const ch
     a.anonymous = !user[0];
     a.f_first = a.f_auth = id * 10;
     a.f_verdict = id * 10 + 1;
-    snprintf(a.service, sizeof a.service, "cifs");
+    a.service = "cifs";
     return a;
 }
 
@@ -93,7 +102,7 @@ static void test_ntlm_first_hop_then_anonymous_denied_is_double_hop(void **state
     a[1].use_denied = true;
     a[1].f_use_req = 33;
     a[1].f_use_resp = 34;
-    snprintf(a[1].use_name, sizeof a[1].use_name, "\\\\dc\\netlogon");
+    a[1].use_name = "\\\\dc\\netlogon";
     struct rec_sink *r = sink_new();
     findings_run(&cfg, a, 2, NULL, 0, &r->sink);
     const struct hs_finding *f = find(r, "double_hop_failed");
@@ -157,7 +166,7 @@ static void test_refused_s4u2proxy_without_onward_session(void **state)
     (void)state;
     struct fsum_auth a[1] = {sess(1, 30, 20, 100, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS)};
     struct fsum_kdc k[1];
-    memset(k, 0, sizeof k);
+    fsum_kdc_init(&k[0]);
     k[0].id = 7;
     k[0].af = 4;
     ip4(k[0].cli, 20);
@@ -165,9 +174,9 @@ static void test_refused_s4u2proxy_without_onward_session(void **state)
     k[0].kind = KDC_KIND_S4U2PROXY;
     k[0].failed = true;
     k[0].error_code = 13;
-    snprintf(k[0].cname, sizeof k[0].cname, "websvc2@HOP.TEST");
-    snprintf(k[0].sname, sizeof k[0].sname, "cifs/dc1.hop.test@HOP.TEST");
-    snprintf(k[0].impersonated, sizeof k[0].impersonated, "alice@HOP.TEST");
+    k[0].cname = "websvc2@HOP.TEST";
+    k[0].sname = "cifs/dc1.hop.test@HOP.TEST";
+    k[0].impersonated = "alice@HOP.TEST";
     k[0].f_req = 61;
     k[0].f_rep = 63;
     struct rec_sink *r = sink_new();
@@ -256,7 +265,7 @@ static void test_ntlmv1_lm_and_lm_key_failure(void **state)
 static struct fsum_kdc tgs_refused(uint64_t id, uint8_t c, long t, const char *sname, int32_t err)
 {
     struct fsum_kdc k;
-    memset(&k, 0, sizeof k);
+    fsum_kdc_init(&k);
     k.id = id;
     k.af = 4;
     ip4(k.cli, c);
@@ -264,8 +273,8 @@ static struct fsum_kdc tgs_refused(uint64_t id, uint8_t c, long t, const char *s
     k.kind = KDC_KIND_TGS;
     k.failed = true;
     k.error_code = err;
-    snprintf(k.cname, sizeof k.cname, "alice@HOP.TEST");
-    snprintf(k.sname, sizeof k.sname, "%s", sname);
+    k.cname = "alice@HOP.TEST";
+    k.sname = keep(sname);
     k.f_req = id * 10;
     k.f_rep = id * 10 + 1;
     return k;
@@ -275,7 +284,7 @@ static void test_refused_ticket_then_ntlm_to_that_host_is_a_fallback(void **stat
 {
     (void)state;
     struct fsum_auth a[1] = {sess(1, 30, 20, 100, "HOP\\alice", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS)};
-    snprintf(a[0].srv_dns, sizeof a[0].srv_dns, "web.hop.test");
+    a[0].srv_dns = "web.hop.test";
     struct fsum_kdc k[1] = {tgs_refused(7, 30, 99, "HTTP/web.hop.test@HOP.TEST", 7)};
     struct rec_sink *r = sink_new();
     findings_run(&cfg, a, 1, k, 1, &r->sink);
@@ -335,8 +344,8 @@ static void test_two_addresses_of_one_server_are_one_host(void **state)
     struct fsum_auth a[3] = {sess(1, 30, 20, 100, "HOP\\alice", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS),
                              sess(2, 21, 10, 105, "", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS),
                              sess(3, 40, 21, 50, "HOP\\bob", AMECH_NEGOTIATE_NTLM, RESULT_FAILURE)};
-    snprintf(a[0].srv_dns, sizeof a[0].srv_dns, "web.hop.test");
-    snprintf(a[2].srv_dns, sizeof a[2].srv_dns, "WEB.hop.test");
+    a[0].srv_dns = "web.hop.test";
+    a[2].srv_dns = "WEB.hop.test";
     a[1].use_denied = true;
     struct rec_sink *r = sink_new();
     findings_run(&cfg, a, 3, NULL, 0, &r->sink);
@@ -345,8 +354,8 @@ static void test_two_addresses_of_one_server_are_one_host(void **state)
     assert_string_equal(f->first_hop_name, "web.hop.test");
     assert_non_null(strstr(f->title, "web.hop.test (10.0.0.20)"));
     /* a client that names itself after the server (Workstation "WEB") merges nothing and is not called so */
-    snprintf(a[2].srv_dns, sizeof a[2].srv_dns, "%s", "");
-    snprintf(a[1].cli_workstation, sizeof a[1].cli_workstation, "WEB");
+    a[2].srv_dns = keep("");
+    a[1].cli_workstation = "WEB";
     r->n = 0;
     findings_run(&cfg, a, 3, NULL, 0, &r->sink);
     assert_null(find(r, "double_hop_failed"));
@@ -372,7 +381,7 @@ static void test_lm_key_failure_with_credentials_is_proven(void **state)
     assert_string_equal(f->confidence, "likely");
     a[0].creds_verified = true;
     a[0].f_sig = 21;
-    snprintf(a[0].sig_matched, sizeof a[0].sig_matched, "none");
+    a[0].sig_matched = "none";
     r->n = 0;
     findings_run(&cfg, a, 1, NULL, 0, &r->sink);
     f = find(r, "lm_session_key_mismatch");
@@ -407,5 +416,7 @@ int main(void)
         cmocka_unit_test(test_two_addresses_of_one_server_are_one_host),
         cmocka_unit_test(test_lm_key_failure_with_credentials_is_proven),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    strpool_free(&pool);
+    return rc;
 }

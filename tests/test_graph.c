@@ -12,6 +12,15 @@
 
 #include "graph.h"
 #include "report.h"
+#include "strpool.h"
+
+/* The summaries' strings are pointers, as the correlation stage interns them: the tests' own copies. */
+static struct strpool pool;
+
+static const char *keep(const char *s)
+{
+    return strpool_get(&pool, s, 127);
+}
 
 static void ip4(uint8_t *ip, uint8_t last)
 {
@@ -24,16 +33,16 @@ static struct fsum_auth sess(uint64_t id, uint8_t c, uint8_t s, long t, const ch
                              enum auth_result res)
 {
     struct fsum_auth a;
-    memset(&a, 0, sizeof a);
+    fsum_auth_init(&a);
     a.id = id;
     a.af = 4;
     ip4(a.cli, c);
     ip4(a.srv, s);
     a.ts.tv_sec = t;
-    snprintf(a.user, sizeof a.user, "%s", user);
+    a.user = keep(user);
     a.mech = m;
     a.result = res;
-    snprintf(a.service, sizeof a.service, "cifs");
+    a.service = "cifs";
     return a;
 }
 
@@ -41,16 +50,16 @@ static struct fsum_kdc kdc(uint64_t id, uint8_t c, uint8_t s, long t, enum kdc_k
                            const char *imp, bool failed)
 {
     struct fsum_kdc k;
-    memset(&k, 0, sizeof k);
+    fsum_kdc_init(&k);
     k.id = id;
     k.af = 4;
     ip4(k.cli, c);
     ip4(k.srv, s);
     k.ts.tv_sec = t;
     k.kind = kind;
-    snprintf(k.cname, sizeof k.cname, "%s", cname);
-    snprintf(k.impersonated, sizeof k.impersonated, "%s", imp);
-    snprintf(k.sname, sizeof k.sname, "cifs/dc1.example.test@EXAMPLE.TEST");
+    k.cname = keep(cname);
+    k.impersonated = keep(imp);
+    k.sname = "cifs/dc1.example.test@EXAMPLE.TEST";
     k.failed = failed;
     k.error_code = failed ? 13 : 0;
     return k;
@@ -74,7 +83,7 @@ static void test_graph_ntlm_double_hop_is_a_second_hop_without_delegation(void *
                              sess(2, 20, 10, 101, "", AMECH_NEGOTIATE_NTLM, RESULT_SUCCESS)};
     a[1].anonymous = true;
     a[1].use_denied = true;
-    snprintf(a[1].use_name, sizeof a[1].use_name, "\\\\dc1\\netlogon");
+    a[1].use_name = "\\\\dc1\\netlogon";
     struct hs_finding f;
     memset(&f, 0, sizeof f);
     f.id = "double_hop_failed";
@@ -205,7 +214,7 @@ static void test_graph_html_escapes_names_from_the_wire(void **st)
     (void)st;
     struct fsum_auth a[2] = {sess(1, 30, 20, 100, "<script>alert(1)</script>", AMECH_NTLM, RESULT_SUCCESS),
                              sess(2, 20, 10, 101, "", AMECH_NTLM, RESULT_FAILURE)};
-    snprintf(a[0].service, sizeof a[0].service, "\"><img src=x onerror=alert(2)>");
+    a[0].service = "\"><img src=x onerror=alert(2)>";
     struct hs_finding f;
     memset(&f, 0, sizeof f);
     f.id = "double_hop_failed";
@@ -283,5 +292,7 @@ int main(void)
         cmocka_unit_test(test_graph_html_escapes_names_from_the_wire),
         cmocka_unit_test(test_graph_html_merges_many_edges),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    strpool_free(&pool);
+    return rc;
 }

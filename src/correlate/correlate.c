@@ -67,6 +67,11 @@ static void on_kdc(struct hs_correlate *c, struct kdc_rec *r)
     strlcpy_n(r->ticket.client, sizeof r->ticket.client, ti.client, sizeof ti.client);
 }
 
+static size_t min_len(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
 /* Grows a summary array by one; NULL at the cap or without memory (counted). */
 static void *grow(void **arr, size_t *n, size_t *cap, size_t size, uint64_t *dropped)
 {
@@ -80,9 +85,7 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t size, uint64_t *dro
         *arr = na;
         *cap = nc;
     }
-    char *p = (char *)*arr + (*n)++ * size;
-    memset(p, 0, size);
-    return p;
+    return (char *)*arr + (*n)++ * size; /* the caller initialises it */
 }
 
 /* Is a use's status a refusal: an NTSTATUS error, a DCE/RPC fault, HTTP 401/403, a DCOM method's access
@@ -108,6 +111,9 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
     c->auth = arr;
     if (!s)
         return;
+    fsum_auth_init(s);
+    struct strpool *sp = &c->strings;
+    char buf[128];
     s->id = r->h.id;
     s->ts = r->h.ts;
     s->af = r->h.flow.af;
@@ -116,27 +122,27 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
     s->cport = r->h.flow.cli.port;
     s->sport = r->h.flow.srv.port;
     s->transport = r->transport;
-    snprintf(s->service, sizeof s->service, "%s", auth_service_name(r));
+    s->service = strpool_get(sp, auth_service_name(r), 31);
     s->mech = r->gss.mech;
     s->result = r->result;
     s->status = r->status;
     s->verdict_source = r->verdict_source;
-    auth_who(r, s->user, sizeof s->user);
+    auth_who(r, buf, sizeof buf);
+    s->user = strpool_get(sp, buf, 127);
     const struct ntlm_msg *a = r->gss.ntlm.auth;
     const struct ntlm_msg *ch = r->gss.ntlm.chal;
     if (ch) {
-        strlcpy_n(s->srv_dns, sizeof s->srv_dns, ch->dns_computer, sizeof ch->dns_computer);
-        strlcpy_n(s->srv_nb, sizeof s->srv_nb, ch->nb_computer, sizeof ch->nb_computer);
+        s->srv_dns = strpool_get(sp, ch->dns_computer, min_len(63, sizeof ch->dns_computer));
+        s->srv_nb = strpool_get(sp, ch->nb_computer, min_len(31, sizeof ch->nb_computer));
     }
     if (a) {
-        strlcpy_n(s->cli_workstation, sizeof s->cli_workstation, a->workstation, sizeof a->workstation);
-        strlcpy_n(s->srv_target, sizeof s->srv_target, a->spn, sizeof a->spn);
+        s->cli_workstation = strpool_get(sp, a->workstation, min_len(31, sizeof a->workstation));
+        s->srv_target = strpool_get(sp, a->spn, min_len(95, sizeof a->spn));
     }
     if (r->transport == TRANSPORT_DCERPC)
-        strlcpy_n(s->cli_netlogon, sizeof s->cli_netlogon, r->dcerpc.netlogon_computer,
-                  sizeof r->dcerpc.netlogon_computer);
+        s->cli_netlogon = strpool_get(sp, r->dcerpc.netlogon_computer, min_len(31, sizeof r->dcerpc.netlogon_computer));
     if ((r->transport == TRANSPORT_SMB2 || r->transport == TRANSPORT_SMB1) && r->nuses)
-        strlcpy_n(s->tree, sizeof s->tree, r->uses[0].name, sizeof r->uses[0].name);
+        s->tree = strpool_get(sp, r->uses[0].name, min_len(95, sizeof r->uses[0].name));
     if (a) {
         s->ntlm = true;
         s->ntlm_version = a->ntlm_version;
@@ -149,7 +155,7 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
         s->creds_dc_lm = pf->lm_stored;
         if (pf->client_sig.frame) {
             s->f_sig = pf->client_sig.frame;
-            snprintf(s->sig_matched, sizeof s->sig_matched, "%s", pf->client_sig.matched ? pf->client_sig.matched : "none");
+            s->sig_matched = strpool_get(sp, pf->client_sig.matched ? pf->client_sig.matched : "none", 31);
         }
     }
     const uint32_t *fl = r->gss.ntlm.flags;
@@ -157,7 +163,7 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
     const struct gss_krb *k = &r->gss.krb;
     if (k->ap_req || k->error) {
         s->krb = true;
-        strlcpy_n(s->krb_spn, sizeof s->krb_spn, k->spn, sizeof k->spn);
+        s->krb_spn = strpool_get(sp, k->spn, min_len(127, sizeof k->spn));
         s->ticket_issued_frame = k->ticket.issued_frame;
         s->krb_error = k->error;
         s->krb_error_code = k->error_code;
@@ -188,7 +194,7 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
             s->use_denied = true;
             s->f_use_req = r->uses[i].frame_req;
             s->f_use_resp = r->uses[i].frame_resp;
-            strlcpy_n(s->use_name, sizeof s->use_name, r->uses[i].name, sizeof r->uses[i].name);
+            s->use_name = strpool_get(sp, r->uses[i].name, min_len(95, sizeof r->uses[i].name));
             s->use_status = r->uses[i].status;
             break;
         }
@@ -201,6 +207,9 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     c->kdc = arr;
     if (!s)
         return;
+    fsum_kdc_init(s);
+    struct strpool *sp = &c->strings;
+    char buf[128];
     s->id = r->h.id;
     s->ts = r->h.ts;
     s->af = r->h.flow.af;
@@ -210,12 +219,16 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     s->sport = r->h.flow.srv.port;
     s->udp = r->udp;
     s->kind = r->kind;
-    kdc_rec_client(r, s->cname, sizeof s->cname);
-    kdc_principal_join(s->sname, sizeof s->sname, r->sname, r->realm);
-    if (r->for_user_via)
-        kdc_principal_join(s->impersonated, sizeof s->impersonated, r->for_user, r->for_user_realm);
-    else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl)
-        strlcpy_n(s->impersonated, sizeof s->impersonated, r->addl[0].client, sizeof r->addl[0].client);
+    kdc_rec_client(r, buf, sizeof buf);
+    s->cname = strpool_get(sp, buf, 127);
+    kdc_principal_join(buf, sizeof buf, r->sname, r->realm);
+    s->sname = strpool_get(sp, buf, 127);
+    if (r->for_user_via) {
+        kdc_principal_join(buf, sizeof buf, r->for_user, r->for_user_realm);
+        s->impersonated = strpool_get(sp, buf, 127);
+    } else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl) {
+        s->impersonated = strpool_get(sp, r->addl[0].client, min_len(127, sizeof r->addl[0].client));
+    }
     s->failed = r->rep_type == KRB_ERROR;
     s->error_code = r->error_code;
     s->f_req = r->frame_req;
@@ -405,5 +418,6 @@ void correlate_free(struct hs_correlate *c)
     free(c->findings);
     free(c->auth);
     free(c->kdc);
+    strpool_free(&c->strings);
     free(c);
 }

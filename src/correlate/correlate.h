@@ -5,6 +5,7 @@
 #include "findings.h"
 #include "graph.h"
 #include "records.h"
+#include "strpool.h"
 #include "tickets.h"
 
 /*
@@ -38,6 +39,7 @@ struct hs_correlate {
     struct fsum_kdc *kdc;
     size_t n_kdc, cap_kdc;
     uint64_t summaries_dropped;
+    struct strpool strings;     /* the summaries' strings, interned */
     /* DCOM activations held until the connection their string bindings lead to is seen (a ring, oldest
      * first; allocated at the first one) */
     struct dcom_rec *dcom;

@@ -4,12 +4,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/time.h>
 
 #include "records.h"
 
 /* What the findings rules need of an authentication record: a compact copy, kept after the record itself
- * is written and freed. Strings are cut to fit. */
+ * is written and freed. Strings are never NULL ("" when absent), cut to the lengths given, and interned
+ * (strpool.h): they live as long as the correlation stage. */
 struct fsum_auth {
     uint64_t id;
     struct timeval ts;
@@ -17,19 +19,19 @@ struct fsum_auth {
     uint8_t cli[16], srv[16];
     uint16_t cport, sport;
     enum auth_transport transport;
-    char service[32];
+    const char *service;         /* at most 31 bytes */
     enum auth_mech mech;
     enum auth_result result;
     struct hs_status status;
     enum verdict_source verdict_source;
-    char user[128];              /* "DOMAIN\\user", Kerberos client, Basic user, or "" */
+    const char *user;            /* "DOMAIN\\user", Kerberos client, Basic user, or "" (at most 127 bytes) */
     bool anonymous;              /* NTLM anonymous or an empty user */
     bool ntlm;
     int ntlm_version;            /* enum ntlm_version */
     int lm_kind;                 /* enum ntlm_lm_kind */
     uint32_t ntlm_flags;         /* the AUTHENTICATE's, else the latest */
     bool krb;
-    char krb_spn[128];
+    const char *krb_spn;         /* at most 127 bytes */
     uint64_t ticket_issued_frame;
     bool krb_error;
     int32_t krb_error_code;
@@ -45,19 +47,19 @@ struct fsum_auth {
     bool creds_verified;         /* the NT (or LM) response recomputed from the account's hash */
     bool creds_dc_lm;            /* the DC keeps an LM hash for the account */
     uint64_t f_sig;              /* the client's first signed message checked (0: none) */
-    char sig_matched[32];        /* the key it matched ("none": no key derivable from the hashes) */
+    const char *sig_matched;     /* the key it matched ("none": no key derivable from the hashes) */
     uint64_t f_first, f_auth, f_verdict;
     bool use_denied;             /* a use was refused: tree connect access denied, RPC fault, HTTP 401/403 */
     uint64_t f_use_req, f_use_resp;
-    char use_name[96];
+    const char *use_name;        /* at most 95 bytes */
     struct hs_status use_status;
     /* names the record gives its hosts (host identity, hosts.h) */
-    char cli_workstation[32];    /* NTLM AUTHENTICATE Workstation (client-asserted) */
-    char cli_netlogon[32];       /* NETLOGON NL_AUTH_MESSAGE computer (client-asserted) */
-    char srv_dns[64];            /* NTLM CHALLENGE MsvAvDnsComputerName (server-asserted) */
-    char srv_nb[32];             /* NTLM CHALLENGE MsvAvNbComputerName (server-asserted) */
-    char tree[96];               /* the first SMB tree path used (\\host\share) */
-    char srv_target[96];         /* NTLMv2 MsvAvTargetName, the SPN the client meant ("HTTP/web.example") */
+    const char *cli_workstation; /* NTLM AUTHENTICATE Workstation (client-asserted; at most 31 bytes) */
+    const char *cli_netlogon;    /* NETLOGON NL_AUTH_MESSAGE computer (client-asserted; at most 31 bytes) */
+    const char *srv_dns;         /* NTLM CHALLENGE MsvAvDnsComputerName (server-asserted; at most 63 bytes) */
+    const char *srv_nb;          /* NTLM CHALLENGE MsvAvNbComputerName (server-asserted; at most 31 bytes) */
+    const char *tree;            /* the first SMB tree path used (\\host\share; at most 95 bytes) */
+    const char *srv_target;      /* NTLMv2 MsvAvTargetName, the SPN the client meant ("HTTP/web.example"; at most 95 bytes) */
 };
 
 /* ... and of a KDC exchange. */
@@ -70,12 +72,27 @@ struct fsum_kdc {
     uint16_t cport, sport;       /* the exchange's ports (evidence pcaps select its packets by them) */
     bool udp;
     enum kdc_kind kind;
-    char cname[128], sname[128], impersonated[128];
+    const char *cname, *sname, *impersonated; /* at most 127 bytes each */
     bool failed;
     int32_t error_code;
     uint64_t f_req, f_rep;
     bool reply_decrypted;
     uint32_t reply_flags;        /* ticket flags of the issued ticket (RFC 4120 5.3, bit 0 = 0x80000000) */
 };
+
+/* A summary with every number zero and every string "" (what the correlation stage starts each from;
+ * tests build theirs from it). */
+static inline void fsum_auth_init(struct fsum_auth *s)
+{
+    memset(s, 0, sizeof *s);
+    s->service = s->user = s->krb_spn = s->sig_matched = s->use_name = s->cli_workstation = s->cli_netlogon =
+        s->srv_dns = s->srv_nb = s->tree = s->srv_target = "";
+}
+
+static inline void fsum_kdc_init(struct fsum_kdc *s)
+{
+    memset(s, 0, sizeof *s);
+    s->cname = s->sname = s->impersonated = "";
+}
 
 #endif
