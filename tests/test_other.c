@@ -171,6 +171,98 @@ static void test_find_and_extent(void **state)
     pg_free(&auth);
 }
 
+/* A length-prefixed protocol on an unknown port carrying SPNEGO (RFC 4178): the initial token is found by
+ * its GSS-API header, the NTLM messages inside the responses by their signature; one record. */
+static void test_raw_spnego_in_undissected_protocol(void **state)
+{
+    (void)state;
+    static const size_t mss[] = {PG_MSS, 5};
+    for (size_t k = 0; k < sizeof mss / sizeof *mss; k++) {
+        struct pg_run r;
+        pg_run_init(&r, NULL);
+        struct pg_conn c;
+        pg_conn_init(&c, 50010, 7777);
+        pg_handshake(&r, &c);
+        struct pg_buf neg = pg_ntlm_negotiate(), chal = pg_ntlm_challenge(),
+                      auth = pg_ntlm_authenticate("lena", "GSSDOM", "GSSHOST");
+        struct pg_buf t[3] = {pg_spnego_init(&neg, true), pg_spnego_resp(1, true, &chal),
+                              pg_spnego_resp(-1, false, &auth)};
+        for (int i = 0; i < 3; i++) {
+            struct pg_buf b = {0};
+            pg_u32be(&b, (uint32_t)t[i].len);
+            pg_put(&b, t[i].p, t[i].len);
+            pg_send_mss(&r, &c, i == 1, b.p, b.len, mss[k]);
+            pg_free(&b);
+            pg_free(&t[i]);
+        }
+        pg_free(&neg), pg_free(&chal), pg_free(&auth);
+        pg_close(&r, &c, 0);
+        pg_run_finish(&r);
+        assert_int_equal(pg_nrecs(&r), 1);
+        json_t *a = pg_rec(&r, 0);
+        assert_jstr(a, "transport", "other");
+        assert_jstr(a, "user", "GSSDOM\\lena");
+        assert_jstr(a, "ntlm.workstation", "GSSHOST");
+        assert_true(json_integer_value(pg_j(a, "frames.negotiate")) > 0);
+        assert_true(json_integer_value(pg_j(a, "frames.authenticate")) > 0);
+        pg_run_free(&r);
+    }
+}
+
+/* SMTP AUTH GSSAPI-like lines: a base64 initial token is decoded and checked before it makes a record, and a
+ * base64 run that only looks like one ("YES", random text) makes none. */
+static void test_base64_gss_token_lines(void **state)
+{
+    (void)state;
+    struct pg_run r;
+    pg_run_init(&r, NULL);
+    struct pg_conn c;
+    pg_conn_init(&c, 50011, 25);
+    pg_handshake(&r, &c);
+    struct pg_buf neg = pg_ntlm_negotiate();
+    struct pg_buf init = pg_spnego_init(&neg, false);
+    char *t1 = pg_b64(init.p, init.len);
+    struct pg_buf l = {0};
+    pg_printf(&l, "220 mail ready\r\n");
+    pg_sendb(&r, &c, 1, &l);
+    pg_free(&l);
+    pg_printf(&l, "EHLO YES YIIyes Yazoo\r\n");
+    pg_sendb(&r, &c, 0, &l);
+    pg_free(&l);
+    pg_printf(&l, "AUTH GSSAPI %s\r\n", t1);
+    pg_send_mss(&r, &c, 0, l.p, l.len, 11);
+    pg_free(&l);
+    pg_close(&r, &c, 0);
+    pg_run_finish(&r);
+    assert_int_equal(pg_nrecs(&r), 1);
+    json_t *a = pg_rec(&r, 0);
+    assert_jstr(a, "transport", "other");
+    assert_true(json_integer_value(pg_j(a, "frames.negotiate")) > 0);
+    free(t1);
+    pg_free(&neg), pg_free(&init);
+    pg_run_free(&r);
+}
+
+static void test_gss_find_and_extent(void **state)
+{
+    (void)state;
+    struct pg_buf neg = pg_ntlm_negotiate();
+    struct pg_buf init = pg_spnego_init(&neg, true);
+    uint8_t buf[600];
+    assert_true(init.len + 3 <= sizeof buf);
+    memcpy(buf, "ab\x60", 3); /* a stray 0x60 that is no token */
+    memcpy(buf + 3, init.p, init.len);
+    int b64 = -1;
+    assert_int_equal(other_find_gss(buf, init.len + 3, &b64), 3);
+    assert_int_equal(b64, 0);
+    assert_int_equal(other_gss_extent(buf + 3, init.len), init.len);
+    assert_int_equal(other_gss_extent(buf + 3, 5), SIZE_MAX); /* the OID is cut off: more bytes needed */
+    assert_int_equal(other_gss_extent((const uint8_t *)"\x60\x05\x06\x06\x2b\x06\x01", 7), 0); /* too short for the OID */
+    assert_int_equal(other_gss_extent((const uint8_t *)"\x60\x81\x10", 3), 0); /* a long form for a short length */
+    assert_int_equal(other_find_gss((const uint8_t *)"xYES", 4, &b64), 4);
+    pg_free(&neg), pg_free(&init);
+}
+
 int main(void)
 {
     pg_apply_filters();
@@ -180,6 +272,9 @@ int main(void)
         cmocka_unit_test(test_signature_without_message_is_no_record),
         cmocka_unit_test(test_scan_stops_after_login_phase),
         cmocka_unit_test(test_find_and_extent),
+        cmocka_unit_test(test_raw_spnego_in_undissected_protocol),
+        cmocka_unit_test(test_base64_gss_token_lines),
+        cmocka_unit_test(test_gss_find_and_extent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

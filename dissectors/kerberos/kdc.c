@@ -53,7 +53,13 @@ int kdc_probe_tcp(const uint8_t *p, size_t n)
             dlen = dlen << 8 | p[6 + i];
         hdr += k;
     }
-    return hdr + dlen > len ? KDC_PROBE_ABSURD : KDC_PROBE_OK;
+    if (hdr + dlen > len)
+        return KDC_PROBE_ABSURD;
+    /* Inside the [APPLICATION n] tag every KDC message is a SEQUENCE (RFC 4120 5.4.1, 5.4.2, 5.9.1). Without
+     * this an SMTP greeting is a TGS-REP: "220 mail.example.com" is a length of 0x32323020, then 0x6d 'm'. */
+    if (n > 4 + hdr && p[4 + hdr] != 0x30)
+        return 0;
+    return KDC_PROBE_OK;
 }
 
 /* MS-SFU 3.2.5.1 (S4U2Self), 3.2.5.2 (S4U2Proxy), RFC 4120 3.7 (user-to-user), 3.3 (renew, validate). */

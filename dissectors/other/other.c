@@ -1,9 +1,11 @@
-/* Authentication in protocols hopscope does not dissect (TDS, SMTP/IMAP/POP3 AUTH NTLM, ...): the first
- * OTHER_SCAN_MAX bytes of each direction of an undissected TCP stream are searched for NTLMSSP messages,
- * raw or base64; each NEGOTIATE starts an `auth` record with transport `other`, CHALLENGE and AUTHENTICATE
- * join it. The protocol around them is unknown, so no verdict: the result stays `unknown`. */
+/* Authentication in protocols hopscope does not dissect (TDS, SMTP/IMAP/POP3 AUTH NTLM or GSSAPI, ...): the
+ * first OTHER_SCAN_MAX bytes of each direction of an undissected TCP stream are searched for NTLMSSP messages
+ * and GSS-API initial context tokens (SPNEGO or Kerberos), raw or base64; each NEGOTIATE or initial token
+ * starts an `auth` record with transport `other`, CHALLENGE and AUTHENTICATE join it. The protocol around
+ * them is unknown, so no verdict: the result stays `unknown`. */
 #include "other.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,24 @@ struct other_state {
     uint32_t scanned[2]; /* bytes searched per direction */
 };
 
+static bool is_b64(uint8_t c);
+static bool gss_b64_start(const uint8_t *p, size_t n);
+
+size_t other_find_gss(const uint8_t *p, size_t n, int *b64)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == 0x60 && other_gss_extent(p + i, n - i) != 0) {
+            *b64 = 0;
+            return i;
+        }
+        if (p[i] == 'Y' && (i == 0 || !is_b64(p[i - 1])) && gss_b64_start(p + i, n - i)) {
+            *b64 = 1;
+            return i;
+        }
+    }
+    return n;
+}
+
 size_t other_find_ntlmssp(const uint8_t *p, size_t n, int *b64)
 {
     const uint8_t *r = n >= sizeof sig_raw ? memmem(p, n, sig_raw, sizeof sig_raw) : NULL;
@@ -32,6 +52,51 @@ size_t other_find_ntlmssp(const uint8_t *p, size_t n, int *b64)
     }
     *b64 = 1;
     return (size_t)(b - p);
+}
+
+/* The mechanism OIDs an InitialContextToken names (DER, tag and length included): SPNEGO 1.3.6.1.5.5.2
+ * (RFC 4178), Kerberos V5 1.2.840.113554.1.2.2 (RFC 4121) and Microsoft's 1.2.840.48018.1.2.2 (MS-KILE). */
+static const uint8_t oid_spnego[] = {0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
+static const uint8_t oid_krb5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+static const uint8_t oid_mskrb5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
+
+size_t other_gss_extent(const uint8_t *p, size_t n)
+{
+    if (n < 2 || p[0] != 0x60)
+        return 0;
+    size_t len, hdr;
+    if (p[1] < 0x80) {
+        len = p[1], hdr = 2;
+    } else if (p[1] >= 0x81 && p[1] <= 0x83) {
+        hdr = 2 + (size_t)(p[1] - 0x80);
+        if (n < hdr)
+            return SIZE_MAX;
+        len = 0;
+        for (size_t i = 2; i < hdr; i++)
+            len = len << 8 | p[i];
+        if (len < 128) /* DER: the short form would have done; not a token */
+            return 0;
+    } else {
+        return 0;
+    }
+    const uint8_t *oids[] = {oid_spnego, oid_krb5, oid_mskrb5};
+    const size_t lens[] = {sizeof oid_spnego, sizeof oid_krb5, sizeof oid_mskrb5};
+    for (size_t i = 0; i < 3; i++) {
+        if (len < lens[i])
+            continue;
+        size_t have = n - hdr < lens[i] ? n - hdr : lens[i];
+        if (!memcmp(p + hdr, oids[i], have))
+            return have < lens[i] ? SIZE_MAX : hdr + len;
+    }
+    return 0;
+}
+
+/* Could a base64 run starting at p be an InitialContextToken? Its first byte 0x60 makes 'Y'; the next
+ * character holds the length byte's high bits: 'C'..'H' for a short length of 32..127 bytes (shorter is no
+ * real token), 'I' for the long forms 0x81..0x83. */
+static bool gss_b64_start(const uint8_t *p, size_t n)
+{
+    return n >= 2 && p[0] == 'Y' && p[1] >= 'C' && p[1] <= 'I';
 }
 
 static uint32_t le32(const uint8_t *p)
@@ -76,10 +141,12 @@ static bool is_b64(uint8_t c)
 static void on_token(struct hs_ctx *ctx, struct other_state *st, int dir, const uint8_t *blob, size_t len)
 {
     struct gss_token t;
-    size_t need = other_ntlmssp_extent(blob, len);
-    if (need == 0 || need > len) { /* a signature without a whole message after it: nothing to record */
-        ctx->st->malformed[DIS_NTLMSSP]++;
-        return;
+    if (blob[0] != 0x60) {
+        size_t need = other_ntlmssp_extent(blob, len);
+        if (need == 0 || need > len) { /* a signature without a whole message after it: nothing to record */
+            ctx->st->malformed[DIS_NTLMSSP]++;
+            return;
+        }
     }
     if (gss_blob_parse(ctx, blob, len, &t) != 0)
         return;
@@ -98,13 +165,31 @@ static size_t other_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_
     struct other_state *st = state;
     size_t done = 0;
     while (done < n) {
-        int b64 = 0;
+        int b64 = 0, gb64 = 0;
         size_t at = done + other_find_ntlmssp(p + done, n - done, &b64);
+        size_t gat = done + other_find_gss(p + done, (at < n ? at : n) - done, &gb64);
+        bool gss = gat < at;
+        if (gss) {
+            at = gat;
+            b64 = gb64;
+        }
         if (at >= n)
             break;
         const uint8_t *m = p + at;
         size_t avail = n - at;
-        if (!b64) {
+        if (gss && !b64) {
+            size_t need = other_gss_extent(m, avail);
+            if (need == SIZE_MAX) /* the token's header is still coming */
+                return st->scanned[dir] + at < OTHER_SCAN_MAX ? at : n;
+            if (need > ctx->lim->max_pdu) { /* no token after all */
+                done = at + 1;
+                continue;
+            }
+            if (need > avail) /* the rest of the token is still coming (buffered by the stream) */
+                return at;
+            on_token(ctx, st, dir, m, need);
+            done = at + need;
+        } else if (!b64) {
             size_t need = other_ntlmssp_extent(m, avail);
             if (need == 0 && avail < 64) /* the header is still coming */
                 return st->scanned[dir] + at < OTHER_SCAN_MAX ? at : n;
@@ -123,12 +208,12 @@ static size_t other_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_
             if (len == avail && len < ctx->scratch_cap / 4 * 3 - 4) /* the token may go on in the next bytes */
                 return at;
             long k = base64_decode((const char *)m, len, ctx->scratch, ctx->scratch_cap);
-            if (k > 0)
+            if (k > 0 && (!gss || other_gss_extent(ctx->scratch, (size_t)k) == (size_t)k))
                 on_token(ctx, st, dir, ctx->scratch, (size_t)k);
-            done = at + len;
+            done = at + (len ? len : 1);
         }
     }
-    /* keep the last bytes: a signature may go on in the next delivery ("NTLMS" | "SP\0") */
+    /* keep the last bytes: a signature may go on in the next delivery ("NTLMS" | "SP\0", "Y" | "II...") */
     size_t keep = sizeof sig_b64 - 2;
     size_t used = done > n - (n < keep ? n : keep) ? done : n - (n < keep ? n : keep);
     st->scanned[dir] += (uint32_t)(used < OTHER_SCAN_MAX ? used : OTHER_SCAN_MAX);

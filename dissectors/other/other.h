@@ -28,4 +28,19 @@ size_t other_find_ntlmssp(const uint8_t *p, size_t n, int *b64);
  */
 size_t other_ntlmssp_extent(const uint8_t *p, size_t n);
 
+/*
+ * Where the next GSS-API InitialContextToken (RFC 2743 3.1: 0x60, a DER length, then the mechanism OID of
+ * SPNEGO, Kerberos V5 or Microsoft's Kerberos) may start in the n bytes at p: raw (*b64 = 0: the tag, a
+ * length and a known OID, or a header cut off by the end of the bytes) or base64 (*b64 = 1: 'Y' then
+ * 'C'..'I' at the start of a base64 run, to be decoded and checked). Returns its offset, or n when none.
+ */
+size_t other_find_gss(const uint8_t *p, size_t n, int *b64);
+
+/*
+ * The length of the raw InitialContextToken at p (n bytes available): header plus DER length when the tag,
+ * length (short form or 0x81..0x83, minimal) and one of the three OIDs are there; SIZE_MAX when what is there
+ * agrees but the header is cut off; 0 when it is no token.
+ */
+size_t other_gss_extent(const uint8_t *p, size_t n);
+
 #endif
