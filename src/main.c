@@ -93,7 +93,7 @@ static void usage(FILE *f)
             "      --expect FILE  check the records and findings against FILE's expectations (JSON Lines,\n"
             "                     docs/REPORTS.md); say what differs and exit 5 when they are not met\n"
             "      --write-expect FILE  write expectations of this run's records and findings to FILE\n"
-            "      --evidence DIR for each finding, a pcap in DIR of the packets it rests on (with -r FILE)\n"
+            "      --evidence DIR for each finding, a pcapng in DIR of the packets it rests on (with -r FILE)\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version and those of the libraries\n"
             "\n"

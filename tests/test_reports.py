@@ -329,12 +329,12 @@ def test_evidence(hopscope, tmp):
         index = {}
         name = None
         for line in open(os.path.join(d, "index.txt")):
-            if line.endswith(".pcap\n"):
+            if line.endswith(".pcapng\n"):
                 name = line.strip()
             elif name and line.startswith("  original frames:"):
                 index[name] = [int(x) for x in line.split(":", 1)[1].split() if x.isdigit()]
         for i, f in enumerate(fnd):
-            fname = "%03d-%s.pcap" % (i + 1, f["id"])
+            fname = "%03d-%s.pcapng" % (i + 1, f["id"])
             ev = tshark_frames(os.path.join(d, fname))
             if ev is None:
                 report(False, "evidence %s %s" % (trace, fname), "tshark cannot read it")
@@ -343,9 +343,15 @@ def test_evidence(hopscope, tmp):
             times = {v[0] for v in ev.values()}
             missing = [fr for fr in f["evidence"]["frames"] if orig[fr][0] not in times]
             mapped = len(listed) == len(ev) and all(ev[k + 1] == orig[fr] for k, fr in enumerate(listed))
-            report(not missing and mapped and set(f["evidence"]["frames"]) <= set(listed),
+            # each packet's comment names its original frame, as index.txt does
+            cm = subprocess.run(["tshark", "-r", os.path.join(d, fname), "-T", "fields", "-e", "frame.comment"],
+                                capture_output=True, text=True).stdout.splitlines()
+            comments = [int(m.group(1)) for m in (re.match(r"frame (\d+) of ", x) for x in cm) if m]
+            commented = comments == listed[:len(comments)] and len(comments) == len(ev)
+            report(not missing and mapped and commented and set(f["evidence"]["frames"]) <= set(listed),
                    "evidence %s %s (%d packets, frames %s)" % (trace, fname, len(ev), f["evidence"]["frames"]),
-                   "frames not in it: %s; index maps packets to original frames: %s" % (missing, mapped))
+                   "frames not in it: %s; index maps packets to original frames: %s; comments name them: %s"
+                   % (missing, mapped, commented))
         if not fnd:
             report(False, "evidence " + trace, "no findings")
     p = subprocess.run([hopscope, "-r", "-", "--evidence", os.path.join(tmp, "x")], input="", capture_output=True,

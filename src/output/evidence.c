@@ -27,7 +27,7 @@ struct ev_frame {
 };
 
 struct ev_out {
-    pcap_dumper_t *d;
+    FILE *d;                       /* the pcapng file being written */
     char name[96];
     uint64_t packets, dropped;
     uint64_t *frames;              /* original frame numbers of the packets written (EVIDENCE_FRAMES_LISTED) */
@@ -108,13 +108,67 @@ static size_t key_lower(const struct ev_key *v, size_t n, const struct ev_key *k
     return lo;
 }
 
-static void put(struct ev_out *o, const struct pcap_pkthdr *h, const u_char *data, uint64_t frame)
+/* pcapng (draft-ietf-opsawg-pcapng) written here: libpcap writes only pcap, which has no place for the
+ * original frame number. Little-endian blocks, each padded to 4 bytes. */
+static void le16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8);
+}
+
+static void le32(uint8_t *p, uint32_t v)
+{
+    le16(p, (uint16_t)v), le16(p + 2, (uint16_t)(v >> 16));
+}
+
+/* A Section Header Block (4.1: byte-order magic, version 1.0, section length unknown) and one Interface
+ * Description Block (4.2: link type, snap length, if_tsresol 9 = nanoseconds). */
+static bool pcapng_start(FILE *f, int dlt, uint32_t snaplen)
+{
+    uint8_t shb[28] = {0}, idb[32] = {0};
+    le32(shb, 0x0A0D0D0A), le32(shb + 4, 28), le32(shb + 8, 0x1A2B3C4D), le16(shb + 12, 1), le16(shb + 14, 0);
+    memset(shb + 16, 0xff, 8); /* section length: -1, not given */
+    le32(shb + 24, 28);
+    le32(idb, 1), le32(idb + 4, 32), le16(idb + 8, (uint16_t)dlt), le32(idb + 12, snaplen);
+    le16(idb + 16, 9), le16(idb + 18, 1), idb[20] = 9; /* if_tsresol: 10^-9 s */
+    le16(idb + 24, 0), le16(idb + 26, 0);             /* opt_endofopt */
+    le32(idb + 28, 32);
+    return fwrite(shb, 1, sizeof shb, f) == sizeof shb && fwrite(idb, 1, sizeof idb, f) == sizeof idb;
+}
+
+/* An Enhanced Packet Block (4.3) with the packet's time in nanoseconds and an opt_comment naming its frame in
+ * the original capture ("frame N of FILE", shown by Wireshark as the packet comment). */
+static void pcapng_packet(FILE *f, const struct pcap_pkthdr *h, const u_char *data, const char *comment)
+{
+    size_t clen = strlen(comment);
+    if (clen > 0xffff)
+        clen = 0xffff;
+    uint32_t dpad = (4 - h->caplen % 4) % 4, cpad = (uint32_t)((4 - clen % 4) % 4);
+    uint32_t total = 28 + h->caplen + dpad + 4 + (uint32_t)clen + cpad + 4 + 4;
+    /* pcap_open_offline_with_tstamp_precision(NANO): tv_usec holds nanoseconds */
+    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+    uint8_t hd[28], opt[4], end[8] = {0}, zero[4] = {0};
+    le32(hd, 6), le32(hd + 4, total), le32(hd + 8, 0), le32(hd + 12, (uint32_t)(ts >> 32)), le32(hd + 16, (uint32_t)ts);
+    le32(hd + 20, h->caplen), le32(hd + 24, h->len);
+    le16(opt, 1), le16(opt + 2, (uint16_t)clen); /* opt_comment */
+    le32(end + 4, total);                        /* opt_endofopt, then the block's length again */
+    fwrite(hd, 1, sizeof hd, f);
+    fwrite(data, 1, h->caplen, f);
+    fwrite(zero, 1, dpad, f);
+    fwrite(opt, 1, sizeof opt, f);
+    fwrite(comment, 1, clen, f);
+    fwrite(zero, 1, cpad, f);
+    fwrite(end, 1, sizeof end, f);
+}
+
+static void put(struct ev_out *o, const struct pcap_pkthdr *h, const u_char *data, uint64_t frame, const char *input)
 {
     if (o->packets >= EVIDENCE_PACKETS_MAX) {
         o->dropped++;
         return;
     }
-    pcap_dump((u_char *)o->d, h, data);
+    char comment[4200];
+    snprintf(comment, sizeof comment, "frame %llu of %s", (unsigned long long)frame, input);
+    pcapng_packet(o->d, h, data, comment);
     o->packets++;
     if (o->frames && o->nframes < EVIDENCE_FRAMES_LISTED)
         o->frames[o->nframes++] = frame;
@@ -130,8 +184,8 @@ static int write_index(const struct hs_correlate *c, struct ev_out *out, size_t 
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "# hopscope evidence: one pcap per finding; packet N of a file is the original frame listed "
-               "N-th\n");
+    fprintf(f, "# hopscope evidence: one pcapng per finding; packet N of a file is the original frame listed "
+               "N-th (also in each packet's comment)\n");
     for (size_t i = 0; i < nf; i++) {
         const struct hs_finding *h = &c->findings[i];
         fprintf(f, "\n%s\n  finding: %s (%s, %s)\n  title: %s\n  records:", out[i].name, h->id, h->severity,
@@ -179,10 +233,9 @@ int evidence_write(const struct hs_correlate *c, const char *input, const char *
     struct ev_key *keys = malloc((nf * FINDING_EVIDENCE_MAX + 1) * sizeof *keys);
     struct ev_frame *frames = malloc((nf * FINDING_EVIDENCE_MAX + 1) * sizeof *frames);
     struct ev_out *out = calloc(nf + 1, sizeof *out);
-    pcap_t *dead = pcap_open_dead_with_tstamp_precision(dlt, pcap_snapshot(p), PCAP_TSTAMP_PRECISION_NANO);
     struct hs_decoder dec;
     memset(&dec, 0, sizeof dec);
-    if (!ids || !keys || !frames || !out || !dead) {
+    if (!ids || !keys || !frames || !out) {
         snprintf(err, cap, "out of memory");
         goto done;
     }
@@ -211,13 +264,13 @@ int evidence_write(const struct hs_correlate *c, const char *input, const char *
         }
         for (uint32_t j = 0; j < h->nframes; j++)
             frames[nfr++] = (struct ev_frame){h->frames[j], (uint32_t)i};
-        snprintf(out[i].name, sizeof out[i].name, "%03zu-%s.pcap", i + 1, h->id);
+        snprintf(out[i].name, sizeof out[i].name, "%03zu-%s.pcapng", i + 1, h->id);
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, out[i].name);
-        out[i].d = pcap_dump_open(dead, path);
+        out[i].d = fopen(path, "wb");
         out[i].frames = malloc(EVIDENCE_FRAMES_LISTED * sizeof *out[i].frames);
-        if (!out[i].d) {
-            snprintf(err, cap, "%s: %s", path, pcap_geterr(dead));
+        if (!out[i].d || !pcapng_start(out[i].d, dlt, (uint32_t)pcap_snapshot(p))) {
+            snprintf(err, cap, "%s: %s", path, strerror(errno));
             goto done;
         }
     }
@@ -259,7 +312,7 @@ int evidence_write(const struct hs_correlate *c, const char *input, const char *
         }
         for (size_t i = 0; i < nf; i++)
             if (hit[i])
-                put(&out[i], h, data, frame);
+                put(&out[i], h, data, frame, input);
     }
     free(hit);
     if (r == PCAP_ERROR) {
@@ -268,10 +321,12 @@ int evidence_write(const struct hs_correlate *c, const char *input, const char *
                  (unsigned long long)frame);
     }
     for (size_t i = 0; i < nf; i++) {
-        if (pcap_dump_flush(out[i].d) != 0) {
+        bool bad = fflush(out[i].d) != 0 || ferror(out[i].d);
+        if (fclose(out[i].d) != 0 || bad) {
             snprintf(err, cap, "%s/%s: write failed", dir, out[i].name);
             r = PCAP_ERROR;
         }
+        out[i].d = NULL;
     }
     if (write_index(c, out, nf, dir, err, cap) == 0 && r != PCAP_ERROR)
         rc = 0;
@@ -279,7 +334,7 @@ done:
     if (out)
         for (size_t i = 0; i < nf; i++) {
             if (out[i].d)
-                pcap_dump_close(out[i].d);
+                fclose(out[i].d);
             free(out[i].frames);
         }
     decode_free(&dec);
@@ -287,8 +342,6 @@ done:
     free(ids);
     free(keys);
     free(frames);
-    if (dead)
-        pcap_close(dead);
     pcap_close(p);
     return rc;
 }
