@@ -8,6 +8,9 @@ second run with those arguments (one per line; a path after -k is relative to ca
 <name>.args.jsonl — that is how runs with keytabs are pinned. Every lab trace (captures/lab/) also has its text
 report pinned: `-F text`, expected in <name>.txt.
 
+Each JSON run is also checked the way users check their own traces: `hopscope --expect <expected file>` must
+meet every line of it (one mechanism for golden traces and users, docs/REPORTS.md).
+
   run_golden.py --hopscope build/hopscope            compare (prints a unified diff per mismatch)
   run_golden.py --hopscope build/hopscope --update   rewrite the expected files from the current output
 """
@@ -18,6 +21,7 @@ import subprocess
 import sys
 
 CAPTURE_EXT = (".pcap", ".pcapng", ".cap")
+EXPECT_MAX = 4096  # expectations --expect takes from one file (src/output/expect.h)
 
 
 def captures(root):
@@ -83,6 +87,14 @@ def main():
         if proc.stdout != want:
             diff = difflib.unified_diff(want.splitlines(), proc.stdout.splitlines(), "expected", "actual", lineterm="", n=0)
             problems.append("\n".join(list(diff)[:40]))
+        if not key.endswith(".text") and want.strip() and len(want.splitlines()) <= EXPECT_MAX:
+            # the mechanism users have for their own traces (--expect, docs/REPORTS.md) must agree: the golden
+            # output is itself a (complete) expectation file, every record, finding and the stats met
+            ex = subprocess.run([args.hopscope, *extra, "-r", cap, "--expect", exp_path, "-o", "/dev/null"],
+                                capture_output=True, text=True)
+            if ex.returncode != want_rc:
+                problems.append("--expect %s: exit %d, expected %d: %s" % (os.path.basename(exp_path), ex.returncode,
+                                                                           want_rc, ex.stderr.strip()[:2000]))
         if problems:
             print("FAIL %s: %s" % (rel, "\n".join(problems)))
             failed += 1
