@@ -27,7 +27,8 @@
 #include <krb5.h>
 
 #include "krbcrypt.h"
-#include "krbcrypt_internal.h"
+#include "keytab_internal.h"
+#include "krbdecrypt_internal.h"
 #include "reader.h"
 
 /* From dissectors/kerberos.h, which cannot be included together with <krb5.h> (both define KDC_OPT_*). */

@@ -4,7 +4,7 @@
  * set); this module prints nothing, the caller reports err.
  */
 #include "keytab.h"
-#include "krbcrypt_internal.h"
+#include "keytab_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,7 +7,8 @@
  * Plaintext is wiped when released; this module prints nothing.
  */
 #include "krbdecrypt.h"
-#include "krbcrypt_internal.h"
+#include "keytab_internal.h"
+#include "krbdecrypt_internal.h"
 #include "pac.h"
 
 #include <stdlib.h>

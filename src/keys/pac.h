@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "krbdecrypt.h" /* struct kc_ticket, whose PAC fields these fill */
+#include "kctypes.h" /* struct kc_ticket, whose PAC fields these fill */
 
 /* Most PAC_INFO_BUFFERs accepted in one PACTYPE (real PACs have fewer than 20). */
 #define KC_PAC_MAX_BUFFERS 256

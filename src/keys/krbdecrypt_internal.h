@@ -1,33 +1,20 @@
-/* Internals of src/keys/: helpers shared by its files, parsers used by tests/test_krbcrypt.c — not an API. */
+/* Internals of src/keys/krbdecrypt.c: the parsers tests/test_krbcrypt.c reaches — not an API. */
 /*
  * Every parser takes bytes that came from the network (after decryption, but a key holder can
  * still send anything) and never reads outside p[n].
  */
-#ifndef HOPSCOPE_KRBCRYPT_INTERNAL_H
-#define HOPSCOPE_KRBCRYPT_INTERNAL_H
+#ifndef HOPSCOPE_KRBDECRYPT_INTERNAL_H
+#define HOPSCOPE_KRBDECRYPT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "krbdecrypt.h"
-#include "pac.h"
 
 /* Largest ciphertext handed to libkrb5. */
 #define KC_MAX_CIPHER (1u << 20)
 
-/* ---- keytab.c ------------------------------------------------------------------------------ */
-
-/* k's libkrb5 context (a krb5_context), created on first use and kept in k->ctx until kc_free. NULL
- * when libkrb5 cannot be initialised, with "cannot initialise libkrb5: <message>" in err[errlen] when
- * err is not NULL. */
-void *kc_krb5_context(struct kc_keys *k, char *err, size_t errlen);
-
-/* Wipes p[n] and frees it; p may be NULL. For plaintext from kc_decrypt_raw and anything else that
- * held key material. */
-void kc_free_plain(uint8_t *p, size_t n);
-
-/* ---- krbdecrypt.c -------------------------------------------------------------------------- */
 
 /*
  * Decrypts cipher[n] with one key (RFC 3961 decrypt with key usage `usage`) into a new buffer *out
