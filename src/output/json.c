@@ -1136,6 +1136,8 @@ static json_t *finding_json(const struct hs_finding *f)
 
 json_t *json_of_record(const struct rec_hdr *r)
 {
+    if (r->type == REC_DCOM)
+        return dcom_json((const struct dcom_rec *)r);
     return r->type == REC_AUTH ? auth_json((const struct auth_rec *)r) : kdc_json((const struct kdc_rec *)r);
 }
 
