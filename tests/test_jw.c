@@ -39,8 +39,8 @@ static const char *jw_of(const char *s, size_t n)
     return text(&w);
 }
 
-/* The n bytes at s as hopscope wrote them before jw: jstr() (U+FFFD for each byte that does not start a valid
- * UTF-8 sequence), then json_dumps with JSON_COMPACT | JSON_PRESERVE_ORDER. The reference the escaping must equal.
+/* The n bytes at s as hopscope wrote them before jw: U+FFFD for each byte that does not start a valid
+ * UTF-8 sequence, then json_dumps with JSON_COMPACT | JSON_PRESERVE_ORDER. The reference the escaping must equal.
  * Returns a malloc'd string. */
 static char *jansson_of(const char *s, size_t n)
 {

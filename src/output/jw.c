@@ -224,7 +224,7 @@ static inline void put_char(char **o, const uint8_t **p, const uint8_t *end)
             memcpy(*o, *p, k);
             *o += k;
             *p += k;
-        } else { /* as jstr() did: U+FFFD for the byte, then on from the next one */
+        } else { /* U+FFFD for the byte, then on from the next one (what json.c did before jw) */
             memcpy(*o, "\xEF\xBF\xBD", 3);
             *o += 3;
             (*p)++;

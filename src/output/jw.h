@@ -62,7 +62,7 @@ bool jw_array_end_or_drop(struct jw *w, struct jw_mark m);
 void jw_key(struct jw *w, const char *k);
 
 /*
- * A string value: s, NUL-terminated (not NULL), as jansson's json_dumps writes it after hopscope's jstr():
+ * A string value: s, NUL-terminated (not NULL), as jansson's json_dumps writes it (what hopscope wrote before jw):
  * '"' and '\' escaped with '\', the control characters below U+0020 as \b \f \n \r \t or \u00XX (upper-case hex),
  * everything else as it is (DEL, '/', U+2028 and U+2029 included); each byte that does not start a valid UTF-8
  * sequence (RFC 3629 4: no overlong forms, no surrogates, nothing past U+10FFFF) is written as U+FFFD, and the
