@@ -8,6 +8,7 @@
 #include "dcerpc_names.h"
 #include "decode.h"
 #include "format.h"
+#include "jw.h"
 #include "krbcrypt.h"
 #include "names.h"
 #include "ntlmproof.h"
@@ -17,64 +18,82 @@
 #include "writer.h"
 #include "jsonrec.h"
 
-/* Length of the valid UTF-8 sequence (RFC 3629 4) at p with n bytes left, or 0. */
-static size_t utf8_len(const uint8_t *p, size_t n)
+/*
+ * Each record is written straight into the writer's reused buffer by jw.c (no jansson tree: building and freeing
+ * one cost ~189,000 instructions a line, docs/ARCHITECTURE.md). The output is byte for byte what the tree gave
+ * (JSON_COMPACT | JSON_PRESERVE_ORDER): members in the order they were added, and these habits of the tree kept:
+ *   - a member whose value was NULL was not added: put_str() and put_elem() skip a NULL string;
+ *   - objects added only when not empty: jw_object_end_or_drop();
+ *   - members added to an object after it was built (a server's "names", the ntlm "signing") come last in it;
+ *   - a byte that does not start valid UTF-8 becomes U+FFFD (jw_string), as json.c did before json_string().
+ */
+
+/* k: s. No member when s is NULL (json_object_set_new(o, k, NULL) added none). */
+static void put_str(struct jw *w, const char *k, const char *s)
 {
-    uint8_t c = p[0];
-    size_t k;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        k = 2, cp = c & 0x1Fu, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        k = 3, cp = c & 0x0Fu, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        k = 4, cp = c & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < k)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3Fu);
-    }
-    return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : k;
+    if (!s)
+        return;
+    jw_key(w, k);
+    jw_string(w, s);
+}
+
+/* k: s, only when s is neither NULL nor empty. */
+static void set_str(struct jw *w, const char *k, const char *s)
+{
+    if (s && s[0])
+        put_str(w, k, s);
+}
+
+/* An array element s; none when s is NULL (json_array_append_new(a, NULL) appended none). */
+static void put_elem(struct jw *w, const char *s)
+{
+    if (s)
+        jw_string(w, s);
+}
+
+static void put_int(struct jw *w, const char *k, int64_t v)
+{
+    jw_key(w, k);
+    jw_int(w, v);
+}
+
+static void put_uint(struct jw *w, const char *k, uint64_t v)
+{
+    jw_key(w, k);
+    jw_uint(w, v);
 }
 
 /*
- * json_string() for every string a record carries. jansson refuses bytes that are not UTF-8
- * (json_string() and json_pack's "s" return NULL, and the field, or the whole object, silently
- * vanishes), but names from the wire (HTTP request targets, Kerberos principals) are arbitrary
- * bytes: invalid sequences become U+FFFD instead.
+ * k: v as json_pack's "i" wrote the json_int_t it was handed (status codes, HTTP statuses, a decrypted ticket's
+ * kvno): "i" reads an int, so only the low 32 bits came through, signed. Kept so that the output stays what it
+ * was; values below 2^31 (all ports, HTTP statuses, standard result codes) print as they are.
  */
-static json_t *jstr(const char *s)
+static void put_int32(struct jw *w, const char *k, uint32_t v)
 {
-    json_t *j = json_string(s);
-    if (j || !s)
-        return j;
-    size_t n = strlen(s), o = 0;
-    char *t = malloc(3 * n + 1);
-    if (!t)
-        return NULL;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_len((const uint8_t *)s + i, n - i);
-        if (k) {
-            memcpy(t + o, s + i, k);
-            i += k;
-            o += k;
-        } else {
-            memcpy(t + o, "\xEF\xBF\xBD", 3);
-            i++;
-            o += 3;
-        }
-    }
-    t[o] = '\0';
-    j = json_string(t);
-    free(t);
-    return j;
+    put_int(w, k, (int32_t)v);
+}
+
+static void put_bool(struct jw *w, const char *k, bool v)
+{
+    jw_key(w, k);
+    jw_bool(w, v);
+}
+
+/* k: f, a frame number, when there is one. */
+static void set_frame(struct jw *w, const char *k, uint64_t f)
+{
+    if (f)
+        put_uint(w, k, f);
+}
+
+/* "frames": [req, resp] */
+static void put_frame_pair(struct jw *w, uint64_t req, uint64_t resp)
+{
+    jw_key(w, "frames");
+    jw_array_begin(w);
+    jw_uint(w, req);
+    jw_uint(w, resp);
+    jw_array_end(w);
 }
 
 /* Bit order of a flag word: MS-NLMP and GSS flags number bits from the least significant; Kerberos flag
@@ -85,12 +104,14 @@ enum bit_order { BITS_LSB0, BITS_MSB0 };
 enum unnamed_bit { UNNAMED_HEX8, UNNAMED_HEX, UNNAMED_NUMBER };
 
 /*
- * The names of the set bits of v as a JSON array, in bit order. name() gets the bit's mask (BITS_LSB0) or
- * its number (BITS_MSB0) and returns NULL for an unnamed bit, which is spelt as `unnamed` says.
+ * k: the names of the set bits of v as an array, in bit order. name() gets the bit's mask (BITS_LSB0) or its
+ * number (BITS_MSB0) and returns NULL for an unnamed bit, which is spelt as `unnamed` says.
  */
-static json_t *bits_json(uint32_t v, enum bit_order order, const char *(*name)(uint32_t key), enum unnamed_bit unnamed)
+static void put_bits(struct jw *w, const char *k, uint32_t v, enum bit_order order, const char *(*name)(uint32_t key),
+                     enum unnamed_bit unnamed)
 {
-    json_t *a = json_array();
+    jw_key(w, k);
+    jw_array_begin(w);
     for (uint32_t b = 0; b < 32; b++) {
         uint32_t mask = order == BITS_LSB0 ? 1u << b : 0x80000000u >> b;
         if (!(v & mask))
@@ -107,9 +128,9 @@ static json_t *bits_json(uint32_t v, enum bit_order order, const char *(*name)(u
                 snprintf(buf, sizeof buf, "0x%" PRIx32, mask);
             n = buf;
         }
-        json_array_append_new(a, jstr(n));
+        jw_string(w, n);
     }
-    return a;
+    jw_array_end(w);
 }
 
 /* Kerberos flag names by bit number (kerberos.h takes an int). */
@@ -118,28 +139,23 @@ static const char *ticket_flag_name(uint32_t b) { return krb_ticket_flag_name((i
 static const char *ap_option_name(uint32_t b) { return krb_ap_option_name((int)b); }
 static const char *pac_option_name(uint32_t b) { return krb_pac_option_name((int)b); }
 
-/* {"name": "STATUS_LOGON_FAILURE", "code": "0xc000006d"}, or {"name": "Unauthorized", "code": 401} for HTTP and
+/* k: {"name": "STATUS_LOGON_FAILURE", "code": "0xc000006d"}, or {"name": "Unauthorized", "code": 401} for HTTP and
  * {"name": "invalidCredentials", "code": 49} for LDAP, whose codes are decimal in their RFCs */
-static json_t *status_json(struct hs_status st)
+static void put_status(struct jw *w, const char *k, struct hs_status st)
 {
     const char *n = hs_status_name(st);
-    if (st.space == STATUS_HTTP || st.space == STATUS_LDAP)
-        return json_pack("{s:s, s:i}", "name", n ? n : "", "code", (json_int_t)st.code);
-    char hex[16];
-    snprintf(hex, sizeof hex, "0x%08" PRIx32, st.code);
-    return json_pack("{s:s, s:s}", "name", n ? n : hex, "code", hex);
-}
-
-static void set_str(json_t *o, const char *k, const char *v)
-{
-    if (v && v[0])
-        json_object_set_new(o, k, jstr(v));
-}
-
-static void set_frame(json_t *o, const char *k, uint64_t f)
-{
-    if (f)
-        json_object_set_new(o, k, json_integer((json_int_t)f));
+    jw_key(w, k);
+    jw_object_begin(w);
+    if (st.space == STATUS_HTTP || st.space == STATUS_LDAP) {
+        put_str(w, "name", n ? n : "");
+        put_int32(w, "code", st.code);
+    } else {
+        char hex[16];
+        snprintf(hex, sizeof hex, "0x%08" PRIx32, st.code);
+        put_str(w, "name", n ? n : hex);
+        put_str(w, "code", hex);
+    }
+    jw_object_end(w);
 }
 
 static void version_str(const struct ntlm_version_info *v, char *out, size_t cap)
@@ -147,46 +163,55 @@ static void version_str(const struct ntlm_version_info *v, char *out, size_t cap
     snprintf(out, cap, "%u.%u.%u", v->major, v->minor, v->build);
 }
 
-static json_t *tri_json(int8_t v)
+/* k: true, false, or null when not checked. */
+static void put_tri(struct jw *w, const char *k, int8_t v)
 {
-    return v == NTLM_UNCHECKED ? json_null() : json_boolean(v == NTLM_TRUE);
+    jw_key(w, k);
+    if (v == NTLM_UNCHECKED)
+        jw_null(w);
+    else
+        jw_bool(w, v == NTLM_TRUE);
 }
 
-static json_t *sigcheck_json(const struct ntlm_sigcheck *s)
+static void put_sigcheck(struct jw *w, const char *k, const struct ntlm_sigcheck *s)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "frame", json_integer((json_int_t)s->frame));
-    json_object_set_new(o, "over", jstr(s->over));
-    json_object_set_new(o, "matched", jstr(s->matched ? s->matched : "none"));
+    jw_key(w, k);
+    jw_object_begin(w);
+    put_uint(w, "frame", s->frame);
+    put_str(w, "over", s->over);
+    put_str(w, "matched", s->matched ? s->matched : "none");
     if (s->matched)
-        json_object_set_new(o, "seqnum", json_integer(s->seqnum));
-    return o;
+        put_int(w, "seqnum", s->seqnum);
+    jw_object_end(w);
 }
 
 /* With --creds: what the credentials proved. Never a byte of a key, hash or response. */
-static json_t *proof_json(const struct ntlm_proof *pf)
+static void put_proof(struct jw *w, const struct ntlm_proof *pf)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "account_found", json_boolean(pf->account));
-    if (!pf->account)
-        return o;
-    json_object_set_new(o, "nt_response_verified", tri_json(pf->nt_verified));
-    json_object_set_new(o, "lm_response_verified", tri_json(pf->lm_verified));
-    if (pf->lm_hash_used)
-        json_object_set_new(o, "lm_response_from", jstr(pf->lm_hash_used));
-    json_object_set_new(o, "client_has_lm_hash", json_boolean(pf->have_lm_hash));
-    json_object_set_new(o, "dc_has_lm_hash", json_boolean(pf->lm_stored));
-    if (pf->mic_verified != NTLM_UNCHECKED)
-        json_object_set_new(o, "mic_verified", json_boolean(pf->mic_verified == NTLM_TRUE));
-    json_t *ks = json_array();
-    for (int i = 0; i < pf->nkeys; i++)
-        json_array_append_new(ks, jstr(pf->keys[i].name));
-    json_object_set_new(o, "keys", ks);
-    return o;
+    jw_key(w, "verification");
+    jw_object_begin(w);
+    put_bool(w, "account_found", pf->account);
+    if (pf->account) {
+        put_tri(w, "nt_response_verified", pf->nt_verified);
+        put_tri(w, "lm_response_verified", pf->lm_verified);
+        if (pf->lm_hash_used)
+            put_str(w, "lm_response_from", pf->lm_hash_used);
+        put_bool(w, "client_has_lm_hash", pf->have_lm_hash);
+        put_bool(w, "dc_has_lm_hash", pf->lm_stored);
+        if (pf->mic_verified != NTLM_UNCHECKED)
+            put_bool(w, "mic_verified", pf->mic_verified == NTLM_TRUE);
+        jw_key(w, "keys");
+        jw_array_begin(w);
+        for (int i = 0; i < pf->nkeys; i++)
+            put_elem(w, pf->keys[i].name);
+        jw_array_end(w);
+    }
+    jw_object_end(w);
 }
 
-/* The first signed messages checked against the keys; for SMB1, also whether the server signed at all. */
-static json_t *signing_json(const struct auth_rec *r, const struct ntlm_proof *pf)
+/* "signing": the first signed messages checked against the keys; for SMB1, also whether the server signed at all.
+ * No member when nothing of it was seen. */
+static void put_signing(struct jw *w, const struct auth_rec *r, const struct ntlm_proof *pf)
 {
     const struct smb1_sig_seen *srv = NULL;
     if (r->transport == TRANSPORT_SMB1)
@@ -194,250 +219,289 @@ static json_t *signing_json(const struct auth_rec *r, const struct ntlm_proof *p
             if (r->smb1.sigs[i].from_server)
                 srv = &r->smb1.sigs[i];
     if (!pf->client_sig.frame && !pf->server_sig.frame && !srv)
-        return NULL;
-    json_t *o = json_object();
+        return;
+    jw_key(w, "signing");
+    jw_object_begin(w);
     if (srv && srv->kind != SMB1_SIG_MAC) {
         /* e.g. "BSRSPYL ": the server did not sign with any key */
-        json_object_set_new(o, "server_signed", json_false());
-        json_object_set_new(o, "server_frame", json_integer((json_int_t)srv->frame));
+        put_bool(w, "server_signed", false);
+        put_uint(w, "server_frame", srv->frame);
     } else if (srv) {
-        json_object_set_new(o, "server_signed", json_true());
+        put_bool(w, "server_signed", true);
     }
-    if (!pf->client_sig.frame && !pf->server_sig.frame)
-        return o;
-    if (pf->client_sig.frame)
-        json_object_set_new(o, "client", sigcheck_json(&pf->client_sig));
-    if (pf->server_sig.frame)
-        json_object_set_new(o, "server", sigcheck_json(&pf->server_sig));
-    const struct ntlm_sigcheck *first = pf->client_sig.frame ? &pf->client_sig : &pf->server_sig;
-    json_object_set_new(o, "matched", jstr(first->matched ? first->matched : "none"));
-    json_object_set_new(o, "frame", json_integer((json_int_t)first->frame));
-    return o;
+    if (pf->client_sig.frame || pf->server_sig.frame) {
+        if (pf->client_sig.frame)
+            put_sigcheck(w, "client", &pf->client_sig);
+        if (pf->server_sig.frame)
+            put_sigcheck(w, "server", &pf->server_sig);
+        const struct ntlm_sigcheck *first = pf->client_sig.frame ? &pf->client_sig : &pf->server_sig;
+        put_str(w, "matched", first->matched ? first->matched : "none");
+        put_uint(w, "frame", first->frame);
+    }
+    jw_object_end(w);
 }
 
-static json_t *ntlm_json(const struct gss_ntlm *g)
+/* "ntlm": the NTLMSSP messages of record r (its signing last). */
+static void put_ntlm(struct jw *w, const struct auth_rec *r)
 {
-    json_t *o = json_object();
+    const struct gss_ntlm *g = &r->gss.ntlm;
     const struct ntlm_msg *a = g->auth;
-    json_object_set_new(o, "response_type", jstr(a ? ntlm_version_name(a->ntlm_version) : "unknown"));
+    jw_key(w, "ntlm");
+    jw_object_begin(w);
+    put_str(w, "response_type", a ? ntlm_version_name(a->ntlm_version) : "unknown");
     if (a) {
-        json_object_set_new(o, "user", jstr(a->user));
-        json_object_set_new(o, "domain", jstr(a->domain));
-        json_object_set_new(o, "workstation", jstr(a->workstation));
+        put_str(w, "user", a->user);
+        put_str(w, "domain", a->domain);
+        put_str(w, "workstation", a->workstation);
     }
     uint32_t flags = g->flags[2] ? g->flags[2] : g->flags[1] ? g->flags[1] : g->flags[0];
-    json_object_set_new(o, "flags", bits_json(flags, BITS_LSB0, ntlmssp_flag_name, UNNAMED_HEX8));
-    json_t *fx = json_object();
+    put_bits(w, "flags", flags, BITS_LSB0, ntlmssp_flag_name, UNNAMED_HEX8);
+    jw_key(w, "flags_hex");
+    jw_object_begin(w);
     static const char *const which[3] = {"negotiate", "challenge", "authenticate"};
     for (int i = 0; i < 3; i++) {
         if (!g->flags[i])
             continue;
         char hex[16];
         snprintf(hex, sizeof hex, "0x%08" PRIx32, g->flags[i]);
-        json_object_set_new(fx, which[i], jstr(hex));
+        put_str(w, which[i], hex);
     }
-    json_object_set_new(o, "flags_hex", fx);
+    jw_object_end(w);
     if (a) {
         const char *resp[2];
         int nr = ntlm_responses(a->ntlm_version, a->lm_kind, resp);
-        json_t *ra = json_array();
+        jw_key(w, "responses");
+        jw_array_begin(w);
         for (int i = 0; i < nr; i++)
-            json_array_append_new(ra, jstr(resp[i]));
-        json_object_set_new(o, "responses", ra);
+            put_elem(w, resp[i]);
+        jw_array_end(w);
         const char *ks = ntlm_key_source(a->ntlm_version, g->flags[2]);
         if (ks)
-            json_object_set_new(o, "key_source", jstr(ks));
-        json_object_set_new(o, "lm_response", jstr(ntlm_lm_kind_name(a->lm_kind)));
-        json_object_set_new(o, "lm_response_len", json_integer(a->lm_len));
-        json_object_set_new(o, "nt_response_len", json_integer(a->nt_len));
-        json_object_set_new(o, "session_key", json_boolean(a->session_key_len > 0));
+            put_str(w, "key_source", ks);
+        put_str(w, "lm_response", ntlm_lm_kind_name(a->lm_kind));
+        put_int(w, "lm_response_len", a->lm_len);
+        put_int(w, "nt_response_len", a->nt_len);
+        put_bool(w, "session_key", a->session_key_len > 0);
         if (a->ntlm_version == NTLM_VER_NTLMV2) {
-            json_t *af = json_array();
             static const char *const avf[3] = {"ACCOUNT_CONSTRAINED", "MIC_PRESENT", "SPN_UNTRUSTED"};
+            jw_key(w, "av_flags");
+            jw_array_begin(w);
             for (int i = 0; i < 3; i++)
                 if (a->av_flags & (1u << i))
-                    json_array_append_new(af, jstr(avf[i]));
-            json_object_set_new(o, "av_flags", af);
-            json_object_set_new(o, "mic", json_boolean(a->mic_present));
-            set_str(o, "spn", a->spn);
-            json_object_set_new(o, "channel_bindings", json_boolean(a->channel_bindings));
+                    jw_string(w, avf[i]);
+            jw_array_end(w);
+            put_bool(w, "mic", a->mic_present);
+            set_str(w, "spn", a->spn);
+            put_bool(w, "channel_bindings", a->channel_bindings);
         }
         if (a->truncated)
-            json_object_set_new(o, "truncated", json_true());
+            put_bool(w, "truncated", true);
     }
     char v[32];
     if (g->client_version.present) {
         version_str(&g->client_version, v, sizeof v);
-        json_object_set_new(o, "client_version", jstr(v));
+        put_str(w, "client_version", v);
     }
     if (g->proof && g->proof->done)
-        json_object_set_new(o, "verification", proof_json(g->proof));
-    set_str(o, "negotiate_domain", g->neg_domain);
-    set_str(o, "negotiate_workstation", g->neg_workstation);
+        put_proof(w, g->proof);
+    set_str(w, "negotiate_domain", g->neg_domain);
+    set_str(w, "negotiate_workstation", g->neg_workstation);
     if (g->chal) {
         /* The ServerChallenge is not written: with a captured response it is what an offline cracker needs
          * (README, Secrets). */
-        json_object_set_new(o, "challenge_timestamp", json_boolean(g->chal->has_timestamp));
-        set_str(o, "target_name", g->chal->target_name);
+        put_bool(w, "challenge_timestamp", g->chal->has_timestamp);
+        set_str(w, "target_name", g->chal->target_name);
         if (g->chal->version.present) {
             version_str(&g->chal->version, v, sizeof v);
-            json_object_set_new(o, "server_version", jstr(v));
+            put_str(w, "server_version", v);
         }
     }
-    return o;
+    if (g->proof && g->proof->done)
+        put_signing(w, r, g->proof);
+    jw_object_end(w);
 }
 
-static json_t *endpoint_json(uint8_t af, const struct hs_endpoint *ep)
+/* "names": the server's names from the CHALLENGE's AV pairs, when it gave any. */
+static void put_server_names(struct jw *w, const struct ntlm_msg *c)
+{
+    if (!c)
+        return;
+    struct jw_mark m = jw_mark(w);
+    jw_key(w, "names");
+    jw_object_begin(w);
+    set_str(w, "nb_computer", c->nb_computer);
+    set_str(w, "nb_domain", c->nb_domain);
+    set_str(w, "dns_computer", c->dns_computer);
+    set_str(w, "dns_domain", c->dns_domain);
+    set_str(w, "dns_tree", c->dns_tree);
+    jw_object_end_or_drop(w, m);
+}
+
+/* k: {"ip": ..., "port": ...}, and the server's names from c (a CHALLENGE) when given. */
+static void put_endpoint(struct jw *w, const char *k, uint8_t af, const struct hs_endpoint *ep,
+                         const struct ntlm_msg *c)
 {
     char ip[INET6_ADDRSTRLEN];
     format_ip(af, ep->ip, ip);
-    return json_pack("{s:s, s:i}", "ip", ip, "port", (json_int_t)ep->port);
+    jw_key(w, k);
+    jw_object_begin(w);
+    put_str(w, "ip", ip);
+    put_int(w, "port", ep->port);
+    put_server_names(w, c);
+    jw_object_end(w);
 }
 
-static json_t *server_names(const struct ntlm_msg *c)
+static void put_smb2(struct jw *w, const struct auth_rec *r)
 {
-    if (!c)
-        return NULL;
-    json_t *o = json_object();
-    set_str(o, "nb_computer", c->nb_computer);
-    set_str(o, "nb_domain", c->nb_domain);
-    set_str(o, "dns_computer", c->dns_computer);
-    set_str(o, "dns_domain", c->dns_domain);
-    set_str(o, "dns_tree", c->dns_tree);
-    if (json_object_size(o) == 0) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static json_t *smb2_json(const struct auth_rec *r)
-{
-    json_t *o = json_object();
+    jw_key(w, "smb2");
+    jw_object_begin(w);
     const char *d = smb2_dialect_name(r->smb2.dialect);
     if (d)
-        json_object_set_new(o, "dialect", jstr(d));
+        put_str(w, "dialect", d);
     char sid[24];
     snprintf(sid, sizeof sid, "0x%016" PRIx64, r->smb2.session_id);
-    json_object_set_new(o, "session_id", jstr(sid));
+    put_str(w, "session_id", sid);
     if (r->smb2.session_flags_seen) {
-        json_t *f = json_array();
+        jw_key(w, "session_flags");
+        jw_array_begin(w);
         if (r->smb2.session_flags & SMB2_SESSION_FLAG_IS_GUEST)
-            json_array_append_new(f, jstr("IS_GUEST"));
+            jw_string(w, "IS_GUEST");
         if (r->smb2.session_flags & SMB2_SESSION_FLAG_IS_NULL)
-            json_array_append_new(f, jstr("IS_NULL"));
+            jw_string(w, "IS_NULL");
         if (r->smb2.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA)
-            json_array_append_new(f, jstr("ENCRYPT_DATA"));
-        json_object_set_new(o, "session_flags", f);
+            jw_string(w, "ENCRYPT_DATA");
+        jw_array_end(w);
     }
-    json_t *tc = json_array();
+    jw_key(w, "tree_connects");
+    jw_array_begin(w);
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
-        json_array_append_new(tc, json_pack("{s:s, s:o, s:[I,I]}", "share", u->name, "status", status_json(u->status),
-                                            "frames", (json_int_t)u->frame_req, (json_int_t)u->frame_resp));
+        jw_object_begin(w);
+        put_str(w, "share", u->name);
+        put_status(w, "status", u->status);
+        put_frame_pair(w, u->frame_req, u->frame_resp);
+        jw_object_end(w);
     }
-    json_object_set_new(o, "tree_connects", tc);
+    jw_array_end(w);
     if (r->uses_dropped)
-        json_object_set_new(o, "tree_connects_dropped", json_integer(r->uses_dropped));
-    return o;
+        put_uint(w, "tree_connects_dropped", r->uses_dropped);
+    jw_object_end(w);
 }
 
-/* The uses of an SMB session: its tree connects, in order. */
-static json_t *tree_connects_json(const struct auth_rec *r)
+/* "tree_connects": the uses of an SMB1 session, in order. */
+static void put_tree_connects(struct jw *w, const struct auth_rec *r)
 {
-    json_t *tc = json_array();
+    jw_key(w, "tree_connects");
+    jw_array_begin(w);
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
-        json_t *o = json_pack("{s:o, s:o, s:[I,I]}", "share", jstr(u->name), "status", status_json(u->status), "frames",
-                              (json_int_t)u->frame_req, (json_int_t)u->frame_resp);
-        set_str(o, "service", u->service);
-        json_array_append_new(tc, o);
+        jw_object_begin(w);
+        put_str(w, "share", u->name);
+        put_status(w, "status", u->status);
+        put_frame_pair(w, u->frame_req, u->frame_resp);
+        set_str(w, "service", u->service);
+        jw_object_end(w);
     }
-    return tc;
+    jw_array_end(w);
 }
 
-/* SecuritySignature of the messages from the successful SESSION_SETUP_ANDX response on (MS-CIFS 3.1.5.1). */
-static json_t *smb1_signing_json(const struct auth_smb1 *a)
+/* "signing": SecuritySignature of the messages from the successful SESSION_SETUP_ANDX response on
+ * (MS-CIFS 3.1.5.1). */
+static void put_smb1_signing(struct jw *w, const struct auth_smb1 *a)
 {
     static const char *const kind[] = {"zero", "placeholder", "mac"};
-    json_t *o = json_object();
+    jw_key(w, "signing");
+    jw_object_begin(w);
     if (a->negotiate_seen) {
-        json_object_set_new(o, "server_enabled", json_boolean(a->security_mode & NEGOTIATE_SECURITY_SIGNATURES_ENABLED));
-        json_object_set_new(o, "server_required", json_boolean(a->security_mode & NEGOTIATE_SECURITY_SIGNATURES_REQUIRED));
+        put_bool(w, "server_enabled", a->security_mode & NEGOTIATE_SECURITY_SIGNATURES_ENABLED);
+        put_bool(w, "server_required", a->security_mode & NEGOTIATE_SECURITY_SIGNATURES_REQUIRED);
     }
-    json_object_set_new(o, "client_enabled", json_boolean(a->client_signing));
-    json_object_set_new(o, "client_required", json_boolean(a->client_signing_required));
-    if (!a->n_sigs)
-        return o;
-    json_object_set_new(o, "signed_after", json_boolean(a->signed_after));
-    set_frame(o, "first_signed_frame", a->first_signed_frame);
-    if (a->first_signed_resp_frame)
-        json_object_set_new(o, "first_signed_response",
-                            json_pack("{s:I, s:o}", "frame", (json_int_t)a->first_signed_resp_frame, "status",
-                                      status_json(a->first_signed_resp_status)));
-    json_t *sigs = json_array();
-    for (uint8_t i = 0; i < a->n_sigs && i < SMB1_SIG_WATCH; i++) {
-        const struct smb1_sig_seen *e = &a->sigs[i];
-        const char *cmd = smb1_command_name(e->command);
-        char hex[8];
-        snprintf(hex, sizeof hex, "0x%02x", e->command);
-        json_t *x = json_pack("{s:I, s:s, s:s, s:s}", "frame", (json_int_t)e->frame, "from",
-                              e->from_server ? "server" : "client", "command", cmd ? cmd : hex, "signature",
-                              kind[e->kind <= SMB1_SIG_MAC ? e->kind : 0]);
-        if (e->status.space != STATUS_NONE)
-            json_object_set_new(x, "status", status_json(e->status));
-        json_array_append_new(sigs, x);
+    put_bool(w, "client_enabled", a->client_signing);
+    put_bool(w, "client_required", a->client_signing_required);
+    if (a->n_sigs) {
+        put_bool(w, "signed_after", a->signed_after);
+        set_frame(w, "first_signed_frame", a->first_signed_frame);
+        if (a->first_signed_resp_frame) {
+            jw_key(w, "first_signed_response");
+            jw_object_begin(w);
+            put_uint(w, "frame", a->first_signed_resp_frame);
+            put_status(w, "status", a->first_signed_resp_status);
+            jw_object_end(w);
+        }
+        jw_key(w, "signatures");
+        jw_array_begin(w);
+        for (uint8_t i = 0; i < a->n_sigs && i < SMB1_SIG_WATCH; i++) {
+            const struct smb1_sig_seen *e = &a->sigs[i];
+            const char *cmd = smb1_command_name(e->command);
+            char hex[8];
+            snprintf(hex, sizeof hex, "0x%02x", e->command);
+            jw_object_begin(w);
+            put_uint(w, "frame", e->frame);
+            put_str(w, "from", e->from_server ? "server" : "client");
+            put_str(w, "command", cmd ? cmd : hex);
+            put_str(w, "signature", kind[e->kind <= SMB1_SIG_MAC ? e->kind : 0]);
+            if (e->status.space != STATUS_NONE)
+                put_status(w, "status", e->status);
+            jw_object_end(w);
+        }
+        jw_array_end(w);
     }
-    json_object_set_new(o, "signatures", sigs);
-    return o;
+    jw_object_end(w);
 }
 
-static json_t *smb1_json(const struct auth_rec *r)
+static void put_smb1(struct jw *w, const struct auth_rec *r)
 {
     const struct auth_smb1 *a = &r->smb1;
-    json_t *o = json_object();
-    set_str(o, "dialect", a->dialect);
+    jw_key(w, "smb1");
+    jw_object_begin(w);
+    set_str(w, "dialect", a->dialect);
     if (a->n_dialects) {
-        json_t *d = json_array();
+        jw_key(w, "dialects_offered");
+        jw_array_begin(w);
         for (uint8_t i = 0; i < a->n_dialects && i < SMB1_DIALECTS_MAX; i++)
-            json_array_append_new(d, jstr(a->dialects_offered[i]));
-        json_object_set_new(o, "dialects_offered", d);
+            put_elem(w, a->dialects_offered[i]);
+        jw_array_end(w);
     }
-    json_object_set_new(o, "uid", json_integer(a->uid));
-    json_object_set_new(o, "extended_security", json_boolean(a->extended_security));
+    put_int(w, "uid", a->uid);
+    put_bool(w, "extended_security", a->extended_security);
     if (a->negotiate_seen) {
-        json_object_set_new(o, "security_mode", bits_json(a->security_mode, BITS_LSB0, smb1_security_mode_name, UNNAMED_HEX));
-        json_object_set_new(o, "capabilities", bits_json(a->capabilities, BITS_LSB0, smb1_capability_name, UNNAMED_HEX8));
+        put_bits(w, "security_mode", a->security_mode, BITS_LSB0, smb1_security_mode_name, UNNAMED_HEX);
+        put_bits(w, "capabilities", a->capabilities, BITS_LSB0, smb1_capability_name, UNNAMED_HEX8);
     }
     if (a->action_seen)
-        json_object_set_new(o, "action", bits_json(a->action, BITS_LSB0, smb1_action_name, UNNAMED_HEX));
-    json_object_set_new(o, "plaintext_password", json_boolean(a->plaintext_password));
-    set_str(o, "client_native_os", a->client_native_os);
-    set_str(o, "client_native_lanman", a->client_native_lanman);
-    set_str(o, "server_native_os", a->server_native_os);
-    set_str(o, "server_native_lanman", a->server_native_lanman);
-    json_object_set_new(o, "signing", smb1_signing_json(a));
-    json_object_set_new(o, "tree_connects", tree_connects_json(r));
+        put_bits(w, "action", a->action, BITS_LSB0, smb1_action_name, UNNAMED_HEX);
+    put_bool(w, "plaintext_password", a->plaintext_password);
+    set_str(w, "client_native_os", a->client_native_os);
+    set_str(w, "client_native_lanman", a->client_native_lanman);
+    set_str(w, "server_native_os", a->server_native_os);
+    set_str(w, "server_native_lanman", a->server_native_lanman);
+    put_smb1_signing(w, a);
+    put_tree_connects(w, r);
     if (r->uses_dropped)
-        json_object_set_new(o, "tree_connects_dropped", json_integer(r->uses_dropped));
-    return o;
+        put_uint(w, "tree_connects_dropped", r->uses_dropped);
+    jw_object_end(w);
 }
 
-static json_t *http_json(const struct auth_rec *r)
+static void put_http(struct jw *w, const struct auth_rec *r)
 {
-    json_t *o = json_object();
-    set_str(o, "scheme", r->http.scheme);
-    json_t *rq = json_array();
+    jw_key(w, "http");
+    jw_object_begin(w);
+    set_str(w, "scheme", r->http.scheme);
+    jw_key(w, "requests");
+    jw_array_begin(w);
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
-        json_array_append_new(rq, json_pack("{s:o, s:o, s:i, s:[I,I]}", "method", jstr(u->method), "path", jstr(u->name),
-                                            "status", (json_int_t)u->status.code, "frames", (json_int_t)u->frame_req,
-                                            (json_int_t)u->frame_resp));
+        jw_object_begin(w);
+        put_str(w, "method", u->method);
+        put_str(w, "path", u->name);
+        put_int32(w, "status", u->status.code);
+        put_frame_pair(w, u->frame_req, u->frame_resp);
+        jw_object_end(w);
     }
-    json_object_set_new(o, "requests", rq);
+    jw_array_end(w);
     if (r->uses_dropped)
-        json_object_set_new(o, "requests_dropped", json_integer(r->uses_dropped));
-    return o;
+        put_uint(w, "requests_dropped", r->uses_dropped);
+    jw_object_end(w);
 }
 
 static const struct tok verdict_sources[] = {
@@ -445,544 +509,620 @@ static const struct tok verdict_sources[] = {
     {VERDICT_BIND_NAK, "bind_nak"}, {VERDICT_FIRST_CALL, "first_call"}, {VERDICT_LDAP_BIND, "ldap_bind"}, {0, NULL},
 };
 
-/* The `dcerpc` object: the security context, the interface it was bound for, and the calls made with it. */
-static json_t *dcerpc_json(const struct auth_rec *r)
+/* "dcerpc": the security context, the interface it was bound for, and the calls made with it. */
+static void put_dcerpc(struct jw *w, const struct auth_rec *r)
 {
     const struct auth_dcerpc *d = &r->dcerpc;
-    json_t *o = json_object();
+    jw_key(w, "dcerpc");
+    jw_object_begin(w);
     if (d->have_iface) {
         char uuid[37], ver[16];
         dcerpc_uuid_str(d->iface_uuid, d->iface_le, uuid);
         snprintf(ver, sizeof ver, "%u.%u", d->iface_vmaj, d->iface_vmin);
         if (d->iface_name)
-            json_object_set_new(o, "interface", jstr(d->iface_name));
-        json_object_set_new(o, "interface_uuid", jstr(uuid));
-        json_object_set_new(o, "interface_version", jstr(ver));
+            put_str(w, "interface", d->iface_name);
+        put_str(w, "interface_uuid", uuid);
+        put_str(w, "interface_version", ver);
     }
     const char *at = dcerpc_auth_type_name(d->auth_type), *al = dcerpc_auth_level_name(d->auth_level);
-    json_object_set_new(o, "auth_type", at ? jstr(at) : json_integer(d->auth_type));
-    json_object_set_new(o, "auth_level", al ? jstr(al) : json_integer(d->auth_level));
-    json_object_set_new(o, "auth_context_id", json_integer(r->context_id));
-    set_str(o, "pipe", d->pipe);
+    if (at)
+        put_str(w, "auth_type", at);
+    else
+        put_int(w, "auth_type", d->auth_type);
+    if (al)
+        put_str(w, "auth_level", al);
+    else
+        put_int(w, "auth_level", d->auth_level);
+    put_uint(w, "auth_context_id", r->context_id);
+    set_str(w, "pipe", d->pipe);
     if (r->carrier)
-        json_object_set_new(o, "carrier", json_integer((json_int_t)r->carrier));
-    set_str(o, "netlogon_domain", d->netlogon_domain);
-    set_str(o, "netlogon_computer", d->netlogon_computer);
-    json_object_set_new(o, "three_leg", json_boolean(d->auth3));
+        put_uint(w, "carrier", r->carrier);
+    set_str(w, "netlogon_domain", d->netlogon_domain);
+    set_str(w, "netlogon_computer", d->netlogon_computer);
+    put_bool(w, "three_leg", d->auth3);
     if (d->auth_level >= 6)
-        json_object_set_new(o, "stubs_sealed", json_true());
+        put_bool(w, "stubs_sealed", true);
     if (d->dcom_activation) {
-        json_t *dc = json_pack("{s:I}", "activation", (json_int_t)d->dcom_activation);
+        jw_key(w, "dcom");
+        jw_object_begin(w);
+        put_uint(w, "activation", d->dcom_activation);
         if (d->dcom_have_clsid) {
             char u[37];
             dcerpc_uuid_str(d->dcom_clsid, 1, u);
-            json_object_set_new(dc, "clsid", jstr(u));
+            put_str(w, "clsid", u);
         }
-        set_str(dc, "class", d->dcom_class);
-        json_object_set_new(o, "dcom", dc);
+        set_str(w, "class", d->dcom_class);
+        jw_object_end(w);
     }
     const char *vs = tok_name(verdict_sources, r->verdict_source);
     if (vs)
-        json_object_set_new(o, "verdict_from", jstr(vs));
-    json_t *calls = json_array();
+        put_str(w, "verdict_from", vs);
+    jw_key(w, "calls");
+    jw_array_begin(w);
     for (uint32_t i = 0; i < r->nuses; i++) {
         const struct auth_use *u = &r->uses[i];
-        json_t *c = json_object();
+        jw_object_begin(w);
         if (u->iface)
-            json_object_set_new(c, "interface", jstr(u->iface));
-        json_object_set_new(c, "op", jstr(u->name));
-        json_object_set_new(c, "opnum", json_integer(u->opnum));
-        if (u->detail_kind)
-            json_object_set_new(c, u->detail_kind, jstr(u->detail));
+            put_str(w, "interface", u->iface);
+        put_str(w, "op", u->name);
+        put_int(w, "opnum", u->opnum);
+        if (u->detail_kind) /* "class", "namespace", "query", "method", "object_path": no other member's name */
+            put_str(w, u->detail_kind, u->detail);
         if (u->answered)
-            json_object_set_new(c, "result", jstr(u->status.space == STATUS_NCA ? "fault" : "response"));
+            put_str(w, "result", u->status.space == STATUS_NCA ? "fault" : "response");
         if (u->status.space != STATUS_NONE)
-            json_object_set_new(c, "status", status_json(u->status));
-        json_object_set_new(c, "frames", json_pack("[I,I]", (json_int_t)u->frame_req, (json_int_t)u->frame_resp));
-        json_array_append_new(calls, c);
+            put_status(w, "status", u->status);
+        put_frame_pair(w, u->frame_req, u->frame_resp);
+        jw_object_end(w);
     }
-    json_object_set_new(o, "calls", calls);
+    jw_array_end(w);
     if (r->uses_dropped)
-        json_object_set_new(o, "calls_dropped", json_integer(r->uses_dropped));
-    return o;
+        put_uint(w, "calls_dropped", r->uses_dropped);
+    jw_object_end(w);
 }
 
 static const char *const ldap_auth_names[] = {NULL, "simple", "sasl", "sicily", "other"};
 static const char *const ldap_simple_names[] = {NULL, "anonymous", "unauthenticated", "password"};
 
-/* The `ldap` object: the bind (never the simple bind's password), its result, and each BindRequest/BindResponse. */
-static json_t *ldap_json(const struct auth_rec *r)
+/* "ldap": the bind (never the simple bind's password), its result, and each BindRequest/BindResponse. */
+static void put_ldap(struct jw *w, const struct auth_rec *r)
 {
     const struct auth_ldap *l = &r->ldap;
-    json_t *o = json_object();
+    jw_key(w, "ldap");
+    jw_object_begin(w);
     if (l->version) { /* a BindRequest was seen */
-        json_object_set_new(o, "version", json_integer(l->version));
-        json_object_set_new(o, "bind_dn", jstr(l->bind_dn));
+        put_int(w, "version", l->version);
+        put_str(w, "bind_dn", l->bind_dn);
     }
     if (l->auth != LDAP_AUTH_UNKNOWN && l->auth < sizeof ldap_auth_names / sizeof *ldap_auth_names)
-        json_object_set_new(o, "auth", jstr(ldap_auth_names[l->auth]));
+        put_str(w, "auth", ldap_auth_names[l->auth]);
     if (l->auth == LDAP_AUTH_SIMPLE && l->simple && l->simple < sizeof ldap_simple_names / sizeof *ldap_simple_names) {
-        json_object_set_new(o, "simple_anonymous", json_boolean(l->simple != LDAP_SIMPLE_PASSWORD));
-        json_object_set_new(o, "simple_method", jstr(ldap_simple_names[l->simple]));
+        put_bool(w, "simple_anonymous", l->simple != LDAP_SIMPLE_PASSWORD);
+        put_str(w, "simple_method", ldap_simple_names[l->simple]);
     }
-    set_str(o, "sasl_mechanism", l->sasl_mechanism);
-    set_str(o, "sicily_packages", l->sicily_packages);
+    set_str(w, "sasl_mechanism", l->sasl_mechanism);
+    set_str(w, "sicily_packages", l->sicily_packages);
     if (l->has_result)
-        json_object_set_new(o, "result_code", status_json(hs_status_of(STATUS_LDAP, l->result_code)));
-    set_str(o, "matched_dn", l->matched_dn);
-    set_str(o, "diagnostic_message", l->diagnostic);
+        put_status(w, "result_code", hs_status_of(STATUS_LDAP, l->result_code));
+    set_str(w, "matched_dn", l->matched_dn);
+    set_str(w, "diagnostic_message", l->diagnostic);
     if (l->has_ad_error) {
         char hex[16];
         const char *meaning;
         const char *n = ldap_ad_error_name(l->ad_error, &meaning);
         snprintf(hex, sizeof hex, "%" PRIx32, l->ad_error);
-        json_t *ad = json_pack("{s:s}", "code", hex);
-        set_str(ad, "name", n);
-        set_str(ad, "meaning", meaning);
-        json_object_set_new(o, "ad_error", ad);
+        jw_key(w, "ad_error");
+        jw_object_begin(w);
+        put_str(w, "code", hex);
+        set_str(w, "name", n);
+        set_str(w, "meaning", meaning);
+        jw_object_end(w);
     }
-    json_t *b = json_array();
+    jw_key(w, "binds");
+    jw_array_begin(w);
     for (uint32_t i = 0; i < l->nbinds && i < LDAP_BINDS_MAX; i++) {
         const struct ldap_bind_leg *g = &l->binds[i];
-        json_t *e = json_pack("{s:I}", "message_id", (json_int_t)g->message_id);
-        set_frame(e, "request", g->frame_req);
-        set_frame(e, "response", g->frame_resp);
+        jw_object_begin(w);
+        put_uint(w, "message_id", g->message_id);
+        set_frame(w, "request", g->frame_req);
+        set_frame(w, "response", g->frame_resp);
         if (g->answered)
-            json_object_set_new(e, "result_code", status_json(hs_status_of(STATUS_LDAP, g->result_code)));
-        json_array_append_new(b, e);
+            put_status(w, "result_code", hs_status_of(STATUS_LDAP, g->result_code));
+        jw_object_end(w);
     }
-    json_object_set_new(o, "binds", b);
+    jw_array_end(w);
     if (l->binds_dropped)
-        json_object_set_new(o, "binds_dropped", json_integer(l->binds_dropped));
-    return o;
+        put_uint(w, "binds_dropped", l->binds_dropped);
+    jw_object_end(w);
 }
 
-static json_t *spnego_json(const struct gss_spnego *s)
+/* "spnego", when a mechanism list or a negState was seen. */
+static void put_spnego(struct jw *w, const struct gss_spnego *s)
 {
     if (!s->mech_types && s->neg_state == NEG_STATE_ABSENT)
-        return NULL;
-    json_t *o = json_object();
-    json_t *m = json_array();
+        return;
+    jw_key(w, "spnego");
+    jw_object_begin(w);
+    jw_key(w, "mech_types");
+    jw_array_begin(w);
     for (int i = 0; i < 8; i++)
         if (s->mech_types & (1u << i))
-            json_array_append_new(m, jstr(gss_mech_name((enum gss_mech)(1u << i))));
-    json_object_set_new(o, "mech_types", m);
+            put_elem(w, gss_mech_name((enum gss_mech)(1u << i)));
+    jw_array_end(w);
     const char *ns = spnego_neg_state_name(s->neg_state);
     if (ns)
-        json_object_set_new(o, "neg_state", jstr(ns));
-    json_object_set_new(o, "mech_list_mic", json_boolean(s->mech_list_mic));
-    return o;
+        put_str(w, "neg_state", ns);
+    put_bool(w, "mech_list_mic", s->mech_list_mic);
+    jw_object_end(w);
 }
 
-static json_t *etype_json(int32_t et)
+/* An enctype as a string value: its name where known, else its number. */
+static void etype_value(struct jw *w, int32_t et)
 {
     const char *n = krb_etype_name(et);
-    if (n)
-        return jstr(n);
+    if (n) {
+        jw_string(w, n);
+        return;
+    }
     char buf[16];
     snprintf(buf, sizeof buf, "%d", et);
-    return jstr(buf);
+    jw_string(w, buf);
 }
 
-/* A list of enctypes, by name where known. */
-static json_t *etypes_json(const int32_t *v, int n)
+static void put_etype(struct jw *w, const char *k, int32_t et)
 {
-    json_t *a = json_array();
+    jw_key(w, k);
+    etype_value(w, et);
+}
+
+/* k: a list of enctypes, by name where known. */
+static void put_etypes(struct jw *w, const char *k, const int32_t *v, int n)
+{
+    jw_key(w, k);
+    jw_array_begin(w);
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, etype_json(v[i]));
-    return a;
+        etype_value(w, v[i]);
+    jw_array_end(w);
 }
 
-/* A list of PA-DATA types, by name where known, else as a number. */
-static json_t *padata_json(const int32_t *v, int n)
+/* k: a list of PA-DATA types, by name where known, else as a number (in a string). */
+static void put_padata(struct jw *w, const char *k, const int32_t *v, int n)
 {
-    json_t *a = json_array();
+    jw_key(w, k);
+    jw_array_begin(w);
     for (int i = 0; i < n; i++) {
         const char *name = krb_padata_name(v[i]);
         char buf[16];
-        snprintf(buf, sizeof buf, "%d", v[i]);
-        json_array_append_new(a, jstr(name ? name : buf));
+        if (!name) {
+            snprintf(buf, sizeof buf, "%d", v[i]);
+            name = buf;
+        }
+        jw_string(w, name);
     }
-    return a;
+    jw_array_end(w);
 }
 
-static json_t *ticket_ref_json(const struct kdc_ticket_ref *t)
+/* The members of a ticket reference, in an object the caller opened (and may add to). */
+static void ticket_ref_members(struct jw *w, const struct kdc_ticket_ref *t)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "digest", jstr(t->digest));
-    set_str(o, "sname", t->sname);
-    set_str(o, "client", t->client);
-    set_frame(o, "issued_frame", t->issued_frame);
-    return o;
+    put_str(w, "digest", t->digest);
+    set_str(w, "sname", t->sname);
+    set_str(w, "client", t->client);
+    set_frame(w, "issued_frame", t->issued_frame);
 }
 
-static json_t *krb_error_json(int32_t code, const char *e_text, bool has_nt, uint32_t nt)
+static void put_ticket_ref(struct jw *w, const char *k, const struct kdc_ticket_ref *t)
+{
+    if (k)
+        jw_key(w, k);
+    jw_object_begin(w);
+    ticket_ref_members(w, t);
+    jw_object_end(w);
+}
+
+/* The members of a KRB-ERROR, in an object the caller opened (and may add to). */
+static void krb_error_members(struct jw *w, int32_t code, const char *e_text, bool has_nt, uint32_t nt)
 {
     const char *n = krb_error_name(code);
-    json_t *o = json_pack("{s:i, s:s}", "code", (json_int_t)code, "name", n ? n : "");
-    set_str(o, "e_text", e_text);
+    put_int(w, "code", code);
+    put_str(w, "name", n ? n : "");
+    set_str(w, "e_text", e_text);
     if (has_nt)
-        json_object_set_new(o, "ntstatus", status_json(hs_status_of(STATUS_NTSTATUS, nt)));
-    return o;
+        put_status(w, "ntstatus", hs_status_of(STATUS_NTSTATUS, nt));
 }
 
-static void set_time(json_t *o, const char *k, const char *t)
+/* k: a KerberosTime as RFC 3339 (as it came when not of the usual shape), when there is one. */
+static void set_time(struct jw *w, const char *k, const char *t)
 {
     char out[24];
     if (t[0])
-        json_object_set_new(o, k, jstr(format_krb_time(t, out) ? out : t));
+        put_str(w, k, format_krb_time(t, out) ? out : t);
 }
 
-/* What decrypting a ticket revealed (never key material), or why it could not be decrypted. */
-static json_t *dec_ticket_json(const struct kdc_decrypted *d)
+/* k: what decrypting a ticket revealed (never key material), or why it could not be decrypted; an array element
+ * when k is NULL. */
+static void put_dec_ticket(struct jw *w, const char *k, const struct kdc_decrypted *d)
 {
-    json_t *o = json_object();
+    if (k)
+        jw_key(w, k);
+    jw_object_begin(w);
     if (!d->t.decrypted) {
-        json_object_set_new(o, "decrypted", json_false());
-        set_str(o, "why", d->why);
-        return o;
+        put_bool(w, "decrypted", false);
+        set_str(w, "why", d->why);
+        jw_object_end(w);
+        return;
     }
     const struct kc_ticket *t = &d->t;
     char client[2 * KC_NAME_MAX + 2];
-    json_object_set_new(o, "decrypted", json_true());
-    json_object_set_new(o, "key", json_pack("{s:o, s:i}", "principal", jstr(t->key_principal), "kvno", (json_int_t)t->key_kvno));
+    put_bool(w, "decrypted", true);
+    jw_key(w, "key");
+    jw_object_begin(w);
+    put_str(w, "principal", t->key_principal);
+    put_int32(w, "kvno", t->key_kvno);
+    jw_object_end(w);
     kdc_principal_join(client, sizeof client, t->cname, t->crealm);
-    json_object_set_new(o, "client", jstr(client));
-    json_object_set_new(o, "flags", bits_json(t->flags, BITS_MSB0, ticket_flag_name, UNNAMED_NUMBER));
+    put_str(w, "client", client);
+    put_bits(w, "flags", t->flags, BITS_MSB0, ticket_flag_name, UNNAMED_NUMBER);
     if (t->session_key.present)
-        json_object_set_new(o, "session_key_etype", etype_json(t->session_key.enctype));
-    set_time(o, "authtime", t->authtime);
-    set_time(o, "starttime", t->starttime);
-    set_time(o, "endtime", t->endtime);
-    set_time(o, "renew_till", t->renew_till);
-    set_str(o, "transited", t->transited);
+        put_etype(w, "session_key_etype", t->session_key.enctype);
+    set_time(w, "authtime", t->authtime);
+    set_time(w, "starttime", t->starttime);
+    set_time(w, "endtime", t->endtime);
+    set_time(w, "renew_till", t->renew_till);
+    set_str(w, "transited", t->transited);
     if (t->has_pac) {
-        json_t *pac = json_object();
-        set_str(pac, "user", t->pac_user);
-        set_str(pac, "domain", t->pac_domain);
-        set_str(pac, "upn", t->pac_upn);
-        set_str(pac, "dns_domain", t->pac_dns_domain);
-        set_str(pac, "user_sid", t->user_sid);
-        json_t *g = json_array();
+        jw_key(w, "pac");
+        jw_object_begin(w);
+        set_str(w, "user", t->pac_user);
+        set_str(w, "domain", t->pac_domain);
+        set_str(w, "upn", t->pac_upn);
+        set_str(w, "dns_domain", t->pac_dns_domain);
+        set_str(w, "user_sid", t->user_sid);
+        jw_key(w, "group_sids");
+        jw_array_begin(w);
         for (int i = 0; i < t->n_group_sids; i++)
-            json_array_append_new(g, jstr(t->group_sids[i]));
-        json_object_set_new(pac, "group_sids", g);
-        json_object_set_new(o, "pac", pac);
+            put_elem(w, t->group_sids[i]);
+        jw_array_end(w);
+        jw_object_end(w);
     }
-    return o;
+    jw_object_end(w);
 }
 
-/* What decrypting an authenticator revealed: the GSS flags (DELEG!) and any delegated TGT. */
-static json_t *dec_auth_json(const struct kdc_decrypted_auth *d)
+/* k: what decrypting an authenticator revealed: the GSS flags (DELEG!) and any delegated TGT. */
+static void put_dec_auth(struct jw *w, const char *k, const struct kdc_decrypted_auth *d)
 {
-    json_t *o = json_object();
     const struct kc_authenticator *a = &d->a;
+    jw_key(w, k);
+    jw_object_begin(w);
     if (!a->decrypted) {
-        json_object_set_new(o, "decrypted", json_false());
-        set_str(o, "why", d->why);
-        return o;
+        put_bool(w, "decrypted", false);
+        set_str(w, "why", d->why);
+        jw_object_end(w);
+        return;
     }
     char client[2 * KC_NAME_MAX + 2];
-    json_object_set_new(o, "decrypted", json_true());
+    put_bool(w, "decrypted", true);
     kdc_principal_join(client, sizeof client, a->cname, a->crealm);
-    json_object_set_new(o, "client", jstr(client));
-    set_time(o, "ctime", a->ctime);
+    put_str(w, "client", client);
+    set_time(w, "ctime", a->ctime);
     if (a->has_seq)
-        json_object_set_new(o, "seq", json_integer(a->seq));
+        put_int(w, "seq", a->seq);
     if (a->subkey.present)
-        json_object_set_new(o, "subkey_etype", etype_json(a->subkey.enctype));
+        put_etype(w, "subkey_etype", a->subkey.enctype);
     if (a->cksum_type) {
         char ct[16];
         snprintf(ct, sizeof ct, "0x%04x", (unsigned)a->cksum_type);
-        json_object_set_new(o, "cksum_type", jstr(ct));
+        put_str(w, "cksum_type", ct);
     }
     if (a->has_gss_flags)
-        json_object_set_new(o, "gss_flags", bits_json(a->gss_flags, BITS_LSB0, kc_gss_flag_name, UNNAMED_HEX));
+        put_bits(w, "gss_flags", a->gss_flags, BITS_LSB0, kc_gss_flag_name, UNNAMED_HEX);
     if (a->has_deleg) {
-        json_t *dl = json_object();
-        json_object_set_new(dl, "decrypted", json_boolean(a->deleg_decrypted));
-        set_str(dl, "principal", a->deleg_principal);
-        set_str(dl, "sname", a->deleg_sname);
+        jw_key(w, "delegated");
+        jw_object_begin(w);
+        put_bool(w, "decrypted", a->deleg_decrypted);
+        set_str(w, "principal", a->deleg_principal);
+        set_str(w, "sname", a->deleg_sname);
         if (a->deleg_decrypted)
-            json_object_set_new(dl, "flags", bits_json(a->deleg_flags, BITS_MSB0, ticket_flag_name, UNNAMED_NUMBER));
-        json_object_set_new(o, "delegated", dl);
+            put_bits(w, "flags", a->deleg_flags, BITS_MSB0, ticket_flag_name, UNNAMED_NUMBER);
+        jw_object_end(w);
     }
-    return o;
+    jw_object_end(w);
 }
 
-static json_t *auth_krb_json(const struct gss_krb *k)
+/* "kerberos": the AP exchange of an auth record. */
+static void put_auth_krb(struct jw *w, const struct gss_krb *k)
 {
-    json_t *o = json_pack("{s:b, s:b, s:b}", "ap_req", k->ap_req, "ap_rep", k->ap_rep, "krb_error", k->error);
+    jw_key(w, "kerberos");
+    jw_object_begin(w);
+    put_bool(w, "ap_req", k->ap_req);
+    put_bool(w, "ap_rep", k->ap_rep);
+    put_bool(w, "krb_error", k->error);
     if (k->ap_req && k->ticket.digest[0]) {
-        set_str(o, "client", k->ticket.client);
-        set_str(o, "spn", k->spn);
-        set_str(o, "realm", k->realm);
-        json_object_set_new(o, "etype", etype_json(k->etype));
+        set_str(w, "client", k->ticket.client);
+        set_str(w, "spn", k->spn);
+        set_str(w, "realm", k->realm);
+        put_etype(w, "etype", k->etype);
         if (k->has_kvno)
-            json_object_set_new(o, "kvno", json_integer(k->kvno));
-        json_object_set_new(o, "ap_options", bits_json(k->ap_options, BITS_MSB0, ap_option_name, UNNAMED_NUMBER));
-        json_object_set_new(o, "authenticator_etype", etype_json(k->auth_etype));
-        json_object_set_new(o, "ticket", ticket_ref_json(&k->ticket));
+            put_int(w, "kvno", k->kvno);
+        put_bits(w, "ap_options", k->ap_options, BITS_MSB0, ap_option_name, UNNAMED_NUMBER);
+        put_etype(w, "authenticator_etype", k->auth_etype);
+        put_ticket_ref(w, "ticket", &k->ticket);
     }
     if (k->dec_ticket || k->dec_auth) {
-        json_t *d = json_object();
+        jw_key(w, "decrypted");
+        jw_object_begin(w);
         if (k->dec_ticket)
-            json_object_set_new(d, "ticket", dec_ticket_json(k->dec_ticket));
+            put_dec_ticket(w, "ticket", k->dec_ticket);
         if (k->dec_auth)
-            json_object_set_new(d, "authenticator", dec_auth_json(k->dec_auth));
-        json_object_set_new(o, "decrypted", d);
+            put_dec_auth(w, "authenticator", k->dec_auth);
+        jw_object_end(w);
     }
-    if (k->error)
-        json_object_set_new(o, "error", krb_error_json(k->error_code, k->e_text, false, 0));
-    return o;
+    if (k->error) {
+        jw_key(w, "error");
+        jw_object_begin(w);
+        krb_error_members(w, k->error_code, k->e_text, false, 0);
+        jw_object_end(w);
+    }
+    jw_object_end(w);
 }
 
 /* "type", "id", "ts", in that order, opening every record. */
-static json_t *record_head(const char *type, const struct rec_hdr *h)
+static void record_head(struct jw *w, const char *type, const struct rec_hdr *h)
 {
     char ts[32];
     format_ts(&h->ts, ts);
-    json_t *o = json_object();
-    json_object_set_new(o, "type", jstr(type));
-    json_object_set_new(o, "id", json_integer((json_int_t)h->id));
-    json_object_set_new(o, "ts", jstr(ts));
-    return o;
+    jw_object_begin(w);
+    put_str(w, "type", type);
+    put_uint(w, "id", h->id);
+    put_str(w, "ts", ts);
 }
 
 /* One `auth` record. */
-static json_t *auth_json(const struct auth_rec *r)
+static void put_auth_record(struct jw *w, const struct auth_rec *r)
 {
-    json_t *o = record_head("auth", &r->h);
-    json_t *fr = json_object();
-    set_frame(fr, "negotiate", r->frames.negotiate);
-    set_frame(fr, "challenge", r->frames.challenge);
-    set_frame(fr, "authenticate", r->frames.authenticate);
-    set_frame(fr, "ap_req", r->frames.ap_req);
-    set_frame(fr, "ap_rep", r->frames.ap_rep);
-    set_frame(fr, "verdict", r->frames.verdict);
-    json_object_set_new(o, "frames", fr);
-    json_object_set_new(o, "community_id", jstr(r->h.community_id));
-    json_object_set_new(o, "client", endpoint_json(r->h.flow.af, &r->h.flow.cli));
-    json_t *srv = endpoint_json(r->h.flow.af, &r->h.flow.srv);
-    json_t *names = server_names(r->gss.ntlm.chal);
-    if (names)
-        json_object_set_new(srv, "names", names);
-    json_object_set_new(o, "server", srv);
-    json_object_set_new(o, "transport", jstr(auth_transport_name(r->transport)));
-    json_object_set_new(o, "service", jstr(auth_service_name(r)));
-    json_object_set_new(o, "mechanism", jstr(auth_mech_name(r->gss.mech)));
+    record_head(w, "auth", &r->h);
+    jw_key(w, "frames");
+    jw_object_begin(w);
+    set_frame(w, "negotiate", r->frames.negotiate);
+    set_frame(w, "challenge", r->frames.challenge);
+    set_frame(w, "authenticate", r->frames.authenticate);
+    set_frame(w, "ap_req", r->frames.ap_req);
+    set_frame(w, "ap_rep", r->frames.ap_rep);
+    set_frame(w, "verdict", r->frames.verdict);
+    jw_object_end(w);
+    put_str(w, "community_id", r->h.community_id);
+    put_endpoint(w, "client", r->h.flow.af, &r->h.flow.cli, NULL);
+    put_endpoint(w, "server", r->h.flow.af, &r->h.flow.srv, r->gss.ntlm.chal);
+    put_str(w, "transport", auth_transport_name(r->transport));
+    put_str(w, "service", auth_service_name(r));
+    put_str(w, "mechanism", auth_mech_name(r->gss.mech));
     {
         /* who, in one place for jq (`.user`), and where the name comes from */
         char who[2 * NTLM_NAME_MAX + 2];
         const char *from = auth_user(r, who, sizeof who);
         if (from) {
-            json_object_set_new(o, "user", jstr(who));
-            json_object_set_new(o, "user_from", jstr(from));
+            put_str(w, "user", who);
+            put_str(w, "user_from", from);
         }
     }
-    if (r->gss.ntlm.seen) {
-        json_t *nj = ntlm_json(&r->gss.ntlm);
-        json_t *sg = r->gss.ntlm.proof && r->gss.ntlm.proof->done ? signing_json(r, r->gss.ntlm.proof) : NULL;
-        if (sg)
-            json_object_set_new(nj, "signing", sg);
-        json_object_set_new(o, "ntlm", nj);
-    }
-    json_t *sp = spnego_json(&r->gss.spnego);
-    if (sp)
-        json_object_set_new(o, "spnego", sp);
+    if (r->gss.ntlm.seen)
+        put_ntlm(w, r);
+    put_spnego(w, &r->gss.spnego);
     if (r->gss.krb.ap_req || r->gss.krb.ap_rep || r->gss.krb.error)
-        json_object_set_new(o, "kerberos", auth_krb_json(&r->gss.krb));
-    if (r->gss.mech == AMECH_BASIC)
-        json_object_set_new(o, "basic", json_pack("{s:s}", "user", r->gss.basic_user));
+        put_auth_krb(w, &r->gss.krb);
+    if (r->gss.mech == AMECH_BASIC) {
+        jw_key(w, "basic");
+        jw_object_begin(w);
+        put_str(w, "user", r->gss.basic_user);
+        jw_object_end(w);
+    }
     switch (r->transport) {
     case TRANSPORT_SMB2:
-        json_object_set_new(o, "smb2", smb2_json(r));
+        put_smb2(w, r);
         break;
     case TRANSPORT_HTTP:
-        json_object_set_new(o, "http", http_json(r));
+        put_http(w, r);
         break;
     case TRANSPORT_LDAP:
-        json_object_set_new(o, "ldap", ldap_json(r));
+        put_ldap(w, r);
         break;
     case TRANSPORT_SMB1:
-        json_object_set_new(o, "smb1", smb1_json(r));
+        put_smb1(w, r);
         break;
     case TRANSPORT_DCERPC:
-        json_object_set_new(o, "dcerpc", dcerpc_json(r));
+        put_dcerpc(w, r);
         break;
     case TRANSPORT_OTHER: /* nothing but the tokens is known of the protocol around them */
         break;
     }
-    json_object_set_new(o, "result", jstr(auth_result_name(r->result)));
+    put_str(w, "result", auth_result_name(r->result));
     if (r->status.space != STATUS_NONE)
-        json_object_set_new(o, "status", status_json(r->status));
-    return o;
+        put_status(w, "status", r->status);
+    jw_object_end(w);
 }
 
 /* One `kerberos` record: a KDC exchange. */
-static json_t *kdc_json(const struct kdc_rec *r)
+static void put_kdc_record(struct jw *w, const struct kdc_rec *r)
 {
-    json_t *o = record_head("kerberos", &r->h);
-    json_t *fr = json_object();
-    set_frame(fr, "request", r->frame_req);
-    set_frame(fr, "reply", r->frame_rep);
-    json_object_set_new(o, "frames", fr);
-    json_object_set_new(o, "community_id", jstr(r->h.community_id));
-    json_object_set_new(o, "client", endpoint_json(r->h.flow.af, &r->h.flow.cli));
-    json_object_set_new(o, "server", endpoint_json(r->h.flow.af, &r->h.flow.srv));
-    json_object_set_new(o, "transport", jstr(r->udp ? "udp" : "tcp"));
-    json_object_set_new(o, "kind", jstr(kdc_kind_name(r->kind)));
+    record_head(w, "kerberos", &r->h);
+    jw_key(w, "frames");
+    jw_object_begin(w);
+    set_frame(w, "request", r->frame_req);
+    set_frame(w, "reply", r->frame_rep);
+    jw_object_end(w);
+    put_str(w, "community_id", r->h.community_id);
+    put_endpoint(w, "client", r->h.flow.af, &r->h.flow.cli, NULL);
+    put_endpoint(w, "server", r->h.flow.af, &r->h.flow.srv, NULL);
+    put_str(w, "transport", r->udp ? "udp" : "tcp");
+    put_str(w, "kind", kdc_kind_name(r->kind));
     if (r->req_type)
-        json_object_set_new(o, "request", jstr(krb_msg_type_name(r->req_type)));
+        put_str(w, "request", krb_msg_type_name(r->req_type));
     if (r->rep_type)
-        json_object_set_new(o, "reply", jstr(krb_msg_type_name(r->rep_type)));
+        put_str(w, "reply", krb_msg_type_name(r->rep_type));
     char client[2 * KRB_NAME_MAX + 2];
     const char *cfrom = kdc_rec_client(r, client, sizeof client);
     if (cfrom) {
-        json_object_set_new(o, "cname", jstr(client));
-        json_object_set_new(o, "cname_from", jstr(cfrom));
+        put_str(w, "cname", client);
+        put_str(w, "cname_from", cfrom);
         char uf[32];
         snprintf(uf, sizeof uf, "kerberos_%s", cfrom);
-        json_object_set_new(o, "user", jstr(client));
-        json_object_set_new(o, "user_from", jstr(uf));
+        put_str(w, "user", client);
+        put_str(w, "user_from", uf);
         /* the cname as the request or error named it: its name-type tells an NT-ENTERPRISE "user@dns.domain"
          * from an ordinary name@REALM */
         if (r->has_cname_type && (!strcmp(cfrom, "request") || !strcmp(cfrom, "error"))) {
             const char *nt = krb_name_type_name(r->cname_type);
-            json_object_set_new(o, "cname_type", nt ? jstr(nt) : json_integer(r->cname_type));
+            if (nt)
+                put_str(w, "cname_type", nt);
+            else
+                put_int(w, "cname_type", r->cname_type);
         }
     }
     char sname[2 * KRB_NAME_MAX + 2];
     kdc_principal_join(sname, sizeof sname, r->sname, r->realm);
-    set_str(o, "sname", sname);
-    set_str(o, "realm", r->realm);
+    set_str(w, "sname", sname);
+    set_str(w, "realm", r->realm);
     if (r->req_type) {
-        json_object_set_new(o, "kdc_options", bits_json(r->kdc_options, BITS_MSB0, kdc_option_name, UNNAMED_NUMBER));
-        json_object_set_new(o, "etypes", etypes_json(r->etypes, r->n_etypes));
-        json_object_set_new(o, "padata", padata_json(r->padata, r->n_padata));
-        set_time(o, "till", r->till);
-        json_object_set_new(o, "nonce", json_integer(r->nonce));
+        put_bits(w, "kdc_options", r->kdc_options, BITS_MSB0, kdc_option_name, UNNAMED_NUMBER);
+        put_etypes(w, "etypes", r->etypes, r->n_etypes);
+        put_padata(w, "padata", r->padata, r->n_padata);
+        set_time(w, "till", r->till);
+        put_int(w, "nonce", r->nonce);
         if (r->n_addresses) {
-            json_t *ad = json_array();
+            jw_key(w, "addresses");
+            jw_array_begin(w);
             for (int i = 0; i < r->n_addresses; i++)
-                json_array_append_new(ad, json_string(r->addresses[i]));
-            json_object_set_new(o, "addresses", ad);
+                jw_string(w, r->addresses[i]);
+            jw_array_end(w);
         }
         if (r->include_pac >= 0)
-            json_object_set_new(o, "include_pac", json_boolean(r->include_pac));
+            put_bool(w, "include_pac", r->include_pac);
         if (r->has_pac_options)
-            json_object_set_new(o, "pac_options", bits_json(r->pac_options, BITS_MSB0, pac_option_name, UNNAMED_NUMBER));
+            put_bits(w, "pac_options", r->pac_options, BITS_MSB0, pac_option_name, UNNAMED_NUMBER);
         if (r->kind == KDC_KIND_S4U2PROXY)
-            json_object_set_new(o, "rbcd_requested",
-                                json_boolean(r->has_pac_options && (r->pac_options & (0x80000000u >> 3))));
+            put_bool(w, "rbcd_requested", r->has_pac_options && (r->pac_options & (0x80000000u >> 3)));
     }
     if (r->for_user_via) {
         char u[2 * KRB_NAME_MAX + 2];
         kdc_principal_join(u, sizeof u, r->for_user, r->for_user_realm);
-        json_object_set_new(o, "impersonated", json_pack("{s:o, s:s}", "user", jstr(u), "via", krb_padata_name(r->for_user_via)));
+        jw_key(w, "impersonated");
+        jw_object_begin(w);
+        put_str(w, "user", u);
+        put_str(w, "via", krb_padata_name(r->for_user_via));
+        jw_object_end(w);
     } else if (r->kind == KDC_KIND_S4U2PROXY && r->n_addl && r->addl[0].client[0]) {
         /* The evidence ticket is the one the user presented to the service: its holder is on whose behalf. */
-        json_object_set_new(o, "impersonated", json_pack("{s:o, s:s}", "user", jstr(r->addl[0].client), "via",
-                                                         "evidence-ticket"));
+        jw_key(w, "impersonated");
+        jw_object_begin(w);
+        put_str(w, "user", r->addl[0].client);
+        put_str(w, "via", "evidence-ticket");
+        jw_object_end(w);
     }
-    json_t *tk = json_object();
+    struct jw_mark m = jw_mark(w);
+    jw_key(w, "tickets");
+    jw_object_begin(w);
     if (r->has_tgt)
-        json_object_set_new(tk, "tgt", ticket_ref_json(&r->tgt));
+        put_ticket_ref(w, "tgt", &r->tgt);
     if (r->n_addl) {
-        json_t *a = json_array();
+        jw_key(w, "additional");
+        jw_array_begin(w);
         for (int i = 0; i < r->n_addl; i++)
-            json_array_append_new(a, ticket_ref_json(&r->addl[i]));
-        json_object_set_new(tk, "additional", a);
+            put_ticket_ref(w, NULL, &r->addl[i]);
+        jw_array_end(w);
     }
     if (r->has_ticket) {
-        json_t *t = ticket_ref_json(&r->ticket);
-        json_object_set_new(t, "etype", etype_json(r->ticket_etype));
+        jw_key(w, "reply");
+        jw_object_begin(w);
+        ticket_ref_members(w, &r->ticket);
+        put_etype(w, "etype", r->ticket_etype);
         if (r->ticket_has_kvno)
-            json_object_set_new(t, "kvno", json_integer(r->ticket_kvno));
-        json_object_set_new(tk, "reply", t);
+            put_int(w, "kvno", r->ticket_kvno);
+        jw_object_end(w);
     }
-    if (json_object_size(tk))
-        json_object_set_new(o, "tickets", tk);
-    else
-        json_decref(tk);
+    jw_object_end_or_drop(w, m);
     if (r->rep_type == KRB_AS_REP || r->rep_type == KRB_TGS_REP)
-        json_object_set_new(o, "enc_part_etype", etype_json(r->enc_part_etype));
-    json_t *dec = json_object();
+        put_etype(w, "enc_part_etype", r->enc_part_etype);
+    m = jw_mark(w);
+    jw_key(w, "decrypted");
+    jw_object_begin(w);
     if (r->dec_tgt)
-        json_object_set_new(dec, "tgt", dec_ticket_json(r->dec_tgt));
+        put_dec_ticket(w, "tgt", r->dec_tgt);
     if (r->dec_tgs_auth)
-        json_object_set_new(dec, "tgs_authenticator", dec_auth_json(r->dec_tgs_auth));
-    json_t *da = json_array();
+        put_dec_auth(w, "tgs_authenticator", r->dec_tgs_auth);
+    struct jw_mark ma = jw_mark(w);
+    jw_key(w, "additional");
+    jw_array_begin(w);
     for (int i = 0; i < r->n_addl; i++)
         if (r->dec_addl[i])
-            json_array_append_new(da, dec_ticket_json(r->dec_addl[i]));
-    if (json_array_size(da))
-        json_object_set_new(dec, "additional", da);
-    else
-        json_decref(da);
+            put_dec_ticket(w, NULL, r->dec_addl[i]);
+    jw_array_end_or_drop(w, ma);
     if (r->dec_reply)
-        json_object_set_new(dec, "reply", dec_ticket_json(r->dec_reply));
-    if (json_object_size(dec))
-        json_object_set_new(o, "decrypted", dec);
-    else
-        json_decref(dec);
+        put_dec_ticket(w, "reply", r->dec_reply);
+    jw_object_end_or_drop(w, m);
     const char *result = r->rep_type == KRB_ERROR ? "failure" : r->rep_type ? "success" : "unknown";
-    json_object_set_new(o, "result", jstr(result));
+    put_str(w, "result", result);
     if (r->rep_type == KRB_ERROR) {
-        json_t *er = krb_error_json(r->error_code, r->e_text, r->has_ntstatus, r->ntstatus);
+        jw_key(w, "error");
+        jw_object_begin(w);
+        krb_error_members(w, r->error_code, r->e_text, r->has_ntstatus, r->ntstatus);
         /* the error's own realm and sname, when they differ from what the client asked for */
         if (r->err_realm[0] && strcmp(r->err_realm, r->realm) != 0)
-            json_object_set_new(er, "realm", jstr(r->err_realm));
+            put_str(w, "realm", r->err_realm);
         if (r->err_sname[0] && strcmp(r->err_sname, r->sname) != 0) {
             char es[2 * KRB_NAME_MAX + 2];
             kdc_principal_join(es, sizeof es, r->err_sname, r->err_realm);
-            json_object_set_new(er, "sname", jstr(es));
+            put_str(w, "sname", es);
         }
         if (r->n_e_padata)
-            json_object_set_new(er, "e_data_padata", padata_json(r->e_padata, r->n_e_padata));
+            put_padata(w, "e_data_padata", r->e_padata, r->n_e_padata);
         if (r->n_etype_info2)
-            json_object_set_new(er, "etype_info2", etypes_json(r->etype_info2, r->n_etype_info2));
-        json_object_set_new(o, "error", er);
+            put_etypes(w, "etype_info2", r->etype_info2, r->n_etype_info2);
+        jw_object_end(w);
     }
-    return o;
+    jw_object_end(w);
 }
 
 /* One `dcom` record: an activation or OXID resolution, and the connection its string bindings led to. */
-static json_t *dcom_json(const struct dcom_rec *d)
+static void put_dcom_record(struct jw *w, const struct dcom_rec *d)
 {
-    json_t *o = record_head("dcom", &d->h);
-    json_t *fr = json_object();
-    set_frame(fr, "request", d->frame_req);
-    set_frame(fr, "response", d->frame_resp);
-    json_object_set_new(o, "frames", fr);
-    json_object_set_new(o, "community_id", jstr(d->h.community_id));
-    json_object_set_new(o, "client", endpoint_json(d->h.flow.af, &d->h.flow.cli));
-    json_object_set_new(o, "server", endpoint_json(d->h.flow.af, &d->h.flow.srv));
-    set_str(o, "interface", d->iface);
+    record_head(w, "dcom", &d->h);
+    jw_key(w, "frames");
+    jw_object_begin(w);
+    set_frame(w, "request", d->frame_req);
+    set_frame(w, "response", d->frame_resp);
+    jw_object_end(w);
+    put_str(w, "community_id", d->h.community_id);
+    put_endpoint(w, "client", d->h.flow.af, &d->h.flow.cli, NULL);
+    put_endpoint(w, "server", d->h.flow.af, &d->h.flow.srv, NULL);
+    set_str(w, "interface", d->iface);
     if (d->op)
-        json_object_set_new(o, "op", jstr(d->op));
-    json_object_set_new(o, "opnum", json_integer(d->opnum));
+        put_str(w, "op", d->op);
+    put_int(w, "opnum", d->opnum);
     if (d->auth_level) {
         const char *al = dcerpc_auth_level_name(d->auth_level);
-        json_object_set_new(o, "auth_level", al ? jstr(al) : json_integer(d->auth_level));
+        if (al)
+            put_str(w, "auth_level", al);
+        else
+            put_int(w, "auth_level", d->auth_level);
     }
     if (d->auth)
-        json_object_set_new(o, "auth_record", json_integer((json_int_t)d->auth));
-    set_str(o, "user", d->user);
+        put_uint(w, "auth_record", d->auth);
+    set_str(w, "user", d->user);
     if (d->sealed_req || d->sealed_resp)
-        json_object_set_new(o, "sealed", json_true());
+        put_bool(w, "sealed", true);
     if (d->have_com_version) {
         char v[16];
         snprintf(v, sizeof v, "%u.%u", d->com_major, d->com_minor);
-        json_object_set_new(o, "com_version", jstr(v));
+        put_str(w, "com_version", v);
     }
     if (d->have_clsid) {
         char u[37];
         dcerpc_uuid_str(d->clsid, 1, u);
-        json_object_set_new(o, "clsid", jstr(u));
-        set_str(o, "class", d->class_name);
+        put_str(w, "clsid", u);
+        set_str(w, "class", d->class_name);
     }
-    json_t *b = json_array();
+    jw_key(w, "bindings");
+    jw_array_begin(w);
     for (uint8_t i = 0; i < d->n_bindings && i < DCOM_BINDINGS_MAX; i++) {
         const struct dcom_binding *e = &d->bindings[i];
         const char *t = dcom_tower_name(e->tower_id);
@@ -991,21 +1131,26 @@ static json_t *dcom_json(const struct dcom_rec *d)
             snprintf(tn, sizeof tn, "tower_0x%02x", e->tower_id);
             t = tn;
         }
-        json_array_append_new(b, json_pack("{s:s, s:s}", "protseq", t, "address", e->addr));
+        jw_object_begin(w);
+        put_str(w, "protseq", t);
+        put_str(w, "address", e->addr);
+        jw_object_end(w);
     }
-    json_object_set_new(o, "bindings", b);
+    jw_array_end(w);
     if (d->bindings_cut)
-        json_object_set_new(o, "bindings_truncated", json_true());
+        put_bool(w, "bindings_truncated", true);
     if (d->linked) {
-        json_t *c = json_object();
-        json_object_set_new(c, "community_id", jstr(d->conn_community_id));
-        json_object_set_new(c, "client", endpoint_json(d->conn.af, &d->conn.cli));
-        json_object_set_new(c, "server", endpoint_json(d->conn.af, &d->conn.srv));
-        json_t *ids = json_array();
+        jw_key(w, "connection");
+        jw_object_begin(w);
+        put_str(w, "community_id", d->conn_community_id);
+        put_endpoint(w, "client", d->conn.af, &d->conn.cli, NULL);
+        put_endpoint(w, "server", d->conn.af, &d->conn.srv, NULL);
+        jw_key(w, "records");
+        jw_array_begin(w);
         for (uint8_t i = 0; i < d->n_conn_records && i < DCOM_LINKED_MAX; i++)
-            json_array_append_new(ids, json_integer((json_int_t)d->conn_records[i]));
-        json_object_set_new(c, "records", ids);
-        json_object_set_new(o, "connection", c);
+            jw_uint(w, d->conn_records[i]);
+        jw_array_end(w);
+        jw_object_end(w);
     }
     const char *result = "unknown";
     if (d->fault)
@@ -1014,10 +1159,10 @@ static json_t *dcom_json(const struct dcom_rec *d)
         result = (d->status.code & 0x80000000u) ? "failure" : "success";
     else if (d->status.space == STATUS_WIN32)
         result = d->status.code ? "failure" : "success";
-    json_object_set_new(o, "result", jstr(result));
+    put_str(w, "result", result);
     if (d->status.space != STATUS_NONE)
-        json_object_set_new(o, "status", status_json(d->status));
-    return o;
+        put_status(w, "status", d->status);
+    jw_object_end(w);
 }
 
 /* The parsers' malformed counters, in the order the stats record lists them (one line per parser). */
@@ -1038,122 +1183,179 @@ static const struct {
     {"ntlmssp_odd_utf16", DIS_NTLMSSP_ODD_UTF16},
 };
 
+/* A counter as a member. */
+struct counter {
+    const char *name;
+    uint64_t v;
+};
+
+/* k: {name: v, ...} for the n counters c. */
+static void put_counters(struct jw *w, const char *k, const struct counter *c, size_t n)
+{
+    jw_key(w, k);
+    jw_object_begin(w);
+    for (size_t i = 0; i < n; i++)
+        put_uint(w, c[i].name, c[i].v);
+    jw_object_end(w);
+}
+
+#define COUNTERS(w, k, ...)                                                                                            \
+    do {                                                                                                               \
+        const struct counter c_[] = {__VA_ARGS__};                                                                     \
+        put_counters(w, k, c_, sizeof c_ / sizeof *c_);                                                                \
+    } while (0)
+
 /* The closing `stats` record. */
-static json_t *stats_json(const struct hs_stats_view *v)
+static void put_stats(struct jw *w, const struct hs_stats_view *v)
 {
     const struct hs_stats *s = v->st;
     const struct decode_stats *d = v->dec;
-    json_t *mal = json_pack("{s:I, s:I, s:I, s:I}", "link", (json_int_t)d->malformed_link, "ip",
-                            (json_int_t)d->malformed_ip, "tcp", (json_int_t)d->malformed_tcp, "tunnel",
-                            (json_int_t)d->malformed_tunnel);
+    jw_object_begin(w);
+    put_str(w, "type", "stats");
+    put_bool(w, "interrupted", s->interrupted);
+    put_uint(w, "packets", s->packets);
+    put_uint(w, "bytes", s->bytes);
+    put_uint(w, "tcp_packets", s->tcp_packets);
+    put_uint(w, "udp_packets", s->udp_packets);
+    put_uint(w, "flows", s->flows);
+    put_uint(w, "flows_expired", s->flows_expired);
+    put_uint(w, "auth_records", s->records);
+    put_uint(w, "kerberos_records", s->kdc_records);
+    put_uint(w, "tickets_not_decrypted", s->krb_undecrypted);
+    put_uint(w, "smb2_encrypted", s->smb2_encrypted);
+    COUNTERS(w, "tcp", {"gaps", s->tcp_gaps}, {"gap_bytes", s->tcp_gap_bytes}, {"retransmitted", s->tcp_retransmitted},
+             {"overlaps", s->tcp_overlaps}, {"conflicts", s->tcp_conflicts}, {"out_of_order", s->tcp_out_of_order});
+    COUNTERS(w, "decode", {"non_ip", d->non_ip}, {"other_transport", d->other_transport}, {"truncated", d->truncated},
+             {"vlan_tags", d->vlan}, {"gre", d->gre}, {"erspan", d->erspan}, {"vxlan", d->vxlan}, {"ip_in_ip", d->ipip},
+             {"ipv4_fragments", d->ipv4_fragments}, {"ipv4_reassembled", d->ipv4_reassembled},
+             {"ipv4_tso_length0", d->ipv4_tso});
+    jw_key(w, "malformed");
+    jw_object_begin(w);
+    put_uint(w, "link", d->malformed_link);
+    put_uint(w, "ip", d->malformed_ip);
+    put_uint(w, "tcp", d->malformed_tcp);
+    put_uint(w, "tunnel", d->malformed_tunnel);
     for (size_t i = 0; i < sizeof malformed_names / sizeof *malformed_names; i++)
-        json_object_set_new(mal, malformed_names[i].name, json_integer((json_int_t)s->malformed[malformed_names[i].i]));
-    json_t *tcp = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "gaps", (json_int_t)s->tcp_gaps, "gap_bytes",
-                            (json_int_t)s->tcp_gap_bytes, "retransmitted", (json_int_t)s->tcp_retransmitted,
-                            "overlaps", (json_int_t)s->tcp_overlaps, "conflicts", (json_int_t)s->tcp_conflicts,
-                            "out_of_order", (json_int_t)s->tcp_out_of_order);
-    json_t *dec = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                            "non_ip", (json_int_t)d->non_ip, "other_transport", (json_int_t)d->other_transport,
-                            "truncated", (json_int_t)d->truncated, "vlan_tags", (json_int_t)d->vlan,
-                            "gre", (json_int_t)d->gre, "erspan", (json_int_t)d->erspan, "vxlan", (json_int_t)d->vxlan,
-                            "ip_in_ip", (json_int_t)d->ipip, "ipv4_fragments", (json_int_t)d->ipv4_fragments,
-                            "ipv4_reassembled", (json_int_t)d->ipv4_reassembled,
-                            "ipv4_tso_length0", (json_int_t)d->ipv4_tso);
-    json_t *drop = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "flows_evicted", (json_int_t)s->flows_evicted,
-                             "ooo_bytes", (json_int_t)s->ooo_dropped_bytes, "pdu_oversize", (json_int_t)s->pdu_oversize,
-                             "ipv4_fragments", (json_int_t)d->ipv4_frag_dropped, "ipv6_fragments",
-                             (json_int_t)d->ipv6_fragments, "records", (json_int_t)s->records_dropped, "uses",
-                             (json_int_t)s->uses_dropped);
-    json_object_set_new(drop, "partial_at_close", json_integer((json_int_t)s->partial_at_close));
-    json_object_set_new(drop, "flows_evicted_memory", json_integer((json_int_t)s->memory_evicted));
-    json_t *time = json_pack("{s:I, s:I}", "steps_back", (json_int_t)s->time_steps_back, "steps_forward",
-                             (json_int_t)s->time_steps_forward);
-    return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "type",
-                     "stats", "interrupted", (int)s->interrupted,
-                     "packets", (json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "tcp_packets",
-                     (json_int_t)s->tcp_packets, "udp_packets", (json_int_t)s->udp_packets, "flows",
-                     (json_int_t)s->flows, "flows_expired", (json_int_t)s->flows_expired, "auth_records",
-                     (json_int_t)s->records, "kerberos_records", (json_int_t)s->kdc_records, "tickets_not_decrypted", (json_int_t)s->krb_undecrypted, "smb2_encrypted", (json_int_t)s->smb2_encrypted, "tcp", tcp,
-                     "decode", dec, "malformed", mal, "dropped", drop, "time", time);
+        put_uint(w, malformed_names[i].name, s->malformed[malformed_names[i].i]);
+    jw_object_end(w);
+    COUNTERS(w, "dropped", {"flows_evicted", s->flows_evicted}, {"ooo_bytes", s->ooo_dropped_bytes},
+             {"pdu_oversize", s->pdu_oversize}, {"ipv4_fragments", d->ipv4_frag_dropped},
+             {"ipv6_fragments", d->ipv6_fragments}, {"records", s->records_dropped}, {"uses", s->uses_dropped},
+             {"partial_at_close", s->partial_at_close}, {"flows_evicted_memory", s->memory_evicted});
+    COUNTERS(w, "time", {"steps_back", s->time_steps_back}, {"steps_forward", s->time_steps_forward});
+    jw_object_end(w);
 }
 
-static void write_json(struct hs_writer *w, json_t *j)
+/* One `finding`: what went wrong across records, the evidence, the fix. */
+static void put_finding(struct jw *w, const struct hs_finding *f)
 {
-    /* One string, one write: json_dumpf would issue an fwrite per token. */
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!s || fputs(s, w->f) == EOF || fputc('\n', w->f) == EOF)
+    jw_object_begin(w);
+    put_str(w, "type", "finding");
+    put_str(w, "id", f->id);
+    put_str(w, "severity", f->severity);
+    put_str(w, "confidence", f->confidence);
+    put_str(w, "title", f->title);
+    set_str(w, "user", f->user);
+    jw_key(w, "hosts");
+    jw_object_begin(w);
+    set_str(w, "client", f->client);
+    set_str(w, "first_hop", f->first_hop);
+    set_str(w, "second_hop", f->second_hop);
+    set_str(w, "client_name", f->client_name);
+    set_str(w, "first_hop_name", f->first_hop_name);
+    set_str(w, "second_hop_name", f->second_hop_name);
+    jw_object_end(w);
+    jw_key(w, "evidence");
+    jw_object_begin(w);
+    jw_key(w, "records");
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < f->nrecords; i++)
+        jw_uint(w, f->records[i]);
+    jw_array_end(w);
+    jw_key(w, "frames");
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < f->nframes; i++)
+        jw_uint(w, f->frames[i]);
+    jw_array_end(w);
+    jw_object_end(w);
+    put_str(w, "explanation", f->explanation);
+    put_str(w, "remediation", f->remediation);
+    jw_object_end(w);
+}
+
+/* Any record, by its type. */
+static void put_record(struct jw *w, const struct rec_hdr *r)
+{
+    switch (r->type) {
+    case REC_AUTH:
+        put_auth_record(w, (const struct auth_rec *)r);
+        break;
+    case REC_KERBEROS:
+        put_kdc_record(w, (const struct kdc_rec *)r);
+        break;
+    case REC_DCOM:
+        put_dcom_record(w, (const struct dcom_rec *)r);
+        break;
+    }
+}
+
+/* The text in w as one line, handed to stdio in one fwrite; the buffer is kept for the next line. */
+static void write_line(struct hs_writer *w)
+{
+    jw_raw(&w->jw, "\n", 1);
+    if (w->jw.failed || fwrite(w->jw.buf, 1, w->jw.len, w->f) != w->jw.len)
         w->failed = true;
-    free(s);
-    json_decref(j);
+    jw_reset(&w->jw);
 }
 
 char *stats_json_line(const struct hs_stats_view *v)
 {
-    json_t *j = stats_json(v);
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    return s;
+    struct jw w;
+    jw_init(&w, 0);
+    put_stats(&w, v);
+    return jw_release(&w);
 }
 
-static void json_record(struct hs_writer *w, const struct rec_hdr *r)
+/* The jansson tree of the text in w, which is freed: the line read back (expectations are not on the hot path). */
+static json_t *read_back(struct jw *w)
 {
-    if (r->type == REC_DCOM)
-        write_json(w, dcom_json((const struct dcom_rec *)r));
-    else
-        write_json(w, r->type == REC_AUTH ? auth_json((const struct auth_rec *)r) : kdc_json((const struct kdc_rec *)r));
-}
-
-/* One `finding`: what went wrong across records, the evidence, the fix. */
-static json_t *finding_json(const struct hs_finding *f)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "type", jstr("finding"));
-    json_object_set_new(o, "id", jstr(f->id));
-    json_object_set_new(o, "severity", jstr(f->severity));
-    json_object_set_new(o, "confidence", jstr(f->confidence));
-    json_object_set_new(o, "title", jstr(f->title));
-    set_str(o, "user", f->user);
-    json_t *h = json_object();
-    set_str(h, "client", f->client);
-    set_str(h, "first_hop", f->first_hop);
-    set_str(h, "second_hop", f->second_hop);
-    set_str(h, "client_name", f->client_name);
-    set_str(h, "first_hop_name", f->first_hop_name);
-    set_str(h, "second_hop_name", f->second_hop_name);
-    json_object_set_new(o, "hosts", h);
-    json_t *ev = json_object(), *recs = json_array(), *frames = json_array();
-    for (uint32_t i = 0; i < f->nrecords; i++)
-        json_array_append_new(recs, json_integer((json_int_t)f->records[i]));
-    for (uint32_t i = 0; i < f->nframes; i++)
-        json_array_append_new(frames, json_integer((json_int_t)f->frames[i]));
-    json_object_set_new(ev, "records", recs);
-    json_object_set_new(ev, "frames", frames);
-    json_object_set_new(o, "evidence", ev);
-    json_object_set_new(o, "explanation", jstr(f->explanation));
-    json_object_set_new(o, "remediation", jstr(f->remediation));
-    return o;
+    json_t *j = w->failed ? NULL : json_loadb(w->buf, w->len, 0, NULL);
+    jw_free(w);
+    return j;
 }
 
 json_t *json_of_record(const struct rec_hdr *r)
 {
-    if (r->type == REC_DCOM)
-        return dcom_json((const struct dcom_rec *)r);
-    return r->type == REC_AUTH ? auth_json((const struct auth_rec *)r) : kdc_json((const struct kdc_rec *)r);
+    struct jw w;
+    jw_init(&w, 0);
+    put_record(&w, r);
+    return read_back(&w);
 }
 
 json_t *json_of_finding(const struct hs_finding *f)
 {
-    return finding_json(f);
+    struct jw w;
+    jw_init(&w, 0);
+    put_finding(&w, f);
+    return read_back(&w);
+}
+
+static void json_record(struct hs_writer *w, const struct rec_hdr *r)
+{
+    put_record(&w->jw, r);
+    write_line(w);
 }
 
 static void json_finding(struct hs_writer *w, const struct hs_finding *f)
 {
-    write_json(w, finding_json(f));
+    put_finding(&w->jw, f);
+    write_line(w);
 }
 
 static void json_stats(struct hs_writer *w, const struct hs_stats_view *v)
 {
-    write_json(w, stats_json(v));
+    put_stats(&w->jw, v);
+    write_line(w);
 }
 
 const struct hs_writer_ops json_writer_ops = {

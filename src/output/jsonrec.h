@@ -6,7 +6,8 @@
 
 #include "records.h"
 
-/* The object the JSON writer writes for record r (docs/RECORDS.md), new reference; NULL without memory. */
+/* The object the JSON writer writes for record r (docs/RECORDS.md): its line read back by jansson, so the same
+ * members in the same order. New reference; NULL without memory. Not for the hot path (a parse per call). */
 json_t *json_of_record(const struct rec_hdr *r);
 
 /* ... and for finding f. */

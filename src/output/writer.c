@@ -56,5 +56,6 @@ void writer_free(struct hs_writer *w)
     for (size_t i = 0; i < w->nrows; i++) /* text rows never released (a run cut short) */
         free(w->rows[i].s);
     free(w->rows);
+    jw_free(&w->jw);
     free(w);
 }

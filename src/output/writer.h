@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/time.h>
 
+#include "jw.h"
 #include "records.h"
 
 enum output_format { OUTPUT_JSON = 0, OUTPUT_TEXT };
@@ -35,6 +36,7 @@ struct hs_writer {
     const struct hs_writer_ops *ops;
     FILE *f;
     bool failed;                   /* a write failed (disk full, closed pipe): reported at exit */
+    struct jw jw;                  /* json: the line being written, its buffer reused line after line */
     bool header_done;              /* text: the table's header was printed */
     /* text: session rows are held back (up to TEXT_HOLD_MAX bytes) so that the findings, known only at the
      * end of the run, are printed first and the rows in time order; past the cap rows go out as they come */
