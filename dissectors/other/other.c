@@ -27,14 +27,23 @@ static bool gss_b64_start(const uint8_t *p, size_t n);
 
 size_t other_find_gss(const uint8_t *p, size_t n, int *b64)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == 0x60 && other_gss_extent(p + i, n - i) != 0) {
-            *b64 = 0;
-            return i;
-        }
-        if (p[i] == 'Y' && (i == 0 || !is_b64(p[i - 1])) && gss_b64_start(p + i, n - i)) {
-            *b64 = 1;
-            return i;
+    /* candidates by memchr (vectorised): every stream of an undissected protocol passes here */
+    const uint8_t *raw = memchr(p, 0x60, n), *y = memchr(p, 'Y', n);
+    while (raw || y) {
+        if (raw && (!y || raw < y)) {
+            size_t i = (size_t)(raw - p);
+            if (other_gss_extent(raw, n - i) != 0) {
+                *b64 = 0;
+                return i;
+            }
+            raw = i + 1 < n ? memchr(raw + 1, 0x60, n - i - 1) : NULL;
+        } else {
+            size_t i = (size_t)(y - p);
+            if ((i == 0 || !is_b64(p[i - 1])) && gss_b64_start(y, n - i)) {
+                *b64 = 1;
+                return i;
+            }
+            y = i + 1 < n ? memchr(y + 1, 'Y', n - i - 1) : NULL;
         }
     }
     return n;
