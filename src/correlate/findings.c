@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "format.h"
 #include "hosts.h"
 #include "kerberos.h"
 #include "ntlmssp.h"
@@ -34,7 +35,7 @@ __attribute__((format(printf, 3, 4))) static void cutf(char *out, size_t cap, co
 static void ip_str(uint8_t af, const uint8_t *ip, char *out, size_t cap)
 {
     char b[INET6_ADDRSTRLEN];
-    inet_ntop(af == 4 ? AF_INET : AF_INET6, ip, b, sizeof b);
+    format_ip(af, ip, b);
     cutf(out, cap, "%s", b);
 }
 

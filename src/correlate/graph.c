@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "hosts.h"
 #include "kerberos.h"
 
@@ -115,7 +116,7 @@ static struct graph_node *node_new(struct builder *b)
 static void node_addr(struct graph_node *nd, uint8_t af, const uint8_t ip[16])
 {
     char s[INET6_ADDRSTRLEN];
-    inet_ntop(af == 4 ? AF_INET : AF_INET6, ip, s, sizeof s);
+    format_ip(af, ip, s);
     size_t l = strlen(nd->addrs);
     nd->naddrs++;
     if (l && !strcmp(nd->addrs + l - 3, "..."))

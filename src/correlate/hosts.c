@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
+
 /* One thing a record says about an address. */
 struct obs {
     uint8_t af;
@@ -273,7 +275,7 @@ const char *hosts_name(const struct host_table *t, uint8_t af, const uint8_t ip[
 void hosts_label(const struct host_table *t, uint8_t af, const uint8_t ip[16], char *out, size_t cap)
 {
     char b[INET6_ADDRSTRLEN];
-    inet_ntop(af == 4 ? AF_INET : AF_INET6, ip, b, sizeof b);
+    format_ip(af, ip, b);
     const char *nm = hosts_name(t, af, ip);
     if (nm[0])
         snprintf(out, cap, "%s (%s)", nm, b);
