@@ -316,6 +316,7 @@ static void close_input(struct input *in)
     pcapng_free(&in->ng);
     if (in->nm.f)
         netmon_close(&in->nm);
+    instream_forget(&in->is); /* the buffer of a file NetMon's reader was given (and closed) */
     in->p = NULL;
 }
 
