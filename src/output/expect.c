@@ -159,6 +159,8 @@ static const char *const AUTH_FIELDS[] = {"type", "user", "transport", "service"
 static const char *const KDC_FIELDS[] = {"type", "user", "kind", "request", "reply", "cname", "sname", "realm",
                                          "result", "error.name", "client.ip", "server.ip", "impersonated.user",
                                          NULL};
+static const char *const DCOM_FIELDS[] = {"type", "user", "interface", "op", "auth_level", "clsid", "class",
+                                          "result", "status.name", "client.ip", "server.ip", NULL};
 static const char *const FINDING_FIELDS[] = {"type", "id", "severity", "confidence", "user", "hosts.client",
                                              "hosts.first_hop", "hosts.second_hop", "evidence.frames", NULL};
 
@@ -192,7 +194,7 @@ static void write_reduced(struct hs_expect *x, const json_t *o)
 {
     const char *t = type_of(o);
     const char *const *fields = !strcmp(t, "auth") ? AUTH_FIELDS : !strcmp(t, "kerberos") ? KDC_FIELDS
-                              : !strcmp(t, "finding") ? FINDING_FIELDS : NULL;
+                              : !strcmp(t, "dcom") ? DCOM_FIELDS : !strcmp(t, "finding") ? FINDING_FIELDS : NULL;
     if (!fields)
         return;
     json_t *r = json_object();
