@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -25,6 +26,7 @@
 #include "instream.h"
 #include "interrupt.h"
 #include "krbcrypt.h"
+#include "live.h"
 #include "netmon.h"
 #include "pcapng.h"
 #include "progress.h"
@@ -41,6 +43,10 @@ enum {
     EXIT_EXPECT = 5,    /* --expect: the capture does not meet the expectations */
     EXIT_SIGNAL = 128,  /* + the signal's number: a file or pipe's reading cut short by SIGINT/SIGTERM */
 };
+
+/* The records' stdio buffer: whole lines reach the file (writer.h). Static because stdio keeps using the
+ * buffer of standard output until exit, after main returns. */
+static char out_buffer[WRITER_BUFFER];
 
 static volatile sig_atomic_t hup_pending; /* SIGHUP: reopen -o and -w at the next packet */
 static volatile sig_atomic_t usr1_pending; /* SIGUSR1: print the stats so far at the next packet */
@@ -176,14 +182,18 @@ static void reopen_outputs(struct outputs *o)
     hup_pending = 0;
     char err[PCAP_ERRBUF_SIZE + 64];
     if (o->opath && o->w) {
-        FILE *nf = fopen(o->opath, "a");
+        FILE *nf = fopen(o->opath, "a+"); /* read too: a failed write cuts back to the last whole line */
         if (!nf) {
             fprintf(stderr, "hopscope: SIGHUP: %s: %s (still writing to the old file)\n", o->opath, strerror(errno));
         } else {
-            if (fflush(o->outf) != 0 || fclose(o->outf) != 0)
+            writer_flush(o->w);
+            if (fclose(o->outf) != 0 && !o->w->failed) {
                 o->w->failed = true;
+                o->w->err = errno;
+            }
             o->outf = nf;
-            o->w->f = nf;
+            setvbuf(nf, out_buffer, _IOFBF, sizeof out_buffer);
+            writer_set_file(o->w, nf);
         }
     }
     if (o->pcap && authpcap_reopen(o->pcap, err, sizeof err) != 0)
@@ -279,7 +289,9 @@ struct link_filter {
 
 struct input {
     const char *name;
-    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon/pcapng */
+    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon/pcapng; NULL live */
+    struct live live;       /* -i: the interfaces (live.n of them) */
+    struct hs_capture_stats cap; /* -i: their counters, as last read */
     struct netmon nm;       /* nm.f set for a NetMon file */
     struct pcapng ng;       /* ng.f set for a pcapng file */
     struct instream is;     /* the file's bytes (decompressed); is.f handed to libpcap, NetMon or pcapng */
@@ -304,6 +316,7 @@ static void close_input(struct input *in)
     free(in->expr);
     if (in->p)
         pcap_close(in->p); /* closes is.f when libpcap was reading it */
+    live_close(&in->live);
     if (!in->pcap_file && in->is.f)
         instream_close(&in->is);
     pcapng_free(&in->ng);
@@ -410,29 +423,48 @@ static int open_file(struct input *in, const char *rfile)
     return EXIT_OK;
 }
 
-/* Opens -r FILE or -i IFACE and compiles the filter; one error line and an exit status on failure. */
-static int open_input(struct input *in, const char *rfile, const char *iface, int snaplen, int nexpr,
-                      char **expr_words)
+/* Opens the interfaces of -i (live.h does; the filter is compiled for each). */
+static int open_live(struct input *in, const char *const *ifaces, unsigned nifaces, struct live_opts lo, int nexpr,
+                     char **expr_words)
 {
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
-    memset(in, 0, sizeof *in);
-    in->name = rfile ? rfile : iface;
-    in->offline = rfile != NULL;
-    if (rfile) {
-        int st = open_file(in, rfile);
-        if (st != EXIT_OK) {
-            close_input(in);
-            return st;
-        }
-    } else {
-        in->p = pcap_create(iface, errbuf);
-        if (!in->p || pcap_set_snaplen(in->p, snaplen) || pcap_set_promisc(in->p, 1) ||
-            pcap_set_immediate_mode(in->p, 1) || pcap_set_timeout(in->p, 100) || pcap_activate(in->p) < 0) {
-            fprintf(stderr, "hopscope: %s: %s\n", iface, in->p ? pcap_geterr(in->p) : errbuf);
-            close_input(in);
+    char err[PCAP_ERRBUF_SIZE + 512];
+    if (nexpr > 0 && !(in->expr = join_args(nexpr, expr_words))) {
+        fprintf(stderr, "hopscope: out of memory\n");
+        return EXIT_INPUT;
+    }
+    lo.filter = in->expr;
+    if (live_open(&in->live, ifaces, nifaces, &lo, err, sizeof err) != 0) {
+        fprintf(stderr, "hopscope: %s\n", err);
+        return EXIT_INPUT;
+    }
+    for (unsigned i = 0; i < in->live.n; i++)
+        if (!decode_link_supported(in->live.ifs[i].dlt)) {
+            const char *name = pcap_datalink_val_to_name(in->live.ifs[i].dlt);
+            fprintf(stderr, "hopscope: %s: unsupported link type %d (%s)\n", in->live.ifs[i].name,
+                    in->live.ifs[i].dlt, name ? name : "unknown");
             return EXIT_INPUT;
         }
-        in->dlt = pcap_datalink(in->p);
+    in->dlt = in->live.ifs[0].dlt; /* -w's link type: packets of other interfaces' types are left out of it */
+    return EXIT_OK;
+}
+
+/* Opens -r FILE or -i IFACE... and compiles the filter; one error line and an exit status on failure. */
+static int open_input(struct input *in, const char *rfile, const char *const *ifaces, unsigned nifaces,
+                      const struct live_opts *lo, int nexpr, char **expr_words)
+{
+    memset(in, 0, sizeof *in);
+    in->name = rfile ? rfile : ifaces[0];
+    in->offline = rfile != NULL;
+    if (!rfile) {
+        int st = open_live(in, ifaces, nifaces, *lo, nexpr, expr_words);
+        if (st != EXIT_OK)
+            close_input(in);
+        return st;
+    }
+    int st = open_file(in, rfile);
+    if (st != EXIT_OK) {
+        close_input(in);
+        return st;
     }
     if (!in->p) {
         fprintf(stderr, "hopscope: out of memory\n");
@@ -452,14 +484,9 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
             close_input(in);
             return EXIT_INPUT;
         }
-        in->have_prog = true;
         /* A file's filter runs in on_packet(), after the frame is counted: libpcap would drop filtered-out
          * frames unseen, and every frame number after the first one dropped would be off. */
-        if (!in->offline && pcap_setfilter(in->p, &in->prog) < 0) {
-            fprintf(stderr, "hopscope: filter: %s\n", pcap_geterr(in->p));
-            close_input(in);
-            return EXIT_INPUT;
-        }
+        in->have_prog = true;
     }
     return EXIT_OK;
 }
@@ -488,11 +515,10 @@ static void show_progress(struct hs_engine *e, struct outputs *o, bool force)
         s.bytes = input_pos(in);
         s.total = in->nm.f ? in->nm.size : in->is.size;
     } else {
-        struct pcap_stat ps;
         s.live = true;
         s.bytes = e->st.bytes;
-        if (pcap_stats(in->p, &ps) == 0)
-            s.drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+        live_stats(&o->in->live, &o->in->cap);
+        s.drops = in->cap.kernel_drops + in->cap.interface_drops;
     }
     progress_update(&o->prog, &s, force);
 }
@@ -516,6 +542,70 @@ static int run_pcap(struct input *in, struct hs_engine *e, struct outputs *o, lo
         return EXIT_TRUNCATED;
     }
     return EXIT_OK;
+}
+
+static int64_t clock_us(clockid_t id)
+{
+    struct timespec t;
+    clock_gettime(id, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* A live capture as it runs: frames numbered across the interfaces; -c counted down. */
+struct live_run {
+    struct hs_engine *e;
+    struct outputs *o;
+    uint64_t frame;
+    long left;                      /* -c: packets still to analyse; -1 without */
+};
+
+static void on_live_packet(void *arg, const struct live_iface *li, const struct pcap_pkthdr *h, const uint8_t *data)
+{
+    struct live_run *r = arg;
+    if (r->left == 0 || r->o->w->failed) /* the rest of a batch after -c was reached or a write failed */
+        return;
+    analyse(r->e, r->o, li->dlt, ++r->frame, h, data);
+    if (r->left > 0)
+        r->left--;
+}
+
+/*
+ * -i: packets from every interface as they come, until SIGINT/SIGTERM, -c, a write error or a capture error
+ * (EXIT_INPUT after one line). When 100 ms pass with no packet the engine's clock is moved on by the time
+ * elapsed since the last packet, measured on the monotonic clock (a step of the wall clock moves nothing):
+ * idle connections expire and their records are written while the link is quiet.
+ */
+static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, long count)
+{
+    struct live_run r = {e, o, 0, count > 0 ? count : -1};
+    char err[PCAP_ERRBUF_SIZE + 256];
+    int64_t mono_last = clock_us(CLOCK_MONOTONIC); /* when the engine's time was last set by packets */
+    int64_t mono_polled = mono_last;
+    int status = EXIT_OK;
+    while (!intr_signal() && !o->w->failed && r.left != 0) {
+        if (hup_pending)
+            reopen_outputs(o);
+        if (usr1_pending)
+            print_stats(e, o);
+        int batch = r.left > 0 && r.left < 4096 ? (int)r.left : 4096;
+        int n = live_dispatch(&in->live, 100, batch, on_live_packet, &r, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "hopscope: %s\n", err);
+            status = EXIT_INPUT;
+            break;
+        }
+        int64_t mono = clock_us(CLOCK_MONOTONIC);
+        if (n > 0)
+            mono_last = mono;
+        else if (e->have_ts)
+            engine_idle(e, e->last_ts_us + (mono - mono_last));
+        if (mono - mono_polled >= 1000000) { /* libpcap's 32-bit counters read often enough not to wrap unseen */
+            live_stats(&in->live, &in->cap);
+            mono_polled = mono;
+        }
+    }
+    live_stats(&in->live, &in->cap);
+    return status;
 }
 
 /* NetMon frames are numbered as Wireshark numbers them (every frame, events included); frames that are
@@ -845,7 +935,9 @@ int main(int argc, char **argv)
         return finish(&keys, EXIT_INPUT);
     }
     struct input in;
-    int st = open_input(&in, rfile, iface, snaplen, argc - optind, argv + optind);
+    struct live_opts lo = {.snaplen = snaplen, .promisc = true};
+    const char *ifaces[1] = {iface};
+    int st = open_input(&in, rfile, ifaces, 1, &lo, argc - optind, argv + optind);
     if (st != EXIT_OK)
         return finish(&keys, st);
     if (zuser && drop_privileges(zuser) != 0) {
@@ -855,7 +947,7 @@ int main(int argc, char **argv)
 
     struct outputs o = {.opath = ofile && strcmp(ofile, "-") != 0 ? ofile : NULL, .outf = stdout, .wpath = wfile};
     if (o.opath) {
-        o.outf = fopen(o.opath, "w");
+        o.outf = fopen(o.opath, "w+"); /* read too: a failed write cuts back to the last whole line */
         if (!o.outf) {
             fprintf(stderr, "hopscope: %s: %s\n", o.opath, strerror(errno));
             close_input(&in);
@@ -878,7 +970,10 @@ int main(int argc, char **argv)
     }
 
     /* Records flow: engine (dissectors, record layer) → correlation → [expectations] → writer. */
+    setvbuf(o.outf, out_buffer, _IOFBF, sizeof out_buffer);
     o.w = writer_new(fmt, o.outf);
+    if (o.w) /* live, or a person watching: each line as soon as it is written */
+        o.w->flush_each = !in.offline || isatty(fileno(o.outf));
     int xst = o.w ? open_expect(&rep, writer_sink(o.w)) : EXIT_OK;
     if (xst != EXIT_OK) {
         writer_free(o.w);
@@ -911,9 +1006,10 @@ int main(int argc, char **argv)
     o.in = &in;
     progress_start(&o.prog, stderr, !quiet && isatty(fileno(stderr)), in.name);
     o.prog.live = !in.offline;
-    int status = in.nm.f ? run_netmon(&in, e, &o, count)
-                 : in.ng.f ? run_pcapng(&in, e, &o, count)
-                           : run_pcap(&in, e, &o, count);
+    int status = !in.offline ? run_live(&in, e, &o, count)
+                 : in.nm.f  ? run_netmon(&in, e, &o, count)
+                 : in.ng.f  ? run_pcapng(&in, e, &o, count)
+                            : run_pcap(&in, e, &o, count);
     if (o.prog.shown)
         show_progress(e, &o, true); /* the final figures, then the line is cleared */
     progress_end(&o.prog);
@@ -944,14 +1040,20 @@ int main(int argc, char **argv)
     if (xst != EXIT_OK && status == EXIT_OK)
         status = xst;
     bool failed = o.w->failed;
+    int werr = o.w->err;
     writer_free(o.w);
     close_input(&in);
     if (authpcap_close(o.pcap) != 0) {
         fprintf(stderr, "hopscope: %s: write failed\n", wfile);
         status = EXIT_OUTPUT;
     }
-    if (fflush(o.outf) != 0 || failed || (o.outf != stdout && fclose(o.outf) != 0)) {
-        fprintf(stderr, "hopscope: %s: write failed: %s\n", o.opath ? o.opath : "standard output", strerror(errno));
+    if (!failed && fflush(o.outf) != 0)
+        failed = true;
+    if (o.outf != stdout && fclose(o.outf) != 0) /* closed in any case: the buffer was dropped after a failure */
+        failed = true;
+    if (failed) {
+        fprintf(stderr, "hopscope: %s: write failed: %s\n", o.opath ? o.opath : "standard output",
+                strerror(werr ? werr : errno));
         return finish(&keys, EXIT_OUTPUT);
     }
     return finish(&keys, status);

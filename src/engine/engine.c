@@ -345,20 +345,53 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
 
 /* Advances the engine clock by the step from the previous packet's timestamp to ts; a step back leaves it
  * where it is and is counted, as is a step forward longer than the idle timeout (all idle connections
- * expire at once). */
+ * expire at once). Time engine_idle() already moved the clock by is not counted twice. */
 static void clock_step(struct hs_engine *e, const struct timeval *ts)
 {
     int64_t t = (int64_t)ts->tv_sec * 1000000 + (int64_t)ts->tv_usec;
     if (e->have_ts && t < e->last_ts_us) {
         e->st.time_steps_back++;
+        e->idle_ahead_us = 0;
     } else if (e->have_ts) {
         uint64_t d = (uint64_t)(t - e->last_ts_us);
-        if (d > (uint64_t)e->lim.idle_timeout * 1000000u)
-            e->st.time_steps_forward++;
-        e->clock += d;
+        if (d > e->idle_ahead_us) {
+            d -= e->idle_ahead_us;
+            e->idle_ahead_us = 0;
+            if (d > (uint64_t)e->lim.idle_timeout * 1000000u)
+                e->st.time_steps_forward++;
+            e->clock += d;
+        } else {
+            e->idle_ahead_us -= d;
+        }
     }
     e->have_ts = true;
     e->last_ts_us = t;
+}
+
+bool engine_now(const struct hs_engine *e, int64_t *now_us)
+{
+    if (!e->have_ts)
+        return false;
+    *now_us = e->last_ts_us + (int64_t)e->idle_ahead_us;
+    return true;
+}
+
+void engine_idle(struct hs_engine *e, int64_t now_us)
+{
+    if (!e->have_ts || now_us <= e->last_ts_us)
+        return;
+    uint64_t ahead = (uint64_t)(now_us - e->last_ts_us);
+    if (ahead <= e->idle_ahead_us)
+        return;
+    e->clock += ahead - e->idle_ahead_us;
+    e->idle_ahead_us = ahead;
+    struct hs_conn *old;
+    while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, NULL)) != NULL) {
+        e->st.flows_expired++;
+        conn_remove(e, old);
+    }
+    struct timeval now = {(time_t)(now_us / 1000000), (suseconds_t)(now_us % 1000000)};
+    sink_tick(e->sink, &now);
 }
 
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,

@@ -50,6 +50,9 @@ struct hs_engine {
     uint64_t clock;
     int64_t last_ts_us;              /* the previous packet's timestamp, µs */
     bool have_ts;
+    /* How far engine_idle() moved the clock past the previous packet's timestamp (µs): a packet stamped
+     * within that much of its predecessor finds the clock there already and does not move it again. */
+    uint64_t idle_ahead_us;
     /* scratch for decoding (base64 HTTP tokens), lim.max_pdu bytes; one engine is single-threaded */
     uint8_t *scratch;
     size_t scratch_cap;
@@ -71,6 +74,21 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink
  */
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts,
                    const uint8_t *data, uint32_t caplen);
+
+/*
+ * Time passes with no packet (a live capture on an idle link): now_us is the time, in µs since the epoch on
+ * the capture's clock, a packet arriving now would be stamped with — the caller measures it on a monotonic
+ * clock from the last packet's timestamp, so a step of the wall clock cannot move it. The engine clock moves
+ * forward to it, never back (a now_us before the last packet, or before an earlier call, changes nothing);
+ * connections idle past the timeout expire (their records written, as at expiry by packet time), and the sink
+ * chain is told the time (sink_tick) so that correlation windows close. Before the first packet it does
+ * nothing. Offline runs never call it, so their output depends on the capture alone.
+ */
+void engine_idle(struct hs_engine *e, int64_t now_us);
+
+/* The engine's time, µs since the epoch: the last packet's timestamp moved on by engine_idle(); false (and
+ * *now_us untouched) before the first packet. */
+bool engine_now(const struct hs_engine *e, int64_t *now_us);
 
 /* Counts a frame of a medium hopscope does not decode (e.g. a Network Monitor event record). */
 void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen);

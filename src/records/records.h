@@ -47,6 +47,10 @@ struct hs_sink {
     void (*stats)(struct hs_sink *self, const struct hs_stats_view *v);
     void (*end)(struct hs_sink *self);
     struct hs_sink *next;
+    /* Time passes with no record (a live capture on an idle link): `now` is the engine's time; a stage that
+     * holds records for a window of record time releases those whose window has closed. Last, so that
+     * positional initialisers of the members above stay right. */
+    void (*tick)(struct hs_sink *self, const struct timeval *now);
 };
 
 /* Hands r (or the stats, or the end) to sink s, or to the first stage after it that takes it. */
@@ -54,6 +58,7 @@ void sink_record(struct hs_sink *s, struct rec_hdr *r);
 void sink_finding(struct hs_sink *s, const struct hs_finding *f);
 void sink_stats(struct hs_sink *s, const struct hs_stats_view *v);
 void sink_end(struct hs_sink *s);
+void sink_tick(struct hs_sink *s, const struct timeval *now);
 
 /* A list of held records of one type, oldest first. */
 struct rec_list {
