@@ -93,6 +93,8 @@ static void usage(FILE *f)
             "                     server counts as a second hop (default 600)\n"
             "      --max-memory MIB   memory connections may hold (default 512); the least recently\n"
             "                     seen are evicted beyond\n"
+            "      --stats-interval SECONDS  also write a stats record every SECONDS (packet time; on a\n"
+            "                     live capture the wall clock too): packets, drops, flows, memory\n"
             "      --dot FILE     write the hop graph in Graphviz DOT to FILE at the end of the run\n"
             "      --html FILE    write a self-contained HTML report (findings, hop graph, sessions) to FILE\n"
             "      --expect FILE  check the records and findings against FILE's expectations (JSON Lines,\n"
@@ -175,6 +177,10 @@ struct outputs {
     struct progress prog;   /* the progress line (off unless stderr is a terminal and no -q) */
     struct input *in;
     uint64_t analysed;      /* packets handed to the engine */
+    int64_t stats_every;    /* --stats-interval, µs; 0: none */
+    int64_t next_stats;     /* the engine time (µs) of the next periodic stats record; 0: not yet set */
+    struct live *live;      /* -i: the interfaces, whose counters are read into *cap before a stats record */
+    struct hs_capture_stats *cap;
 };
 
 static void reopen_outputs(struct outputs *o)
@@ -216,11 +222,35 @@ static void show_progress(struct hs_engine *e, struct outputs *o, bool force);
 static void print_stats(struct hs_engine *e, struct outputs *o)
 {
     usr1_pending = 0;
-    struct hs_stats_view view = {&e->st, &e->dec.st};
+    struct hs_stats_view view;
+    if (o->live)
+        live_stats(o->live, o->cap);
+    engine_stats_view(e, &view);
+    view.periodic = true;
     char *line = stats_json_line(&view);
     progress_end(&o->prog);
     fprintf(stderr, "hopscope: %s\n", line ? line : "out of memory");
     free(line);
+}
+
+/* --stats-interval: a periodic stats record once the time now (µs: the engine's, that is packet time; on a
+ * live capture moved on by the monotonic clock while idle) reaches the next one due, then the next is due an
+ * interval later — one record for a longer gap, none while time steps back. Offline this depends on the
+ * capture alone. */
+static void maybe_stats(struct hs_engine *e, struct outputs *o, int64_t now)
+{
+    if (!o->stats_every)
+        return;
+    if (!o->next_stats) {
+        o->next_stats = now + o->stats_every;
+        return;
+    }
+    if (now < o->next_stats)
+        return;
+    if (o->live)
+        live_stats(o->live, o->cap);
+    engine_stats(e, now);
+    o->next_stats += o->stats_every * ((now - o->next_stats) / o->stats_every + 1);
 }
 
 /* One packet that passed the filter: to the engine, then (with -w) to the pcap of authenticated connections;
@@ -235,6 +265,9 @@ static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t fr
     engine_packet(e, dlt, frame, &h->ts, data, h->caplen);
     if (o->pcap)
         authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
+    int64_t now;
+    if (o->stats_every && engine_now(e, &now))
+        maybe_stats(e, o, now);
     /* The clock is read every 256 packets only (and on every packet of a live capture, which is slow anyway). */
     if (o->prog.f && ((++o->analysed & 255) == 0 || !o->prog.shown || o->prog.live))
         show_progress(e, o, false);
@@ -580,6 +613,9 @@ static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, lo
     struct live_run r = {e, o, 0, count > 0 ? count : -1};
     char err[PCAP_ERRBUF_SIZE + 256];
     int64_t mono_last = clock_us(CLOCK_MONOTONIC); /* when the engine's time was last set by packets */
+    int64_t real_start = clock_us(CLOCK_REALTIME); /* the time before the first packet: the start, moved on
+                                                     * by the monotonic clock */
+    int64_t mono_start = mono_last;
     int64_t mono_polled = mono_last;
     int status = EXIT_OK;
     while (!intr_signal() && !o->w->failed && r.left != 0) {
@@ -597,14 +633,20 @@ static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, lo
         int64_t mono = clock_us(CLOCK_MONOTONIC);
         if (n > 0)
             mono_last = mono;
-        else if (e->have_ts)
+        else if (e->have_ts) {
             engine_idle(e, e->last_ts_us + (mono - mono_last));
+            maybe_stats(e, o, e->last_ts_us + (mono - mono_last));
+        } else {
+            maybe_stats(e, o, real_start + (mono - mono_start)); /* stats from the start, even before a packet */
+        }
         if (mono - mono_polled >= 1000000) { /* libpcap's 32-bit counters read often enough not to wrap unseen */
             live_stats(&in->live, &in->cap);
             mono_polled = mono;
         }
     }
     live_stats(&in->live, &in->cap);
+    if (e->have_ts) /* the closing stats' time: now */
+        engine_idle(e, e->last_ts_us + (clock_us(CLOCK_MONOTONIC) - mono_last));
     return status;
 }
 
@@ -801,6 +843,7 @@ int main(int argc, char **argv)
     struct hs_limits lim;
     hs_limits_default(&lim);
     uint32_t hop_window = 0; /* 0: the correlation stage's default */
+    unsigned long stats_interval = 0; /* --stats-interval, seconds; 0: none */
     struct reports rep = {0};
 
     static const struct option longopts[] = {
@@ -812,6 +855,7 @@ int main(int argc, char **argv)
         {"hop-window", required_argument, NULL, 3},
         {"creds", required_argument, NULL, 4},
         {"max-memory", required_argument, NULL, 5},
+        {"stats-interval", required_argument, NULL, 6},
         {"dot", required_argument, NULL, 20},
         {"html", required_argument, NULL, 21},
         {"expect", required_argument, NULL, 22},
@@ -906,6 +950,15 @@ int main(int argc, char **argv)
             lim.max_memory = v << 20;
             break;
         }
+        case 6:
+            errno = 0;
+            stats_interval = strtoul(optarg, &end, 10);
+            if (*end || !isdigit((unsigned char)optarg[0]) || stats_interval == 0 || stats_interval > 86400 * 366 ||
+                errno) {
+                fprintf(stderr, "hopscope: --stats-interval: not a number of seconds from 1 to a year: %s\n", optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            break;
         case 20: rep.dot = optarg; break;
         case 21: rep.html = optarg; break;
         case 22: rep.expect = optarg; break;
@@ -924,6 +977,10 @@ int main(int argc, char **argv)
     }
     if (quiet)
         verbose = false;
+    if (stats_interval && fmt == OUTPUT_TEXT) {
+        fprintf(stderr, "hopscope: --stats-interval writes JSON stats records: not with --format text\n");
+        return finish(&keys, EXIT_USAGE);
+    }
     if (rep.evidence && (!rfile || !strcmp(rfile, "-") || netmon_is(rfile))) {
         fprintf(stderr, "hopscope: --evidence reads the capture a second time: it needs -r with a pcap or pcapng "
                         "file\n");
@@ -1004,6 +1061,12 @@ int main(int argc, char **argv)
     if (creds.n)
         e->creds = &creds;
     o.in = &in;
+    o.stats_every = (int64_t)stats_interval * 1000000;
+    if (!in.offline) {
+        e->cap = &in.cap;
+        o.live = &in.live;
+        o.cap = &in.cap;
+    }
     progress_start(&o.prog, stderr, !quiet && isatty(fileno(stderr)), in.name);
     o.prog.live = !in.offline;
     int status = !in.offline ? run_live(&in, e, &o, count)

@@ -712,7 +712,7 @@ static void test_dcom_correlation_links_activation_to_follow_up(void **state)
     assert_int_equal(out.auth_activation[2], 2);
     assert_string_equal(out.auth_class[1], "WbemLevel1Login");
     struct hs_stats st = {0};
-    sink_stats(&c->sink, &(struct hs_stats_view){&st, NULL}); /* the end of the run releases it */
+    sink_stats(&c->sink, &(struct hs_stats_view){.st = &st}); /* the end of the run releases it */
     assert_int_equal(out.n_dcom, 1);
     assert_true(out.last_dcom.linked);
     assert_int_equal(out.last_dcom.conn.srv.port, 52419);

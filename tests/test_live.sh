@@ -148,5 +148,32 @@ if [ "$rc" = 0 ] && diff <($norm "$tmp/smb2_ntlmv2_ok.off") <($norm "$tmp/rot.li
   ok "SIGHUP rotation: the old file has the first trace's records, the new one the second's and the stats"
 else ko "SIGHUP rotation: $(head -c 800 "$tmp/rot.diff")"; fi
 
+# 5. --stats-interval: stats records while the capture runs, from the start (before any packet), with the
+# interface's own counters; the closing one accounts for every packet the kernel passed:
+# packets = received - kernel drops.
+cap=$lab/smb2_ntlmv2_ok.pcap
+start "$tmp/stats.live" --stats-interval 1
+sleep 1.3
+replay --pps 2000 "$cap"
+seen "$(packets "$cap")" "$tmp/stats.live.err"
+sleep 1.2
+stop INT
+if python3 - "$tmp/stats.live" "$(packets "$cap")" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+n = int(sys.argv[2])
+per = [r for r in recs if r["type"] == "stats" and not r["final"]]
+last = recs[-1]
+ok = (len(per) >= 2 and per[0]["packets"] == 0 and per[-1]["packets"] == n and last["final"] is True
+      and all(r["capture"]["interfaces"][0]["name"] == "span1" for r in per + [last])
+      and last["packets"] == n == last["capture"]["received"] - last["capture"]["kernel_drops"]
+      and all("ts" in r for r in per) and recs.index(per[-1]) > 0)
+if not ok:
+    print([(r.get("ts"), r["packets"], r.get("capture")) for r in per + [last]])
+sys.exit(0 if ok else 1)
+PY
+then ok "--stats-interval: stats while capturing (before the first packet too), drops accounted for"
+else ko "--stats-interval on a live capture"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -369,10 +369,14 @@ static void tee_finding(struct hs_sink *self, const struct hs_finding *f)
     sink_finding(self->next, f);
 }
 
-/* The run ends: findings first, then the stats they came with. */
+/* The run ends: findings first, then the stats they came with. A periodic stats record only passes. */
 static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
+    if (v->periodic) {
+        sink_stats(self->next, v);
+        return;
+    }
     while (c->n_dcom)
         dcom_release(c);
     if (c->want_graph) {

@@ -442,6 +442,36 @@ static int by_id(const void *a, const void *b)
     return x->flow.id < y->flow.id ? -1 : x->flow.id > y->flow.id;
 }
 
+void engine_stats_view(const struct hs_engine *e, struct hs_stats_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->st = &e->st;
+    v->dec = &e->dec.st;
+    int64_t now;
+    if (engine_now(e, &now)) {
+        v->has_ts = true;
+        v->ts.tv_sec = (time_t)(now / 1000000);
+        v->ts.tv_usec = (suseconds_t)(now % 1000000);
+    }
+    v->flows_tracked = e->flows.n;
+    v->memory = engine_memory(e);
+    v->memory_limit = e->lim.max_memory;
+    v->ooo_bytes = e->ooo_total;
+    v->pdu_bytes = e->budget.held;
+    v->cap = e->cap;
+}
+
+void engine_stats(struct hs_engine *e, int64_t now_us)
+{
+    struct hs_stats_view view;
+    engine_stats_view(e, &view);
+    view.periodic = true;
+    view.has_ts = true;
+    view.ts.tv_sec = (time_t)(now_us / 1000000);
+    view.ts.tv_usec = (suseconds_t)(now_us % 1000000);
+    sink_stats(e->sink, &view);
+}
+
 void engine_finish(struct hs_engine *e)
 {
     /* Close in creation order so output order does not depend on when flows were last seen. */
@@ -460,7 +490,8 @@ void engine_finish(struct hs_engine *e)
         for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next)
             conn_close(e, c);
     }
-    struct hs_stats_view view = {&e->st, &e->dec.st};
+    struct hs_stats_view view;
+    engine_stats_view(e, &view);
     sink_stats(e->sink, &view);
     sink_end(e->sink);
 }

@@ -60,6 +60,8 @@ struct hs_engine {
     struct hs_conn *cur;             /* the connection reassembly is feeding (the reasm_io argument) */
     struct reasm_io io;              /* set up once; frame set per packet */
     struct hs_pkt_conn last;         /* what engine_packet() made of the packet it was last given */
+    const struct hs_capture_stats *cap; /* a live capture's counters for the stats records (main refreshes
+                                         * them before each), or NULL */
 };
 
 /*
@@ -92,6 +94,14 @@ bool engine_now(const struct hs_engine *e, int64_t *now_us);
 
 /* Counts a frame of a medium hopscope does not decode (e.g. a Network Monitor event record). */
 void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen);
+
+/* Fills v with the counters and what the engine holds now, at the engine's time (engine_now()). */
+void engine_stats_view(const struct hs_engine *e, struct hs_stats_view *v);
+
+/* Writes a periodic `stats` record (--stats-interval) through the sink chain: the view of
+ * engine_stats_view(), marked periodic (no findings are made for it), at time now_us (µs since the epoch: a
+ * live capture's clock may have a time before its first packet). */
+void engine_stats(struct hs_engine *e, int64_t now_us);
 
 /* Ends every connection still open (records written in connection creation order), then hands the
  * stats and the end of the run to the sink chain. */

@@ -1038,8 +1038,44 @@ static const struct {
     {"ntlmssp_odd_utf16", DIS_NTLMSSP_ODD_UTF16},
 };
 
-/* The closing `stats` record. */
+static json_t *stats_counters_json(const struct hs_stats_view *v);
+
+/* A live capture's own counters: the sums, then each interface's. */
+static json_t *capture_json(const struct hs_capture_stats *c)
+{
+    json_t *ifs = json_array();
+    for (unsigned i = 0; i < c->n; i++)
+        json_array_append_new(ifs, json_pack("{s:s, s:I, s:I, s:I}", "name", c->ifs[i].name ? c->ifs[i].name : "",
+                                             "received", (json_int_t)c->ifs[i].received, "kernel_drops",
+                                             (json_int_t)c->ifs[i].kernel_drops, "interface_drops",
+                                             (json_int_t)c->ifs[i].interface_drops));
+    return json_pack("{s:I, s:I, s:I, s:o}", "received", (json_int_t)c->received, "kernel_drops",
+                     (json_int_t)c->kernel_drops, "interface_drops", (json_int_t)c->interface_drops, "interfaces", ifs);
+}
+
+/* A `stats` record: "type", "ts", "final" first, the counters, then what is held now and the capture's own. */
 static json_t *stats_json(const struct hs_stats_view *v)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", jstr("stats"));
+    if (v->has_ts) {
+        char ts[32];
+        format_ts(&v->ts, ts);
+        json_object_set_new(o, "ts", jstr(ts));
+    }
+    json_object_set_new(o, "final", json_boolean(!v->periodic));
+    json_object_update_new(o, stats_counters_json(v));
+    json_object_set_new(o, "flows_tracked", json_integer((json_int_t)v->flows_tracked));
+    json_object_set_new(o, "memory", json_pack("{s:I, s:I, s:I, s:I}", "held", (json_int_t)v->memory, "limit",
+                                               (json_int_t)v->memory_limit, "out_of_order", (json_int_t)v->ooo_bytes,
+                                               "pdu_buffers", (json_int_t)v->pdu_bytes));
+    if (v->cap)
+        json_object_set_new(o, "capture", capture_json(v->cap));
+    return o;
+}
+
+/* The counters of a `stats` record. */
+static json_t *stats_counters_json(const struct hs_stats_view *v)
 {
     const struct hs_stats *s = v->st;
     const struct decode_stats *d = v->dec;
@@ -1068,8 +1104,8 @@ static json_t *stats_json(const struct hs_stats_view *v)
     json_object_set_new(drop, "flows_evicted_memory", json_integer((json_int_t)s->memory_evicted));
     json_t *time = json_pack("{s:I, s:I}", "steps_back", (json_int_t)s->time_steps_back, "steps_forward",
                              (json_int_t)s->time_steps_forward);
-    return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "type",
-                     "stats", "interrupted", (int)s->interrupted,
+    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
+                     "interrupted", (int)s->interrupted,
                      "packets", (json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "tcp_packets",
                      (json_int_t)s->tcp_packets, "udp_packets", (json_int_t)s->udp_packets, "flows",
                      (json_int_t)s->flows, "flows_expired", (json_int_t)s->flows_expired, "auth_records",

@@ -10,10 +10,21 @@
 
 struct decode_stats;
 
-/* What the closing `stats` record says: the engine's counters and the decoder's. */
+/* What a `stats` record says: the engine's counters and the decoder's, and (when the engine fills the view)
+ * its time and what it holds now. Zero-initialised members past `dec` give the closing record as before. */
 struct hs_stats_view {
     const struct hs_stats *st;
     const struct decode_stats *dec;
+    bool periodic;                  /* --stats-interval: a record during the run (no findings come with it);
+                                     * false: the closing one, after the findings */
+    bool has_ts;                    /* ts is set (a packet was seen) */
+    struct timeval ts;              /* the engine's time: the last packet's timestamp, moved on while idle */
+    uint64_t flows_tracked;         /* connections in the flow table now (open, or closed and kept for their late packets) */
+    uint64_t memory;                /* bytes connections hold now, as held against --max-memory */
+    uint64_t memory_limit;          /* --max-memory, bytes */
+    uint64_t ooo_bytes;             /* of which out-of-order data queued by reassembly */
+    uint64_t pdu_bytes;             /* of which PDU buffers (messages straddling segments) */
+    const struct hs_capture_stats *cap; /* a live capture's own counters, or NULL */
 };
 
 /* A finding (the correlation stage's conclusion across records; docs/RECORDS.md `type: "finding"`). All
