@@ -71,7 +71,12 @@ static void usage(FILE *f)
             "and whether it worked. Writes one JSON object per line (docs/RECORDS.md).\n"
             "\n"
             "  -r FILE            read packets from a pcap, pcapng or NetMon file ('-' for standard input)\n"
-            "  -i INTERFACE       capture live from INTERFACE (e.g. a span port); stop with Ctrl-C\n"
+            "  -i INTERFACE       capture live from INTERFACE (e.g. a span port); stop with Ctrl-C;\n"
+            "                     repeat it for several interfaces (at most 16)\n"
+            "  -B SIZE            with -i: the kernel capture buffer, in KiB (default libpcap's 2 MiB)\n"
+            "  -p                 with -i: do not put the interface into promiscuous mode\n"
+            "      --time-stamp-precision micro|nano  with -i: timestamp precision (-w keeps it)\n"
+            "      --immediate-mode  accepted: -i always hands packets over as they arrive\n"
             "  -o FILE            write the records to FILE instead of standard output\n"
             "  -w FILE            write a pcap of the packets of the connections that carried\n"
             "                     authentication (bulk traffic left out) to FILE\n"
@@ -180,6 +185,7 @@ struct outputs {
     int64_t stats_every;    /* --stats-interval, µs; 0: none */
     int64_t next_stats;     /* the engine time (µs) of the next periodic stats record; 0: not yet set */
     struct live *live;      /* -i: the interfaces, whose counters are read into *cap before a stats record */
+    bool nano;              /* -i --time-stamp-precision=nano: packet timestamps' tv_usec holds ns */
     struct hs_capture_stats *cap;
 };
 
@@ -262,7 +268,10 @@ static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t fr
         reopen_outputs(o);
     if (usr1_pending)
         print_stats(e, o);
-    engine_packet(e, dlt, frame, &h->ts, data, h->caplen);
+    struct timeval ts = h->ts;
+    if (o->nano) /* the engine and the records count µs; -w keeps the capture's ns */
+        ts.tv_usec /= 1000;
+    engine_packet(e, dlt, frame, &ts, data, h->caplen);
     if (o->pcap)
         authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
     int64_t now;
@@ -325,6 +334,7 @@ struct input {
     pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon/pcapng; NULL live */
     struct live live;       /* -i: the interfaces (live.n of them) */
     struct hs_capture_stats cap; /* -i: their counters, as last read */
+    char names[256];        /* several -i: their names, joined by commas (what `name` points to) */
     struct netmon nm;       /* nm.f set for a NetMon file */
     struct pcapng ng;       /* ng.f set for a pcapng file */
     struct instream is;     /* the file's bytes (decompressed); is.f handed to libpcap, NetMon or pcapng */
@@ -466,6 +476,14 @@ static int open_live(struct input *in, const char *const *ifaces, unsigned nifac
         return EXIT_INPUT;
     }
     lo.filter = in->expr;
+    if (nifaces > 1) {
+        size_t k = 0;
+        for (unsigned i = 0; i < nifaces && k < sizeof in->names; i++) {
+            int w = snprintf(in->names + k, sizeof in->names - k, "%s%s", i ? "," : "", ifaces[i]);
+            k += w > 0 ? (size_t)w : 0;
+        }
+        in->name = in->names;
+    }
     if (live_open(&in->live, ifaces, nifaces, &lo, err, sizeof err) != 0) {
         fprintf(stderr, "hopscope: %s\n", err);
         return EXIT_INPUT;
@@ -833,7 +851,10 @@ static int close_expect(struct reports *rep)
 
 int main(int argc, char **argv)
 {
-    const char *rfile = NULL, *iface = NULL, *ofile = NULL, *wfile = NULL, *zuser = NULL;
+    const char *rfile = NULL, *ofile = NULL, *wfile = NULL, *zuser = NULL;
+    const char *ifaces[LIVE_MAX_IFACES];
+    unsigned nifaces = 0;
+    struct live_opts lo = {.promisc = true}; /* -i's options as tcpdump names them */
     struct kc_keys keys = {0};
     char kerr[256];
     long count = -1;
@@ -856,6 +877,8 @@ int main(int argc, char **argv)
         {"creds", required_argument, NULL, 4},
         {"max-memory", required_argument, NULL, 5},
         {"stats-interval", required_argument, NULL, 6},
+        {"time-stamp-precision", required_argument, NULL, 7},
+        {"immediate-mode", no_argument, NULL, 8},
         {"dot", required_argument, NULL, 20},
         {"html", required_argument, NULL, 21},
         {"expect", required_argument, NULL, 22},
@@ -869,11 +892,40 @@ int main(int argc, char **argv)
     signal(SIGUSR1, on_usr1);
     int opt;
     /* No leading '+': GNU getopt permutes, so options may follow the filter expression (as tcpdump's on Linux). */
-    while ((opt = getopt_long(argc, argv, "r:i:o:w:c:s:F:k:Z:DnfqvhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:i:o:w:c:s:F:k:Z:B:DnfpqvhV", longopts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'r': rfile = optarg; break;
-        case 'i': iface = optarg; break;
+        case 'i':
+            if (nifaces == LIVE_MAX_IFACES) {
+                fprintf(stderr, "hopscope: -i: at most %d interfaces in one run\n", LIVE_MAX_IFACES);
+                return finish(&keys, EXIT_USAGE);
+            }
+            ifaces[nifaces++] = optarg;
+            break;
+        case 'p': lo.promisc = false; break;
+        case 'B': {
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v <= 0 || v > INT32_MAX / 1024 || errno) {
+                fprintf(stderr, "hopscope: -B: not a buffer size in KiB from 1 to %d: %s\n", INT32_MAX / 1024, optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            lo.buffer_kib = (int)v;
+            break;
+        }
+        case 7:
+            if (!strcmp(optarg, "micro"))
+                lo.nano = false;
+            else if (!strcmp(optarg, "nano"))
+                lo.nano = true;
+            else {
+                fprintf(stderr, "hopscope: --time-stamp-precision: expected 'micro' or 'nano', got '%s'\n", optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            break;
+        case 8: /* --immediate-mode: always on for -i (live.c) */
+            break;
         case 'o': ofile = optarg; break;
         case 'w': wfile = optarg; break;
         case 'Z': zuser = optarg; break;
@@ -971,7 +1023,7 @@ int main(int argc, char **argv)
     }
     if (list)
         return finish(&keys, list_interfaces());
-    if (!!rfile == !!iface) {
+    if (!!rfile == !!nifaces) {
         fprintf(stderr, "hopscope: give exactly one of -r FILE or -i INTERFACE (see --help)\n");
         return finish(&keys, EXIT_USAGE);
     }
@@ -992,9 +1044,8 @@ int main(int argc, char **argv)
         return finish(&keys, EXIT_INPUT);
     }
     struct input in;
-    struct live_opts lo = {.snaplen = snaplen, .promisc = true};
-    const char *ifaces[1] = {iface};
-    int st = open_input(&in, rfile, ifaces, 1, &lo, argc - optind, argv + optind);
+    lo.snaplen = snaplen;
+    int st = open_input(&in, rfile, ifaces, nifaces, &lo, argc - optind, argv + optind);
     if (st != EXIT_OK)
         return finish(&keys, st);
     if (zuser && drop_privileges(zuser) != 0) {
@@ -1013,7 +1064,9 @@ int main(int argc, char **argv)
     }
     if (wfile) {
         char perr[PCAP_ERRBUF_SIZE + 64];
-        o.pcap = authpcap_open(wfile, in.dlt, snaplen, perr, sizeof perr);
+        o.pcap = authpcap_open_precision(wfile, in.dlt, snaplen,
+                                         lo.nano && !in.offline ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO,
+                                         perr, sizeof perr);
         if (!o.pcap) {
             if (!strncmp(perr, wfile, strlen(wfile)))
                 fprintf(stderr, "hopscope: %s\n", perr);
@@ -1065,6 +1118,7 @@ int main(int argc, char **argv)
     if (!in.offline) {
         e->cap = &in.cap;
         o.live = &in.live;
+        o.nano = lo.nano;
         o.cap = &in.cap;
     }
     progress_start(&o.prog, stderr, !quiet && isatty(fileno(stderr)), in.name);

@@ -44,6 +44,10 @@ comp=$prefix/share/bash-completion/completions/hopscope
 if bash -n "$comp"; then ok "bash completion parses"; else ko "bash completion syntax"; fi
 got=$(bash -c '. "$1"; COMP_WORDS=(hopscope --for); COMP_CWORD=1; _hopscope; echo "${COMPREPLY[*]}"' _ "$comp")
 if [ "$got" = "--format" ]; then ok "bash completion completes --for"; else ko "bash completion gave '$got'"; fi
+got=$(bash -c '. "$1"; COMP_WORDS=(hopscope --time-stamp-precision ""); COMP_CWORD=2; _hopscope; echo "${COMPREPLY[*]}"' _ "$comp")
+if [ "$got" = "micro nano" ]; then ok "bash completion offers micro and nano"; else ko "bash completion gave '$got' for --time-stamp-precision"; fi
+got=$(bash -c '. "$1"; COMP_WORDS=(hopscope --stats-i); COMP_CWORD=1; _hopscope; echo "${COMPREPLY[*]}"' _ "$comp")
+if [ "$got" = "--stats-interval" ]; then ok "bash completion completes --stats-i"; else ko "bash completion gave '$got' for --stats-i"; fi
 if command -v zsh >/dev/null; then
   if zsh -n "$prefix/share/zsh/vendor-completions/_hopscope"; then ok "zsh completion parses"; else ko "zsh completion syntax"; fi
 fi
