@@ -2,27 +2,43 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
-/* The offset just past the last newline of fd between good_off and size, when fd can be read (a file opened
- * for reading too); else good_off, the end of the last line a flush of ours completed. */
+/* The offset just past the last newline of the file between good_off and size, when it can be read (through
+ * fd if it was opened for reading too, else a read-only descriptor of the same file); else good_off, the end
+ * of the last line a flush of ours completed. */
 static off_t last_line_end(int fd, off_t good_off, off_t size)
 {
-    char buf[4096];
+    char buf[4096], path[64];
+    int rfd = fd;
+    if (pread(fd, buf, 0, 0) < 0) { /* write-only (standard output redirected to a file) */
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        rfd = open(path, O_RDONLY | O_CLOEXEC);
+        if (rfd < 0)
+            return good_off;
+    }
+    off_t end = good_off;
     while (size > good_off) {
         off_t from = size - (off_t)sizeof buf > good_off ? size - (off_t)sizeof buf : good_off;
-        ssize_t n = pread(fd, buf, (size_t)(size - from), from);
+        ssize_t n = pread(rfd, buf, (size_t)(size - from), from);
         if (n != size - from)
-            return good_off;
-        while (n > 0)
-            if (buf[--n] == '\n')
-                return from + n + 1;
+            break;
+        while (n > 0 && buf[n - 1] != '\n')
+            n--;
+        if (n > 0) {
+            end = from + n;
+            break;
+        }
         size = from;
     }
-    return good_off;
+    if (rfd != fd)
+        close(rfd);
+    return end;
 }
 
 /* A write failed: the error is kept, what is still buffered dropped, and a regular file cut back to the end
@@ -120,7 +136,10 @@ int writer_flush(struct hs_writer *w)
 void writer_set_file(struct hs_writer *w, FILE *f)
 {
     w->f = f;
-    w->good_off = lseek(fileno(f), 0, SEEK_CUR);
+    /* what the file holds already: lines of an earlier run (a file opened for appending, after SIGHUP or
+     * with `>>`, reports offset 0 until its first write) */
+    struct stat sb;
+    w->good_off = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) ? (long long)sb.st_size : -1;
 }
 
 struct hs_writer *writer_new(enum output_format fmt, FILE *f)
