@@ -14,7 +14,9 @@ ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 if cmake --install "$build" --prefix "$prefix" >"$prefix.log" 2>&1; then ok "cmake --install exits 0"; else ko "cmake --install: $(cat "$prefix.log")"; fi
 rm -f "$prefix.log"
 for f in bin/hopscope share/man/man1/hopscope.1 share/bash-completion/completions/hopscope \
-         share/zsh/vendor-completions/_hopscope share/doc/hopscope/README.md share/doc/hopscope/RECORDS.md; do
+         share/zsh/vendor-completions/_hopscope share/doc/hopscope/README.md share/doc/hopscope/RECORDS.md \
+         share/doc/hopscope/DEPLOYMENT.md share/doc/hopscope/examples/hopscope.service \
+         share/doc/hopscope/examples/hopscope.logrotate; do
   if [ -s "$prefix/$f" ]; then ok "installs $f"; else ko "missing $f"; fi
 done
 if "$prefix/bin/hopscope" --version | grep -q '^hopscope '; then ok "installed binary runs"; else ko "installed binary does not run"; fi

@@ -132,12 +132,13 @@ if [ "$rc" = 0 ] && [ "$got" -gt 0 ] && [ "$got" -lt "$all" ] &&
 else ko "SIGTERM mid-stream (exit $rc, $got of $all packets): $(head -c 800 "$tmp/term.diff")"; fi
 
 # 4. SIGHUP rotation: the first trace's records in the moved file, the second's in the new one, no line lost
-# or cut.
+# or cut; the same for the -w pcap.
 a=$lab/smb2_ntlmv2_ok.pcap b=$lab/winrm_http_ntlm.pcap
-start "$tmp/rot.live"
+start "$tmp/rot.live" -w "$tmp/rot.pcap"
 replay --pps 2000 "$a"
 seen "$(packets "$a")" "$tmp/rot.live.err"
 mv "$tmp/rot.live" "$tmp/rot.live.1"
+mv "$tmp/rot.pcap" "$tmp/rot.pcap.1"
 kill -HUP "$hp"
 for _ in $(seq 50); do [ -e "$tmp/rot.live" ] && break; kill -USR1 "$hp"; sleep 0.1; done
 replay --pps 2000 "$b"
@@ -149,6 +150,15 @@ if [ "$rc" = 0 ] && diff <($norm "$tmp/smb2_ntlmv2_ok.off") <($norm "$tmp/rot.li
    tail -1 "$tmp/rot.live" | grep -q '"type":"stats"'; then
   ok "SIGHUP rotation: the old file has the first trace's records, the new one the second's and the stats"
 else ko "SIGHUP rotation: $(head -c 800 "$tmp/rot.diff")"; fi
+if command -v capinfos >/dev/null; then
+  "$hs" -q -r "$a" -w "$tmp/ref.a.pcap" -o /dev/null
+  "$hs" -q -r "$b" -w "$tmp/ref.b.pcap" -o /dev/null
+  npk() { capinfos -M -c "$1" 2>/dev/null | sed -n 's/^Number of packets: *//p'; }
+  if [ "$(npk "$tmp/rot.pcap.1")" = "$(npk "$tmp/ref.a.pcap")" ] && [ "$(npk "$tmp/rot.pcap")" = "$(npk "$tmp/ref.b.pcap")" ] &&
+     [ -n "$(npk "$tmp/rot.pcap")" ]; then
+    ok "SIGHUP rotation of -w: the old pcap has the first trace's connections, the new one the second's"
+  else ko "SIGHUP rotation of -w: $(npk "$tmp/rot.pcap.1") + $(npk "$tmp/rot.pcap") packets, want $(npk "$tmp/ref.a.pcap") + $(npk "$tmp/ref.b.pcap")"; fi
+fi
 
 # 5. --stats-interval: stats records while the capture runs, from the start (before any packet), with the
 # interface's own counters; the closing one accounts for every packet the kernel passed:
@@ -208,6 +218,34 @@ if command -v capinfos >/dev/null; then
      capinfos -M "$tmp/two.pcap" 2>/dev/null | grep -qi "precision.*nano"; then
     ok "--time-stamp-precision=nano: -w writes a nanosecond pcap"
   else ko "-w with nano: $(capinfos -M "$tmp/two.pcap" 2>&1 | head -c 300)"; fi
+fi
+
+# 7. Only CAP_NET_RAW, as user nobody (docs/DEPLOYMENT.md): the capture opens and the records come.
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+  mkdir -m 1777 "$tmp/nobody"
+  cap=$lab/smb2_ntlmv2_ok.pcap
+  group=$(id -gn nobody)
+  rm -f "$tmp/nobody/out"
+  ip netns exec "$ns" setpriv --inh-caps=-all,+net_raw --ambient-caps=-all,+net_raw --bounding-set=-all,+net_raw \
+    --reuid=nobody --regid="$group" --clear-groups -- "$hs" -i span1 -B 32768 -o "$tmp/nobody/out" 2>"$tmp/nobody/err" &
+  hp=$!
+  for _ in $(seq 100); do [ -e "$tmp/nobody/out" ] && break; sleep 0.05; done
+  sleep 0.2
+  replay --pps 2000 "$cap"
+  seen "$(packets "$cap")" "$tmp/nobody/err"
+  stop TERM
+  if [ "$rc" = 0 ] && diff <($norm "$tmp/smb2_ntlmv2_ok.off") <($norm "$tmp/nobody/out") >/dev/null &&
+     [ "$(stat -c %U "$tmp/nobody/out")" = nobody ]; then
+    ok "as nobody with only CAP_NET_RAW: the capture runs and gives the offline records"
+  else ko "CAP_NET_RAW only (exit $rc): $(head -c 300 "$tmp/nobody/err")"; fi
+  ip netns exec "$ns" setpriv --reuid=nobody --regid="$group" --clear-groups --inh-caps=-all --bounding-set=-all -- \
+    "$hs" -i span1 -o /dev/null 2>"$tmp/nobody/err2"
+  rc=$?
+  if [ "$rc" = 1 ] && [ "$(wc -l <"$tmp/nobody/err2")" = 1 ] && grep -q "span1" "$tmp/nobody/err2"; then
+    ok "without CAP_NET_RAW: one line naming the interface, exit 1"
+  else ko "without CAP_NET_RAW: exit $rc, $(head -c 300 "$tmp/nobody/err2")"; fi
+else
+  echo "SKIP CAP_NET_RAW-only run: setpriv or user nobody missing"
 fi
 
 echo "$pass passed, $fail failed"
