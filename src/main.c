@@ -1064,9 +1064,8 @@ int main(int argc, char **argv)
     }
     if (wfile) {
         char perr[PCAP_ERRBUF_SIZE + 64];
-        o.pcap = authpcap_open_precision(wfile, in.dlt, snaplen,
-                                         lo.nano && !in.offline ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO,
-                                         perr, sizeof perr);
+        int prec = lo.nano && !in.offline ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO;
+        o.pcap = authpcap_open_precision(wfile, in.dlt, snaplen, prec, perr, sizeof perr);
         if (!o.pcap) {
             if (!strncmp(perr, wfile, strlen(wfile)))
                 fprintf(stderr, "hopscope: %s\n", perr);

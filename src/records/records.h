@@ -64,7 +64,8 @@ struct hs_sink {
     void (*tick)(struct hs_sink *self, const struct timeval *now);
 };
 
-/* Hands r (or the stats, or the end) to sink s, or to the first stage after it that takes it. */
+/* Hands r (or the finding, the stats, the end, the time) to sink s, or to the first stage after it that
+ * takes it. */
 void sink_record(struct hs_sink *s, struct rec_hdr *r);
 void sink_finding(struct hs_sink *s, const struct hs_finding *f);
 void sink_stats(struct hs_sink *s, const struct hs_stats_view *v);
