@@ -277,8 +277,8 @@ static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t fr
     int64_t now;
     if (o->stats_every && engine_now(e, &now))
         maybe_stats(e, o, now);
-    /* The clock is read every 256 packets only (and on every packet of a live capture, which is slow anyway). */
-    if (o->prog.f && ((++o->analysed & 255) == 0 || !o->prog.shown || o->prog.live))
+    /* The clock is read every 256 packets only; a live capture's line is drawn by run_live(), once a second. */
+    if (o->prog.f && ((++o->analysed & 255) == 0 || !o->prog.shown) && !o->prog.live)
         show_progress(e, o, false);
 }
 
@@ -660,6 +660,8 @@ static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, lo
         if (mono - mono_polled >= 1000000) { /* libpcap's 32-bit counters read often enough not to wrap unseen */
             live_stats(&in->live, &in->cap);
             mono_polled = mono;
+            if (o->prog.f) /* the progress line, idle or not, once a second (it reads the counters too) */
+                show_progress(e, o, false);
         }
     }
     live_stats(&in->live, &in->cap);
