@@ -22,11 +22,14 @@ _hopscope()
         --creds)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
-        -c|-s|--idle-timeout|--max-flows|--hop-window)
+        --time-stamp-precision)
+            COMPREPLY=($(compgen -W "micro nano" -- "$cur"))
+            return ;;
+        -c|-s|-B|--idle-timeout|--max-flows|--hop-window|--stats-interval)
             return ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-r -i -o -w -k -c -s -D -Z -n -f -q -v -F --format --idle-timeout --max-flows --hop-window --creds -h --help -V --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "-r -i -o -w -k -c -s -B -p -D -Z -n -f -q -v -F --format --stats-interval --time-stamp-precision --immediate-mode --idle-timeout --max-flows --hop-window --creds -h --help -V --version" -- "$cur"))
     fi
 }
 complete -F _hopscope hopscope

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -25,6 +26,7 @@
 #include "instream.h"
 #include "interrupt.h"
 #include "krbcrypt.h"
+#include "live.h"
 #include "netmon.h"
 #include "pcapfile.h"
 #include "pcapng.h"
@@ -42,6 +44,10 @@ enum {
     EXIT_EXPECT = 5,    /* --expect: the capture does not meet the expectations */
     EXIT_SIGNAL = 128,  /* + the signal's number: a file or pipe's reading cut short by SIGINT/SIGTERM */
 };
+
+/* The records' stdio buffer: whole lines reach the file (writer.h). Static because stdio keeps using the
+ * buffer of standard output until exit, after main returns. */
+static char out_buffer[WRITER_BUFFER];
 
 static volatile sig_atomic_t hup_pending; /* SIGHUP: reopen -o and -w at the next packet */
 static volatile sig_atomic_t usr1_pending; /* SIGUSR1: print the stats so far at the next packet */
@@ -66,7 +72,12 @@ static void usage(FILE *f)
             "and whether it worked. Writes one JSON object per line (docs/RECORDS.md).\n"
             "\n"
             "  -r FILE            read packets from a pcap, pcapng or NetMon file ('-' for standard input)\n"
-            "  -i INTERFACE       capture live from INTERFACE (e.g. a span port); stop with Ctrl-C\n"
+            "  -i INTERFACE       capture live from INTERFACE (e.g. a span port); stop with Ctrl-C;\n"
+            "                     repeat it for several interfaces (at most 16)\n"
+            "  -B SIZE            with -i: the kernel capture buffer, in KiB (default libpcap's 2 MiB)\n"
+            "  -p                 with -i: do not put the interface into promiscuous mode\n"
+            "      --time-stamp-precision micro|nano  with -i: timestamp precision (-w keeps it)\n"
+            "      --immediate-mode  accepted: -i always hands packets over as they arrive\n"
             "  -o FILE            write the records to FILE instead of standard output\n"
             "  -w FILE            write a pcap of the packets of the connections that carried\n"
             "                     authentication (bulk traffic left out) to FILE\n"
@@ -88,6 +99,8 @@ static void usage(FILE *f)
             "                     server counts as a second hop (default 600)\n"
             "      --max-memory MIB   memory connections may hold (default 512); the least recently\n"
             "                     seen are evicted beyond\n"
+            "      --stats-interval SECONDS  also write a stats record every SECONDS (packet time; on a\n"
+            "                     live capture the wall clock too): packets, drops, flows, memory\n"
             "      --dot FILE     write the hop graph in Graphviz DOT to FILE at the end of the run\n"
             "      --html FILE    write a self-contained HTML report (findings, hop graph, sessions) to FILE\n"
             "      --expect FILE  check the records and findings against FILE's expectations (JSON Lines,\n"
@@ -171,6 +184,11 @@ struct outputs {
     struct input *in;
     uint64_t analysed;      /* packets handed to the engine */
     bool stop;              /* a write failed (-o or -w): read no further */
+    int64_t stats_every;    /* --stats-interval, µs; 0: none */
+    int64_t next_stats;     /* the engine time (µs) of the next periodic stats record; 0: not yet set */
+    struct live *live;      /* -i: the interfaces, whose counters are read into *cap before a stats record */
+    bool nano;              /* -i --time-stamp-precision=nano: packet timestamps' tv_usec holds ns */
+    struct hs_capture_stats *cap;
 };
 
 static void reopen_outputs(struct outputs *o)
@@ -178,14 +196,18 @@ static void reopen_outputs(struct outputs *o)
     hup_pending = 0;
     char err[PCAP_ERRBUF_SIZE + 64];
     if (o->opath && o->w) {
-        FILE *nf = fopen(o->opath, "a");
+        FILE *nf = fopen(o->opath, "a+"); /* read too: a failed write cuts back to the last whole line */
         if (!nf) {
             fprintf(stderr, "hopscope: SIGHUP: %s: %s (still writing to the old file)\n", o->opath, strerror(errno));
         } else {
-            if (fflush(o->outf) != 0 || fclose(o->outf) != 0)
+            writer_flush(o->w);
+            if (fclose(o->outf) != 0 && !o->w->failed) {
                 o->w->failed = true;
+                o->w->err = errno;
+            }
             o->outf = nf;
-            o->w->f = nf;
+            setvbuf(nf, out_buffer, _IOFBF, sizeof out_buffer);
+            writer_set_file(o->w, nf);
         }
     }
     if (o->pcap && authpcap_reopen(o->pcap, err, sizeof err) != 0)
@@ -208,11 +230,35 @@ static void show_progress(struct hs_engine *e, struct outputs *o, bool force);
 static void print_stats(struct hs_engine *e, struct outputs *o)
 {
     usr1_pending = 0;
-    struct hs_stats_view view = {&e->st, &e->dec.st};
+    struct hs_stats_view view;
+    if (o->live)
+        live_stats(o->live, o->cap);
+    engine_stats_view(e, &view);
+    view.periodic = true;
     char *line = stats_json_line(&view);
     progress_end(&o->prog);
     fprintf(stderr, "hopscope: %s\n", line ? line : "out of memory");
     free(line);
+}
+
+/* --stats-interval: a periodic stats record once the time now (µs: the engine's, that is packet time; on a
+ * live capture moved on by the monotonic clock while idle) reaches the next one due, then the next is due an
+ * interval later — one record for a longer gap, none while time steps back. Offline this depends on the
+ * capture alone. */
+static void maybe_stats(struct hs_engine *e, struct outputs *o, int64_t now)
+{
+    if (!o->stats_every)
+        return;
+    if (!o->next_stats) {
+        o->next_stats = now + o->stats_every;
+        return;
+    }
+    if (now < o->next_stats)
+        return;
+    if (o->live)
+        live_stats(o->live, o->cap);
+    engine_stats(e, now);
+    o->next_stats += o->stats_every * ((now - o->next_stats) / o->stats_every + 1);
 }
 
 /* One packet that passed the filter: to the engine, then (with -w) to the pcap of authenticated connections;
@@ -224,12 +270,18 @@ static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t fr
         reopen_outputs(o);
     if (usr1_pending)
         print_stats(e, o);
-    engine_packet(e, dlt, frame, &h->ts, data, h->caplen);
+    struct timeval ts = h->ts;
+    if (o->nano) /* the engine and the records count µs; -w keeps the capture's ns */
+        ts.tv_usec /= 1000;
+    engine_packet(e, dlt, frame, &ts, data, h->caplen);
     if (o->pcap)
         authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
+    int64_t now;
+    if (o->stats_every && engine_now(e, &now))
+        maybe_stats(e, o, now);
     o->stop = o->w->failed || (o->pcap && authpcap_failed(o->pcap));
-    /* The clock is read every 256 packets only (and on every packet of a live capture, which is slow anyway). */
-    if (o->prog.f && ((++o->analysed & 255) == 0 || !o->prog.shown || o->prog.live))
+    /* The clock is read every 256 packets only; a live capture's line is drawn by run_live(), once a second. */
+    if (o->prog.f && ((++o->analysed & 255) == 0 || !o->prog.shown) && !o->prog.live)
         show_progress(e, o, false);
 }
 
@@ -282,7 +334,10 @@ struct link_filter {
 
 struct input {
     const char *name;
-    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon/pcapng */
+    pcap_t *p;              /* libpcap input, or a dead handle holding the filter for NetMon/pcapng; NULL live */
+    struct live live;       /* -i: the interfaces (live.n of them) */
+    struct hs_capture_stats cap; /* -i: their counters, as last read */
+    char names[256];        /* several -i: their names, joined by commas (what `name` points to) */
     struct netmon nm;       /* nm.f set for a NetMon file */
     struct pcapng ng;       /* ng.f set for a pcapng file */
     struct instream is;     /* the file's bytes (decompressed); is.f handed to libpcap, NetMon or pcapng */
@@ -308,6 +363,7 @@ static void close_input(struct input *in)
     free(in->expr);
     if (in->p)
         pcap_close(in->p); /* closes is.f when libpcap was reading it */
+    live_close(&in->live);
     if (in->pcap_file)
         instream_forget(&in->is); /* f closed by libpcap: only its buffer is left */
     else if (in->is.f)
@@ -424,29 +480,56 @@ static int open_file(struct input *in, const char *rfile)
     return EXIT_OK;
 }
 
-/* Opens -r FILE or -i IFACE and compiles the filter; one error line and an exit status on failure. */
-static int open_input(struct input *in, const char *rfile, const char *iface, int snaplen, int nexpr,
-                      char **expr_words)
+/* Opens the interfaces of -i (live.h does; the filter is compiled for each). */
+static int open_live(struct input *in, const char *const *ifaces, unsigned nifaces, struct live_opts lo, int nexpr,
+                     char **expr_words)
 {
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
-    memset(in, 0, sizeof *in);
-    in->name = rfile ? rfile : iface;
-    in->offline = rfile != NULL;
-    if (rfile) {
-        int st = open_file(in, rfile);
-        if (st != EXIT_OK) {
-            close_input(in);
-            return st;
+    char err[PCAP_ERRBUF_SIZE + 512];
+    if (nexpr > 0 && !(in->expr = join_args(nexpr, expr_words))) {
+        fprintf(stderr, "hopscope: out of memory\n");
+        return EXIT_INPUT;
+    }
+    lo.filter = in->expr;
+    if (nifaces > 1) {
+        size_t k = 0;
+        for (unsigned i = 0; i < nifaces && k < sizeof in->names; i++) {
+            int w = snprintf(in->names + k, sizeof in->names - k, "%s%s", i ? "," : "", ifaces[i]);
+            k += w > 0 ? (size_t)w : 0;
         }
-    } else {
-        in->p = pcap_create(iface, errbuf);
-        if (!in->p || pcap_set_snaplen(in->p, snaplen) || pcap_set_promisc(in->p, 1) ||
-            pcap_set_immediate_mode(in->p, 1) || pcap_set_timeout(in->p, 100) || pcap_activate(in->p) < 0) {
-            fprintf(stderr, "hopscope: %s: %s\n", iface, in->p ? pcap_geterr(in->p) : errbuf);
-            close_input(in);
+        in->name = in->names;
+    }
+    if (live_open(&in->live, ifaces, nifaces, &lo, err, sizeof err) != 0) {
+        fprintf(stderr, "hopscope: %s\n", err);
+        return EXIT_INPUT;
+    }
+    for (unsigned i = 0; i < in->live.n; i++)
+        if (!decode_link_supported(in->live.ifs[i].dlt)) {
+            const char *name = pcap_datalink_val_to_name(in->live.ifs[i].dlt);
+            fprintf(stderr, "hopscope: %s: unsupported link type %d (%s)\n", in->live.ifs[i].name,
+                    in->live.ifs[i].dlt, name ? name : "unknown");
             return EXIT_INPUT;
         }
-        in->dlt = pcap_datalink(in->p);
+    in->dlt = in->live.ifs[0].dlt; /* -w's link type: packets of other interfaces' types are left out of it */
+    return EXIT_OK;
+}
+
+/* Opens -r FILE or -i IFACE... and compiles the filter; one error line and an exit status on failure. */
+static int open_input(struct input *in, const char *rfile, const char *const *ifaces, unsigned nifaces,
+                      const struct live_opts *lo, int nexpr, char **expr_words)
+{
+    memset(in, 0, sizeof *in);
+    in->name = rfile ? rfile : ifaces[0];
+    in->offline = rfile != NULL;
+    if (!rfile) {
+        int st = open_live(in, ifaces, nifaces, *lo, nexpr, expr_words);
+        if (st != EXIT_OK)
+            close_input(in);
+        return st;
+    }
+    int st = open_file(in, rfile);
+    if (st != EXIT_OK) {
+        close_input(in);
+        return st;
     }
     if (!in->p) {
         fprintf(stderr, "hopscope: out of memory\n");
@@ -466,14 +549,9 @@ static int open_input(struct input *in, const char *rfile, const char *iface, in
             close_input(in);
             return EXIT_INPUT;
         }
-        in->have_prog = true;
         /* A file's filter runs in on_packet(), after the frame is counted: libpcap would drop filtered-out
          * frames unseen, and every frame number after the first one dropped would be off. */
-        if (!in->offline && pcap_setfilter(in->p, &in->prog) < 0) {
-            fprintf(stderr, "hopscope: filter: %s\n", pcap_geterr(in->p));
-            close_input(in);
-            return EXIT_INPUT;
-        }
+        in->have_prog = true;
     }
     return EXIT_OK;
 }
@@ -504,11 +582,10 @@ static void show_progress(struct hs_engine *e, struct outputs *o, bool force)
         s.bytes = input_pos(in);
         s.total = in->nm.f ? in->nm.size : in->is.size;
     } else {
-        struct pcap_stat ps;
         s.live = true;
         s.bytes = e->st.bytes;
-        if (pcap_stats(in->p, &ps) == 0)
-            s.drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+        live_stats(&o->in->live, &o->in->cap);
+        s.drops = in->cap.kernel_drops + in->cap.interface_drops;
     }
     progress_update(&o->prog, &s, force);
 }
@@ -557,6 +634,81 @@ static int run_pcapfile(struct input *in, struct hs_engine *e, struct outputs *o
         return EXIT_TRUNCATED;
     }
     return EXIT_OK;
+}
+
+static int64_t clock_us(clockid_t id)
+{
+    struct timespec t;
+    clock_gettime(id, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* A live capture as it runs: frames numbered across the interfaces; -c counted down. */
+struct live_run {
+    struct hs_engine *e;
+    struct outputs *o;
+    uint64_t frame;
+    long left;                      /* -c: packets still to analyse; -1 without */
+};
+
+static void on_live_packet(void *arg, const struct live_iface *li, const struct pcap_pkthdr *h, const uint8_t *data)
+{
+    struct live_run *r = arg;
+    if (r->left == 0 || r->o->stop) /* the rest of a batch after -c was reached or a write failed */
+        return;
+    analyse(r->e, r->o, li->dlt, ++r->frame, h, data);
+    if (r->left > 0)
+        r->left--;
+}
+
+/*
+ * -i: packets from every interface as they come, until SIGINT/SIGTERM, -c, a write error or a capture error
+ * (EXIT_INPUT after one line). When 100 ms pass with no packet the engine's clock is moved on by the time
+ * elapsed since the last packet, measured on the monotonic clock (a step of the wall clock moves nothing):
+ * idle connections expire and their records are written while the link is quiet.
+ */
+static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, long count)
+{
+    struct live_run r = {e, o, 0, count > 0 ? count : -1};
+    char err[PCAP_ERRBUF_SIZE + 256];
+    int64_t mono_last = clock_us(CLOCK_MONOTONIC); /* when the engine's time was last set by packets */
+    int64_t real_start = clock_us(CLOCK_REALTIME); /* the time before the first packet: the start, moved on
+                                                     * by the monotonic clock */
+    int64_t mono_start = mono_last;
+    int64_t mono_polled = mono_last;
+    int status = EXIT_OK;
+    while (!intr_signal() && !o->stop && r.left != 0) {
+        if (hup_pending)
+            reopen_outputs(o);
+        if (usr1_pending)
+            print_stats(e, o);
+        int batch = r.left > 0 && r.left < 4096 ? (int)r.left : 4096;
+        int n = live_dispatch(&in->live, 100, batch, on_live_packet, &r, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "hopscope: %s\n", err);
+            status = EXIT_INPUT;
+            break;
+        }
+        int64_t mono = clock_us(CLOCK_MONOTONIC);
+        if (n > 0)
+            mono_last = mono;
+        else if (e->have_ts) {
+            engine_idle(e, e->last_ts_us + (mono - mono_last));
+            maybe_stats(e, o, e->last_ts_us + (mono - mono_last));
+        } else {
+            maybe_stats(e, o, real_start + (mono - mono_start)); /* stats from the start, even before a packet */
+        }
+        if (mono - mono_polled >= 1000000) { /* libpcap's 32-bit counters read often enough not to wrap unseen */
+            live_stats(&in->live, &in->cap);
+            mono_polled = mono;
+            if (o->prog.f) /* the progress line, idle or not, once a second (it reads the counters too) */
+                show_progress(e, o, false);
+        }
+    }
+    live_stats(&in->live, &in->cap);
+    if (e->have_ts) /* the closing stats' time: now */
+        engine_idle(e, e->last_ts_us + (clock_us(CLOCK_MONOTONIC) - mono_last));
+    return status;
 }
 
 /* NetMon frames are numbered as Wireshark numbers them (every frame, events included); frames that are
@@ -742,7 +894,10 @@ static int close_expect(struct reports *rep)
 
 int main(int argc, char **argv)
 {
-    const char *rfile = NULL, *iface = NULL, *ofile = NULL, *wfile = NULL, *zuser = NULL;
+    const char *rfile = NULL, *ofile = NULL, *wfile = NULL, *zuser = NULL;
+    const char *ifaces[LIVE_MAX_IFACES];
+    unsigned nifaces = 0;
+    struct live_opts lo = {.promisc = true}; /* -i's options as tcpdump names them */
     struct kc_keys keys = {0};
     char kerr[256];
     long count = -1;
@@ -752,6 +907,7 @@ int main(int argc, char **argv)
     struct hs_limits lim;
     hs_limits_default(&lim);
     uint32_t hop_window = 0; /* 0: the correlation stage's default */
+    unsigned long stats_interval = 0; /* --stats-interval, seconds; 0: none */
     struct reports rep = {0};
 
     static const struct option longopts[] = {
@@ -763,6 +919,9 @@ int main(int argc, char **argv)
         {"hop-window", required_argument, NULL, 3},
         {"creds", required_argument, NULL, 4},
         {"max-memory", required_argument, NULL, 5},
+        {"stats-interval", required_argument, NULL, 6},
+        {"time-stamp-precision", required_argument, NULL, 7},
+        {"immediate-mode", no_argument, NULL, 8},
         {"dot", required_argument, NULL, 20},
         {"html", required_argument, NULL, 21},
         {"expect", required_argument, NULL, 22},
@@ -776,11 +935,40 @@ int main(int argc, char **argv)
     signal(SIGUSR1, on_usr1);
     int opt;
     /* No leading '+': GNU getopt permutes, so options may follow the filter expression (as tcpdump's on Linux). */
-    while ((opt = getopt_long(argc, argv, "r:i:o:w:c:s:F:k:Z:DnfqvhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:i:o:w:c:s:F:k:Z:B:DnfpqvhV", longopts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'r': rfile = optarg; break;
-        case 'i': iface = optarg; break;
+        case 'i':
+            if (nifaces == LIVE_MAX_IFACES) {
+                fprintf(stderr, "hopscope: -i: at most %d interfaces in one run\n", LIVE_MAX_IFACES);
+                return finish(&keys, EXIT_USAGE);
+            }
+            ifaces[nifaces++] = optarg;
+            break;
+        case 'p': lo.promisc = false; break;
+        case 'B': {
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v <= 0 || v > INT32_MAX / 1024 || errno) {
+                fprintf(stderr, "hopscope: -B: not a buffer size in KiB from 1 to %d: %s\n", INT32_MAX / 1024, optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            lo.buffer_kib = (int)v;
+            break;
+        }
+        case 7:
+            if (!strcmp(optarg, "micro"))
+                lo.nano = false;
+            else if (!strcmp(optarg, "nano"))
+                lo.nano = true;
+            else {
+                fprintf(stderr, "hopscope: --time-stamp-precision: expected 'micro' or 'nano', got '%s'\n", optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            break;
+        case 8: /* --immediate-mode: always on for -i (live.c) */
+            break;
         case 'o': ofile = optarg; break;
         case 'w': wfile = optarg; break;
         case 'Z': zuser = optarg; break;
@@ -857,6 +1045,15 @@ int main(int argc, char **argv)
             lim.max_memory = v << 20;
             break;
         }
+        case 6:
+            errno = 0;
+            stats_interval = strtoul(optarg, &end, 10);
+            if (*end || !isdigit((unsigned char)optarg[0]) || stats_interval == 0 || stats_interval > 86400 * 366 ||
+                errno) {
+                fprintf(stderr, "hopscope: --stats-interval: not a number of seconds from 1 to a year: %s\n", optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            break;
         case 20: rep.dot = optarg; break;
         case 21: rep.html = optarg; break;
         case 22: rep.expect = optarg; break;
@@ -869,12 +1066,16 @@ int main(int argc, char **argv)
     }
     if (list)
         return finish(&keys, list_interfaces());
-    if (!!rfile == !!iface) {
+    if (!!rfile == !!nifaces) {
         fprintf(stderr, "hopscope: give exactly one of -r FILE or -i INTERFACE (see --help)\n");
         return finish(&keys, EXIT_USAGE);
     }
     if (quiet)
         verbose = false;
+    if (stats_interval && fmt == OUTPUT_TEXT) {
+        fprintf(stderr, "hopscope: --stats-interval writes JSON stats records: not with --format text\n");
+        return finish(&keys, EXIT_USAGE);
+    }
     if (rep.evidence && (!rfile || !strcmp(rfile, "-") || netmon_is(rfile))) {
         fprintf(stderr, "hopscope: --evidence reads the capture a second time: it needs -r with a pcap or pcapng "
                         "file\n");
@@ -886,7 +1087,8 @@ int main(int argc, char **argv)
         return finish(&keys, EXIT_INPUT);
     }
     struct input in;
-    int st = open_input(&in, rfile, iface, snaplen, argc - optind, argv + optind);
+    lo.snaplen = snaplen;
+    int st = open_input(&in, rfile, ifaces, nifaces, &lo, argc - optind, argv + optind);
     if (st != EXIT_OK)
         return finish(&keys, st);
     if (zuser && drop_privileges(zuser) != 0) {
@@ -896,7 +1098,7 @@ int main(int argc, char **argv)
 
     struct outputs o = {.opath = ofile && strcmp(ofile, "-") != 0 ? ofile : NULL, .outf = stdout, .wpath = wfile};
     if (o.opath) {
-        o.outf = fopen(o.opath, "w");
+        o.outf = fopen(o.opath, "w+"); /* read too: a failed write cuts back to the last whole line */
         if (!o.outf) {
             fprintf(stderr, "hopscope: %s: %s\n", o.opath, strerror(errno));
             close_input(&in);
@@ -905,7 +1107,8 @@ int main(int argc, char **argv)
     }
     if (wfile) {
         char perr[PCAP_ERRBUF_SIZE + 64];
-        o.pcap = authpcap_open(wfile, in.dlt, snaplen, perr, sizeof perr);
+        int prec = lo.nano && !in.offline ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO;
+        o.pcap = authpcap_open_precision(wfile, in.dlt, snaplen, prec, perr, sizeof perr);
         if (!o.pcap) {
             if (!strncmp(perr, wfile, strlen(wfile)))
                 fprintf(stderr, "hopscope: %s\n", perr);
@@ -919,7 +1122,10 @@ int main(int argc, char **argv)
     }
 
     /* Records flow: engine (dissectors, record layer) → correlation → [expectations] → writer. */
+    setvbuf(o.outf, out_buffer, _IOFBF, sizeof out_buffer);
     o.w = writer_new(fmt, o.outf);
+    if (o.w) /* live, or a person watching: each line as soon as it is written */
+        o.w->flush_each = !in.offline || isatty(fileno(o.outf));
     int xst = o.w ? open_expect(&rep, writer_sink(o.w)) : EXIT_OK;
     if (xst != EXIT_OK) {
         writer_free(o.w);
@@ -950,12 +1156,20 @@ int main(int argc, char **argv)
     if (creds.n)
         e->creds = &creds;
     o.in = &in;
+    o.stats_every = (int64_t)stats_interval * 1000000;
+    if (!in.offline) {
+        e->cap = &in.cap;
+        o.live = &in.live;
+        o.nano = lo.nano;
+        o.cap = &in.cap;
+    }
     progress_start(&o.prog, stderr, !quiet && isatty(fileno(stderr)), in.name);
     o.prog.live = !in.offline;
-    int status = in.nm.f ? run_netmon(&in, e, &o, count)
-                 : in.ng.f ? run_pcapng(&in, e, &o, count)
+    int status = !in.offline ? run_live(&in, e, &o, count)
+                 : in.nm.f   ? run_netmon(&in, e, &o, count)
+                 : in.ng.f   ? run_pcapng(&in, e, &o, count)
                  : in.pf.buf ? run_pcapfile(&in, e, &o, count)
-                           : run_pcap(&in, e, &o, count);
+                             : run_pcap(&in, e, &o, count);
     if (o.prog.shown)
         show_progress(e, &o, true); /* the final figures, then the line is cleared */
     progress_end(&o.prog);
@@ -986,14 +1200,20 @@ int main(int argc, char **argv)
     if (xst != EXIT_OK && status == EXIT_OK)
         status = xst;
     bool failed = o.w->failed;
+    int werr = o.w->err;
     writer_free(o.w);
     close_input(&in);
     if (authpcap_close(o.pcap) != 0) {
         fprintf(stderr, "hopscope: %s: write failed\n", wfile);
         status = EXIT_OUTPUT;
     }
-    if (fflush(o.outf) != 0 || failed || (o.outf != stdout && fclose(o.outf) != 0)) {
-        fprintf(stderr, "hopscope: %s: write failed: %s\n", o.opath ? o.opath : "standard output", strerror(errno));
+    if (!failed && fflush(o.outf) != 0)
+        failed = true;
+    if (o.outf != stdout && fclose(o.outf) != 0) /* closed in any case: the buffer was dropped after a failure */
+        failed = true;
+    if (failed) {
+        fprintf(stderr, "hopscope: %s: write failed: %s\n", o.opath ? o.opath : "standard output",
+                strerror(werr ? werr : errno));
         return finish(&keys, EXIT_OUTPUT);
     }
     return finish(&keys, status);

@@ -160,6 +160,28 @@ def main():
     p = run(hs, "-r", good, "-w", os.path.join(tmp, "no-such-dir", "out.pcap"))
     check("unwritable -w is exit 4 with one line", p.returncode == 4 and one_line(p.stderr), p.stderr)
 
+    # Capture options as tcpdump names them: bad values are usage errors in one line naming the option.
+    for args, what in ((["-B", "0"], "-B"), (["-B", "64k"], "-B"), (["-B", "99999999999"], "-B"),
+                       (["--time-stamp-precision=milli"], "--time-stamp-precision")):
+        p = run(hs, "-i", "lo", *args)
+        check("%s is a usage error naming %s" % (" ".join(args), what),
+              p.returncode == 2 and one_line(p.stderr) and what in p.stderr, p.stderr)
+    p = run(hs, *sum((["-i", "if%d" % i] for i in range(17)), []))
+    check("more than 16 -i is a usage error", p.returncode == 2 and one_line(p.stderr) and "16" in p.stderr, p.stderr)
+    p = run(hs, "-i", "lo", "-i", "lo")
+    check("the same -i twice is refused in one line", p.returncode == 1 and one_line(p.stderr) and "lo" in p.stderr,
+          p.stderr)
+    p = run(hs, "-i", "lo", "-i", "hopscope-no-such0")
+    check("an interface that is not there: one line naming it, exit 1",
+          p.returncode == 1 and one_line(p.stderr) and "hopscope-no-such0" in p.stderr, p.stderr)
+    p = run(hs, "-r", good, "-p", "-B", "4096", "--immediate-mode", "--time-stamp-precision", "nano")
+    check("capture options are accepted (and change nothing) with -r", p.returncode == 0 and '"user":"alice"' in p.stdout,
+          p.stderr)
+    p = run(hs, "--help")
+    check("--help lists -B, -p, --time-stamp-precision, --immediate-mode, --stats-interval",
+          all(o in p.stdout for o in ("-B SIZE", "  -p ", "--time-stamp-precision", "--immediate-mode",
+                                      "--stats-interval")), p.stdout[:300])
+
     p = run(hs, "-r", "-", stdin=None)
     check("-r - with empty stdin is an input error", p.returncode == 1 and one_line(p.stderr), p.stderr)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tcpdump habits: -w writes a pcap of the connections that carried authentication (tshark reads exactly
 those), records to standard output or -o, -n -f -q -v -D -Z -s -c as tcpdump means them, options after the
-filter expression, --version naming the libraries, SIGHUP reopening -o and -w.
+filter expression, --version naming the libraries, SIGHUP reopening -o and -w, --stats-interval on a file.
 
   test_cli_habits.py --hopscope build/hopscope --captures captures
 """
@@ -275,6 +275,30 @@ def main():
         st = json.loads(lines[0][len("hopscope: "):])
         ok = st["type"] == "stats" and st["packets"] < len(auth_pkts)
     check("SIGUSR1 prints the stats so far on standard error", ok, "rc=%s %s" % (rc, err))
+
+    # --stats-interval on a file: driven by packet time, so deterministic. The trace 10 times, each copy 60 s
+    # after the one before: with an interval of 100 s, a periodic record is due at +100, +200, ... +500 s
+    # (packet time), each written at the first packet at or past it.
+    hdr, pk = read_pcap(good)
+    base = pk[0][0]
+    reps = [(s - base + 1_000_000 + r * 60, us, ol, d) for r in range(10) for s, us, ol, d in pk]
+    many = os.path.join(tmp, "many.pcap")
+    write_pcap(many, hdr, reps)
+    p = run(hs, "-r", many, "--stats-interval", "100")
+    out = [json.loads(l) for l in p.stdout.splitlines()]
+    per = [r for r in out if r["type"] == "stats" and not r["final"]]
+    ok = (p.returncode == 0 and len(per) == 5 and out[-1]["type"] == "stats" and out[-1]["final"] is True
+          and [r["packets"] for r in per] == sorted(r["packets"] for r in per)
+          and all(r["ts"] < out[-1]["ts"] for r in per) and all("memory" in r and "flows_tracked" in r for r in per)
+          and "capture" not in out[-1])
+    check("--stats-interval on a file: periodic stats records by packet time, the closing one last", ok,
+          [(r.get("ts"), r.get("packets"), r.get("final")) for r in out if r["type"] == "stats"])
+    p2 = run(hs, "-r", many, "--stats-interval", "100")
+    check("--stats-interval on a file is deterministic", p2.stdout == p.stdout)
+    p = run(hs, "-r", good, "--stats-interval", "0")
+    check("--stats-interval 0 is a usage error", p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr)
+    p = run(hs, "-r", good, "--stats-interval", "5", "-F", "text")
+    check("--stats-interval with --format text is a usage error", p.returncode == 2 and "text" in p.stderr, p.stderr)
 
     shutil.rmtree(tmp, ignore_errors=True)
     passed = sum(results)

@@ -414,7 +414,7 @@ static void test_corr_passes_stats_and_end_on(void **state)
     struct fx *x = *state;
     struct hs_stats st;
     memset(&st, 0, sizeof st);
-    struct hs_stats_view v = {&st, NULL};
+    struct hs_stats_view v = {.st = &st};
     sink_stats(&x->corr->sink, &v);
     sink_end(&x->corr->sink);
     assert_int_equal(x->out.stats_calls, 1);
@@ -583,7 +583,7 @@ static void test_corr_dcom_access_denied_on_onward_session_fails_the_hop(void **
     sink_record(&x->corr->sink, &onward->h);
     struct hs_stats st;
     memset(&st, 0, sizeof st);
-    struct hs_stats_view v = {&st, NULL};
+    struct hs_stats_view v = {.st = &st};
     sink_stats(&x->corr->sink, &v);
     assert_true(found(&x->out, "double_hop_failed"));
     /* the same call answered without a refusal: no failed hop */

@@ -712,7 +712,7 @@ static void test_dcom_correlation_links_activation_to_follow_up(void **state)
     assert_int_equal(out.auth_activation[2], 2);
     assert_string_equal(out.auth_class[1], "WbemLevel1Login");
     struct hs_stats st = {0};
-    sink_stats(&c->sink, &(struct hs_stats_view){&st, NULL}); /* the end of the run releases it */
+    sink_stats(&c->sink, &(struct hs_stats_view){.st = &st}); /* the end of the run releases it */
     assert_int_equal(out.n_dcom, 1);
     assert_true(out.last_dcom.linked);
     assert_int_equal(out.last_dcom.conn.srv.port, 52419);
@@ -723,6 +723,31 @@ static void test_dcom_correlation_links_activation_to_follow_up(void **state)
     free(other);
     free(a1);
     free(a2);
+    correlate_free(c);
+}
+
+/* A live capture's idle link: no record comes, but the clock moves on (sink_tick); a held activation goes
+ * out once its hop window (600 s) has passed, not at the end of the run. */
+static void test_dcom_correlation_tick_releases_after_window(void **state)
+{
+    (void)state;
+    struct recorder out = {0};
+    out.sink.record = rec_on_record;
+    struct hs_correlate *c = correlate_new(&out.sink);
+    assert_non_null(c);
+    struct dcom_rec d = activation(2, 1000, "WORKSTATION6", 52419);
+    sink_record(&c->sink, &d.h);
+    assert_int_equal(out.n_dcom, 0);
+    struct hs_stats st = {0};
+    sink_stats(&c->sink, &(struct hs_stats_view){.st = &st, .periodic = true});
+    assert_int_equal(out.n_dcom, 0); /* a periodic stats record is not the end of the run */
+    sink_tick(&c->sink, &(struct timeval){1000 + 600, 0});
+    assert_int_equal(out.n_dcom, 0); /* the window is not over */
+    sink_tick(&c->sink, &(struct timeval){1000 + 601, 0});
+    assert_int_equal(out.n_dcom, 1);
+    assert_false(out.last_dcom.linked);
+    sink_stats(&c->sink, &(struct hs_stats_view){.st = &st});
+    assert_int_equal(out.n_dcom, 1); /* written once */
     correlate_free(c);
 }
 
@@ -803,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_dcom_wmi_exec_query_text),
         cmocka_unit_test(test_dcom_wmi_bstr_size_mismatch_rejected),
         cmocka_unit_test(test_dcom_correlation_links_activation_to_follow_up),
+        cmocka_unit_test(test_dcom_correlation_tick_releases_after_window),
         cmocka_unit_test(test_dcom_correlation_other_client_or_earlier_not_linked),
         cmocka_unit_test(test_dcom_correlation_without_port_passes_at_once),
         cmocka_unit_test(test_dcom_correlation_cap_writes_oldest),

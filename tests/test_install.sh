@@ -14,7 +14,9 @@ ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 if cmake --install "$build" --prefix "$prefix" >"$prefix.log" 2>&1; then ok "cmake --install exits 0"; else ko "cmake --install: $(cat "$prefix.log")"; fi
 rm -f "$prefix.log"
 for f in bin/hopscope share/man/man1/hopscope.1 share/bash-completion/completions/hopscope \
-         share/zsh/vendor-completions/_hopscope share/doc/hopscope/README.md share/doc/hopscope/RECORDS.md; do
+         share/zsh/vendor-completions/_hopscope share/doc/hopscope/README.md share/doc/hopscope/RECORDS.md \
+         share/doc/hopscope/DEPLOYMENT.md share/doc/hopscope/examples/hopscope.service \
+         share/doc/hopscope/examples/hopscope.logrotate; do
   if [ -s "$prefix/$f" ]; then ok "installs $f"; else ko "missing $f"; fi
 done
 if "$prefix/bin/hopscope" --version | grep -q '^hopscope '; then ok "installed binary runs"; else ko "installed binary does not run"; fi
@@ -44,6 +46,10 @@ comp=$prefix/share/bash-completion/completions/hopscope
 if bash -n "$comp"; then ok "bash completion parses"; else ko "bash completion syntax"; fi
 got=$(bash -c '. "$1"; COMP_WORDS=(hopscope --for); COMP_CWORD=1; _hopscope; echo "${COMPREPLY[*]}"' _ "$comp")
 if [ "$got" = "--format" ]; then ok "bash completion completes --for"; else ko "bash completion gave '$got'"; fi
+got=$(bash -c '. "$1"; COMP_WORDS=(hopscope --time-stamp-precision ""); COMP_CWORD=2; _hopscope; echo "${COMPREPLY[*]}"' _ "$comp")
+if [ "$got" = "micro nano" ]; then ok "bash completion offers micro and nano"; else ko "bash completion gave '$got' for --time-stamp-precision"; fi
+got=$(bash -c '. "$1"; COMP_WORDS=(hopscope --stats-i); COMP_CWORD=1; _hopscope; echo "${COMPREPLY[*]}"' _ "$comp")
+if [ "$got" = "--stats-interval" ]; then ok "bash completion completes --stats-i"; else ko "bash completion gave '$got' for --stats-i"; fi
 if command -v zsh >/dev/null; then
   if zsh -n "$prefix/share/zsh/vendor-completions/_hopscope"; then ok "zsh completion parses"; else ko "zsh completion syntax"; fi
 fi

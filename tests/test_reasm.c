@@ -969,6 +969,94 @@ static void test_time_step_forward_counted_and_expires(void **state)
     x_free(&x);
 }
 
+/* Connections expired so far (the engine's counter, before the closing stats). */
+static uint64_t pg_stat_now_expired(struct pg_run *r)
+{
+    return r->e.st.flows_expired;
+}
+
+static int64_t ts_us(const struct timeval *t)
+{
+    return (int64_t)t->tv_sec * 1000000 + t->tv_usec;
+}
+
+/* A live capture's idle link: with no packet, engine_idle() moves the clock on and the session that never
+ * closed expires then, its record written while the run goes on. */
+static void test_engine_idle_expires_without_packets(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.idle_timeout = 60;
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    pg_handshake(&x.r, &x.c);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req1);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp1);
+    pg_sendb(&x.r, &x.c, 0, &x.m.req2);
+    pg_sendb(&x.r, &x.c, 1, &x.m.resp2);
+    int64_t last = ts_us(&x.r.ts);
+    engine_idle(&x.r.e, last + 59 * 1000000LL);
+    assert_int_equal(pg_count_auth_now(&x.r), 0);
+    engine_idle(&x.r.e, last + 61 * 1000000LL);
+    assert_int_equal(pg_count_auth_now(&x.r), 1); /* written at expiry, not at the end of the run */
+    int64_t now;
+    assert_true(engine_now(&x.r.e, &now));
+    assert_true(now == last + 61 * 1000000LL);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "flows_expired"), 1);
+    assert_int_equal(pg_stat(&x.r, "time.steps_back"), 0);
+    assert_int_equal(pg_stat(&x.r, "time.steps_forward"), 0);
+    check_alice(pg_rec(&x.r, 0));
+    x_free(&x);
+}
+
+/* engine_idle() never moves the clock back, and time it already counted is not counted again by the next
+ * packet: 40 s idle then a packet stamped 30 s after the last leaves the clock at +40 s, so a connection
+ * expires 60 s after its last packet by the engine clock, not later. */
+static void test_engine_idle_time_counted_once(void **state)
+{
+    (void)state;
+    struct hs_limits lim;
+    hs_limits_default(&lim);
+    lim.idle_timeout = 60;
+    struct xchg x;
+    x_init(&x, &lim, BODY401);
+    pg_handshake(&x.r, &x.c); /* A, idle from now */
+    int64_t t0 = ts_us(&x.r.ts);
+    engine_idle(&x.r.e, t0 + 40 * 1000000LL);
+    engine_idle(&x.r.e, t0 + 10 * 1000000LL); /* back: nothing */
+    int64_t now;
+    assert_true(engine_now(&x.r.e, &now) && now == t0 + 40 * 1000000LL);
+    x.r.ts.tv_sec += 30; /* a packet stamped +30 s (it waited in the kernel buffer): the clock stays at +40 */
+    struct pg_conn b;
+    pg_conn_init(&b, 20000, 5985);
+    pg_handshake(&x.r, &b);
+    assert_int_equal(pg_stat_now_expired(&x.r), 0);
+    engine_idle(&x.r.e, t0 + 61 * 1000000LL); /* A: 61 s idle; B: 31 s */
+    assert_int_equal(pg_stat_now_expired(&x.r), 1);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "time.steps_back"), 0);
+    assert_int_equal(pg_stat(&x.r, "flows_expired"), 1);
+    x_free(&x);
+}
+
+/* Before any packet there is no time to move: engine_idle() does nothing. */
+static void test_engine_idle_before_any_packet(void **state)
+{
+    (void)state;
+    struct xchg x;
+    x_init(&x, NULL, BODY401);
+    int64_t now = 7;
+    engine_idle(&x.r.e, 1000000);
+    assert_false(engine_now(&x.r.e, &now));
+    assert_true(now == 7);
+    pg_handshake(&x.r, &x.c);
+    pg_run_finish(&x.r);
+    assert_int_equal(pg_stat(&x.r, "flows_expired"), 0);
+    x_free(&x);
+}
+
 /* A closed connection stays ENGINE_CLOSED_LINGER seconds (its last ACK and late retransmissions are its own,
  * not a new flow), then leaves the table though the idle timeout is far off. */
 static void test_closed_connection_leaves_after_linger(void **state)
@@ -1345,6 +1433,9 @@ int main(void)
         cmocka_unit_test(test_idle_expiry_and_eviction),
         cmocka_unit_test(test_idle_expiry_survives_time_step_back),
         cmocka_unit_test(test_time_step_forward_counted_and_expires),
+        cmocka_unit_test(test_engine_idle_expires_without_packets),
+        cmocka_unit_test(test_engine_idle_time_counted_once),
+        cmocka_unit_test(test_engine_idle_before_any_packet),
         cmocka_unit_test(test_closed_connection_leaves_after_linger),
         cmocka_unit_test(test_closed_connections_are_bounded),
         cmocka_unit_test(test_memory_budget_evicts_least_recently_seen),

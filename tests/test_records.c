@@ -548,7 +548,7 @@ static void test_sink_stage_without_callbacks_passes_calls_on(void **state)
     assert_int_equal(out.seen[0].id, 77);
     struct hs_stats st;
     memset(&st, 0, sizeof st);
-    struct hs_stats_view v = {&st, NULL};
+    struct hs_stats_view v = {.st = &st};
     sink_stats(&pass1, &v);
     assert_int_equal(out.stats_calls, 1);
     assert_ptr_equal(out.last_view, &v);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Signals and failed writes end the run at once, in every input mode: SIGTERM/SIGINT on an idle pipe or
 FIFO (records so far written, stats say `interrupted`, exit 128+signal), a write to a full disk or a
-closed pipe (one line on stderr, exit 4) while the input is still open.
+closed pipe (one line on stderr, exit 4) while the input is still open; a write cut short part-way (a file-size
+limit, as a full disk) leaves the file ending with a whole line.
 
   test_signals.py --hopscope build/hopscope --captures captures
 """
@@ -149,6 +150,36 @@ def main():
             p.stdin.close()
         except OSError:
             pass
+
+    # A write that fails part-way (a file-size limit: write(2) writes up to it, then EFBIG, as a full disk
+    # does): one line naming the file, exit 4, and the file ends with a complete line, every line JSON.
+    limit = 100_003  # not on a line boundary
+
+    def limited():
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    bigf = os.path.join(tmp, "big.pcap")
+    with open(bigf, "wb") as f:
+        f.write(big)
+    for how in ("-o", "stdout"):
+        out = os.path.join(tmp, "cut-%s.jsonl" % how.strip("-"))
+        if how == "-o":
+            p = subprocess.run([hs, "-r", bigf, "-o", out], capture_output=True, preexec_fn=limited, timeout=60)
+        else:
+            with open(out, "wb") as so:
+                p = subprocess.run([hs, "-r", bigf], stdout=so, stderr=subprocess.PIPE, preexec_fn=limited, timeout=60)
+        err = p.stderr.decode("utf-8", "replace")
+        data = open(out, "rb").read()
+        lines = data.split(b"\n")
+        whole = data.endswith(b"\n") and all(json.loads(l) for l in lines[:-1])
+        name = out if how == "-o" else "standard output"
+        check("a write cut short (%s): exit 4, one line naming %s and why" % (how, name),
+              p.returncode == 4 and len(err.strip().splitlines()) == 1 and name in err and "too large" in err,
+              "exit %s, stderr %r" % (p.returncode, err))
+        check("... and the file ends with a whole line (%s): %d bytes, every line JSON" % (how, len(data)),
+              whole and limit // 2 < len(data) <= limit, data[-200:])
 
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))

@@ -26,11 +26,17 @@ struct authpcap {
 
 struct authpcap *authpcap_open(const char *path, int dlt, int snaplen, char *err, size_t errlen)
 {
+    return authpcap_open_precision(path, dlt, snaplen, PCAP_TSTAMP_PRECISION_MICRO, err, errlen);
+}
+
+struct authpcap *authpcap_open_precision(const char *path, int dlt, int snaplen, int precision, char *err,
+                                         size_t errlen)
+{
     struct authpcap *a = calloc(1, sizeof *a);
     if (a) {
         a->slots = calloc(AUTHPCAP_SLOTS, sizeof *a->slots);
         a->path = strdup(path);
-        a->dead = pcap_open_dead_with_tstamp_precision(dlt, snaplen, PCAP_TSTAMP_PRECISION_MICRO);
+        a->dead = pcap_open_dead_with_tstamp_precision(dlt, snaplen, (u_int)precision);
     }
     if (!a || !a->slots || !a->path || !a->dead) {
         snprintf(err, errlen, "out of memory");

@@ -38,6 +38,11 @@ struct authpcap;
  */
 struct authpcap *authpcap_open(const char *path, int dlt, int snaplen, char *err, size_t errlen);
 
+/* authpcap_open() with timestamps of the given precision (PCAP_TSTAMP_PRECISION_MICRO or _NANO: the
+ * packets handed over then carry ns in tv_usec, as a capture opened with that precision gives them). */
+struct authpcap *authpcap_open_precision(const char *path, int dlt, int snaplen, int precision, char *err,
+                                         size_t errlen);
+
 /*
  * Hands over one packet of link type dlt (header h, h->caplen bytes at data) and what the engine made of it:
  * conn_id (0: no connection), auth (the connection started a record, now or before), ignored (it never

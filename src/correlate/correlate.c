@@ -330,6 +330,13 @@ static void dcom_expire(struct hs_correlate *c, const struct timeval *now)
         dcom_release(c);
 }
 
+/* No record for a while (a live capture's idle link): the activations whose window closed by now go out. */
+static void on_tick(struct hs_sink *self, const struct timeval *now)
+{
+    dcom_expire((struct hs_correlate *)self, now);
+    sink_tick(self->next, now);
+}
+
 static void on_record(struct hs_sink *self, struct rec_hdr *r)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
@@ -375,14 +382,18 @@ static void tee_finding(struct hs_sink *self, const struct hs_finding *f)
     sink_finding(self->next, f);
 }
 
-/* The run ends: findings first, then the stats they came with. */
+/* The run ends: findings first, then the stats they came with. A periodic stats record only passes. */
 static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
+    if (v->periodic) {
+        sink_stats(self->next, v);
+        return;
+    }
     while (c->n_dcom)
         dcom_release(c);
     if (c->want_graph) {
-        struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, self->next}, c};
+        struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, self->next, NULL}, c};
         findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &tee.sink);
         graph_free(c->graph);
         c->graph = graph_build(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, c->findings, c->n_findings);
@@ -403,6 +414,7 @@ struct hs_correlate *correlate_new(struct hs_sink *next)
     }
     c->sink.record = on_record;
     c->sink.stats = on_stats;
+    c->sink.tick = on_tick;
     c->sink.next = next;
     c->cfg.hop_window = 600;
     return c;

@@ -23,8 +23,9 @@
  * or, for a binding by host name, on the activation's server) started after the activation is the
  * connection it led to: the auth record is marked with the activation (`dcerpc.dcom`), and the dcom record
  * takes the connection and the ids of up to DCOM_LINKED_MAX auth records on it. The latest activation
- * matching wins. A held record is written when hop_window seconds (by record time) have passed since it,
- * when CORRELATE_DCOM_MAX are held (the oldest), or at the end of the run, before the findings. Its user,
+ * matching wins. A held record is written when hop_window seconds (by record time) have passed since it — seen
+ * at a later record, or on a live capture at a sink_tick while no record comes —, when CORRELATE_DCOM_MAX are
+ * held (the oldest), or at the end of the run, before the findings. Its user,
  * when the dissector could not name it (Kerberos), is taken from its activation's auth record.
  */
 #define CORRELATE_SUMMARIES_MAX (1u << 18) /* summaries kept per kind; beyond, later records are not judged */

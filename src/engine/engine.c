@@ -376,20 +376,53 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
 
 /* Advances the engine clock by the step from the previous packet's timestamp to ts; a step back leaves it
  * where it is and is counted, as is a step forward longer than the idle timeout (all idle connections
- * expire at once). */
+ * expire at once). Time engine_idle() already moved the clock by is not counted twice. */
 static void clock_step(struct hs_engine *e, const struct timeval *ts)
 {
     int64_t t = (int64_t)ts->tv_sec * 1000000 + (int64_t)ts->tv_usec;
     if (e->have_ts && t < e->last_ts_us) {
         e->st.time_steps_back++;
+        e->idle_ahead_us = 0;
     } else if (e->have_ts) {
         uint64_t d = (uint64_t)(t - e->last_ts_us);
-        if (d > (uint64_t)e->lim.idle_timeout * 1000000u)
-            e->st.time_steps_forward++;
-        e->clock += d;
+        if (d > e->idle_ahead_us) {
+            d -= e->idle_ahead_us;
+            e->idle_ahead_us = 0;
+            if (d > (uint64_t)e->lim.idle_timeout * 1000000u)
+                e->st.time_steps_forward++;
+            e->clock += d;
+        } else {
+            e->idle_ahead_us -= d;
+        }
     }
     e->have_ts = true;
     e->last_ts_us = t;
+}
+
+bool engine_now(const struct hs_engine *e, int64_t *now_us)
+{
+    if (!e->have_ts)
+        return false;
+    *now_us = e->last_ts_us + (int64_t)e->idle_ahead_us;
+    return true;
+}
+
+void engine_idle(struct hs_engine *e, int64_t now_us)
+{
+    if (!e->have_ts || now_us <= e->last_ts_us)
+        return;
+    uint64_t ahead = (uint64_t)(now_us - e->last_ts_us);
+    if (ahead <= e->idle_ahead_us)
+        return;
+    e->clock += ahead - e->idle_ahead_us;
+    e->idle_ahead_us = ahead;
+    struct hs_conn *old;
+    while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, NULL)) != NULL) {
+        e->st.flows_expired++;
+        conn_remove(e, old);
+    }
+    struct timeval now = {(time_t)(now_us / 1000000), (suseconds_t)(now_us % 1000000)};
+    sink_tick(e->sink, &now);
 }
 
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
@@ -440,6 +473,36 @@ static int by_id(const void *a, const void *b)
     return x->flow.id < y->flow.id ? -1 : x->flow.id > y->flow.id;
 }
 
+void engine_stats_view(const struct hs_engine *e, struct hs_stats_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->st = &e->st;
+    v->dec = &e->dec.st;
+    int64_t now;
+    if (engine_now(e, &now)) {
+        v->has_ts = true;
+        v->ts.tv_sec = (time_t)(now / 1000000);
+        v->ts.tv_usec = (suseconds_t)(now % 1000000);
+    }
+    v->flows_tracked = e->flows.n;
+    v->memory = engine_memory(e);
+    v->memory_limit = e->lim.max_memory;
+    v->ooo_bytes = e->ooo_total;
+    v->pdu_bytes = e->budget.held;
+    v->cap = e->cap;
+}
+
+void engine_stats(struct hs_engine *e, int64_t now_us)
+{
+    struct hs_stats_view view;
+    engine_stats_view(e, &view);
+    view.periodic = true;
+    view.has_ts = true;
+    view.ts.tv_sec = (time_t)(now_us / 1000000);
+    view.ts.tv_usec = (suseconds_t)(now_us % 1000000);
+    sink_stats(e->sink, &view);
+}
+
 void engine_finish(struct hs_engine *e)
 {
     /* Close in creation order so output order does not depend on when flows were last seen. */
@@ -458,7 +521,8 @@ void engine_finish(struct hs_engine *e)
         for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next)
             conn_close(e, c);
     }
-    struct hs_stats_view view = {&e->st, &e->dec.st};
+    struct hs_stats_view view;
+    engine_stats_view(e, &view);
     sink_stats(e->sink, &view);
     sink_end(e->sink);
 }

@@ -52,6 +52,9 @@ struct hs_engine {
     uint64_t clock;
     int64_t last_ts_us;              /* the previous packet's timestamp, µs */
     bool have_ts;
+    /* How far engine_idle() moved the clock past the previous packet's timestamp (µs): a packet stamped
+     * within that much of its predecessor finds the clock there already and does not move it again. */
+    uint64_t idle_ahead_us;
     /* scratch for decoding (base64 HTTP tokens), lim.max_pdu bytes; one engine is single-threaded */
     uint8_t *scratch;
     size_t scratch_cap;
@@ -63,6 +66,8 @@ struct hs_engine {
      * and the last ACKs are recognised as its own), at most ENGINE_CLOSED_MAX of them, then leaves the table. */
     struct hs_conn *closed_head, *closed_tail;
     uint32_t n_closed;
+    const struct hs_capture_stats *cap; /* a live capture's counters for the stats records (main refreshes
+                                         * them before each), or NULL */
 };
 
 /*
@@ -78,8 +83,31 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts,
                    const uint8_t *data, uint32_t caplen);
 
+/*
+ * Time passes with no packet (a live capture on an idle link): now_us is the time, in µs since the epoch on
+ * the capture's clock, a packet arriving now would be stamped with — the caller measures it on a monotonic
+ * clock from the last packet's timestamp, so a step of the wall clock cannot move it. The engine clock moves
+ * forward to it, never back (a now_us before the last packet, or before an earlier call, changes nothing);
+ * connections idle past the timeout expire (their records written, as at expiry by packet time), and the sink
+ * chain is told the time (sink_tick) so that correlation windows close. Before the first packet it does
+ * nothing. Offline runs never call it, so their output depends on the capture alone.
+ */
+void engine_idle(struct hs_engine *e, int64_t now_us);
+
+/* The engine's time, µs since the epoch: the last packet's timestamp moved on by engine_idle(); false (and
+ * *now_us untouched) before the first packet. */
+bool engine_now(const struct hs_engine *e, int64_t *now_us);
+
 /* Counts a frame of a medium hopscope does not decode (e.g. a Network Monitor event record). */
 void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen);
+
+/* Fills v with the counters and what the engine holds now, at the engine's time (engine_now()). */
+void engine_stats_view(const struct hs_engine *e, struct hs_stats_view *v);
+
+/* Writes a periodic `stats` record (--stats-interval) through the sink chain: the view of
+ * engine_stats_view(), marked periodic (no findings are made for it), at time now_us (µs since the epoch: a
+ * live capture's clock may have a time before its first packet). */
+void engine_stats(struct hs_engine *e, int64_t now_us);
 
 /* Ends every connection still open (records written in connection creation order), then hands the
  * stats and the end of the run to the sink chain. */

@@ -1205,13 +1205,19 @@ static void put_counters(struct jw *w, const char *k, const struct counter *c, s
         put_counters(w, k, c_, sizeof c_ / sizeof *c_);                                                                \
     } while (0)
 
-/* The closing `stats` record. */
+/* A `stats` record: "type", "ts", "final" first, the counters, then what is held now and the capture's own. */
 static void put_stats(struct jw *w, const struct hs_stats_view *v)
 {
     const struct hs_stats *s = v->st;
     const struct decode_stats *d = v->dec;
     jw_object_begin(w);
     put_str(w, "type", "stats");
+    if (v->has_ts) {
+        char ts[32];
+        format_ts(&v->ts, ts);
+        put_str(w, "ts", ts);
+    }
+    put_bool(w, "final", !v->periodic);
     put_bool(w, "interrupted", s->interrupted);
     put_uint(w, "packets", s->packets);
     put_uint(w, "bytes", s->bytes);
@@ -1243,6 +1249,30 @@ static void put_stats(struct jw *w, const struct hs_stats_view *v)
              {"ipv6_fragments", d->ipv6_fragments}, {"records", s->records_dropped}, {"uses", s->uses_dropped},
              {"partial_at_close", s->partial_at_close}, {"flows_evicted_memory", s->memory_evicted});
     COUNTERS(w, "time", {"steps_back", s->time_steps_back}, {"steps_forward", s->time_steps_forward});
+    /* what is held now, and a live capture's own counters: the sums, then each interface's */
+    put_uint(w, "flows_tracked", v->flows_tracked);
+    COUNTERS(w, "memory", {"held", v->memory}, {"limit", v->memory_limit}, {"out_of_order", v->ooo_bytes},
+             {"pdu_buffers", v->pdu_bytes});
+    if (v->cap) {
+        const struct hs_capture_stats *c = v->cap;
+        jw_key(w, "capture");
+        jw_object_begin(w);
+        put_uint(w, "received", c->received);
+        put_uint(w, "kernel_drops", c->kernel_drops);
+        put_uint(w, "interface_drops", c->interface_drops);
+        jw_key(w, "interfaces");
+        jw_array_begin(w);
+        for (unsigned i = 0; i < c->n; i++) {
+            jw_object_begin(w);
+            put_str(w, "name", c->ifs[i].name ? c->ifs[i].name : "");
+            put_uint(w, "received", c->ifs[i].received);
+            put_uint(w, "kernel_drops", c->ifs[i].kernel_drops);
+            put_uint(w, "interface_drops", c->ifs[i].interface_drops);
+            jw_object_end(w);
+        }
+        jw_array_end(w);
+        jw_object_end(w);
+    }
     jw_object_end(w);
 }
 

@@ -408,6 +408,8 @@ static long long stat_of(json_t *st, const char *key)
 static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
 {
     FILE *o = w->f;
+    if (v->periodic) /* a report read at the end: only the closing figures (main refuses --stats-interval) */
+        return;
     if (w->nrows || w->hold_off)
         fprintf(o, "SESSIONS\n\n");
     release_rows(w);
@@ -421,8 +423,8 @@ static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
              np == 1 ? "" : "s", nf, nf == 1 ? "" : "s", na, na == 1 ? "" : "s", nk, nk == 1 ? "" : "s");
     fprintf(o, "%sSUMMARY\n\n", w->text_day[0] ? "\n" : "");
     wrapped(o, "  ", line, 2);
-    static const char *const groups[] = {"malformed", "dropped", "tcp", "decode"};
-    static const char *const labels[] = {"malformed: ", "dropped:   ", "tcp:       ", "decode:    "};
+    static const char *const groups[] = {"capture", "malformed", "dropped", "tcp", "decode"};
+    static const char *const labels[] = {"capture:   ", "malformed: ", "dropped:   ", "tcp:       ", "decode:    "};
     for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
         nonzero(st, groups[i], part, sizeof part);
         if (part[0]) {

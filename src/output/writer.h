@@ -37,6 +37,10 @@ struct hs_writer {
     FILE *f;
     bool failed;                   /* a write failed (disk full, closed pipe): reported at exit */
     struct jw jw;                  /* json: the line being written, its buffer reused line after line */
+    int err;                       /* errno of the first failed write */
+    bool flush_each;               /* live: each record, finding and stats line is written out at once */
+    bool cut;                      /* after a failure: the partial line was cut off and the buffer dropped */
+    long long good_off;            /* f's file offset after the last complete line written out; -1 unknown */
     bool header_done;              /* text: the table's header was printed */
     /* text: session rows are held back (up to TEXT_HOLD_MAX bytes) so that the findings, known only at the
      * end of the run, are printed first and the rows in time order; past the cap rows go out as they come */
@@ -57,8 +61,24 @@ extern const struct hs_writer_ops text_writer_ops;
 /* The closing stats as one line of compact JSON (malloc'd; NULL when memory is short). */
 char *stats_json_line(const struct hs_stats_view *v);
 
-/* A writer of format fmt to f (not closed by the writer), begun. NULL when memory is short. */
+/*
+ * A writer of format fmt to f (not closed by the writer), begun. NULL when memory is short.
+ *
+ * Whole lines only: f is flushed after a record, finding or stats line once WRITER_FLUSH_AT bytes are pending
+ * (at once with flush_each), so with a stdio buffer of at least 2 * WRITER_FLUSH_AT bytes (WRITER_BUFFER:
+ * give f one with setvbuf) a line shorter than WRITER_FLUSH_AT never reaches the file in two pieces. When a
+ * write fails (disk full) the writer is `failed` (err says why), writes nothing more, and cuts a regular file
+ * back to the end of its last complete line: a reader never sees half a line.
+ */
+#define WRITER_FLUSH_AT (256u * 1024u)
+#define WRITER_BUFFER (2u * WRITER_FLUSH_AT)
 struct hs_writer *writer_new(enum output_format fmt, FILE *f);
+
+/* Writes out what is buffered (whole lines). Returns 0, or -1 after a failed write (as described above). */
+int writer_flush(struct hs_writer *w);
+
+/* Points w at f, a new stream (SIGHUP reopened the -o file); the old one is the caller's to close. */
+void writer_set_file(struct hs_writer *w, FILE *f);
 
 /* The writer as a sink: the stage to put last in the chain. */
 static inline struct hs_sink *writer_sink(struct hs_writer *w)

@@ -37,6 +37,15 @@ void sink_stats(struct hs_sink *s, const struct hs_stats_view *v)
         }
 }
 
+void sink_tick(struct hs_sink *s, const struct timeval *now)
+{
+    for (; s; s = s->next)
+        if (s->tick) {
+            s->tick(s, now);
+            return;
+        }
+}
+
 void sink_end(struct hs_sink *s)
 {
     for (; s; s = s->next)

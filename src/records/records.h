@@ -10,10 +10,21 @@
 
 struct decode_stats;
 
-/* What the closing `stats` record says: the engine's counters and the decoder's. */
+/* What a `stats` record says: the engine's counters and the decoder's, and (when the engine fills the view)
+ * its time and what it holds now. Zero-initialised members past `dec` give the closing record as before. */
 struct hs_stats_view {
     const struct hs_stats *st;
     const struct decode_stats *dec;
+    bool periodic;                  /* --stats-interval: a record during the run (no findings come with it);
+                                     * false: the closing one, after the findings */
+    bool has_ts;                    /* ts is set (a packet was seen) */
+    struct timeval ts;              /* the engine's time: the last packet's timestamp, moved on while idle */
+    uint64_t flows_tracked;         /* connections in the flow table now (open, or closed and kept for their late packets) */
+    uint64_t memory;                /* bytes connections hold now, as held against --max-memory */
+    uint64_t memory_limit;          /* --max-memory, bytes */
+    uint64_t ooo_bytes;             /* of which out-of-order data queued by reassembly */
+    uint64_t pdu_bytes;             /* of which PDU buffers (messages straddling segments) */
+    const struct hs_capture_stats *cap; /* a live capture's own counters, or NULL */
 };
 
 /* A finding (the correlation stage's conclusion across records; docs/RECORDS.md `type: "finding"`). All
@@ -47,13 +58,19 @@ struct hs_sink {
     void (*stats)(struct hs_sink *self, const struct hs_stats_view *v);
     void (*end)(struct hs_sink *self);
     struct hs_sink *next;
+    /* Time passes with no record (a live capture on an idle link): `now` is the engine's time; a stage that
+     * holds records for a window of record time releases those whose window has closed. Last, so that
+     * positional initialisers of the members above stay right. */
+    void (*tick)(struct hs_sink *self, const struct timeval *now);
 };
 
-/* Hands r (or the stats, or the end) to sink s, or to the first stage after it that takes it. */
+/* Hands r (or the finding, the stats, the end, the time) to sink s, or to the first stage after it that
+ * takes it. */
 void sink_record(struct hs_sink *s, struct rec_hdr *r);
 void sink_finding(struct hs_sink *s, const struct hs_finding *f);
 void sink_stats(struct hs_sink *s, const struct hs_stats_view *v);
 void sink_end(struct hs_sink *s);
+void sink_tick(struct hs_sink *s, const struct timeval *now);
 
 /* A list of held records of one type, oldest first. */
 struct rec_list {

@@ -61,4 +61,18 @@ struct hs_stats {
     bool interrupted;            /* a signal ended the reading before the end of the input */
 };
 
+/* A live capture's own counters (pcap_stats), per interface and summed: the stats record's `capture`. */
+#define HS_CAPTURE_IFACES_MAX 16
+struct hs_capture_iface {
+    const char *name;            /* the interface, as given to -i */
+    uint64_t received;           /* ps_recv: packets the kernel's filter passed (on Linux, dropped ones included) */
+    uint64_t kernel_drops;       /* ps_drop: dropped for lack of room in the kernel buffer */
+    uint64_t interface_drops;    /* ps_ifdrop: dropped by the interface or its driver */
+};
+struct hs_capture_stats {
+    uint64_t received, kernel_drops, interface_drops; /* the sums over the interfaces */
+    unsigned n;
+    struct hs_capture_iface ifs[HS_CAPTURE_IFACES_MAX];
+};
+
 #endif
