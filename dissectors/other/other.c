@@ -190,7 +190,9 @@ static size_t other_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_
             size_t need = other_gss_extent(m, avail);
             if (need == SIZE_MAX) /* the token's header is still coming */
                 return st->scanned[dir] + at < OTHER_SCAN_MAX ? at : n;
-            if (need > ctx->lim->max_pdu) { /* no token after all */
+            /* no token after all: the search saw fewer bytes (up to an NTLMSSP signature) than are here, and
+             * what looked like a cut-off header is none; or too long to hold */
+            if (need == 0 || need > ctx->lim->max_pdu) {
                 done = at + 1;
                 continue;
             }
