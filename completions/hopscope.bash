@@ -19,17 +19,32 @@ _hopscope()
         -F|--format)
             COMPREPLY=($(compgen -W "json text" -- "$cur"))
             return ;;
-        --creds)
+        --creds|--dot|--html|--expect|--write-expect)
             COMPREPLY=($(compgen -f -- "$cur"))
+            compopt -o filenames 2>/dev/null
             return ;;
         --time-stamp-precision)
             COMPREPLY=($(compgen -W "micro nano" -- "$cur"))
             return ;;
-        -c|-s|-B|--idle-timeout|--max-flows|--hop-window|--stats-interval)
+        --evidence)
+            COMPREPLY=($(compgen -d -- "$cur"))
+            compopt -o filenames 2>/dev/null
+            return ;;
+        -c|-s|-B|--idle-timeout|--max-flows|--hop-window|--stats-interval|--max-memory|--sensor)
             return ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-r -i -o -w -k -c -s -B -p -D -Z -n -f -q -v -F --format --stats-interval --time-stamp-precision --immediate-mode --idle-timeout --max-flows --hop-window --creds -h --help -V --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "-r -i -o -w -k -c -s -B -p -D -Z -n -f -q -v -F --format --stats-interval --time-stamp-precision --immediate-mode --idle-timeout --max-flows --hop-window --creds --max-memory --dot --html --expect --write-expect --evidence --sensor --records -h --help -V --version" -- "$cur"))
+        return
     fi
+    # with --records the arguments are files of records, not a filter expression
+    local w
+    for w in "${COMP_WORDS[@]}"; do
+        if [[ $w == --records ]]; then
+            COMPREPLY=($(compgen -f -- "$cur"))
+            compopt -o filenames 2>/dev/null
+            return
+        fi
+    done
 }
 complete -F _hopscope hopscope

@@ -31,6 +31,7 @@
 #include "pcapfile.h"
 #include "pcapng.h"
 #include "progress.h"
+#include "recmode.h"
 #include "report.h"
 #include "writer.h"
 
@@ -68,6 +69,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: hopscope [options] (-r FILE | -i INTERFACE) [filter expression] [options]\n"
+            "       hopscope [options] --records FILE...\n"
             "Explains Windows network authentication in traffic: who authenticated to what, how,\n"
             "and whether it worked. Writes one JSON object per line (docs/RECORDS.md).\n"
             "\n"
@@ -107,6 +109,10 @@ static void usage(FILE *f)
             "                     docs/REPORTS.md); say what differs and exit 5 when they are not met\n"
             "      --write-expect FILE  write expectations of this run's records and findings to FILE\n"
             "      --evidence DIR for each finding, a pcapng in DIR of the packets it rests on (with -r FILE)\n"
+            "      --sensor NAME  stamp what this run writes with \"sensor\": NAME (letters, digits, '.', '_',\n"
+            "                     '-'; at most 64): records of several sensors stay apart (docs/SENSORS.md)\n"
+            "      --records      read no packets: the FILEs (arguments, '-' for standard input) are JSON Lines\n"
+            "                     of hopscope sensors; report the findings across them as from one capture\n"
             "  -h, --help         show this help\n"
             "  -V, --version      show the version and those of the libraries\n"
             "\n"
@@ -909,6 +915,8 @@ int main(int argc, char **argv)
     uint32_t hop_window = 0; /* 0: the correlation stage's default */
     unsigned long stats_interval = 0; /* --stats-interval, seconds; 0: none */
     struct reports rep = {0};
+    bool records = false;       /* --records */
+    const char *sensor = NULL;  /* --sensor */
 
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -927,6 +935,8 @@ int main(int argc, char **argv)
         {"expect", required_argument, NULL, 22},
         {"write-expect", required_argument, NULL, 23},
         {"evidence", required_argument, NULL, 24},
+        {"records", no_argument, NULL, 25},
+        {"sensor", required_argument, NULL, 26},
         {NULL, 0, NULL, 0},
     };
     /* From the start, so that a SIGHUP or SIGUSR1 sent early (a rotation script, a curious user) cannot end
@@ -1059,10 +1069,28 @@ int main(int argc, char **argv)
         case 22: rep.expect = optarg; break;
         case 23: rep.write_expect = optarg; break;
         case 24: rep.evidence = optarg; break;
+        case 25: records = true; break;
+        case 26:
+            if (!sensor_name_ok(optarg)) {
+                fprintf(stderr, "hopscope: --sensor: letters, digits, '.', '_' and '-' only, 1 to 64 of them: %s\n",
+                        optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            sensor = optarg;
+            break;
         case 'h': usage(stdout); return finish(&keys, EXIT_OK);
         case 'V': version(); return finish(&keys, EXIT_OK);
         default: usage(stderr); return finish(&keys, EXIT_USAGE);
         }
+    }
+    if (records) { /* findings across the records of several sensors (src/cli/recmode.c) */
+        const char *packets_only = rfile ? "-r" : nifaces ? "-i" : wfile ? "-w" : keys.n ? "-k" : creds.n ? "--creds"
+                                 : rep.evidence ? "--evidence" : count > 0 ? "-c" : zuser ? "-Z" : list ? "-D" : NULL;
+        struct records_args ra = {.files = argv + optind, .nfiles = argc - optind, .fmt = fmt, .ofile = ofile,
+                                  .quiet = quiet, .verbose = verbose && !quiet, .hop_window = hop_window,
+                                  .dot = rep.dot, .html = rep.html, .expect = rep.expect,
+                                  .write_expect = rep.write_expect, .sensor = sensor, .packet_option = packets_only};
+        return finish(&keys, records_main(&ra));
     }
     if (list)
         return finish(&keys, list_interfaces());
@@ -1126,6 +1154,8 @@ int main(int argc, char **argv)
     o.w = writer_new(fmt, o.outf);
     if (o.w) /* live, or a person watching: each line as soon as it is written */
         o.w->flush_each = !in.offline || isatty(fileno(o.outf));
+    if (o.w)
+        o.w->sensor = sensor;
     int xst = o.w ? open_expect(&rep, writer_sink(o.w)) : EXIT_OK;
     if (xst != EXIT_OK) {
         writer_free(o.w);

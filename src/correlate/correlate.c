@@ -88,6 +88,26 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t size, uint64_t *dro
     return (char *)*arr + (*n)++ * size; /* the caller initialises it */
 }
 
+struct fsum_auth *correlate_add_auth(struct hs_correlate *c)
+{
+    void *arr = c->auth;
+    struct fsum_auth *s = grow(&arr, &c->n_auth, &c->cap_auth, sizeof *s, &c->summaries_dropped);
+    c->auth = arr;
+    if (s)
+        fsum_auth_init(s);
+    return s;
+}
+
+struct fsum_kdc *correlate_add_kdc(struct hs_correlate *c)
+{
+    void *arr = c->kdc;
+    struct fsum_kdc *s = grow(&arr, &c->n_kdc, &c->cap_kdc, sizeof *s, &c->summaries_dropped);
+    c->kdc = arr;
+    if (s)
+        fsum_kdc_init(s);
+    return s;
+}
+
 /* Is a use's status a refusal: an NTSTATUS error, a DCE/RPC fault, HTTP 401/403, a DCOM method's access
  * denied (E_ACCESSDENIED 0x80070005, WBEM_E_ACCESS_DENIED 0x80041003, RPC_E_ACCESS_DENIED 0x8001011b,
  * CO_E_LAUNCH_PERMSSION_DENIED 0x8000401b; MS-ERREF 2.1), Win32 ERROR_ACCESS_DENIED (an OXID resolver's)? */
@@ -106,12 +126,9 @@ static bool refused(const struct auth_use *u)
 
 static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
 {
-    void *arr = c->auth;
-    struct fsum_auth *s = grow(&arr, &c->n_auth, &c->cap_auth, sizeof *s, &c->summaries_dropped);
-    c->auth = arr;
+    struct fsum_auth *s = correlate_add_auth(c);
     if (!s)
         return;
-    fsum_auth_init(s);
     struct strpool *sp = &c->strings;
     char buf[128];
     s->id = r->h.id;
@@ -202,12 +219,9 @@ static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
 
 static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
 {
-    void *arr = c->kdc;
-    struct fsum_kdc *s = grow(&arr, &c->n_kdc, &c->cap_kdc, sizeof *s, &c->summaries_dropped);
-    c->kdc = arr;
+    struct fsum_kdc *s = correlate_add_kdc(c);
     if (!s)
         return;
-    fsum_kdc_init(s);
     struct strpool *sp = &c->strings;
     char buf[128];
     s->id = r->h.id;

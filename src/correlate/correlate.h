@@ -54,6 +54,15 @@ struct hs_correlate {
 /* A correlation stage passing records on to next. NULL when memory is short. */
 struct hs_correlate *correlate_new(struct hs_sink *next);
 
+/*
+ * For summaries that do not come from records of this run (hopscope --records, recjson.h): a new summary at
+ * the end of the stage's array, every number zero and every string "" (fsum_auth_init), for the caller to
+ * fill; its strings must be interned in c->strings. NULL beyond CORRELATE_SUMMARIES_MAX of its kind or without
+ * memory (counted in summaries_dropped). The pointer is valid until the next summary of its kind is added.
+ */
+struct fsum_auth *correlate_add_auth(struct hs_correlate *c);
+struct fsum_kdc *correlate_add_kdc(struct hs_correlate *c);
+
 /* Frees the stage (not the stages after it). */
 void correlate_free(struct hs_correlate *c);
 

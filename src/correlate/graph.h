@@ -61,6 +61,7 @@ struct graph_edge {
     bool second_hop;               /* from the server of an earlier successful session, inside the hop window */
     enum graph_deleg deleg;
     uint64_t via;                  /* second hop: the record id of the first hop */
+    const char *sensor, *via_sensor; /* hopscope --records: the sensors of id and via; NULL in a capture's run */
     uint32_t nfindings;
     uint32_t findings[GRAPH_EDGE_FINDINGS]; /* indexes into hop_graph.findings */
 };

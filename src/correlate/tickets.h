@@ -14,6 +14,8 @@ struct ticket_info {
     char sname[256];     /* the ticket's sname@realm */
     uint64_t frame;      /* frame of the reply */
     char kind[16];       /* the exchange kind: "as", "tgs", "s4u2self", ... */
+    const char *sensor;  /* hopscope --records: the sensor whose record issued it (interned, recjson.h); NULL
+                            when the reply is in this run's own capture */
 };
 
 struct ticket_slot {

@@ -143,8 +143,12 @@ static void edge_text(FILE *f, const struct hop_graph *g, const struct graph_edg
         fputs(sep, f);
         report_dot_escape(f, e->user[0] ? e->user : "-", 0);
     } else {
-        if (e->id)
+        if (e->id && e->sensor) { /* hopscope --records: the sensor whose record it is */
+            report_dot_escape(f, e->sensor, 0);
             fprintf(f, "#%llu ", (unsigned long long)e->id);
+        } else if (e->id) {
+            fprintf(f, "#%llu ", (unsigned long long)e->id);
+        }
         report_dot_escape(f, e->anonymous ? "(anonymous)" : e->user[0] ? e->user : "-", 0);
         fputs(sep, f);
         report_dot_escape(f, e->mech, 0);
@@ -195,8 +199,14 @@ static void write_edge(FILE *f, const struct hop_graph *g, size_t i, char eprefi
     fputs(ts, f);
     if (e->f_verdict)
         fprintf(f, ", verdict frame %llu", (unsigned long long)e->f_verdict);
-    if (e->second_hop && e->via)
-        fprintf(f, ", second hop after record %llu", (unsigned long long)e->via);
+    if (e->second_hop && e->via) {
+        fputs(", second hop after record ", f);
+        if (e->via_sensor) {
+            report_dot_escape(f, e->via_sensor, 0);
+            fputc('#', f);
+        }
+        fprintf(f, "%llu", (unsigned long long)e->via);
+    }
     for (uint32_t j = 0; j < e->nfindings; j++) {
         fputs("; ", f);
         report_dot_escape(f, g->findings[e->findings[j]].f.title, 0);

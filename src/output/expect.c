@@ -220,6 +220,11 @@ static void take(struct hs_expect *x, json_t *o)
     json_decref(o);
 }
 
+void expect_object(struct hs_expect *x, json_t *o)
+{
+    take(x, json_incref(o));
+}
+
 static void on_record(struct hs_sink *self, struct rec_hdr *r)
 {
     struct hs_expect *x = (struct hs_expect *)self;

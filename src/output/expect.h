@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "records.h"
 
 #define EXPECT_MAX 4096                  /* expectation lines in a file */
@@ -25,6 +27,10 @@ struct hs_expect;
  * "type" (the reason names the line); or when memory is short.
  */
 struct hs_expect *expect_new(struct hs_sink *next, const char *path, FILE *wf, char *err, size_t cap);
+
+/* Checks o (and with wf writes it reduced) as an object the run wrote: for a run whose records are already
+ * JSON (hopscope --records hands it each record it reads). o is not consumed. */
+void expect_object(struct hs_expect *x, json_t *o);
 
 /* The stage as a sink. */
 struct hs_sink *expect_sink(struct hs_expect *x);

@@ -280,10 +280,21 @@ static void write_finding(FILE *f, const struct hop_graph *g, size_t i)
     fputs("</p>\n<p><b>Why.</b> ", f);
     report_html_escape(f, h->explanation);
     fputs("</p>\n<p><b>Evidence.</b> frames", f);
-    for (uint32_t j = 0; j < h->nframes; j++)
+    const struct finding_sensors *sn = h->sensors; /* hopscope --records: "sensor:frame", "sensor#id" */
+    for (uint32_t j = 0; sn && j < sn->nframes; j++) {
+        fputc(' ', f);
+        report_html_escape(f, sn->frames[j].sensor);
+        fprintf(f, ":%llu", (unsigned long long)sn->frames[j].n);
+    }
+    for (uint32_t j = 0; !sn && j < h->nframes; j++)
         fprintf(f, " %llu", (unsigned long long)h->frames[j]);
     fputs("; records", f);
-    for (uint32_t j = 0; j < h->nrecords; j++)
+    for (uint32_t j = 0; sn && j < sn->nrecords; j++) {
+        fputc(' ', f);
+        report_html_escape(f, sn->records[j].sensor);
+        fprintf(f, "#%llu", (unsigned long long)sn->records[j].n);
+    }
+    for (uint32_t j = 0; !sn && j < h->nrecords; j++)
         fprintf(f, " %llu", (unsigned long long)h->records[j]);
     fputs("</p>\n<p><b>Fix.</b> ", f);
     report_html_escape(f, h->remediation);
@@ -298,8 +309,13 @@ static void write_row(FILE *f, const struct hop_graph *g, size_t i, char gp, uin
     fprintf(f, "<tr data-edge=\"e%zu\" data-gedge=\"%c%u\" data-from=\"n%u\" data-to=\"n%u\"%s>", i, gp, gi,
             e->from, e->to, e->failed ? " class=\"failed\"" : "");
     fprintf(f, "<td data-sort=\"%s\">%s</td>", ts, ts);
-    if (e->id)
+    if (e->id && e->sensor) { /* hopscope --records: the sensor whose record it is */
+        fputs("<td>", f);
+        report_html_escape(f, e->sensor);
+        fprintf(f, "#%llu</td>", (unsigned long long)e->id);
+    } else if (e->id) {
         fprintf(f, "<td>%llu</td>", (unsigned long long)e->id);
+    }
     else
         fputs("<td data-sort=\"0\"></td>", f);
     fputs("<td>", f);

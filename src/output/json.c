@@ -15,6 +15,7 @@
 #include "smb1.h"
 #include "smb2.h"
 #include "spnego.h"
+#include "sensorjson.h"
 #include "writer.h"
 #include "jsonrec.h"
 
@@ -1273,6 +1274,10 @@ static void put_stats(struct jw *w, const struct hs_stats_view *v)
         jw_array_end(w);
         jw_object_end(w);
     }
+    if (s->input) { /* hopscope --records */
+        jw_key(w, "records_input");
+        sensorjson_input(w, s->input);
+    }
     jw_object_end(w);
 }
 
@@ -1307,6 +1312,8 @@ static void put_finding(struct jw *w, const struct hs_finding *f)
     for (uint32_t i = 0; i < f->nframes; i++)
         jw_uint(w, f->frames[i]);
     jw_array_end(w);
+    if (f->sensors) /* hopscope --records */
+        sensorjson_evidence(w, f->sensors);
     jw_object_end(w);
     put_str(w, "explanation", f->explanation);
     put_str(w, "remediation", f->remediation);
@@ -1332,6 +1339,12 @@ static void put_record(struct jw *w, const struct rec_hdr *r)
 /* The text in w as one line, handed to stdio in one fwrite; the buffer is kept for the next line. */
 static void write_line(struct hs_writer *w)
 {
+    if (w->sensor && w->jw.len && w->jw.buf[w->jw.len - 1] == '}') { /* --sensor: the line's last member */
+        jw_rewind(&w->jw, (struct jw_mark){w->jw.len - 1, true});
+        jw_key(&w->jw, "sensor");
+        jw_string(&w->jw, w->sensor);
+        jw_object_end(&w->jw);
+    }
     jw_raw(&w->jw, "\n", 1);
     if (w->jw.failed || fwrite(w->jw.buf, 1, w->jw.len, w->f) != w->jw.len)
         w->failed = true;

@@ -188,13 +188,19 @@ static void text_finding(struct hs_writer *w, const struct hs_finding *f)
     }
     size_t n = 0;
     buf[0] = '\0';
-    for (uint32_t i = 0; i < f->nframes && n < sizeof buf - 24; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%llu", i ? " " : "", (unsigned long long)f->frames[i]);
+    const struct finding_sensors *sn = f->sensors; /* hopscope --records: "sensor:frame", "sensor:id" */
+    uint32_t nfr = sn ? sn->nframes : f->nframes, nrec = sn ? sn->nrecords : f->nrecords;
+    for (uint32_t i = 0; i < nfr && n < sizeof buf - 96; i++)
+        n += sn ? (size_t)snprintf(buf + n, sizeof buf - n, "%s%.64s:%llu", i ? " " : "", sn->frames[i].sensor,
+                                   (unsigned long long)sn->frames[i].n)
+                : (size_t)snprintf(buf + n, sizeof buf - n, "%s%llu", i ? " " : "", (unsigned long long)f->frames[i]);
     wrapped(o, "    frames:   ", buf, 14);
     n = 0;
     buf[0] = '\0';
-    for (uint32_t i = 0; i < f->nrecords && n < sizeof buf - 24; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%llu", i ? " " : "", (unsigned long long)f->records[i]);
+    for (uint32_t i = 0; i < nrec && n < sizeof buf - 96; i++)
+        n += sn ? (size_t)snprintf(buf + n, sizeof buf - n, "%s%.64s:%llu", i ? " " : "", sn->records[i].sensor,
+                                   (unsigned long long)sn->records[i].n)
+                : (size_t)snprintf(buf + n, sizeof buf - n, "%s%llu", i ? " " : "", (unsigned long long)f->records[i]);
     wrapped(o, "    records:  ", buf, 14);
     fprintf(o, "    why:\n");
     wrapped(o, "      ", f->explanation, 6);
@@ -421,6 +427,14 @@ static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
               nk = stat_of(st, "kerberos_records");
     snprintf(line, sizeof line, "%lld packet%s, %lld connection%s, %lld authentication%s, %lld Kerberos exchange%s", np,
              np == 1 ? "" : "s", nf, nf == 1 ? "" : "s", na, na == 1 ? "" : "s", nk, nk == 1 ? "" : "s");
+    json_t *in = json_object_get(st, "records_input"); /* hopscope --records: records, not packets */
+    if (in) {
+        long long nl = stat_of(in, "lines"), ns = stat_of(in, "sensors"), nm = stat_of(in, "malformed");
+        snprintf(line, sizeof line, "%lld records read (%lld auth, %lld kerberos, %lld dcom) from %lld line%s of %lld "
+                 "sensor%s; %lld malformed line%s skipped", stat_of(in, "auth") + stat_of(in, "kerberos") +
+                 stat_of(in, "dcom"), stat_of(in, "auth"), stat_of(in, "kerberos"), stat_of(in, "dcom"), nl,
+                 nl == 1 ? "" : "s", ns, ns == 1 ? "" : "s", nm, nm == 1 ? "" : "s");
+    }
     fprintf(o, "%sSUMMARY\n\n", w->text_day[0] ? "\n" : "");
     wrapped(o, "  ", line, 2);
     static const char *const groups[] = {"capture", "malformed", "dropped", "tcp", "decode"};

@@ -41,6 +41,7 @@ struct hs_writer {
     bool flush_each;               /* live: each record, finding and stats line is written out at once */
     bool cut;                      /* after a failure: the partial line was cut off and the buffer dropped */
     long long good_off;            /* f's file offset after the last complete line written out; -1 unknown */
+    const char *sensor;            /* --sensor NAME: JSON objects are stamped "sensor": NAME; NULL: not stamped */
     bool header_done;              /* text: the table's header was printed */
     /* text: session rows are held back (up to TEXT_HOLD_MAX bytes) so that the findings, known only at the
      * end of the run, are printed first and the rows in time order; past the cap rows go out as they come */

@@ -27,9 +27,25 @@ struct hs_stats_view {
     const struct hs_capture_stats *cap; /* a live capture's own counters, or NULL */
 };
 
+#define FINDING_EVIDENCE_MAX 16 /* records and frames a finding's evidence lists */
+
+/* Which sensor each record and frame of a finding's evidence is of, in a run on other sensors' records
+ * (hopscope --records, docs/SENSORS.md): `records` pairs each record id with its sensor; `frames` each frame
+ * number with the sensor whose capture it numbers. Sorted by sensor name, then number. */
+#define FINDING_SENSOR_FRAMES_MAX (2 * FINDING_EVIDENCE_MAX)
+struct finding_sensor_ref {
+    const char *sensor;            /* the sensor's name, never NULL */
+    uint64_t n;                    /* a record id or a frame number of that sensor */
+};
+struct finding_sensors {
+    struct finding_sensor_ref records[FINDING_EVIDENCE_MAX];
+    uint32_t nrecords;
+    struct finding_sensor_ref frames[FINDING_SENSOR_FRAMES_MAX];
+    uint32_t nframes;
+};
+
 /* A finding (the correlation stage's conclusion across records; docs/RECORDS.md `type: "finding"`). All
  * strings are NUL-terminated; evidence lists what it rests on. */
-#define FINDING_EVIDENCE_MAX 16
 struct hs_finding {
     const char *id;                /* stable kind: "double_hop_failed", "s4u2proxy_denied", ... */
     const char *severity;          /* "high", "medium", "low", "info" */
@@ -44,6 +60,8 @@ struct hs_finding {
     uint32_t nframes;
     char explanation[1024];
     char remediation[1024];
+    const struct finding_sensors *sensors; /* hopscope --records: the sensors of the evidence (valid for the call
+                                              that hands the finding on); NULL in a capture's own run */
 };
 
 /*

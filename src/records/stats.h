@@ -22,6 +22,24 @@ enum hs_malformed {
     DIS_COUNT
 };
 
+/* What a run on records read (hopscope --records; the stats record's "records_input" object, docs/RECORDS.md).
+ * Counts of lines and records. */
+struct records_input_stats {
+    uint64_t files;              /* inputs read ("-" counts once) */
+    uint64_t lines;              /* lines read, empty ones included */
+    uint64_t auth, kerberos, dcom; /* records read, by type */
+    uint64_t stats, findings;    /* `stats` and `finding` lines: not records, skipped */
+    uint64_t other_types;        /* JSON objects of another or no `type`: skipped */
+    uint64_t malformed;          /* lines that are not a JSON object, or a record missing a field the rules
+                                    need or holding it with the wrong type: skipped */
+    uint64_t too_long;           /* lines longer than RECJSON_LINE_MAX bytes: skipped (also in malformed) */
+    uint64_t not_kept;           /* records beyond the correlation stage's summary cap: read but not judged */
+    uint64_t tickets_linked;     /* Kerberos tickets whose client only another record named (another sensor's
+                                    KDC reply, or one read later) */
+    uint64_t sensors;            /* distinct sensor names */
+    uint64_t sensors_over_cap;   /* records of sensors beyond RECJSON_SENSORS_MAX names, attributed to "..." */
+};
+
 /* Caps on what grows with input; what is dropped at a cap is counted in stats. */
 struct hs_limits {
     uint32_t max_flows;          /* live connections (LRU eviction beyond) */
@@ -59,6 +77,8 @@ struct hs_stats {
     uint64_t krb_undecrypted;    /* tickets no loaded key opened (only with -k) */
     uint64_t smb2_encrypted;     /* SMB2 TRANSFORM messages skipped */
     bool interrupted;            /* a signal ended the reading before the end of the input */
+    const struct records_input_stats *input; /* hopscope --records: what was read (the stats record's
+                                                records_input); NULL in a run on packets */
 };
 
 /* A live capture's own counters (pcap_stats), per interface and summed: the stats record's `capture`. */

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Builds the seed corpus of the hopscope fuzz targets from real captures (needs tshark).
 
-    tests/fuzz/tools/make_seeds.py [--captures DIR] [--out DIR] [--only TARGET ...]
+    tests/fuzz/tools/make_seeds.py [--captures DIR] [--out DIR] [--only TARGET ...] [--hopscope PATH]
 
 DIR defaults: /work/shared/captures (lab/ and public/ inside) and tests/fuzz/corpus. Seeds are
 written as seed-<source>-<n>; files named regress-* (minimised fuzzer finds) are never touched.
-Keeps only distinct inputs and a few per kind, so the committed corpus stays small.
+Keeps only distinct inputs and a few per kind, so the committed corpus stays small. The `records` target's
+seeds are hopscope's own output (JSON Lines) on lab traces, so they need --hopscope (a built binary).
 """
 import argparse
 import base64
@@ -340,15 +341,20 @@ def main():
     ap.add_argument('--out', default=os.path.join(os.path.dirname(HERE), 'corpus'))
     ap.add_argument('--only', action='append', metavar='TARGET',
                     help='regenerate only these targets\' seeds (repeatable; default: all)')
+    ap.add_argument('--hopscope', help='a built hopscope, for the records target\'s seeds (its own output)')
     a = ap.parse_args()
     lab = os.path.join(a.captures, 'lab')
     pub = os.path.join(a.captures, 'public')
     if a.only:
-        if set(a.only) - {'stream_ldap'}:
-            print('--only: only stream_ldap can be regenerated alone; run without --only for the others')
+        if set(a.only) - {'stream_ldap', 'records'}:
+            print('--only: only stream_ldap and records can be regenerated alone; run without --only for the others')
             return 2
-        c = ldap_seeds(a.out, lab, pub)
-        print('%-12s %3d seeds' % (os.path.basename(c.dir), c.n))
+        for t in a.only:
+            if t == 'records' and not a.hopscope:
+                print('--only records needs --hopscope')
+                return 2
+            c = ldap_seeds(a.out, lab, pub) if t == 'stream_ldap' else records_seeds(a.out, lab, a.hopscope)
+            print('%-12s %3d seeds' % (os.path.basename(c.dir), c.n))
         return 0
 
     gss_sources = [os.path.join(lab, f) for f in (
@@ -420,8 +426,54 @@ def main():
             for cfg in cfgs:
                 http.add(name.split('.')[0].replace('_', '-') + '-c%x' % cfg, encode_stream(segs, cfg, 16000))
     ldap = ldap_seeds(a.out, lab, pub)
-    for c in (ntlm, spnego, der, dec, smb, http, ldap):
+    done = [ntlm, spnego, der, dec, smb, http, ldap]
+    if a.hopscope:
+        done.append(records_seeds(a.out, lab, a.hopscope))
+    else:
+        print('records: no --hopscope given, its seeds are left as they are')
+    for c in done:
         print('%-12s %3d seeds' % (os.path.basename(c.dir), c.n))
+
+
+def records_seeds(out, lab, hopscope, cap=12000):
+    """records: hopscope's JSON Lines on lab traces (whole lines, at most cap bytes a seed): one sensor (plain,
+    with the lab keytab, with its credentials; DCOM), two sensors (a trace split by server, tests/test_sensors.py,
+    each half read with --sensor), and a handful of hostile lines."""
+    sys.path.insert(0, os.path.join(HERE, '..', '..'))
+    import test_sensors
+    c = Corpus(out, 'records', 16)
+
+    def run(args):
+        return subprocess.run([hopscope] + args, capture_output=True).stdout
+
+    def add(tag, data):
+        keep, n = [], 0
+        for line in data.splitlines(keepends=True):
+            if n + len(line) > cap:
+                break
+            keep.append(line)
+            n += len(line)
+        c.add(tag, b''.join(keep))
+
+    keytab = os.path.join(lab, 'keytabs', 'all_accounts.keytab')
+    for name, extra in (('double_hop_ntlm', []), ('spn_wrong_account', ['-k', keytab]),
+                        ('s4u_proxy_denied', ['-k', keytab]), ('dcom_activation', []),
+                        ('smb1_ntlmssp_lmkey_signed', ['--creds', os.path.join(lab, 'credentials.txt')]),
+                        ('double_hop_rpc_ntlm', [])):
+        add(name.replace('_', '-')[:24], run(extra + ['-r', os.path.join(lab, name + '.pcap')]))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ('double_hop_kerberos_not_delegated', 'double_hop_s4u_denied', 'spn_missing'):
+            a, b = os.path.join(tmp, 'a.pcap'), os.path.join(tmp, 'b.pcap')
+            test_sensors.split(os.path.join(lab, name + '.pcap'), a, b, 'server')
+            la = run(['--sensor', 'a', '-r', a]).splitlines(keepends=True)
+            lb = run(['--sensor', 'b', '-r', b]).splitlines(keepends=True)
+            both = [x for pair in zip(lb, la) for x in pair] + la[len(lb):] + lb[len(la):] # both, if cut
+            add('two-' + name.replace('_', '-')[:20], b''.join(both))
+    add('hostile', b'not json\n[1]\n{"type":"auth"}\n{"type":"auth","id":1,"id":2}\n' +
+        b'{"type":"auth","id":1,"ts":"2026-01-01T00:00:00Z","client":{"ip":"::1","port":1},' +
+        b'"server":{"ip":"::2","port":445},"transport":"smb2","result":"failure","kerberos":{"ap_req":true,' +
+        b'"ticket":{"digest":"00112233445566778899aabbccddeeff"}}}\n' + b'[' * 3000 + b'\n\r\n\x00\xff\n')
+    return c
 
 
 def ldap_seeds(out, lab, pub):
