@@ -110,7 +110,7 @@ static void usage(FILE *f)
             "      --write-expect FILE  write expectations of this run's records and findings to FILE\n"
             "      --evidence DIR for each finding, a pcapng in DIR of the packets it rests on (with -r FILE)\n"
             "      --sensor NAME  stamp what this run writes with \"sensor\": NAME (letters, digits, '.', '_',\n"
-            "                     '-'; at most 64): records of several sensors stay apart (docs/SENSORS.md)\n"
+            "                     '-'; at most 64): records of several sensors stay apart (docs/DEPLOYMENT.md)\n"
             "      --records      read no packets: the FILEs (arguments, '-' for standard input) are JSON Lines\n"
             "                     of hopscope sensors; report the findings across them as from one capture\n"
             "  -h, --help         show this help\n"

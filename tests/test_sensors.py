@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Many sensors (hopscope --records, docs/SENSORS.md).
+"""Many sensors (hopscope --records, docs/DEPLOYMENT.md, Many sensors).
 
 1. Two sensors: every lab trace of ../shared/captures/lab/FINDINGS.md is split by connection into two captures —
    alternately in the order connections start, by a hash of the connection, and by server (a sensor per

@@ -1,4 +1,4 @@
-/* hopscope --records FILE...: the findings and hop graph of records several sensors wrote (docs/SENSORS.md). */
+/* hopscope --records FILE...: the findings and hop graph of records several sensors wrote (docs/DEPLOYMENT.md, "Many sensors"). */
 #ifndef HOPSCOPE_RECMODE_H
 #define HOPSCOPE_RECMODE_H
 

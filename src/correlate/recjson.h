@@ -1,5 +1,5 @@
 /* Records from JSON Lines: what hopscope sensors wrote, turned back into the correlation stage's summaries
- * (hopscope --records, docs/SENSORS.md). */
+ * (hopscope --records, docs/DEPLOYMENT.md, "Many sensors"). */
 #ifndef HOPSCOPE_RECJSON_H
 #define HOPSCOPE_RECJSON_H
 
@@ -39,7 +39,7 @@ struct recjson *recjson_new(struct hs_sink *next, uint32_t hop_window, bool want
 /*
  * One line of JSON Lines (len bytes, no newline needed; a trailing "\r" is fine) from the input named file
  * (its sensor when the record names none, and where warnings point), line number lineno. An `auth` or
- * `kerberos` record is summarised for the rules (docs/SENSORS.md says from which fields), a Kerberos ticket
+ * `kerberos` record is summarised for the rules (docs/DEPLOYMENT.md, "Many sensors" says from which fields), a Kerberos ticket
  * it carries linked to the client another record's KDC reply names (now, or at recjson_end()); a `dcom`
  * record is counted. With obj, a record's parsed object is handed back there (a new reference for the caller
  * to release; NULL for anything else). Never fails on content: whatever the bytes, the line is counted.

@@ -1,4 +1,4 @@
-/* The JSON of a run on several sensors' records (hopscope --records, docs/SENSORS.md): which sensor each piece
+/* The JSON of a run on several sensors' records (hopscope --records, docs/DEPLOYMENT.md, "Many sensors"): which sensor each piece
  * of a finding's evidence is of, and what was read. */
 #ifndef HOPSCOPE_SENSORJSON_H
 #define HOPSCOPE_SENSORJSON_H

@@ -30,7 +30,7 @@ struct hs_stats_view {
 #define FINDING_EVIDENCE_MAX 16 /* records and frames a finding's evidence lists */
 
 /* Which sensor each record and frame of a finding's evidence is of, in a run on other sensors' records
- * (hopscope --records, docs/SENSORS.md): `records` pairs each record id with its sensor; `frames` each frame
+ * (hopscope --records, docs/DEPLOYMENT.md, "Many sensors"): `records` pairs each record id with its sensor; `frames` each frame
  * number with the sensor whose capture it numbers. Sorted by sensor name, then number. */
 #define FINDING_SENSOR_FRAMES_MAX (2 * FINDING_EVIDENCE_MAX)
 struct finding_sensor_ref {
