@@ -244,6 +244,15 @@ static bool endpoint(const json_t *o, uint8_t *af, uint8_t ip[16], uint16_t *por
 
 /* ---- enumerations by the names the writer gives them ------------------------------------------------- */
 
+/* A record's "client" and "server" endpoints, of one address family. */
+static bool endpoints(const json_t *o, uint8_t *af, uint8_t cli[16], uint16_t *cport, uint8_t srv[16],
+                      uint16_t *sport)
+{
+    uint8_t saf;
+    return endpoint(obj_at(o, "client"), af, cli, cport) && endpoint(obj_at(o, "server"), &saf, srv, sport) &&
+           *af == saf;
+}
+
 static int transport_of(const char *s)
 {
     for (int t = TRANSPORT_SMB2; t <= TRANSPORT_OTHER; t++)
@@ -616,10 +625,9 @@ static const struct ticket_info *ticket(struct recjson *r, const char *digest)
 static enum recjson_kind read_auth(struct recjson *r, const json_t *o, const char *sensor, uint64_t id,
                                    const struct timeval *ts, const char *file, uint64_t lineno)
 {
-    uint8_t caf, saf, cli[16], srv[16];
+    uint8_t caf, cli[16], srv[16];
     uint16_t cport, sport;
-    if (!endpoint(obj_at(o, "client"), &caf, cli, &cport) || !endpoint(obj_at(o, "server"), &saf, srv, &sport) ||
-        caf != saf) {
+    if (!endpoints(o, &caf, cli, &cport, srv, &sport)) {
         warn(r, file, lineno, "auth record %llu without a valid client and server", (unsigned long long)id);
         return RECJSON_MALFORMED;
     }
@@ -837,10 +845,9 @@ static const char *ref_unnamed(const json_t *ref, const char **client)
 static enum recjson_kind read_kdc(struct recjson *r, const json_t *o, const char *sensor, uint64_t id,
                                   const struct timeval *ts, const char *file, uint64_t lineno)
 {
-    uint8_t caf, saf, cli[16], srv[16];
+    uint8_t caf, cli[16], srv[16];
     uint16_t cport, sport;
-    if (!endpoint(obj_at(o, "client"), &caf, cli, &cport) || !endpoint(obj_at(o, "server"), &saf, srv, &sport) ||
-        caf != saf) {
+    if (!endpoints(o, &caf, cli, &cport, srv, &sport)) {
         warn(r, file, lineno, "kerberos record %llu without a valid client and server", (unsigned long long)id);
         return RECJSON_MALFORMED;
     }
