@@ -198,6 +198,25 @@ static void test_pcapfile_nanosecond_file_in_microseconds(void **state)
     free(b.p);
 }
 
+/* Seconds and fractions of 2^31 and more: taken as libpcap takes them, signed from a file in the host's byte
+ * order, unsigned from a swapped one (found by the capture fuzz target's comparison with libpcap). */
+static void test_pcapfile_high_bit_times_as_libpcap(void **state)
+{
+    (void)state;
+    for (int swap = 0; swap < 2; swap++)
+        for (int ns = 0; ns < 2; ns++) {
+            struct img b = {.swap = swap};
+            header(&b, ns ? 0xa1b23c4du : 0xa1b2c3d4u, 65535);
+            record(&b, 2165755926u, 16950380u, 4, 4, 1);
+            record(&b, 4294967295u, 4294967295u, 4, 4, 2);
+            record(&b, 1700000000u, 999999u, 4, 4, 3);
+            char err[160];
+            assert_int_equal(same_as_libpcap(&b, false, err, sizeof err), 3);
+            assert_int_equal(same_as_libpcap(&b, true, err, sizeof err), 3);
+            free(b.p);
+        }
+}
+
 /* Records longer than the header's snapshot length: libpcap keeps the first snaplen bytes and skips the rest. */
 static void test_pcapfile_record_longer_than_snaplen_is_cut(void **state)
 {
@@ -311,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_pcapfile_reads_what_libpcap_reads),
         cmocka_unit_test(test_pcapfile_nanosecond_file_in_microseconds),
         cmocka_unit_test(test_pcapfile_record_longer_than_snaplen_is_cut),
+        cmocka_unit_test(test_pcapfile_high_bit_times_as_libpcap),
         cmocka_unit_test(test_pcapfile_records_across_blocks),
         cmocka_unit_test(test_pcapfile_truncated_header),
         cmocka_unit_test(test_pcapfile_truncated_data),

@@ -133,8 +133,18 @@ int pcapfile_next(struct pcapfile *r, struct pcap_pkthdr *h, const uint8_t **dat
         return -1;
     }
     p = r->buf + r->off;
-    h->ts.tv_sec = (time_t)sec; /* unsigned in the file, as libpcap takes it */
-    h->ts.tv_usec = (suseconds_t)(r->nsec ? frac / 1000u : frac);
+    /* As libpcap 1.10 takes them: its record header holds signed 32-bit seconds and fractions, copied as they are
+     * from a file in the host's byte order (sign-extended) but through an unsigned byte swap from a swapped one
+     * (not); nanoseconds are then divided down. Only values of 2^31 and more tell the difference. */
+    suseconds_t us;
+    if (r->swapped) {
+        h->ts.tv_sec = (time_t)sec;
+        us = (suseconds_t)frac;
+    } else {
+        h->ts.tv_sec = (time_t)(int32_t)sec;
+        us = (suseconds_t)(int32_t)frac;
+    }
+    h->ts.tv_usec = r->nsec ? us / 1000 : us;
     /* Longer than the snapshot length: libpcap keeps the first snaplen bytes and skips the rest. */
     h->caplen = caplen > r->snaplen ? r->snaplen : caplen;
     h->len = len;
