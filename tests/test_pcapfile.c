@@ -295,6 +295,26 @@ static void test_pcapfile_truncated_data(void **state)
     free(b.p);
 }
 
+/* A record longer than the snapshot length and cut short: libpcap names the snaplen bytes it read first when
+ * fewer are there, else the whole record (found by the capture fuzz target). */
+static void test_pcapfile_truncated_record_longer_than_snaplen(void **state)
+{
+    (void)state;
+    static const uint32_t avail[] = {153, 300};
+    static const char *const want[] = {"truncated dump file; tried to read 214 captured bytes, only got 153",
+                                       "truncated dump file; tried to read 410 captured bytes, only got 300"};
+    for (int i = 0; i < 2; i++) {
+        struct img b = {0};
+        header(&b, 0xa1b2c3d4u, 214);
+        record(&b, 1, 0, 410, 410, 0);
+        b.n -= 410 - avail[i];
+        char err[160];
+        assert_int_equal(same_as_libpcap(&b, false, err, sizeof err), 0);
+        assert_string_equal(err, want[i]);
+        free(b.p);
+    }
+}
+
 /* A length past anything libpcap accepts is a damaged file, not an allocation. */
 static void test_pcapfile_huge_caplen_is_damage(void **state)
 {
@@ -334,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_pcapfile_records_across_blocks),
         cmocka_unit_test(test_pcapfile_truncated_header),
         cmocka_unit_test(test_pcapfile_truncated_data),
+        cmocka_unit_test(test_pcapfile_truncated_record_longer_than_snaplen),
         cmocka_unit_test(test_pcapfile_huge_caplen_is_damage),
         cmocka_unit_test(test_pcapfile_leaves_modified_format_to_libpcap),
     };

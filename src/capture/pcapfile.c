@@ -128,7 +128,10 @@ int pcapfile_next(struct pcapfile *r, struct pcap_pkthdr *h, const uint8_t **dat
     if (have < 0)
         return -1;
     if ((size_t)have < 16 + (size_t)caplen) {
-        snprintf(r->err, sizeof r->err, "truncated dump file; tried to read %u captured bytes, only got %ld", caplen,
+        /* libpcap reads a record longer than the snapshot length in two steps, the first snaplen bytes then the
+         * rest, and names the step that came up short */
+        uint32_t tried = caplen > r->snaplen && (size_t)(have - 16) < r->snaplen ? r->snaplen : caplen;
+        snprintf(r->err, sizeof r->err, "truncated dump file; tried to read %u captured bytes, only got %ld", tried,
                  have - 16);
         return -1;
     }
