@@ -810,23 +810,6 @@ struct reports {
     struct hs_expect *x;
 };
 
-/* Writes one report to path with fn; 0, or -1 after saying on stderr what failed. */
-static int write_report(const char *path, int (*fn)(const struct hop_graph *, FILE *, const char *),
-                        const struct hop_graph *g, const char *arg)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "hopscope: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    int rc = fn(g, f, arg);
-    if (fclose(f) != 0 || rc != 0) {
-        fprintf(stderr, "hopscope: %s: write failed: %s\n", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /* Writes the reports asked for; 0, or -1 after saying on stderr what failed. */
 static int write_reports(const struct reports *rep, const struct hop_graph *g, const char *input)
 {
@@ -839,9 +822,9 @@ static int write_reports(const struct reports *rep, const struct hop_graph *g, c
     char title[512];
     snprintf(title, sizeof title, "hopscope: %s", input ? input : "");
     int rc = 0;
-    if (rep->dot && write_report(rep->dot, report_write_dot, g, title) != 0)
+    if (rep->dot && report_write_file(rep->dot, report_write_dot, g, title) != 0)
         rc = -1;
-    if (rep->html && write_report(rep->html, report_write_html, g, input) != 0)
+    if (rep->html && report_write_file(rep->html, report_write_html, g, input) != 0)
         rc = -1;
     return rc;
 }

@@ -59,22 +59,6 @@ static void each_record(void *arg, json_t *o)
     expect_object(arg, o);
 }
 
-static int write_report(const char *path, int (*fn)(const struct hop_graph *, FILE *, const char *),
-                        const struct hop_graph *g, const char *arg)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "hopscope: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    int rc = fn(g, f, arg);
-    if (fclose(f) != 0 || rc != 0) {
-        fprintf(stderr, "hopscope: %s: write failed: %s\n", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /* "records: a.jsonl b.jsonl" (cut), what the reports say they were drawn from. */
 static void inputs_title(const struct records_args *a, char *out, size_t cap)
 {
@@ -183,9 +167,9 @@ int records_main(const struct records_args *a)
             fprintf(stderr, "hopscope: out of memory building the hop graph\n");
             st = st ? st : RX_OUTPUT;
         } else {
-            if (a->dot && write_report(a->dot, report_write_dot, g, title) != 0)
+            if (a->dot && report_write_file(a->dot, report_write_dot, g, title) != 0)
                 st = st ? st : RX_OUTPUT;
-            if (a->html && write_report(a->html, report_write_html, g, title) != 0)
+            if (a->html && report_write_file(a->html, report_write_html, g, title) != 0)
                 st = st ? st : RX_OUTPUT;
         }
     }

@@ -1,8 +1,10 @@
 /* The hop graph as Graphviz DOT (the DOT language: https://graphviz.org/doc/info/lang.html). */
 #include "report.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -287,4 +289,20 @@ char *report_dot_string_ids(const struct hop_graph *g, const char *title, char e
     if (len)
         *len = n;
     return buf;
+}
+
+int report_write_file(const char *path, int (*fn)(const struct hop_graph *, FILE *, const char *),
+                      const struct hop_graph *g, const char *arg)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "hopscope: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = fn(g, f, arg);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "hopscope: %s: write failed: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }

@@ -17,6 +17,11 @@
  */
 int report_write_dot(const struct hop_graph *g, FILE *f, const char *title);
 
+/* Creates path and writes one report into it with fn (report_write_dot, report_write_html) and arg; 0, or -1
+ * after one line on stderr naming path and what failed (it cannot be created, a write or the close failed). */
+int report_write_file(const char *path, int (*fn)(const struct hop_graph *, FILE *, const char *),
+                      const struct hop_graph *g, const char *arg);
+
 /* The dot text of report_write_dot() in a malloc'd NUL-terminated string (*len its length); NULL without
  * memory. */
 char *report_dot_string(const struct hop_graph *g, const char *title, size_t *len);
