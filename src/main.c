@@ -101,6 +101,11 @@ static void usage(FILE *f)
             "                     server counts as a second hop (default 600)\n"
             "      --max-memory MIB   memory connections may hold (default 512); the least recently\n"
             "                     seen are evicted beyond\n"
+            "      --stream       write each authentication when its verdict is known, what the session is\n"
+            "                     used for as `use` records as it comes, findings as they are decided\n"
+            "                     (the default with -i; docs/RECORDS.md, \"Streaming\")\n"
+            "      --no-stream    write each authentication whole when its connection ends, findings at the end\n"
+            "                     (the default with -r)\n"
             "      --stats-interval SECONDS  also write a stats record every SECONDS (packet time; on a\n"
             "                     live capture the wall clock too): packets, drops, flows, memory\n"
             "      --dot FILE     write the hop graph in Graphviz DOT to FILE at the end of the run\n"
@@ -900,6 +905,7 @@ int main(int argc, char **argv)
     struct reports rep = {0};
     bool records = false;       /* --records */
     const char *sensor = NULL;  /* --sensor */
+    int stream = -1;            /* --stream 1, --no-stream 0; -1: streaming on a live capture only */
 
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -913,6 +919,8 @@ int main(int argc, char **argv)
         {"stats-interval", required_argument, NULL, 6},
         {"time-stamp-precision", required_argument, NULL, 7},
         {"immediate-mode", no_argument, NULL, 8},
+        {"stream", no_argument, NULL, 9},
+        {"no-stream", no_argument, NULL, 10},
         {"dot", required_argument, NULL, 20},
         {"html", required_argument, NULL, 21},
         {"expect", required_argument, NULL, 22},
@@ -1047,6 +1055,8 @@ int main(int argc, char **argv)
                 return finish(&keys, EXIT_USAGE);
             }
             break;
+        case 9: stream = 1; break;
+        case 10: stream = 0; break;
         case 20: rep.dot = optarg; break;
         case 21: rep.html = optarg; break;
         case 22: rep.expect = optarg; break;
@@ -1139,6 +1149,10 @@ int main(int argc, char **argv)
         o.w->flush_each = !in.offline || isatty(fileno(o.outf));
     if (o.w)
         o.w->sensor = sensor;
+    if (stream < 0)
+        stream = !in.offline;
+    if (o.w && stream)
+        writer_stream(o.w);
     int xst = o.w ? open_expect(&rep, writer_sink(o.w)) : EXIT_OK;
     if (xst != EXIT_OK) {
         writer_free(o.w);
@@ -1153,6 +1167,8 @@ int main(int argc, char **argv)
         corr->cfg.hop_window = hop_window;
     if (corr && (rep.dot || rep.html || rep.evidence))
         corr->want_graph = true;
+    if (corr)
+        corr->stream = stream;
     struct hs_engine *e = corr ? malloc(sizeof *e) : NULL;
     if (!e || engine_init(e, &lim, &corr->sink) != 0) {
         fprintf(stderr, "hopscope: out of memory\n");
@@ -1164,6 +1180,7 @@ int main(int argc, char **argv)
         close_input(&in);
         return finish(&keys, EXIT_INPUT);
     }
+    e->recs.stream = stream;
     if (keys.n)
         e->keys = &keys;
     if (creds.n)

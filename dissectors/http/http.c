@@ -307,6 +307,8 @@ static void restamp(struct hs_ctx *ctx, struct http_state *s, int dir)
 {
     uint64_t f = s->pend[dir].frame;
     struct auth_rec *r = ctx_auth_get(ctx, s->pend[dir].rec);
+    if (r)
+        r->h.hold &= (uint8_t)~(1u << dir);
     if (f && f != ctx->frame) {
         if (r) {
             uint64_t *fr[] = {&r->frames.negotiate, &r->frames.challenge, &r->frames.authenticate,
@@ -334,6 +336,8 @@ static void pend_body(struct hs_ctx *ctx, struct http_state *s, int dir, struct 
 {
     s->pend[dir].frame = ctx->frame;
     s->pend[dir].rec = r ? r->h.id : 0;
+    if (r)
+        r->h.hold |= (uint8_t)(1u << dir); /* not streamed before its frames are renumbered (restamp) */
     s->pend[dir].q = q;
     s->pend[dir].use = u && r ? (uint32_t)(u - r->uses) + 1 : 0;
 }
@@ -676,6 +680,11 @@ malformed:
     ad->resync = true;
     s->body[dir] = BODY_NONE;
     s->hdr_scanned[dir] = 0;
+    {
+        struct auth_rec *pr = ctx_auth_get(ctx, s->pend[dir].rec);
+        if (pr)
+            pr->h.hold &= (uint8_t)~(1u << dir);
+    }
     memset(&s->pend[dir], 0, sizeof s->pend[dir]);
     return used + 1;
 }

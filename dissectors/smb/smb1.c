@@ -441,6 +441,8 @@ static enum smb1_sig_kind sig_kind(const uint8_t *sig)
     return memcmp(sig, sig_placeholder, 8) == 0 ? SMB1_SIG_PLACEHOLDER : SMB1_SIG_MAC;
 }
 
+#define SMB1_HOLD_SIGS 0x4 /* rec_hdr.hold: the signatures after the logon are being watched */
+
 /* Notes the signature of the message with header h on record r (while it has room); msg[0..n) is the whole
  * message, or NULL when only the header was handed over. */
 static void sig_note(struct hs_ctx *ctx, struct auth_rec *r, const struct smb1_hdr *h, const uint8_t *msg, size_t n)
@@ -468,6 +470,15 @@ static void sig_note(struct hs_ctx *ctx, struct auth_rec *r, const struct smb1_h
     }
 }
 
+/* The watch is over: its record may be streamed (rec_hdr.hold). */
+static void sig_watch_end(struct hs_ctx *ctx, struct smb1_state *s)
+{
+    struct auth_rec *r = s->watch_rec ? ctx_auth_get(ctx, s->watch_rec) : NULL;
+    if (r)
+        r->h.hold &= (uint8_t)~SMB1_HOLD_SIGS;
+    s->watch_rec = 0;
+}
+
 /* Every message after a successful session setup, until the watch is full. */
 static void sig_watch(struct hs_ctx *ctx, struct smb1_state *s, const struct smb1_hdr *h, const uint8_t *msg,
                       size_t n)
@@ -475,11 +486,10 @@ static void sig_watch(struct hs_ctx *ctx, struct smb1_state *s, const struct smb
     if (!s->watch_rec)
         return;
     struct auth_rec *r = ctx_auth_get(ctx, s->watch_rec);
-    if (!r || r->smb1.n_sigs >= SMB1_SIG_WATCH) {
-        s->watch_rec = 0;
-        return;
-    }
-    sig_note(ctx, r, h, msg, n);
+    if (r && r->smb1.n_sigs < SMB1_SIG_WATCH)
+        sig_note(ctx, r, h, msg, n);
+    if (!r || r->smb1.n_sigs >= SMB1_SIG_WATCH)
+        sig_watch_end(ctx, s);
 }
 
 /* ---- NEGOTIATE (2.2.4.52) ---------------------------------------------------------------------- */
@@ -704,8 +714,13 @@ static void session_setup_response(struct smb1_msg *m, const struct smb1_block *
         a->n_sigs = 0;
         a->signed_after = false;
         a->first_signed_frame = a->first_signed_resp_frame = 0;
+        sig_watch_end(m->ctx, m->s); /* an earlier session's watch, if any */
         m->s->watch_rec = r->h.id;
+        /* streamed once the watch is over: whether signing started is part of what the logon did */
+        r->h.hold |= SMB1_HOLD_SIGS;
         sig_note(m->ctx, r, &m->h, m->p, m->n);
+        if (a->n_sigs >= SMB1_SIG_WATCH)
+            sig_watch_end(m->ctx, m->s);
     }
 }
 

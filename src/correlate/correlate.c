@@ -124,11 +124,20 @@ static bool refused(const struct auth_use *u)
     }
 }
 
-static void summarize_auth(struct hs_correlate *c, const struct auth_rec *r)
+/* Summarizes r: into a new summary, or, streaming, into the one made when it was handed over at its verdict
+ * (its uses and what else came since change it). */
+static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
 {
-    struct fsum_auth *s = correlate_add_auth(c);
-    if (!s)
+    struct fsum_auth *s;
+    if (r->h.corr_slot && r->h.corr_slot <= c->n_auth) {
+        s = &c->auth[r->h.corr_slot - 1];
+        fsum_auth_init(s);
+    } else if ((s = correlate_add_auth(c)) != NULL) {
+        r->h.corr_slot = (uint32_t)c->n_auth;
+    } else {
         return;
+    }
+    c->dirty = true;
     struct strpool *sp = &c->strings;
     char buf[128];
     s->id = r->h.id;
@@ -222,6 +231,7 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     struct fsum_kdc *s = correlate_add_kdc(c);
     if (!s)
         return;
+    c->dirty = true;
     struct strpool *sp = &c->strings;
     char buf[128];
     s->id = r->h.id;
@@ -344,10 +354,165 @@ static void dcom_expire(struct hs_correlate *c, const struct timeval *now)
         dcom_release(c);
 }
 
-/* No record for a while (a live capture's idle link): the activations whose window closed by now go out. */
+/* With a graph wanted, findings pass through here on their way on: the graph is drawn with them. */
+struct finding_tee {
+    struct hs_sink sink; /* must stay first */
+    struct hs_correlate *c;
+};
+
+static void tee_finding(struct hs_sink *self, const struct hs_finding *f);
+
+/* ---- streaming: findings written as they are decided ------------------------------------------------ */
+
+/* What makes a finding the same one at a later run of the rules: its kind, title, people and first record
+ * (FNV-1a, 64 bits; not the rest of its evidence, which may grow: a rule's first record is the one it starts
+ * from, the earliest). Never 0. */
+static uint64_t finding_key(const struct hs_finding *f)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t first = f->nrecords ? f->records[0] : 0; /* records[] is sorted */
+    for (int i = 0; i < 8; i++)
+        h = (h ^ ((first >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+    const char *parts[] = {f->id, f->title, f->user, f->client, f->first_hop, f->second_hop};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
+            h = (h ^ *p) * 0x100000001b3ull;
+        h = (h ^ 0xff) * 0x100000001b3ull; /* a separator no string holds */
+    }
+    return h ? h : 1;
+}
+
+/* Is key in the set of findings written? With add, puts it there (false when memory is short: then it is not). */
+static bool written_has(struct hs_correlate *c, uint64_t key, bool add)
+{
+    if (add && 2 * (c->n_written + 1) > c->cap_written) {
+        size_t nc = c->cap_written ? 2 * c->cap_written : 64;
+        uint64_t *nv = calloc(nc, sizeof *nv);
+        if (!nv)
+            return false;
+        for (size_t i = 0; i < c->cap_written; i++)
+            if (c->written[i])
+                for (size_t j = c->written[i] & (nc - 1);; j = (j + 1) & (nc - 1))
+                    if (!nv[j]) {
+                        nv[j] = c->written[i];
+                        break;
+                    }
+        free(c->written);
+        c->written = nv;
+        c->cap_written = nc;
+    }
+    if (!c->cap_written)
+        return false;
+    for (size_t j = key & (c->cap_written - 1);; j = (j + 1) & (c->cap_written - 1)) {
+        if (c->written[j] == key)
+            return true;
+        if (!c->written[j]) {
+            if (add) {
+                c->written[j] = key;
+                c->n_written++;
+            }
+            return add;
+        }
+    }
+}
+
+struct idts {
+    uint64_t id;
+    time_t sec;
+};
+
+static int by_idts(const void *a, const void *b)
+{
+    uint64_t x = ((const struct idts *)a)->id, y = ((const struct idts *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* The rules' findings pass through here while streaming: one already written is dropped; one not yet decided
+ * (before the end of the run, a record it rests on started less than the hop window ago) waits for a later
+ * run of the rules; the rest are written, and remembered. */
+struct finding_gate {
+    struct hs_sink sink; /* must stay first */
+    struct hs_correlate *c;
+    const struct idts *ts;  /* the start of every record summarized, by id (NULL at the end of the run) */
+    size_t n_ts;
+    time_t now;
+    struct hs_sink *out;    /* the tee (graph wanted) or the next stage */
+};
+
+static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
+{
+    struct finding_gate *g = (struct finding_gate *)self;
+    struct hs_correlate *c = g->c;
+    uint64_t key = finding_key(f);
+    if (written_has(c, key, false))
+        return;
+    if (g->ts) {
+        time_t last = 0;
+        for (uint32_t i = 0; i < f->nrecords && i < FINDING_EVIDENCE_MAX; i++) {
+            struct idts q = {f->records[i], 0};
+            const struct idts *e = bsearch(&q, g->ts, g->n_ts, sizeof *g->ts, by_idts);
+            if (e && e->sec > last)
+                last = e->sec;
+        }
+        if (g->now - last <= (time_t)c->cfg.hop_window) {
+            c->undecided++;
+            return;
+        }
+    }
+    written_has(c, key, true);
+    c->findings_streamed++;
+    sink_finding(g->out, f);
+}
+
+/* Runs the rules over every summary (at the end of the run: gate_ts false) through the gate. */
+static void run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct hs_sink *next)
+{
+    struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, next, NULL}, c};
+    struct finding_gate g = {{NULL, gate_finding, NULL, NULL, NULL, NULL}, c, NULL, 0, now,
+                             c->want_graph ? &tee.sink : next};
+    struct idts *ts = NULL;
+    if (gate_ts) {
+        ts = malloc((c->n_auth + c->n_kdc + 1) * sizeof *ts);
+        if (!ts)
+            return; /* without memory: decided at a later run, or at the end */
+        size_t n = 0;
+        for (size_t i = 0; i < c->n_auth; i++)
+            ts[n++] = (struct idts){c->auth[i].id, c->auth[i].ts.tv_sec};
+        for (size_t i = 0; i < c->n_kdc; i++)
+            ts[n++] = (struct idts){c->kdc[i].id, c->kdc[i].ts.tv_sec};
+        qsort(ts, n, sizeof *ts, by_idts);
+        g.ts = ts;
+        g.n_ts = n;
+    }
+    c->undecided = 0;
+    findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &g.sink);
+    free(ts);
+}
+
+/* Streaming, as record time (or, idle, the clock) reaches `now`: every CORRELATE_DECIDE_EVERY seconds, when
+ * summaries changed or findings wait, the rules run and what they decided is written. */
+static void stream_decide(struct hs_correlate *c, const struct timeval *now)
+{
+    if (!c->stream)
+        return;
+    if (now->tv_sec > c->now)
+        c->now = now->tv_sec;
+    if (!c->next_decide)
+        c->next_decide = c->now + CORRELATE_DECIDE_EVERY;
+    if (c->now < c->next_decide || (!c->dirty && !c->undecided))
+        return;
+    c->next_decide = c->now + CORRELATE_DECIDE_EVERY;
+    c->dirty = false;
+    run_gated(c, true, c->now, c->sink.next);
+}
+
+/* No record for a while (a live capture's idle link): the activations whose window closed by now go out,
+ * and, streaming, the findings decided by now. */
 static void on_tick(struct hs_sink *self, const struct timeval *now)
 {
-    dcom_expire((struct hs_correlate *)self, now);
+    struct hs_correlate *c = (struct hs_correlate *)self;
+    dcom_expire(c, now);
+    stream_decide(c, now);
     sink_tick(self->next, now);
 }
 
@@ -357,26 +522,26 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
     dcom_expire(c, &r->ts);
     if (r->type == REC_DCOM) {
         dcom_hold(c, (struct dcom_rec *)r);
+        stream_decide(c, &r->ts);
         return;
     }
-    if (r->type == REC_AUTH && c->n_dcom)
-        dcom_on_auth(c, (struct auth_rec *)r);
     if (r->type == REC_KERBEROS) {
         on_kdc(c, (struct kdc_rec *)r);
         summarize_kdc(c, (struct kdc_rec *)r);
     } else if (r->type == REC_AUTH) {
-        if (((struct auth_rec *)r)->gss.krb.ap_req)
-            resolve(&c->tickets, &((struct auth_rec *)r)->gss.krb.ticket);
-        summarize_auth(c, (struct auth_rec *)r);
+        struct auth_rec *a = (struct auth_rec *)r;
+        /* once per record: whole, or when handed over at its verdict (streaming) */
+        if (r->phase == REC_WHOLE || r->phase == REC_AT_VERDICT) {
+            if (c->n_dcom)
+                dcom_on_auth(c, a);
+            if (a->gss.krb.ap_req)
+                resolve(&c->tickets, &a->gss.krb.ticket);
+        }
+        summarize_auth(c, a);
     }
     sink_record(self->next, r);
+    stream_decide(c, r->phase == REC_WHOLE || r->phase == REC_AT_VERDICT ? &r->ts : &r->at);
 }
-
-/* With a graph wanted, findings pass through here on their way on: the graph is drawn with them. */
-struct finding_tee {
-    struct hs_sink sink; /* must stay first */
-    struct hs_correlate *c;
-};
 
 static void tee_finding(struct hs_sink *self, const struct hs_finding *f)
 {
@@ -406,7 +571,13 @@ static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
     }
     while (c->n_dcom)
         dcom_release(c);
-    if (c->want_graph) {
+    if (c->stream) { /* what was not decided during the run, now */
+        run_gated(c, false, 0, self->next);
+        if (c->want_graph) {
+            graph_free(c->graph);
+            c->graph = graph_build(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, c->findings, c->n_findings);
+        }
+    } else if (c->want_graph) {
         struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, self->next, NULL}, c};
         findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &tee.sink);
         graph_free(c->graph);
@@ -442,6 +613,7 @@ void correlate_free(struct hs_correlate *c)
     free(c->dcom);
     graph_free(c->graph);
     free(c->findings);
+    free(c->written);
     free(c->auth);
     free(c->kdc);
     strpool_free(&c->strings);

@@ -29,6 +29,7 @@
  * when the dissector could not name it (Kerberos), is taken from its activation's auth record.
  */
 #define CORRELATE_SUMMARIES_MAX (1u << 18) /* summaries kept per kind; beyond, later records are not judged */
+#define CORRELATE_DECIDE_EVERY 10           /* streaming: seconds of record time between runs of the rules */
 #define CORRELATE_DCOM_MAX 256               /* DCOM activations awaiting their connection; beyond, the oldest
                                                 is written unlinked */
 struct hs_correlate {
@@ -49,6 +50,15 @@ struct hs_correlate {
     struct hs_finding *findings; /* with want_graph: the findings made, for the graph (at most GRAPH_FINDINGS_MAX) */
     size_t n_findings, cap_findings;
     struct hop_graph *graph;    /* with want_graph, once the run ended: the hop graph (NULL without memory) */
+    /* streaming (set before the run): findings written as they are decided, not all at the end */
+    bool stream;
+    bool dirty;                 /* a summary was made or changed since the rules last ran */
+    time_t now;                 /* record time (or the idle clock) reached, seconds */
+    time_t next_decide;         /* when the rules run next */
+    uint32_t undecided;         /* findings the last run of the rules left for later */
+    uint64_t *written;          /* the keys of the findings written (open addressing; 0: empty) */
+    size_t n_written, cap_written;
+    uint64_t findings_streamed; /* findings written */
 };
 
 /* A correlation stage passing records on to next. NULL when memory is short. */

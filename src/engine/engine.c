@@ -41,6 +41,7 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink
     e->lim = *lim;
     e->sink = sink;
     rec_store_init(&e->recs, &e->lim, &e->st, sink);
+    e->recs.now = &e->now;
     e->scratch_cap = lim->max_pdu;
     e->scratch = malloc(e->scratch_cap);
     if (!e->scratch || flow_table_init(&e->flows, lim->max_flows) != 0) {
@@ -457,6 +458,8 @@ void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct ti
     conn_touch(e, c);
     if (reasm_segment(c->tcp, dir, &pkt, io_for(e, c)) && !c->closed)
         conn_close(e, c);
+    if (e->recs.stream && c->part && c->part->rc.head)
+        rec_conn_stream(&e->recs, &c->part->rc);
     e->last = (struct hs_pkt_conn){c->flow.id + 1, (c->carried_auth || (c->part && c->part->rc.n_started > 0)), c->app == CONN_IGNORED || c->closed};
 }
 

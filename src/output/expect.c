@@ -228,7 +228,8 @@ void expect_object(struct hs_expect *x, json_t *o)
 static void on_record(struct hs_sink *self, struct rec_hdr *r)
 {
     struct hs_expect *x = (struct hs_expect *)self;
-    take(x, json_of_record(r));
+    if (r->phase == REC_WHOLE || r->phase == REC_END) /* streaming: the record once, complete */
+        take(x, json_of_record(r));
     sink_record(self->next, r);
 }
 

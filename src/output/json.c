@@ -352,7 +352,63 @@ static void put_endpoint(struct jw *w, const char *k, uint8_t af, const struct h
     jw_object_end(w);
 }
 
-static void put_smb2(struct jw *w, const struct auth_rec *r)
+/* One SMB tree connect (a use of an SMB2 or SMB1 session): share, status, frames[, service]. */
+static void put_tree_connect(struct jw *w, const struct auth_use *u)
+{
+    jw_object_begin(w);
+    put_str(w, "share", u->name);
+    put_status(w, "status", u->status);
+    put_frame_pair(w, u->frame_req, u->frame_resp);
+    set_str(w, "service", u->service);
+    jw_object_end(w);
+}
+
+/* One HTTP request made on an authenticated connection. */
+static void put_request(struct jw *w, const struct auth_use *u)
+{
+    jw_object_begin(w);
+    put_str(w, "method", u->method);
+    put_str(w, "path", u->name);
+    put_int32(w, "status", u->status.code);
+    put_frame_pair(w, u->frame_req, u->frame_resp);
+    jw_object_end(w);
+}
+
+/* One DCE/RPC call made on a security context. */
+static void put_call(struct jw *w, const struct auth_use *u)
+{
+    jw_object_begin(w);
+    if (u->iface)
+        put_str(w, "interface", u->iface);
+    put_str(w, "op", u->name);
+    put_int(w, "opnum", u->opnum);
+    if (u->detail_kind) /* "class", "namespace", "query", "method", "object_path": no other member's name */
+        put_str(w, u->detail_kind, u->detail);
+    if (u->answered)
+        put_str(w, "result", u->status.space == STATUS_NCA ? "fault" : "response");
+    if (u->status.space != STATUS_NONE)
+        put_status(w, "status", u->status);
+    put_frame_pair(w, u->frame_req, u->frame_resp);
+    jw_object_end(w);
+}
+
+/* The uses of r under key k, each by put, then k_dropped; nothing when `uses` is false (a record handed over at
+ * its verdict: its uses follow as `use` records). */
+static void put_uses(struct jw *w, const struct auth_rec *r, bool uses, const char *k, const char *k_dropped,
+                     void (*put)(struct jw *, const struct auth_use *))
+{
+    if (!uses)
+        return;
+    jw_key(w, k);
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < r->nuses; i++)
+        put(w, &r->uses[i]);
+    jw_array_end(w);
+    if (r->uses_dropped)
+        put_uint(w, k_dropped, r->uses_dropped);
+}
+
+static void put_smb2(struct jw *w, const struct auth_rec *r, bool uses)
 {
     jw_key(w, "smb2");
     jw_object_begin(w);
@@ -373,37 +429,8 @@ static void put_smb2(struct jw *w, const struct auth_rec *r)
             jw_string(w, "ENCRYPT_DATA");
         jw_array_end(w);
     }
-    jw_key(w, "tree_connects");
-    jw_array_begin(w);
-    for (uint32_t i = 0; i < r->nuses; i++) {
-        const struct auth_use *u = &r->uses[i];
-        jw_object_begin(w);
-        put_str(w, "share", u->name);
-        put_status(w, "status", u->status);
-        put_frame_pair(w, u->frame_req, u->frame_resp);
-        jw_object_end(w);
-    }
-    jw_array_end(w);
-    if (r->uses_dropped)
-        put_uint(w, "tree_connects_dropped", r->uses_dropped);
+    put_uses(w, r, uses, "tree_connects", "tree_connects_dropped", put_tree_connect);
     jw_object_end(w);
-}
-
-/* "tree_connects": the uses of an SMB1 session, in order. */
-static void put_tree_connects(struct jw *w, const struct auth_rec *r)
-{
-    jw_key(w, "tree_connects");
-    jw_array_begin(w);
-    for (uint32_t i = 0; i < r->nuses; i++) {
-        const struct auth_use *u = &r->uses[i];
-        jw_object_begin(w);
-        put_str(w, "share", u->name);
-        put_status(w, "status", u->status);
-        put_frame_pair(w, u->frame_req, u->frame_resp);
-        set_str(w, "service", u->service);
-        jw_object_end(w);
-    }
-    jw_array_end(w);
 }
 
 /* "signing": SecuritySignature of the messages from the successful SESSION_SETUP_ANDX response on
@@ -450,7 +477,7 @@ static void put_smb1_signing(struct jw *w, const struct auth_smb1 *a)
     jw_object_end(w);
 }
 
-static void put_smb1(struct jw *w, const struct auth_rec *r)
+static void put_smb1(struct jw *w, const struct auth_rec *r, bool uses)
 {
     const struct auth_smb1 *a = &r->smb1;
     jw_key(w, "smb1");
@@ -477,31 +504,16 @@ static void put_smb1(struct jw *w, const struct auth_rec *r)
     set_str(w, "server_native_os", a->server_native_os);
     set_str(w, "server_native_lanman", a->server_native_lanman);
     put_smb1_signing(w, a);
-    put_tree_connects(w, r);
-    if (r->uses_dropped)
-        put_uint(w, "tree_connects_dropped", r->uses_dropped);
+    put_uses(w, r, uses, "tree_connects", "tree_connects_dropped", put_tree_connect);
     jw_object_end(w);
 }
 
-static void put_http(struct jw *w, const struct auth_rec *r)
+static void put_http(struct jw *w, const struct auth_rec *r, bool uses)
 {
     jw_key(w, "http");
     jw_object_begin(w);
     set_str(w, "scheme", r->http.scheme);
-    jw_key(w, "requests");
-    jw_array_begin(w);
-    for (uint32_t i = 0; i < r->nuses; i++) {
-        const struct auth_use *u = &r->uses[i];
-        jw_object_begin(w);
-        put_str(w, "method", u->method);
-        put_str(w, "path", u->name);
-        put_int32(w, "status", u->status.code);
-        put_frame_pair(w, u->frame_req, u->frame_resp);
-        jw_object_end(w);
-    }
-    jw_array_end(w);
-    if (r->uses_dropped)
-        put_uint(w, "requests_dropped", r->uses_dropped);
+    put_uses(w, r, uses, "requests", "requests_dropped", put_request);
     jw_object_end(w);
 }
 
@@ -511,7 +523,7 @@ static const struct tok verdict_sources[] = {
 };
 
 /* "dcerpc": the security context, the interface it was bound for, and the calls made with it. */
-static void put_dcerpc(struct jw *w, const struct auth_rec *r)
+static void put_dcerpc(struct jw *w, const struct auth_rec *r, bool uses)
 {
     const struct auth_dcerpc *d = &r->dcerpc;
     jw_key(w, "dcerpc");
@@ -558,27 +570,7 @@ static void put_dcerpc(struct jw *w, const struct auth_rec *r)
     const char *vs = tok_name(verdict_sources, r->verdict_source);
     if (vs)
         put_str(w, "verdict_from", vs);
-    jw_key(w, "calls");
-    jw_array_begin(w);
-    for (uint32_t i = 0; i < r->nuses; i++) {
-        const struct auth_use *u = &r->uses[i];
-        jw_object_begin(w);
-        if (u->iface)
-            put_str(w, "interface", u->iface);
-        put_str(w, "op", u->name);
-        put_int(w, "opnum", u->opnum);
-        if (u->detail_kind) /* "class", "namespace", "query", "method", "object_path": no other member's name */
-            put_str(w, u->detail_kind, u->detail);
-        if (u->answered)
-            put_str(w, "result", u->status.space == STATUS_NCA ? "fault" : "response");
-        if (u->status.space != STATUS_NONE)
-            put_status(w, "status", u->status);
-        put_frame_pair(w, u->frame_req, u->frame_resp);
-        jw_object_end(w);
-    }
-    jw_array_end(w);
-    if (r->uses_dropped)
-        put_uint(w, "calls_dropped", r->uses_dropped);
+    put_uses(w, r, uses, "calls", "calls_dropped", put_call);
     jw_object_end(w);
 }
 
@@ -878,8 +870,8 @@ static void record_head(struct jw *w, const char *type, const struct rec_hdr *h)
     put_str(w, "ts", ts);
 }
 
-/* One `auth` record. */
-static void put_auth_record(struct jw *w, const struct auth_rec *r)
+/* One `auth` record; without `uses` (handed over at its verdict), its uses left out. */
+static void put_auth_record(struct jw *w, const struct auth_rec *r, bool uses)
 {
     record_head(w, "auth", &r->h);
     jw_key(w, "frames");
@@ -919,19 +911,19 @@ static void put_auth_record(struct jw *w, const struct auth_rec *r)
     }
     switch (r->transport) {
     case TRANSPORT_SMB2:
-        put_smb2(w, r);
+        put_smb2(w, r, uses);
         break;
     case TRANSPORT_HTTP:
-        put_http(w, r);
+        put_http(w, r, uses);
         break;
     case TRANSPORT_LDAP:
         put_ldap(w, r);
         break;
     case TRANSPORT_SMB1:
-        put_smb1(w, r);
+        put_smb1(w, r, uses);
         break;
     case TRANSPORT_DCERPC:
-        put_dcerpc(w, r);
+        put_dcerpc(w, r, uses);
         break;
     case TRANSPORT_OTHER: /* nothing but the tokens is known of the protocol around them */
         break;
@@ -1320,12 +1312,44 @@ static void put_finding(struct jw *w, const struct hs_finding *f)
     jw_object_end(w);
 }
 
-/* Any record, by its type. */
+/* A `use` record (streaming): use i of auth record r, handed over at time r->h.at. */
+static void put_use_record(struct jw *w, const struct auth_rec *r, uint32_t i)
+{
+    char ts[32];
+    format_ts(&r->h.at, ts);
+    jw_object_begin(w);
+    put_str(w, "type", "use");
+    put_uint(w, "auth", r->h.id);
+    put_str(w, "ts", ts);
+    put_uint(w, "index", i);
+    put_str(w, "community_id", r->h.community_id);
+    put_str(w, "transport", auth_transport_name(r->transport));
+    switch (r->transport) {
+    case TRANSPORT_SMB2:
+    case TRANSPORT_SMB1:
+        jw_key(w, "tree_connect");
+        put_tree_connect(w, &r->uses[i]);
+        break;
+    case TRANSPORT_HTTP:
+        jw_key(w, "request");
+        put_request(w, &r->uses[i]);
+        break;
+    case TRANSPORT_DCERPC:
+        jw_key(w, "call");
+        put_call(w, &r->uses[i]);
+        break;
+    default: /* no dissector adds uses to other transports */
+        break;
+    }
+    jw_object_end(w);
+}
+
+/* Any record, by its type, whole. */
 static void put_record(struct jw *w, const struct rec_hdr *r)
 {
     switch (r->type) {
     case REC_AUTH:
-        put_auth_record(w, (const struct auth_rec *)r);
+        put_auth_record(w, (const struct auth_rec *)r, true);
         break;
     case REC_KERBEROS:
         put_kdc_record(w, (const struct kdc_rec *)r);
@@ -1383,10 +1407,26 @@ json_t *json_of_finding(const struct hs_finding *f)
     return read_back(&w);
 }
 
+/* A hand-over (enum rec_phase) as lines: the record whole; an auth record without its uses at its verdict;
+ * then a `use` line per use carried. */
 static void json_record(struct hs_writer *w, const struct rec_hdr *r)
 {
-    put_record(&w->jw, r);
-    write_line(w);
+    if (r->type != REC_AUTH || r->phase == REC_WHOLE) {
+        put_record(&w->jw, r);
+        write_line(w);
+        return;
+    }
+    const struct auth_rec *a = (const struct auth_rec *)r;
+    if (r->phase == REC_AT_VERDICT) {
+        put_auth_record(&w->jw, a, false);
+        write_line(w);
+        return;
+    }
+    for (uint32_t i = r->use_from; i < r->use_to && i < a->nuses && !w->failed; i++)
+        if (rec_use_carried(r, &a->uses[i])) {
+            put_use_record(&w->jw, a, i);
+            write_line(w);
+        }
 }
 
 static void json_finding(struct hs_writer *w, const struct hs_finding *f)

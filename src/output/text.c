@@ -163,7 +163,7 @@ static void host(char *out, size_t cap, const char *addr, const char *name)
 static void text_finding(struct hs_writer *w, const struct hs_finding *f)
 {
     FILE *o = w->f;
-    if (!w->findings_done) {
+    if (!w->findings_done && !w->stream) { /* streaming: findings come among the rows, each as decided */
         fprintf(o, "FINDINGS\n\n");
         w->findings_done = true;
     }
@@ -271,14 +271,56 @@ static void who(const struct auth_rec *r, char *out, size_t cap)
         snprintf(out, cap, "-");
 }
 
+/* One use's line, indented under its record. */
+static void use_line(FILE *o, const struct auth_rec *r, const struct auth_use *u)
+{
+    char us[96];
+    status_str(u->status, us, sizeof us);
+    if (r->transport == TRANSPORT_SMB2 || r->transport == TRANSPORT_SMB1)
+        fprintf(o, "%*stree connect %s => %s\n", COL_DETAIL + 2, "", u->name, us[0] ? us : "?");
+    else if (r->transport == TRANSPORT_DCERPC)
+        fprintf(o, "%*scall %s%s%s%s%s%s%s%s => %s\n", COL_DETAIL + 2, "", u->iface ? u->iface : "",
+                u->iface ? "." : "", u->name, u->detail_kind ? " [" : "", u->detail_kind ? u->detail_kind : "",
+                u->detail_kind ? " " : "", u->detail_kind ? u->detail : "", u->detail_kind ? "]" : "",
+                !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : us[0] ? us : "fault");
+    else
+        fprintf(o, "%*s%s %s => %" PRIu32 "\n", COL_DETAIL + 2, "", u->method, u->name, u->status.code);
+}
+
+/* Streaming: the uses a REC_USES / REC_END hand-over carries, under a line naming their record by id. */
+static void text_uses(struct hs_writer *w, const struct auth_rec *r)
+{
+    bool any = false;
+    for (uint32_t i = r->h.use_from; i < r->h.use_to && i < r->nuses; i++)
+        any = any || rec_use_carried(&r->h, &r->uses[i]);
+    if (!any)
+        return;
+    FILE *o = w->f;
+    char t[16];
+    clock_of(&r->h.at, t);
+    fprintf(o, "%s  #%" PRIu64 " %s/%s, then:\n", t, r->h.id, auth_transport_name(r->transport),
+            auth_service_name(r));
+    for (uint32_t i = r->h.use_from; i < r->h.use_to && i < r->nuses; i++)
+        if (rec_use_carried(&r->h, &r->uses[i]))
+            use_line(o, r, &r->uses[i]);
+}
+
 static void text_auth(struct hs_writer *w, const struct auth_rec *r)
 {
+    if (r->h.phase == REC_USES || r->h.phase == REC_END) {
+        text_uses(w, r);
+        return;
+    }
     struct row_buf rb;
     FILE *o = row_open(w, &rb);
     if (!o)
         return;
     char what[96], user[2 * NTLM_NAME_MAX + 2], st[96], mech[64];
-    snprintf(what, sizeof what, "%s/%s", auth_transport_name(r->transport), auth_service_name(r));
+    if (r->h.phase == REC_AT_VERDICT) /* its uses follow under its id */
+        snprintf(what, sizeof what, "%s/%s #%" PRIu64, auth_transport_name(r->transport), auth_service_name(r),
+                 r->h.id);
+    else
+        snprintf(what, sizeof what, "%s/%s", auth_transport_name(r->transport), auth_service_name(r));
     row_head(o, &r->h, what);
     who(r, user, sizeof user);
     const struct ntlm_msg *a = r->gss.ntlm.auth;
@@ -300,20 +342,8 @@ static void text_auth(struct hs_writer *w, const struct auth_rec *r)
     if (r->transport == TRANSPORT_DCERPC && r->dcerpc.iface_name)
         fprintf(o, "%*sinterface %s, auth_level %s\n", COL_DETAIL, "", r->dcerpc.iface_name,
                 dcerpc_auth_level_name(r->dcerpc.auth_level) ? dcerpc_auth_level_name(r->dcerpc.auth_level) : "?");
-    for (uint32_t i = 0; i < r->nuses; i++) {
-        const struct auth_use *u = &r->uses[i];
-        char us[96];
-        status_str(u->status, us, sizeof us);
-        if (r->transport == TRANSPORT_SMB2 || r->transport == TRANSPORT_SMB1)
-            fprintf(o, "%*stree connect %s => %s\n", COL_DETAIL + 2, "", u->name, us[0] ? us : "?");
-        else if (r->transport == TRANSPORT_DCERPC)
-            fprintf(o, "%*scall %s%s%s%s%s%s%s%s => %s\n", COL_DETAIL + 2, "", u->iface ? u->iface : "",
-                    u->iface ? "." : "", u->name, u->detail_kind ? " [" : "", u->detail_kind ? u->detail_kind : "",
-                    u->detail_kind ? " " : "", u->detail_kind ? u->detail : "", u->detail_kind ? "]" : "",
-                    !u->answered ? "?" : u->status.space == STATUS_NONE ? "response" : us[0] ? us : "fault");
-        else
-            fprintf(o, "%*s%s %s => %" PRIu32 "\n", COL_DETAIL + 2, "", u->method, u->name, u->status.code);
-    }
+    for (uint32_t i = 0; r->h.phase == REC_WHOLE && i < r->nuses; i++)
+        use_line(o, r, &r->uses[i]);
     row_close(w, &rb, &r->h.ts);
 }
 
@@ -416,7 +446,7 @@ static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
     FILE *o = w->f;
     if (v->periodic) /* a report read at the end: only the closing figures (main refuses --stats-interval) */
         return;
-    if (w->nrows || w->hold_off)
+    if (!w->stream && (w->nrows || w->hold_off))
         fprintf(o, "SESSIONS\n\n");
     release_rows(w);
     char *js = stats_json_line(v);

@@ -133,6 +133,13 @@ int writer_flush(struct hs_writer *w)
     return w->failed ? -1 : 0;
 }
 
+void writer_stream(struct hs_writer *w)
+{
+    w->stream = true;
+    w->flush_each = true;
+    w->hold_off = true;
+}
+
 void writer_set_file(struct hs_writer *w, FILE *f)
 {
     w->f = f;

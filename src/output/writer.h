@@ -51,6 +51,7 @@ struct hs_writer {
     bool hold_off;
     char text_day[11];             /* text: the day of the last row printed ("2026-11-21") */
     bool findings_done;            /* text: the findings section was started */
+    bool stream;                   /* streaming (writer_stream()): text rows and findings printed as they come */
 };
 
 /* JSON Lines (docs/RECORDS.md): one object per record, then a `stats` object. */
@@ -74,6 +75,10 @@ char *stats_json_line(const struct hs_stats_view *v);
 #define WRITER_FLUSH_AT (256u * 1024u)
 #define WRITER_BUFFER (2u * WRITER_FLUSH_AT)
 struct hs_writer *writer_new(enum output_format fmt, FILE *f);
+
+/* Streaming (--stream): each line is written out at once (flush_each), and the text table holds nothing
+ * back: rows, uses and findings are printed as they come, not sorted. */
+void writer_stream(struct hs_writer *w);
 
 /* Writes out what is buffered (whole lines). Returns 0, or -1 after a failed write (as described above). */
 int writer_flush(struct hs_writer *w);

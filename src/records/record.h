@@ -59,6 +59,22 @@ static inline struct hs_status hs_status_of(enum status_space space, uint32_t co
 
 enum rec_type { REC_AUTH = 1, REC_KERBEROS, REC_DCOM };
 
+/*
+ * How much of a record one hand-over to the sink chain carries (docs/RECORDS.md, "Streaming"). Without
+ * streaming every record is handed over once, whole, when it completes. With it (rec_store.stream: --stream,
+ * the default on a live capture) an authentication record goes out when its verdict is known, then its uses
+ * as they are answered, then once more when it completes, for what was left.
+ */
+enum rec_phase {
+    REC_WHOLE = 0,   /* the complete record, handed over once (every KDC and DCOM record; auth records
+                        without streaming, or that completed before a verdict) */
+    REC_AT_VERDICT,  /* an auth record as it stood when the message deciding it was processed: writers leave
+                        its uses out (they follow as REC_USES) */
+    REC_USES,        /* uses [use_from, use_to) of a record handed over at its verdict, newly answered */
+    REC_END,         /* the record complete (its connection ended, or it made room): uses [use_from, use_to)
+                        were never handed over (unanswered, or answered in the packet that ended it) */
+};
+
 struct rec_conn;
 
 /*
@@ -76,6 +92,18 @@ struct rec_hdr {
     struct rec_hdr *gprev, *gnext; /* all records of its type held, oldest first */
     struct rec_conn *owner;
     bool open;                 /* no verdict yet */
+    /* streaming (enum rec_phase): what this hand-over is, and what the record layer handed over before */
+    uint8_t phase;             /* enum rec_phase of the hand-over in progress */
+    bool streamed;             /* handed over at its verdict already */
+    uint32_t use_from, use_to; /* REC_USES / REC_END: the uses this hand-over carries */
+    uint32_t uses_sent;        /* every use before this one was handed over (auth_use.sent) */
+    uint8_t hold;              /* what the record says is still being completed, so it is not handed over at its
+                                  verdict, nor its uses, until this clears (its connection ending hands it over
+                                  regardless): bits 0x1/0x2, an HTTP message whose body is being read in that
+                                  direction (its header's frames are renumbered to the body's last); 0x4, SMB1's
+                                  watch of the signatures of the messages after the logon */
+    struct timeval at;         /* the time of this hand-over (the packet being processed; REC_USES / REC_END) */
+    uint32_t corr_slot;        /* the correlation stage's summary of the record, index + 1 (0: none yet) */
 };
 
 /* ---- authentication records -------------------------------------------------------------------- */
@@ -138,8 +166,17 @@ struct auth_use {
     char detail[192];          /* ... UTF-8, cut to fit: "root\\cimv2", "Win32_Process.Create", WQL text */
     struct hs_status status;
     bool answered;
+    bool sent;                 /* streaming: handed over already (enum rec_phase) */
     uint64_t frame_req, frame_resp;
 };
+
+/* Does the hand-over in progress of the record with header h carry use u (enum rec_phase)? A REC_USES
+ * hand-over carries the uses of its range answered and not handed over before; a REC_END one every use of
+ * its range not handed over before. */
+static inline bool rec_use_carried(const struct rec_hdr *h, const struct auth_use *u)
+{
+    return !u->sent && (h->phase == REC_END || u->answered || u->frame_resp);
+}
 
 /* Message frames of the exchange (0 = not seen). */
 struct auth_frames {

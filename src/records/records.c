@@ -222,8 +222,52 @@ void rec_write(struct rec_store *s, struct rec_hdr *r)
         s->st->records++;
     else
         s->st->kdc_records++;
+    if (s->now)
+        r->at = *s->now;
+    if (r->streamed) {
+        struct auth_rec *a = (struct auth_rec *)r;
+        r->phase = REC_END;
+        r->use_from = r->uses_sent;
+        r->use_to = a->nuses;
+    } else {
+        r->phase = REC_WHOLE;
+    }
     sink_record(s->sink, r);
     free_rec(s, r);
+}
+
+void rec_conn_stream(struct rec_store *s, struct rec_conn *rc)
+{
+    for (struct rec_hdr *h = rc->head; h; h = h->next) {
+        if (h->type != REC_AUTH || h->hold || (!h->streamed && h->open))
+            continue;
+        struct auth_rec *r = (struct auth_rec *)h;
+        if (s->now)
+            h->at = *s->now;
+        if (!h->streamed) {
+            set_community_id(rc, h);
+            h->phase = REC_AT_VERDICT;
+            h->streamed = true;
+            sink_record(s->sink, h);
+        }
+        while (h->uses_sent < r->nuses && r->uses[h->uses_sent].sent)
+            h->uses_sent++;
+        h->phase = REC_USES;
+        uint32_t to = h->uses_sent;
+        for (uint32_t i = h->uses_sent; i < r->nuses; i++)
+            if (rec_use_carried(h, &r->uses[i]))
+                to = i + 1;
+        if (to == h->uses_sent)
+            continue;
+        h->use_from = h->uses_sent;
+        h->use_to = to;
+        sink_record(s->sink, h);
+        for (uint32_t i = h->use_from; i < to; i++)
+            if (rec_use_carried(h, &r->uses[i]))
+                r->uses[i].sent = true;
+        while (h->uses_sent < r->nuses && r->uses[h->uses_sent].sent)
+            h->uses_sent++;
+    }
 }
 
 struct auth_rec *rec_auth_new(struct rec_store *s, struct rec_conn *rc, const struct hs_flow *flow,

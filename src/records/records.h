@@ -104,6 +104,8 @@ struct rec_store {
     uint64_t next_id;
     struct rec_list auth, kdc;
     uint64_t held_bytes;        /* what the records held cost (rec_cost(), records.c): against lim.max_memory */
+    bool stream;                /* hand auth records over at their verdict, then their uses (enum rec_phase) */
+    const struct timeval *now;  /* the time of the packet being processed (the engine's), or NULL */
     struct rec_hdr *spare_kdc;  /* KDC records written and kept for reuse (linked by next), at most REC_SPARE_MAX */
     uint32_t n_spare_kdc;
 };
@@ -170,6 +172,15 @@ void rec_dcom_emit(struct rec_store *s, struct rec_conn *rc, const struct hs_flo
 
 /* Writes r now (through the sink chain) and frees it; whoever held its id finds it gone. */
 void rec_write(struct rec_store *s, struct rec_hdr *r);
+
+/*
+ * Streaming (s->stream): hands over what rc's auth records have newly to say since the last call, oldest
+ * record first: a record whose verdict is known, at its verdict (REC_AT_VERDICT), once; then the uses answered
+ * since (REC_USES), in order, a use not yet answered holding back those after it. The engine calls it after
+ * each packet of a connection that holds records, once the dissector has processed the packet; cost: a walk
+ * of rc's records (one or two).
+ */
+void rec_conn_stream(struct rec_store *s, struct rec_conn *rc);
 
 /* Writes every record of rc, oldest first (the connection ended). */
 void rec_conn_flush(struct rec_store *s, struct rec_conn *rc);
