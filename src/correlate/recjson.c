@@ -22,6 +22,7 @@ struct origin {
     const char *ticket_sensor; /* auth: whose KDC reply issued its ticket (ticket_issued_frame's capture) */
     uint32_t idx;              /* its summary: c->auth[idx] or c->kdc[idx] */
     bool kdc;
+    uint32_t denied_use;       /* auth: the index + 1 of the refused use its summary names (0: none) */
 };
 
 /* An AP-REQ's ticket no record read so far has named the client of. */
@@ -72,6 +73,10 @@ struct recjson {
     size_t n_graph_sensors;
     bool graph_fixed;
     char *buf; /* recjson_read()'s line */
+    /* auth records by sensor and id (internal ids, open addressing; 0: empty): the `use` records of a streaming
+     * sensor name theirs by id */
+    uint64_t *auth_ix;
+    size_t n_auth_ix, cap_auth_ix;
 };
 
 /* ---- small JSON accessors: a missing key and a value of another type are the same (absent) -------------- */
@@ -530,7 +535,7 @@ static uint64_t new_id(struct recjson *r, uint64_t id, const char *sensor, uint3
     r->origin = arr;
     if (!ok)
         return 0;
-    r->origin[r->n_origin] = (struct origin){id, sensor, NULL, idx, kdc};
+    r->origin[r->n_origin] = (struct origin){id, sensor, NULL, idx, kdc, 0};
     return ++r->n_origin;
 }
 
@@ -541,60 +546,114 @@ static const struct origin *origin_of(const struct recjson *r, uint64_t internal
 
 /* ---- auth records ----------------------------------------------------------------------------------- */
 
+/* Is use u (a tree connect, HTTP request or DCE/RPC call object of a record of s's transport) refused? Then
+ * s names it, as summarize_auth() does: frames, name and status. */
+static bool use_refused(struct recjson *r, struct fsum_auth *s, const json_t *u)
+{
+    const char *name_key = s->transport == TRANSPORT_HTTP     ? "path"
+                           : s->transport == TRANSPORT_DCERPC ? "op"
+                                                              : "share";
+    struct hs_status st;
+    bool have = false;
+    if (s->transport == TRANSPORT_HTTP) {
+        uint64_t code;
+        if ((have = uint_at(u, "status", &code) && code <= 0xFFFFFFFF))
+            st = hs_status_of(STATUS_HTTP, (uint32_t)code);
+    } else if (s->transport == TRANSPORT_DCERPC) {
+        const char *res = str_at(u, "result");
+        bool fault = res && !strcmp(res, "fault");
+        have = fault ? status_of(obj_at(u, "status"), SPACES_CALL + 2, 1, &st)
+                     : status_of(obj_at(u, "status"), SPACES_CALL, 2, &st);
+    } else {
+        have = status_of(obj_at(u, "status"), s->transport == TRANSPORT_SMB2 ? SPACES_SMB2 : SPACES_SMB1,
+                         s->transport == TRANSPORT_SMB2 ? 1 : 2, &st);
+    }
+    if (!have || !refusal(st))
+        return false;
+    const json_t *fr = arr_at(u, "frames");
+    const json_t *f0 = json_array_get(fr, 0), *f1 = json_array_get(fr, 1);
+    s->use_denied = true;
+    s->f_use_req = json_is_integer(f0) && json_integer_value(f0) > 0 ? (uint64_t)json_integer_value(f0) : 0;
+    s->f_use_resp = json_is_integer(f1) && json_integer_value(f1) > 0 ? (uint64_t)json_integer_value(f1) : 0;
+    s->use_name = intern(r, str_or_empty(u, name_key), 95);
+    s->use_status = st;
+    return true;
+}
+
 /* The first refused use of the record (a tree connect, HTTP request or DCE/RPC call), as summarize_auth() takes
- * it: frames, name and status. */
-static void first_refused_use(struct recjson *r, struct fsum_auth *s, const json_t *o)
+ * it: frames, name and status. Returns its index + 1, or 0. */
+static uint32_t first_refused_use(struct recjson *r, struct fsum_auth *s, const json_t *o)
 {
     const json_t *uses = NULL;
-    const char *name_key = NULL;
     switch (s->transport) {
-    case TRANSPORT_SMB2:
-        uses = arr_at(obj_at(o, "smb2"), "tree_connects");
-        name_key = "share";
-        break;
-    case TRANSPORT_SMB1:
-        uses = arr_at(obj_at(o, "smb1"), "tree_connects");
-        name_key = "share";
-        break;
-    case TRANSPORT_HTTP:
-        uses = arr_at(obj_at(o, "http"), "requests");
-        name_key = "path";
-        break;
-    case TRANSPORT_DCERPC:
-        uses = arr_at(obj_at(o, "dcerpc"), "calls");
-        name_key = "op";
-        break;
-    default:
-        return;
+    case TRANSPORT_SMB2: uses = arr_at(obj_at(o, "smb2"), "tree_connects"); break;
+    case TRANSPORT_SMB1: uses = arr_at(obj_at(o, "smb1"), "tree_connects"); break;
+    case TRANSPORT_HTTP: uses = arr_at(obj_at(o, "http"), "requests"); break;
+    case TRANSPORT_DCERPC: uses = arr_at(obj_at(o, "dcerpc"), "calls"); break;
+    default: return 0;
     }
-    for (size_t i = 0; i < json_array_size(uses); i++) {
-        const json_t *u = json_array_get(uses, i);
-        struct hs_status st;
-        bool have = false;
-        if (s->transport == TRANSPORT_HTTP) {
-            uint64_t code;
-            if ((have = uint_at(u, "status", &code) && code <= 0xFFFFFFFF))
-                st = hs_status_of(STATUS_HTTP, (uint32_t)code);
-        } else if (s->transport == TRANSPORT_DCERPC) {
-            const char *res = str_at(u, "result");
-            bool fault = res && !strcmp(res, "fault");
-            have = fault ? status_of(obj_at(u, "status"), SPACES_CALL + 2, 1, &st)
-                         : status_of(obj_at(u, "status"), SPACES_CALL, 2, &st);
-        } else {
-            have = status_of(obj_at(u, "status"), s->transport == TRANSPORT_SMB2 ? SPACES_SMB2 : SPACES_SMB1,
-                             s->transport == TRANSPORT_SMB2 ? 1 : 2, &st);
+    for (size_t i = 0; i < json_array_size(uses) && i < UINT32_MAX - 1; i++)
+        if (use_refused(r, s, json_array_get(uses, i)))
+            return (uint32_t)i + 1;
+    return 0;
+}
+
+/* ---- the index of auth records by sensor and id ------------------------------------------------------------ */
+
+static size_t auth_slot(const char *sensor, uint64_t id, size_t cap)
+{
+    uint64_t h = (id ^ (uint64_t)(uintptr_t)sensor * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* Remembers auth record `internal` (its sensor and id in r->origin); nothing without memory (its uses are then
+ * not found: counted as unmatched). */
+static void auth_ix_put(struct recjson *r, uint64_t internal)
+{
+    if (2 * (r->n_auth_ix + 1) > r->cap_auth_ix) {
+        size_t nc = r->cap_auth_ix ? 2 * r->cap_auth_ix : 1024;
+        uint64_t *nv = calloc(nc, sizeof *nv);
+        if (!nv)
+            return;
+        for (size_t i = 0; i < r->cap_auth_ix; i++) {
+            uint64_t v = r->auth_ix[i];
+            if (!v)
+                continue;
+            const struct origin *og = &r->origin[v - 1];
+            size_t j = auth_slot(og->sensor, og->id, nc);
+            while (nv[j])
+                j = (j + 1) & (nc - 1);
+            nv[j] = v;
         }
-        if (!have || !refusal(st))
-            continue;
-        const json_t *fr = arr_at(u, "frames");
-        const json_t *f0 = json_array_get(fr, 0), *f1 = json_array_get(fr, 1);
-        s->use_denied = true;
-        s->f_use_req = json_is_integer(f0) && json_integer_value(f0) > 0 ? (uint64_t)json_integer_value(f0) : 0;
-        s->f_use_resp = json_is_integer(f1) && json_integer_value(f1) > 0 ? (uint64_t)json_integer_value(f1) : 0;
-        s->use_name = intern(r, str_or_empty(u, name_key), 95);
-        s->use_status = st;
-        return;
+        free(r->auth_ix);
+        r->auth_ix = nv;
+        r->cap_auth_ix = nc;
     }
+    const struct origin *og = &r->origin[internal - 1];
+    size_t j = auth_slot(og->sensor, og->id, r->cap_auth_ix);
+    while (r->auth_ix[j]) {
+        const struct origin *x = &r->origin[r->auth_ix[j] - 1];
+        if (x->sensor == og->sensor && x->id == og->id) { /* the id again (a sensor restarted): the latest wins */
+            r->auth_ix[j] = internal;
+            return;
+        }
+        j = (j + 1) & (r->cap_auth_ix - 1);
+    }
+    r->auth_ix[j] = internal;
+    r->n_auth_ix++;
+}
+
+/* The auth record `id` of sensor (interned), or NULL. */
+static struct origin *auth_ix_get(struct recjson *r, const char *sensor, uint64_t id)
+{
+    if (!r->cap_auth_ix)
+        return NULL;
+    for (size_t j = auth_slot(sensor, id, r->cap_auth_ix); r->auth_ix[j]; j = (j + 1) & (r->cap_auth_ix - 1)) {
+        struct origin *x = &r->origin[r->auth_ix[j] - 1];
+        if (x->sensor == sensor && x->id == id)
+            return x;
+    }
+    return NULL;
 }
 
 /* SMB1: the client signs, the server's first message after the logon carries no MAC, and no use followed. */
@@ -770,8 +829,53 @@ static enum recjson_kind read_auth(struct recjson *r, const json_t *o, const cha
         if (f[i] && (!s->f_first || f[i] < s->f_first))
             s->f_first = f[i];
     s->f_verdict = f[5];
-    first_refused_use(r, s, o);
+    r->origin[internal - 1].denied_use = first_refused_use(r, s, o);
+    auth_ix_put(r, internal);
     return RECJSON_AUTH;
+}
+
+/*
+ * A `use` record of a streaming sensor (docs/RECORDS.md, "Streaming"): the tree connect, request or call it
+ * holds counts as element `index` of its auth record's uses, as if the record had carried it — the first refused
+ * use, the first tree, SMB1's "no use followed". A use whose auth record was not read before is counted in
+ * uses_unmatched and changes nothing.
+ */
+static enum recjson_kind read_use(struct recjson *r, const json_t *o, const char *sensor, const char *file,
+                                  uint64_t lineno)
+{
+    uint64_t aid = 0, index = 0;
+    if (!uint_at(o, "auth", &aid) || !aid || !uint_at(o, "index", &index) || index >= UINT32_MAX - 1) {
+        warn(r, file, lineno, "use record without a valid auth and index");
+        return RECJSON_MALFORMED;
+    }
+    r->st.uses++;
+    struct origin *og = auth_ix_get(r, sensor, aid);
+    if (!og || og->kdc || og->idx >= r->c->n_auth) {
+        r->st.uses_unmatched++;
+        return RECJSON_USE;
+    }
+    struct fsum_auth *s = &r->c->auth[og->idx];
+    const char *key = s->transport == TRANSPORT_HTTP     ? "request"
+                      : s->transport == TRANSPORT_DCERPC ? "call"
+                      : s->transport == TRANSPORT_SMB2 || s->transport == TRANSPORT_SMB1 ? "tree_connect"
+                                                                                          : NULL;
+    const json_t *u = key ? obj_at(o, key) : NULL;
+    if (!u)
+        return RECJSON_USE;
+    if (s->transport == TRANSPORT_SMB1) { /* a use followed the logon */
+        s->smb1_unsigned_reply = false;
+        s->f_smb1_unsigned = 0;
+    }
+    if ((s->transport == TRANSPORT_SMB2 || s->transport == TRANSPORT_SMB1) && index == 0)
+        s->tree = intern(r, str_or_empty(u, "share"), 95);
+    if (!og->denied_use || index + 1 < og->denied_use) { /* the first refused one, by index */
+        struct fsum_auth keep = *s;
+        if (use_refused(r, s, u))
+            og->denied_use = (uint32_t)index + 1;
+        else
+            *s = keep;
+    }
+    return RECJSON_USE;
 }
 
 /* ---- kerberos records ---------------------------------------------------------------------------------- */
@@ -965,6 +1069,11 @@ enum recjson_kind recjson_line(struct recjson *r, const char *line, size_t len, 
         r->st.stats++;
     } else if (!strcmp(type, "finding")) {
         r->st.findings++;
+    } else if (!strcmp(type, "use")) {
+        const char *sn = str_at(o, "sensor");
+        k = read_use(r, o, sensor_of(r, sn && sn[0] ? sn : file ? file : "-"), file, lineno);
+        if (k == RECJSON_MALFORMED)
+            r->st.malformed++;
     } else if (!strcmp(type, "auth") || !strcmp(type, "kerberos") || !strcmp(type, "dcom")) {
         uint64_t id = 0;
         struct timeval ts;
@@ -1242,6 +1351,7 @@ void recjson_free(struct recjson *r)
     free(r->graph_sensors);
     correlate_free(r->c);
     free(r->origin);
+    free(r->auth_ix);
     free(r->pa);
     free(r->pk);
     free(r->sensors);

@@ -22,6 +22,7 @@ enum recjson_kind {
     RECJSON_AUTH = 0,  /* an `auth` record, summarised */
     RECJSON_KERBEROS,  /* a `kerberos` record, summarised */
     RECJSON_DCOM,      /* a `dcom` record: counted (the rules need nothing of it) */
+    RECJSON_USE,       /* a `use` record (a streaming sensor's): its auth record's summary takes it */
     RECJSON_SKIPPED,   /* empty, `stats`, `finding`, another type: not a record */
     RECJSON_MALFORMED, /* not a JSON object, or a record without a field the rules need */
 };

@@ -36,6 +36,8 @@ void sensorjson_input(struct jw *w, const struct records_input_stats *in)
         {"stats", in->stats},
         {"findings", in->findings},
         {"other_types", in->other_types},
+        {"uses", in->uses},
+        {"uses_unmatched", in->uses_unmatched},
         {"malformed", in->malformed},
         {"too_long", in->too_long},
         {"not_kept", in->not_kept},

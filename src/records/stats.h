@@ -28,6 +28,8 @@ struct records_input_stats {
     uint64_t files;              /* inputs read ("-" counts once) */
     uint64_t lines;              /* lines read, empty ones included */
     uint64_t auth, kerberos, dcom; /* records read, by type */
+    uint64_t uses;               /* `use` records read (a streaming sensor's) */
+    uint64_t uses_unmatched;     /* ... whose auth record was not read before them: nothing taken of them */
     uint64_t stats, findings;    /* `stats` and `finding` lines: not records, skipped */
     uint64_t other_types;        /* JSON objects of another or no `type`: skipped */
     uint64_t malformed;          /* lines that are not a JSON object, or a record missing a field the rules
