@@ -12,14 +12,15 @@ N live is frame N of the file. The `stats` record is left out (the live one coun
 and says `interrupted`); the test checks its packet count separately.
 
   live_norm.py FILE [--no-ids]     prints the set, one line each
-  --no-ids also drops record ids, the ids that refer to records and frame numbers (for the second part of a
+  --no-ids also drops record ids, the ids that refer to records (a `use` record's `auth` among them) and frame
+  numbers (for the second part of a
   run that saw other packets and records first)
 """
 import json
 import re
 import sys
 
-ID_REFS = ("id", "auth_record", "carrier", "records", "frames", "frame", "server_frame", "issued_frame")
+ID_REFS = ("id", "auth", "auth_record", "carrier", "records", "frames", "frame", "server_frame", "issued_frame")
 
 
 def strip_ids(o):

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Live capture (-i) on a span-port-like veth pair inside a network namespace of the test's own: tcpreplay sends
 # lab traces into one end, hopscope listens on the other. Checks that
-#   - every lab trace gives live the records and findings the offline run of the same file gives (as sets of
-#     JSON lines, capture-dependent fields removed: tests/live_norm.py says which);
-#   - a record is on the output while the capture still runs, nothing being sent after a session that never
-#     closes (the idle connection expires on the wall clock);
+#   - every lab trace gives live the records and findings the offline run of the same file gives with --stream
+#     (live streams by default: docs/RECORDS.md, "Streaming"), as sets of JSON lines, capture-dependent fields
+#     removed (tests/live_norm.py says which);
+#   - a session's auth record and its first use are on the output while the session is still open (streaming);
+#     a finding is written while the capture runs, decided on the wall clock with nothing more sent;
+#   - the rest of a session that never closes is written when it expires on the wall clock (--idle-timeout);
 #   - SIGTERM mid-stream loses nothing already decided: the output equals the offline run of the packets that
 #     were captured (-c N);
 #   - SIGHUP after the -o file was moved (log rotation) loses no line and splits none: the old file keeps what
@@ -81,7 +83,7 @@ count() { grep -c "\"type\":\"$1\"" "$2"; }
 n=0 bad=""
 for cap in "$lab"/*.pcap; do
   name=$(basename "$cap" .pcap)
-  "$hs" -q -r "$cap" -o "$tmp/$name.off"
+  "$hs" -q --stream -r "$cap" -o "$tmp/$name.off"
   want=$(packets "$cap")
   start "$tmp/$name.live"
   replay --topspeed "$cap"
@@ -97,11 +99,43 @@ done
 if [ -z "$bad" ] && [ "$n" -gt 0 ]; then ok "live records and findings equal the offline ones for all $n lab traces"
 else ko "live differs from offline for:$bad"; fi
 
-# 2. Wall-clock expiry: the first 20 packets of an SMB2 session (authenticated at frame 11, never closed): with
+# 2a. Streaming: the first 20 packets of an SMB2 session (authenticated at frame 11, a tree connect answered
+# at 13, never closed): the auth record and the use are written at once, the connection still open (idle
+# timeout 600 s); then a double hop with --hop-window 1: its finding comes on the wall clock (the rules run every
+# 10 s of the engine's time), before the stop.
+cap=$lab/smb2_ntlmv2_ok.pcap
+start "$tmp/open.live"
+replay --pps 2000 --limit 20 "$cap"
+got=0
+for _ in $(seq 40); do
+  got=$(($(count auth "$tmp/open.live") + $(count use "$tmp/open.live")))
+  [ "$got" -ge 2 ] && break
+  sleep 0.1
+done
+flows=$(kill -USR1 "$hp"; sleep 0.3; tail -1 "$tmp/open.live.err" | grep -o '"flows_tracked":[0-9]*')
+stop TERM
+if [ "$got" -ge 2 ] && [ "$flows" = '"flows_tracked":1' ]; then
+  ok "streaming: the auth record and its use written while the session is open"
+else ko "streaming: $got auth/use records while the session was open ($flows)"; fi
+cap=$lab/double_hop_ntlm.pcap
+start "$tmp/decide.live" --hop-window 1
+replay --pps 2000 "$cap"
+found=0
+for _ in $(seq 150); do
+  [ "$(count finding "$tmp/decide.live")" -ge 1 ] && found=1 && break
+  sleep 0.1
+done
+stop TERM
+"$hs" -q --stream --hop-window 1 -r "$cap" -o "$tmp/decide.off"
+if [ "$found" = 1 ] && diff <($norm "$tmp/decide.off") <($norm "$tmp/decide.live") >"$tmp/decide.diff"; then
+  ok "streaming: a finding decided on the wall clock, written before the stop"
+else ko "streaming: finding while capturing: $found; $(head -c 600 "$tmp/decide.diff")"; fi
+
+# 2b. Wall-clock expiry (--no-stream: the record is written whole when its connection ends): the first 20 packets of an SMB2 session (authenticated at frame 11, never closed): with
 # --idle-timeout 1 its record must be written while the capture still runs, nothing more being sent.
 cap=$lab/smb2_ntlmv2_ok.pcap
 "$hs" -q -r "$cap" -c 20 -o "$tmp/idle.off"
-start "$tmp/idle.live" --idle-timeout 1
+start "$tmp/idle.live" --idle-timeout 1 --no-stream
 replay --pps 2000 --limit 20 "$cap"
 got=0
 for _ in $(seq 40); do
@@ -124,7 +158,7 @@ stop TERM
 wait "$rp"
 got=$(tail -1 "$tmp/term.live" | sed 's/.*"packets":\([0-9]*\),.*/\1/')
 all=$(packets "$cap")
-"$hs" -q -r "$cap" -c "$got" -o "$tmp/term.off"
+"$hs" -q --stream -r "$cap" -c "$got" -o "$tmp/term.off"
 if [ "$rc" = 0 ] && [ "$got" -gt 0 ] && [ "$got" -lt "$all" ] &&
    diff <($norm "$tmp/term.off") <($norm "$tmp/term.live") >"$tmp/term.diff" &&
    tail -1 "$tmp/term.live" | grep -q '"interrupted":true'; then
@@ -144,7 +178,7 @@ for _ in $(seq 50); do [ -e "$tmp/rot.live" ] && break; kill -USR1 "$hp"; sleep 
 replay --pps 2000 "$b"
 seen "$(($(packets "$a") + $(packets "$b")))" "$tmp/rot.live.err"
 stop INT
-"$hs" -q -r "$b" -o "$tmp/rot.off.b"
+"$hs" -q --stream -r "$b" -o "$tmp/rot.off.b"
 if [ "$rc" = 0 ] && diff <($norm "$tmp/smb2_ntlmv2_ok.off") <($norm "$tmp/rot.live.1") >"$tmp/rot.diff" &&
    diff <($norm "$tmp/rot.off.b" --no-ids) <($norm "$tmp/rot.live" --no-ids) >>"$tmp/rot.diff" &&
    tail -1 "$tmp/rot.live" | grep -q '"type":"stats"'; then

@@ -520,9 +520,10 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
     dcom_expire(c, &r->ts);
+    /* what was decided by the time this record came goes out before it */
+    stream_decide(c, r->phase == REC_WHOLE || r->phase == REC_AT_VERDICT ? &r->ts : &r->at);
     if (r->type == REC_DCOM) {
         dcom_hold(c, (struct dcom_rec *)r);
-        stream_decide(c, &r->ts);
         return;
     }
     if (r->type == REC_KERBEROS) {
@@ -540,7 +541,6 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
         summarize_auth(c, a);
     }
     sink_record(self->next, r);
-    stream_decide(c, r->phase == REC_WHOLE || r->phase == REC_AT_VERDICT ? &r->ts : &r->at);
 }
 
 static void tee_finding(struct hs_sink *self, const struct hs_finding *f)

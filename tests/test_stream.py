@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Streaming (--stream, the default with -i; docs/RECORDS.md, "Streaming").
+
+1. Same content: for every capture of ../shared/captures (lab: also with the lab's keytab and credentials), the
+   `use` records of a --stream run folded into their `auth` records (by `auth` id, in `index` order) give the
+   records of the run without streaming, member for member — but for the `*_dropped` counts of uses over the
+   per-record cap, which a record handed over at its verdict cannot know — and the same findings, whole.
+2. Order: every `use` names an auth record written before it, (auth, index) once; no record id twice; a
+   record's uses in index order unless an earlier one was unanswered.
+3. Findings as decided: two lab traces 60 s apart in one capture; with --hop-window 5 the first trace's finding
+   is written before the second trace's first record (the rules ran on record time), and without --stream
+   after every record.
+4. Sensors: the lab traces split by server into two --stream sensors give, through --records, the findings of
+   the whole trace; and --records on one --stream run gives the findings of the run (id, title, explanation,
+   evidence).
+5. Text: --stream -F text prints rows as they come (an auth row with its #id, its uses under "#id ..., then:"),
+   findings among them, no SESSIONS/FINDINGS headers; --expect (written without streaming) is met by a
+   --stream run.
+
+Prints PASS/FAIL per check and a closing "N passed, M failed, K skipped" line; exit 1 on any failure.
+Usage: test_stream.py --hopscope build/hopscope
+"""
+import argparse
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_sensors import LAB, Tally, lab_traces, split  # noqa: E402
+
+CAPTURES = os.path.dirname(LAB)
+KEYS = ["-k", os.path.join(LAB, "keytabs", "all_accounts.keytab"), "--creds", os.path.join(LAB, "credentials.txt")]
+USE_KEYS = {"tree_connect": "tree_connects", "request": "requests", "call": "calls"}
+SUB = {"smb2": "smb2", "smb1": "smb1", "http": "http", "dcerpc": "dcerpc"}
+
+
+def run(cmd):
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+
+
+def objs(text):
+    return [json.loads(l) for l in text.splitlines() if l.strip()]
+
+
+def captures():
+    out = []
+    for root, _, files in os.walk(CAPTURES):
+        if os.sep + "truth" in root:
+            continue
+        for f in sorted(files):
+            if f.endswith((".pcap", ".pcapng", ".cap")):
+                out.append(os.path.join(root, f))
+    return sorted(out)
+
+
+def strip_dropped(o):
+    if isinstance(o, dict):
+        return {k: strip_dropped(v) for k, v in o.items() if not k.endswith("_dropped")}
+    if isinstance(o, list):
+        return [strip_dropped(v) for v in o]
+    return o
+
+
+def fold(stream):
+    """The records of a --stream run with their use records put back into them; findings apart."""
+    recs, uses = [], {}
+    for o in stream:
+        if o["type"] == "use":
+            uses.setdefault(o["auth"], []).append(o)
+        elif o["type"] not in ("stats", "finding"):
+            recs.append(o)
+    by_id = {o["id"]: o for o in recs if o["type"] == "auth"}
+    for aid, us in uses.items():
+        a = by_id.get(aid)
+        if a is None:
+            continue
+        for u in sorted(us, key=lambda u: u["index"]):
+            for k, arr in USE_KEYS.items():
+                if k in u:
+                    a.setdefault(SUB[u["transport"]], {}).setdefault(arr, []).append(u[k])
+    return recs
+
+
+def whole_records(whole):
+    """The records of a run (streaming or not), an empty array of uses taken as none."""
+    out = []
+    for o in whole:
+        if o["type"] in ("stats", "finding"):
+            continue
+        for sub in SUB.values():  # a record without uses carries an empty array; a streamed one none
+            for arr in USE_KEYS.values():
+                if o.get(sub, {}).get(arr) == []:
+                    del o[sub][arr]
+        out.append(o)
+    return out
+
+
+def canon(recs):
+    return sorted(json.dumps(strip_dropped(o), sort_keys=True) for o in whole_records(recs))
+
+
+def findings(lst, keys=None):
+    fs = [o for o in lst if o["type"] == "finding"]
+    if keys:
+        fs = [{k: (f.get(k) if k != "evidence" else {x: f["evidence"].get(x) for x in ("records", "frames")})
+               for k in keys} for f in fs]
+    return sorted(json.dumps(f, sort_keys=True) for f in fs)
+
+
+def order_problems(stream):
+    seen, uses, last_index = set(), set(), {}
+    for n, o in enumerate(stream):
+        t = o["type"]
+        if t in ("auth", "kerberos", "dcom"):
+            if (t, o["id"]) in seen:
+                return "line %d: %s %d twice" % (n + 1, t, o["id"])
+            seen.add((t, o["id"]))
+        elif t == "use":
+            if ("auth", o["auth"]) not in seen:
+                return "line %d: use of auth %d before it" % (n + 1, o["auth"])
+            if (o["auth"], o["index"]) in uses:
+                return "line %d: use %d/%d twice" % (n + 1, o["auth"], o["index"])
+            uses.add((o["auth"], o["index"]))
+            last_index[o["auth"]] = o["index"]
+    return ""
+
+
+def same_content(t, hopscope):
+    bad, n = [], 0
+    lab = {os.path.join(LAB, f) for f in os.listdir(LAB)}
+    for cap in captures():
+        for extra in ([[]] + ([KEYS] if cap in lab else [])):
+            n += 1
+            w = run([hopscope, "-q"] + extra + ["-r", cap])
+            s = run([hopscope, "-q", "--stream"] + extra + ["-r", cap])
+            if w.returncode != s.returncode:
+                bad.append("%s: exit %d vs %d" % (cap, w.returncode, s.returncode))
+                continue
+            wo, so = objs(w.stdout), objs(s.stdout)
+            if canon(whole_records(wo)) != canon(fold(so)):
+                bad.append("%s%s: records differ" % (os.path.basename(cap), " (keys)" if extra else ""))
+            elif findings(wo) != findings(so):
+                bad.append("%s%s: findings differ" % (os.path.basename(cap), " (keys)" if extra else ""))
+            else:
+                why = order_problems(so)
+                if why:
+                    bad.append("%s: %s" % (os.path.basename(cap), why))
+    t.check("--stream folded = whole records and findings, %d runs" % n, not bad and n > 40, "; ".join(bad[:5]))
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    pkts, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        pkts.append([data[off:off + 16], data[off + 16:off + 16 + incl]])
+        off += 16 + incl
+    return data[:24], endian, pkts
+
+
+def decided_during_run(t, hopscope, tmp):
+    head, e, a = read_pcap(os.path.join(LAB, "double_hop_ntlm.pcap"))
+    _, e2, b = read_pcap(os.path.join(LAB, "smb2_ntlmv2_ok.pcap"))
+    if e != e2:
+        t.check("merged capture", False, "byte orders differ")
+        return
+    end = struct.unpack(e + "I", a[-1][0][:4])[0]
+    start = struct.unpack(e + "I", b[0][0][:4])[0]
+    shift = end + 60 - start
+    for p in b:
+        p[0] = struct.pack(e + "I", struct.unpack(e + "I", p[0][:4])[0] + shift) + p[0][4:]
+    merged = os.path.join(tmp, "two_parts.pcap")
+    with open(merged, "wb") as f:
+        f.write(head + b"".join(h + d for h, d in a + b))
+    first_b = len(a) + 1
+    for stream in (True, False):
+        r = run([hopscope, "-q", "--hop-window", "5"] + (["--stream"] if stream else []) + ["-r", merged])
+        out = objs(r.stdout)
+        pos_f = [i for i, o in enumerate(out) if o["type"] == "finding" and o["id"] == "double_hop_failed"]
+        pos_b = [i for i, o in enumerate(out) if o["type"] == "auth" and
+                 o.get("frames", {}).get("verdict", 0) >= first_b]
+        pos_r = [i for i, o in enumerate(out) if o["type"] in ("auth", "kerberos", "use")]
+        if stream:
+            t.check("--stream: a finding written once decided, before later records",
+                    len(pos_f) == 1 and pos_b and pos_f[0] < pos_b[0], "finding at %s, second part at %s" %
+                    (pos_f, pos_b[:1]))
+        else:
+            t.check("without --stream: findings after every record", len(pos_f) == 1 and pos_f[0] > max(pos_r),
+                    "finding at %s, last record at %s" % (pos_f, max(pos_r) if pos_r else None))
+
+
+def sensors(t, hopscope, tmp):
+    bad, n = [], 0
+    for name, _ in lab_traces():
+        cap = os.path.join(LAB, name + ".pcap")
+        if not os.path.exists(cap):
+            continue
+        n += 1
+        want = findings(objs(run([hopscope, "-q", "-r", cap]).stdout), ("id", "title", "explanation", "evidence"))
+        one = os.path.join(tmp, "one.jsonl")
+        with open(one, "w") as f:
+            f.write(run([hopscope, "-q", "--stream", "-r", cap]).stdout)
+        got = findings(objs(run([hopscope, "-q", "--records", one]).stdout), ("id", "title", "explanation",
+                                                                               "evidence"))
+        if got != want:
+            bad.append("%s: round trip" % name)
+        pa, pb = os.path.join(tmp, "a.pcap"), os.path.join(tmp, "b.pcap")
+        split(cap, pa, pb, "server")
+        outs = []
+        for s, p in (("a", pa), ("b", pb)):
+            o = os.path.join(tmp, s + ".jsonl")
+            with open(o, "w") as f:
+                f.write(run([hopscope, "-q", "--stream", "--sensor", s, "-r", p]).stdout)
+            outs.append(o)
+        got = findings(objs(run([hopscope, "-q", "--records"] + outs).stdout), ("id", "title"))
+        if got != findings(objs(run([hopscope, "-q", "-r", cap]).stdout), ("id", "title")):
+            bad.append("%s: two streaming sensors" % name)
+    t.check("--records on --stream sensors: the findings of the whole trace, %d traces" % n, not bad and n > 20,
+            "; ".join(bad[:5]))
+
+
+def text_and_expect(t, hopscope, tmp):
+    cap = os.path.join(LAB, "double_hop_ntlm.pcap")
+    r = run([hopscope, "-q", "--stream", "-F", "text", "-r", cap])
+    lines = r.stdout.splitlines()
+    head = [l for l in lines if " #" in l and "->" in l]
+    uses = [l for l in lines if ", then:" in l]
+    t.check("--stream -F text: rows with ids, uses under them, no section headers",
+            r.returncode == 0 and len(head) == 3 and len(uses) >= 1 and "SESSIONS" not in r.stdout and
+            "FINDINGS" not in r.stdout and "[high]" in r.stdout and r.stdout.index("[high]") > r.stdout.index(
+                uses[0]), r.stdout[-600:])
+    x = os.path.join(tmp, "x.jsonl")
+    w = run([hopscope, "-q", "--write-expect", x, "-r", cap])
+    e = run([hopscope, "-q", "--stream", "--expect", x, "-r", cap])
+    t.check("--expect written whole, met by --stream", w.returncode == 0 and e.returncode == 0, e.stderr[-400:])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hopscope", required=True)
+    args = ap.parse_args()
+    t = Tally()
+    if not os.path.exists(os.path.join(LAB, "FINDINGS.md")):
+        print("SKIP: %s not found" % LAB)
+        print("0 passed, 0 failed, 1 skipped")
+        return 0
+    tmp = tempfile.mkdtemp(prefix="hopscope-stream-")
+    try:
+        same_content(t, args.hopscope)
+        decided_during_run(t, args.hopscope, tmp)
+        sensors(t, args.hopscope, tmp)
+        text_and_expect(t, args.hopscope, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed, %d skipped" % (t.passed, t.failed, t.skipped))
+    return 1 if t.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
