@@ -30,6 +30,9 @@ struct seen {
     bool open;
     enum auth_state state;
     enum auth_result result;
+    enum rec_phase phase;
+    uint32_t carried[8];   /* the indexes of the uses the hand-over carries (rec_use_carried) */
+    uint32_t ncarried;
 };
 
 struct recorder {
@@ -54,7 +57,11 @@ static void rec_on_record(struct hs_sink *self, struct rec_hdr *r)
         const struct auth_rec *a = (const struct auth_rec *)r;
         s->state = a->state;
         s->result = a->result;
+        for (uint32_t i = r->use_from; (r->phase == REC_USES || r->phase == REC_END) && i < r->use_to; i++)
+            if (rec_use_carried(r, &a->uses[i]) && s->ncarried < 8)
+                s->carried[s->ncarried++] = i;
     }
+    s->phase = (enum rec_phase)r->phase;
 }
 
 static void rec_on_stats(struct hs_sink *self, const struct hs_stats_view *v)
@@ -604,6 +611,103 @@ static void test_sink_null_drops_records(void **state)
     assert_int_equal(h.id, 9);
 }
 
+/* ---- streaming ----------------------------------------------------------------------------------- */
+
+static struct auth_use *use(struct fx *x, struct auth_rec *r, uint64_t frame, bool answered)
+{
+    struct auth_use *u = rec_use_add(&x->s, r, frame);
+    assert_non_null(u);
+    if (answered) {
+        u->answered = true;
+        u->frame_resp = frame + 1;
+    }
+    return u;
+}
+
+static void test_stream_verdict_then_answered_uses_then_end(void **state)
+{
+    struct fx *x = *state;
+    x->s.stream = true;
+    struct auth_rec *r = new_auth(x, &x->a, &x->fa);
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 0); /* no verdict yet */
+    decide(r);
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 1);
+    assert_int_equal(x->out.seen[0].phase, REC_AT_VERDICT);
+    assert_int_equal(x->out.seen[0].id, r->h.id);
+    assert_string_not_equal(x->out.seen[0].community_id, ""); /* set for the first hand-over */
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 1); /* once */
+    use(x, r, 10, true);
+    use(x, r, 12, false);
+    use(x, r, 14, true);
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 2);
+    assert_int_equal(x->out.seen[1].phase, REC_USES);
+    assert_int_equal(x->out.seen[1].ncarried, 2); /* answered ones, the unanswered one skipped, not blocking */
+    assert_int_equal(x->out.seen[1].carried[0], 0);
+    assert_int_equal(x->out.seen[1].carried[1], 2);
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 2); /* nothing new */
+    r->uses[1].answered = true;
+    r->uses[1].frame_resp = 16;
+    use(x, r, 18, false);
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 3);
+    assert_int_equal(x->out.seen[2].ncarried, 1);
+    assert_int_equal(x->out.seen[2].carried[0], 1);
+    rec_conn_flush(&x->s, &x->a);
+    assert_int_equal(x->out.n, 4);
+    assert_int_equal(x->out.seen[3].phase, REC_END);
+    assert_int_equal(x->out.seen[3].ncarried, 1); /* the one never answered */
+    assert_int_equal(x->out.seen[3].carried[0], 3);
+    assert_int_equal(x->st.records, 1); /* counted once, when complete */
+}
+
+static void test_stream_hold_defers_hand_over(void **state)
+{
+    struct fx *x = *state;
+    x->s.stream = true;
+    struct auth_rec *r = new_auth(x, &x->a, &x->fa);
+    decide(r);
+    r->h.hold = 0x2;
+    use(x, r, 10, true);
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 0);
+    r->h.hold = 0;
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 2);
+    assert_int_equal(x->out.seen[0].phase, REC_AT_VERDICT);
+    assert_int_equal(x->out.seen[1].phase, REC_USES);
+    assert_int_equal(x->out.seen[1].ncarried, 1);
+}
+
+static void test_stream_record_ending_undecided_is_whole(void **state)
+{
+    struct fx *x = *state;
+    x->s.stream = true;
+    struct auth_rec *r = new_auth(x, &x->a, &x->fa);
+    use(x, r, 10, true);
+    rec_conn_stream(&x->s, &x->a);
+    assert_int_equal(x->out.n, 0);
+    rec_conn_flush(&x->s, &x->a);
+    assert_int_equal(x->out.n, 1);
+    assert_int_equal(x->out.seen[0].phase, REC_WHOLE);
+    assert_int_equal(x->out.seen[0].ncarried, 0);
+}
+
+static void test_no_stream_is_whole(void **state)
+{
+    struct fx *x = *state;
+    struct auth_rec *r = new_auth(x, &x->a, &x->fa);
+    decide(r);
+    use(x, r, 10, true);
+    rec_conn_flush(&x->s, &x->a);
+    assert_int_equal(x->out.n, 1);
+    assert_int_equal(x->out.seen[0].phase, REC_WHOLE);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
@@ -624,6 +728,10 @@ int main(void)
         T(test_conn_flush_writes_oldest_first_with_community_id),
         T(test_conn_flush_ipv6_community_id),
         T(test_conn_discard_frees_without_writing),
+        T(test_stream_verdict_then_answered_uses_then_end),
+        T(test_stream_hold_defers_hand_over),
+        T(test_stream_record_ending_undecided_is_whole),
+        T(test_no_stream_is_whole),
         cmocka_unit_test(test_sink_stage_without_callbacks_passes_calls_on),
         cmocka_unit_test(test_sink_null_drops_records),
     };

@@ -68,6 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         close(fd);
         return 0;
     }
+    if (size & 2) { /* streaming (docs/RECORDS.md, "Streaming") */
+        e->recs.stream = true;
+        corr->stream = true;
+        writer_stream(w);
+    }
     uint64_t frame = 0;
     if (netmon_is(path)) {
         struct netmon nm;

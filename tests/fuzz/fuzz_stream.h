@@ -10,6 +10,7 @@
  *                 0x02  no handshake: the connection is picked up mid-stream (probe/resync paths)
  *                 0x04  IPv6 instead of IPv4
  *                 0x08  tight limits (small PDU, out-of-order, record and use caps)
+ *                 0x40  streaming (--stream: records at their verdict, uses as answered)
  *   then segments, until the input ends:
  *     u16 BE    bit 15   direction: 0 client→server, 1 server→client
  *               bit 14   an op byte follows
@@ -238,6 +239,11 @@ static int fs_run(const uint8_t *data, size_t size, uint16_t server_port)
         correlate_free(corr);
         writer_free(w);
         return 0;
+    }
+    if (cfg & 0x40) { /* streaming: records at their verdict, uses as answered (docs/RECORDS.md) */
+        e->recs.stream = true;
+        corr->stream = true;
+        writer_stream(w);
     }
     memset(c, 0, offsetof(struct fs_conn, buf));
     c->e = e;
