@@ -133,7 +133,8 @@ static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
         s = &c->auth[r->h.corr_slot - 1];
         fsum_auth_init(s);
     } else if ((s = correlate_add_auth(c)) != NULL) {
-        r->h.corr_slot = (uint32_t)c->n_auth;
+        if (r->h.phase != REC_WHOLE) /* handed over again later: found by its slot */
+            r->h.corr_slot = (uint32_t)c->n_auth;
     } else {
         return;
     }
