@@ -1,11 +1,13 @@
 /* benchmix: build a large benchmark capture that looks like a span port in a Windows domain.
  *
- *   benchmix [-d SESSIONS_PER_MB] OUT.pcap TARGET_MB AUTH.pcap [AUTH.pcap ...]
+ *   benchmix [-d SESSIONS_PER_MB] [-t US_PER_PACKET] OUT.pcap TARGET_MB AUTH.pcap [AUTH.pcap ...]
  *
  * The project's copy of ../shared/bench/benchmix.c with one option added: -d sets the authentication
  * density, in replayed auth captures ("sessions") per MB of output (default: as many as make ~5% of the
  * bytes, the shared generator's mix; -d 0: bulk only). Cost per byte and cost per authentication are then
- * measured apart (bench/run.sh).
+ * measured apart (bench/run.sh). -t sets the time between packets, in µs (default 3): -t 2000 spreads a
+ * 256 MB capture over an hour, as a span port sees it, so that what a run keeps for a time window (the
+ * correlation stage's summaries while streaming) can be seen to stay flat.
  *
  * The auth captures (Ethernet/IPv4 only; other packets are skipped) are replayed as many times as
  * fit, each copy with its own addresses (198.18.0.0/15) and ports, 64 copies interleaved at a time,
@@ -25,13 +27,13 @@ typedef struct { pkt_t *p; size_t n; } trace_t;
 
 static pcap_dumper_t *out;
 static pcap_t *dead;
-static uint64_t now_us = 1700000000ull * 1000000ull, written;
+static uint64_t now_us = 1700000000ull * 1000000ull, written, step_us = 3;
 static uint32_t rng = 12345;
 static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5; return rng; }
 
 static void emit(const uint8_t *d, uint32_t len) {
     struct pcap_pkthdr h;
-    now_us += 3;
+    now_us += step_us;
     h.ts.tv_sec = now_us / 1000000; h.ts.tv_usec = now_us % 1000000;
     h.caplen = h.len = len;
     pcap_dump((u_char *)out, &h, d);
@@ -154,7 +156,8 @@ static void emit_copy_pkt(const pkt_t *k, uint32_t copy, uint32_t *addrs, int *n
 int main(int argc, char **argv) {
     double density = -1;
     if (argc > 2 && !strcmp(argv[1], "-d")) { density = strtod(argv[2], NULL); argc -= 2; argv += 2; }
-    if (argc < 4) { fprintf(stderr, "usage: benchmix [-d SESSIONS_PER_MB] OUT.pcap TARGET_MB AUTH.pcap...\n"); return 2; }
+    if (argc > 2 && !strcmp(argv[1], "-t")) { step_us = strtoull(argv[2], NULL, 10); argc -= 2; argv += 2; }
+    if (argc < 4) { fprintf(stderr, "usage: benchmix [-d SESSIONS_PER_MB] [-t US_PER_PACKET] OUT.pcap TARGET_MB AUTH.pcap...\n"); return 2; }
     uint64_t target = strtoull(argv[2], NULL, 10) << 20;
     int nt = argc - 3; trace_t *t = calloc(nt, sizeof(trace_t));
     uint64_t auth_bytes = 0;

@@ -92,7 +92,7 @@ static bool cites(const struct hs_finding *f, uint64_t rec)
     return false;
 }
 
-static const struct findings_cfg cfg = {600};
+static const struct findings_cfg cfg = {.hop_window = 600};
 
 static void test_ntlm_first_hop_then_anonymous_denied_is_double_hop(void **state)
 {

@@ -65,7 +65,7 @@ static struct fsum_kdc kdc(uint64_t id, uint8_t c, uint8_t s, long t, enum kdc_k
     return k;
 }
 
-static const struct findings_cfg cfg = {600};
+static const struct findings_cfg cfg = {.hop_window = 600};
 
 static char *dot_of(const struct hop_graph *g)
 {

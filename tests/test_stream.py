@@ -13,7 +13,10 @@
 4. Sensors: the lab traces split by server into two --stream sensors give, through --records, the findings of
    the whole trace; and --records on one --stream run gives the findings of the run (id, title, explanation,
    evidence).
-5. Text: --stream -F text prints rows as they come (an auth row with its #id, its uses under "#id ..., then:"),
+5. Flat memory: a double hop repeated 120 times, 300 s apart (10 hours), with --hop-window 60: every repeat's
+   finding is written, as without streaming, while the correlation stage keeps only the summaries of the last
+   two hop windows (`stats.correlation`).
+6. Text: --stream -F text prints rows as they come (an auth row with its #id, its uses under "#id ..., then:"),
    findings among them, no SESSIONS/FINDINGS headers; --expect (written without streaming) is met by a
    --stream run.
 
@@ -195,6 +198,26 @@ def decided_during_run(t, hopscope, tmp):
                     "finding at %s, last record at %s" % (pos_f, max(pos_r) if pos_r else None))
 
 
+def flat_memory(t, hopscope, tmp):
+    head, e, a = read_pcap(os.path.join(LAB, "double_hop_ntlm.pcap"))
+    t0 = struct.unpack(e + "I", a[0][0][:4])[0]
+    out = []
+    for k in range(120):
+        for h, d in a:
+            out.append(struct.pack(e + "I", struct.unpack(e + "I", h[:4])[0] - t0 + 1700000000 + 300 * k) + h[4:] + d)
+    cap = os.path.join(tmp, "repeated.pcap")
+    with open(cap, "wb") as f:
+        f.write(head + b"".join(out))
+    whole = objs(run([hopscope, "-q", "--hop-window", "60", "-r", cap]).stdout)
+    st = objs(run([hopscope, "-q", "--stream", "--hop-window", "60", "-r", cap]).stdout)
+    fw, fs = findings(whole, ("id", "title", "evidence")), findings(st, ("id", "title", "evidence"))
+    corr = st[-1].get("correlation", {})
+    t.check("--stream over 10 hours: the findings of every repeat, summaries of two hop windows kept",
+            fw == fs and len(fw) == 120 and corr.get("summaries", 1 << 30) <= 12 and
+            corr.get("pruned", 0) >= 340 and corr.get("findings_written") == 120,
+            "%d/%d findings, correlation %s" % (len(fs), len(fw), corr))
+
+
 def sensors(t, hopscope, tmp):
     bad, n = [], 0
     for name, _ in lab_traces():
@@ -254,6 +277,7 @@ def main():
     try:
         same_content(t, args.hopscope)
         decided_during_run(t, args.hopscope, tmp)
+        flat_memory(t, args.hopscope, tmp)
         sensors(t, args.hopscope, tmp)
         text_and_expect(t, args.hopscope, tmp)
     finally:

@@ -129,15 +129,17 @@ static bool refused(const struct auth_use *u)
 static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
 {
     struct fsum_auth *s;
-    if (r->h.corr_slot && r->h.corr_slot <= c->n_auth) {
-        s = &c->auth[r->h.corr_slot - 1];
+    uint64_t at = r->h.corr_slot - 1 - c->auth_base; /* the slot counts summaries ever made (some pruned) */
+    if (r->h.corr_slot > c->auth_base && at < c->n_auth && c->auth[at].id == r->h.id) {
+        s = &c->auth[at];
         fsum_auth_init(s);
     } else if ((s = correlate_add_auth(c)) != NULL) {
         if (r->h.phase != REC_WHOLE) /* handed over again later: found by its slot */
-            r->h.corr_slot = (uint32_t)c->n_auth;
+            r->h.corr_slot = c->auth_base + c->n_auth;
     } else {
         return;
     }
+    s->made = c->now; /* made or changed now: the next run of the rules judges it (findings_cfg.judged_before) */
     c->dirty = true;
     struct strpool *sp = &c->strings;
     char buf[128];
@@ -233,6 +235,7 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     if (!s)
         return;
     c->dirty = true;
+    s->made = c->now;
     struct strpool *sp = &c->strings;
     char buf[128];
     s->id = r->h.id;
@@ -383,33 +386,45 @@ static uint64_t finding_key(const struct hs_finding *f)
     return h ? h : 1;
 }
 
-/* Is key in the set of findings written? With add, puts it there (false when memory is short: then it is not). */
+/* The written set rebuilt with nc slots, keeping the keys written at or after `since`. False without memory. */
+static bool written_rebuild(struct hs_correlate *c, size_t nc, time_t since)
+{
+    struct written_key *nv = calloc(nc, sizeof *nv);
+    if (!nv)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < c->cap_written; i++) {
+        struct written_key w = c->written[i];
+        if (!w.key || w.at < since)
+            continue;
+        size_t j = w.key & (nc - 1);
+        while (nv[j].key)
+            j = (j + 1) & (nc - 1);
+        nv[j] = w;
+        n++;
+    }
+    free(c->written);
+    c->written = nv;
+    c->cap_written = nc;
+    c->n_written = n;
+    return true;
+}
+
+/* Is key in the set of findings written? With add, puts it there, written at c->now (false when memory is
+ * short: then it is not). */
 static bool written_has(struct hs_correlate *c, uint64_t key, bool add)
 {
-    if (add && 2 * (c->n_written + 1) > c->cap_written) {
-        size_t nc = c->cap_written ? 2 * c->cap_written : 64;
-        uint64_t *nv = calloc(nc, sizeof *nv);
-        if (!nv)
-            return false;
-        for (size_t i = 0; i < c->cap_written; i++)
-            if (c->written[i])
-                for (size_t j = c->written[i] & (nc - 1);; j = (j + 1) & (nc - 1))
-                    if (!nv[j]) {
-                        nv[j] = c->written[i];
-                        break;
-                    }
-        free(c->written);
-        c->written = nv;
-        c->cap_written = nc;
-    }
+    if (add && 2 * (c->n_written + 1) > c->cap_written &&
+        !written_rebuild(c, c->cap_written ? 2 * c->cap_written : 64, 0))
+        return false;
     if (!c->cap_written)
         return false;
     for (size_t j = key & (c->cap_written - 1);; j = (j + 1) & (c->cap_written - 1)) {
-        if (c->written[j] == key)
+        if (c->written[j].key == key)
             return true;
-        if (!c->written[j]) {
+        if (!c->written[j].key) {
             if (add) {
-                c->written[j] = key;
+                c->written[j] = (struct written_key){key, c->now};
                 c->n_written++;
             }
             return add;
@@ -486,11 +501,94 @@ static void run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
         g.n_ts = n;
     }
     c->undecided = 0;
-    findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &g.sink);
+    /* what the previous run decided is not made again (findings_cfg.decided_before): a finding resting on one
+     * record was decided then if the record started a hop window before it */
+    struct findings_cfg cfg = c->cfg;
+    if (gate_ts && c->last_decide) {
+        cfg.decided_before = c->last_decide - (time_t)c->cfg.hop_window;
+        cfg.judged_before = c->last_decide_made;
+        /* a first hop is judged again while a record new to this run could be an onward connection of it */
+        time_t first_new = cfg.decided_before;
+        for (size_t i = 0; i < c->n_auth; i++)
+            if (c->auth[i].made >= cfg.judged_before && c->auth[i].ts.tv_sec < first_new)
+                first_new = c->auth[i].ts.tv_sec;
+        for (size_t i = 0; i < c->n_kdc; i++)
+            if (c->kdc[i].made >= cfg.judged_before && c->kdc[i].ts.tv_sec < first_new)
+                first_new = c->kdc[i].ts.tv_sec;
+        cfg.hop_decided_before = first_new - (time_t)c->cfg.hop_window - 1;
+    }
+    findings_run(&cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &g.sink);
+    if (gate_ts) {
+        c->last_decide = now;
+        c->last_decide_made = c->now + 1; /* summaries made up to now were seen by this run */
+    }
     free(ts);
 }
 
-/* Streaming, as record time (or, idle, the clock) reaches `now`: every CORRELATE_DECIDE_EVERY seconds, when
+/* The strings of summary s re-interned from the old pool into c->strings. */
+static void reintern_auth(struct hs_correlate *c, struct fsum_auth *s)
+{
+    const char **f[] = {&s->service, &s->user, &s->krb_spn, &s->sig_matched, &s->use_name, &s->cli_workstation,
+                        &s->cli_netlogon, &s->srv_dns, &s->srv_nb, &s->tree, &s->srv_target};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        *f[i] = strpool_get(&c->strings, *f[i], STRPOOL_CHUNK);
+}
+
+static void reintern_kdc(struct hs_correlate *c, struct fsum_kdc *s)
+{
+    s->cname = strpool_get(&c->strings, s->cname, STRPOOL_CHUNK);
+    s->sname = strpool_get(&c->strings, s->sname, STRPOOL_CHUNK);
+    s->impersonated = strpool_get(&c->strings, s->impersonated, STRPOOL_CHUNK);
+}
+
+/*
+ * Streaming with no hop graph to draw (it needs every summary): once the rules have run, the summaries of records
+ * started more than two hop windows (and two periods of the rules) ago leave — every finding they could be part
+ * of was decided a hop window ago — so that memory stays flat on a capture that runs for weeks. Summaries are
+ * kept in the order they were made, which is close to the order records started: the oldest ones go, up to the
+ * first that is recent (a few old ones behind it wait). The keys of findings written before that time leave the
+ * written set; when the interned strings are many times what the summaries left need, the pool is rebuilt.
+ * Names hosts were given by records that left are forgotten with them (host identity is rebuilt at each run).
+ */
+static void stream_prune(struct hs_correlate *c)
+{
+    if (c->want_graph)
+        return;
+    time_t cutoff = c->now - 2 * (time_t)c->cfg.hop_window - 2 * correlate_decide_every(c->cfg.hop_window);
+    size_t ka = 0, kk = 0;
+    while (ka < c->n_auth && c->auth[ka].ts.tv_sec < cutoff)
+        ka++;
+    while (kk < c->n_kdc && c->kdc[kk].ts.tv_sec < cutoff)
+        kk++;
+    /* amortised: a prefix is moved out when it is a quarter of what is kept, or large */
+    if (ka && (ka >= 4096 || 4 * ka >= c->n_auth)) {
+        memmove(c->auth, c->auth + ka, (c->n_auth - ka) * sizeof *c->auth);
+        c->n_auth -= ka;
+        c->auth_base += ka;
+        c->summaries_pruned += ka;
+    }
+    if (kk && (kk >= 4096 || 4 * kk >= c->n_kdc)) {
+        memmove(c->kdc, c->kdc + kk, (c->n_kdc - kk) * sizeof *c->kdc);
+        c->n_kdc -= kk;
+        c->summaries_pruned += kk;
+    }
+    if (c->n_written)
+        written_rebuild(c, c->cap_written, cutoff); /* without memory the set stays as it is */
+    /* 8 MiB of strings, and more than 4 KiB per summary kept (a summary's strings are at most ~1 KiB) */
+    size_t kept = c->n_auth + c->n_kdc;
+    if (strpool_bytes(&c->strings) > ((size_t)8 << 20) && strpool_bytes(&c->strings) > kept * 4096) {
+        struct strpool old = c->strings;
+        strpool_init(&c->strings);
+        for (size_t i = 0; i < c->n_auth; i++)
+            reintern_auth(c, &c->auth[i]);
+        for (size_t i = 0; i < c->n_kdc; i++)
+            reintern_kdc(c, &c->kdc[i]);
+        strpool_free(&old);
+        c->strpool_rebuilds++;
+    }
+}
+
+/* Streaming, as record time (or, idle, the clock) reaches `now`: every correlate_decide_every() seconds, when
  * summaries changed or findings wait, the rules run and what they decided is written. */
 static void stream_decide(struct hs_correlate *c, const struct timeval *now)
 {
@@ -499,12 +597,13 @@ static void stream_decide(struct hs_correlate *c, const struct timeval *now)
     if (now->tv_sec > c->now)
         c->now = now->tv_sec;
     if (!c->next_decide)
-        c->next_decide = c->now + CORRELATE_DECIDE_EVERY;
+        c->next_decide = c->now + correlate_decide_every(c->cfg.hop_window);
     if (c->now < c->next_decide || (!c->dirty && !c->undecided))
         return;
-    c->next_decide = c->now + CORRELATE_DECIDE_EVERY;
+    c->next_decide = c->now + correlate_decide_every(c->cfg.hop_window);
     c->dirty = false;
     run_gated(c, true, c->now, c->sink.next);
+    stream_prune(c);
 }
 
 /* No record for a while (a live capture's idle link): the activations whose window closed by now go out,
@@ -563,11 +662,26 @@ static void tee_finding(struct hs_sink *self, const struct hs_finding *f)
 }
 
 /* The run ends: findings first, then the stats they came with. A periodic stats record only passes. */
+/* The stats view passed on, with what the stage holds when streaming (stats.correlation). */
+static void pass_stats(struct hs_correlate *c, const struct hs_stats_view *v)
+{
+    if (!c->stream) {
+        sink_stats(c->sink.next, v);
+        return;
+    }
+    struct correlate_stats cs = {c->n_auth + c->n_kdc, c->summaries_pruned, c->findings_streamed,
+                                 c->cap_auth * sizeof *c->auth + c->cap_kdc * sizeof *c->kdc +
+                                     strpool_bytes(&c->strings) + c->cap_written * sizeof *c->written};
+    struct hs_stats_view w = *v;
+    w.corr = &cs;
+    sink_stats(c->sink.next, &w);
+}
+
 static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
     if (v->periodic) {
-        sink_stats(self->next, v);
+        pass_stats(c, v);
         return;
     }
     while (c->n_dcom)
@@ -586,7 +700,7 @@ static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
     } else {
         findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, self->next);
     }
-    sink_stats(self->next, v);
+    pass_stats(c, v);
 }
 
 struct hs_correlate *correlate_new(struct hs_sink *next)

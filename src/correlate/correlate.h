@@ -29,7 +29,13 @@
  * when the dissector could not name it (Kerberos), is taken from its activation's auth record.
  */
 #define CORRELATE_SUMMARIES_MAX (1u << 18) /* summaries kept per kind; beyond, later records are not judged */
-#define CORRELATE_DECIDE_EVERY 10           /* streaming: seconds of record time between runs of the rules */
+/* streaming: seconds of record time between runs of the rules: a tenth of the hop window, at least 10 (each run
+ * looks at two hop windows of summaries, so a record is looked at ~20 times whatever the window) */
+#define CORRELATE_DECIDE_MIN 10
+static inline time_t correlate_decide_every(uint32_t hop_window)
+{
+    return hop_window / 10 > CORRELATE_DECIDE_MIN ? (time_t)(hop_window / 10) : CORRELATE_DECIDE_MIN;
+}
 #define CORRELATE_DCOM_MAX 256               /* DCOM activations awaiting their connection; beyond, the oldest
                                                 is written unlinked */
 struct hs_correlate {
@@ -55,10 +61,18 @@ struct hs_correlate {
     bool dirty;                 /* a summary was made or changed since the rules last ran */
     time_t now;                 /* record time (or the idle clock) reached, seconds */
     time_t next_decide;         /* when the rules run next */
+    time_t last_decide;         /* the record time the rules last ran at (0: never) */
+    time_t last_decide_made;    /* summaries made before this were seen by that run */
     uint32_t undecided;         /* findings the last run of the rules left for later */
-    uint64_t *written;          /* the keys of the findings written (open addressing; 0: empty) */
+    struct written_key {
+        uint64_t key;           /* 0: empty */
+        time_t at;              /* when the finding was written (record time) */
+    } *written;                 /* the findings written (open addressing) */
     size_t n_written, cap_written;
     uint64_t findings_streamed; /* findings written */
+    uint64_t auth_base;         /* auth summaries pruned so far: rec_hdr.corr_slot - 1 - auth_base indexes auth[] */
+    uint64_t summaries_pruned;  /* summaries dropped once no undecided finding could rest on them */
+    uint64_t strpool_rebuilds;  /* times the interned strings were rebuilt from the summaries kept */
 };
 
 /* A correlation stage passing records on to next. NULL when memory is short. */

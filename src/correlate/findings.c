@@ -94,7 +94,15 @@ struct frun {
     const struct host_table *ht;
     struct hs_finding *held;
     size_t n;
+    time_t decided_before, judged_before; /* findings_cfg's */
 };
+
+/* Was what a per-record rule makes of a record started at ts, summarized at `made`, decided by an earlier run
+ * (streaming)? */
+static bool decided(const struct frun *run, const struct timeval *ts, time_t made)
+{
+    return run->decided_before && ts->tv_sec < run->decided_before && made < run->judged_before;
+}
 
 static int severity_rank(const char *s)
 {
@@ -362,9 +370,12 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         byc[i].t = tv_sec(&a[i].ts);
     }
     qsort(byc, n, sizeof *byc, by_client_host);
+    /* a first hop's findings rest on it and on records up to a hop window after it */
+    time_t x_decided = cfg->hop_decided_before;
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *x = &a[i]; /* the first hop C -> A by user U */
-        if (x->result != RESULT_SUCCESS || x->anonymous || !x->user[0])
+        if (x->result != RESULT_SUCCESS || x->anonymous || !x->user[0] ||
+            (x_decided && x->ts.tv_sec < x_decided && x->made < cfg->judged_before))
             continue;
         /* the onward connections A -> B that start within the window: binary search on (client host, start
          * time), a host being all the addresses it is known by (hosts.h); at most HOP_SCAN_MAX of them are
@@ -585,6 +596,8 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct frun *run)
     free(errs);
     for (size_t i = 0; i < n; i++) {
         const struct fsum_kdc *r = &k[i];
+        if (decided(run, &r->ts, r->made))
+            continue;
         struct hs_finding f;
         memset(&f, 0, sizeof f);
         add_rec(&f, r->id);
@@ -671,6 +684,8 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
 {
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *r = &a[i];
+        if (decided(run, &r->ts, r->made))
+            continue;
         char c[48], s[48];
         ip_str(r->af, r->cli, c, sizeof c);
         ip_str(r->af, r->srv, s, sizeof s);
@@ -802,6 +817,8 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
     }
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *r = &a[i];
+        if (decided(run, &r->ts, r->made))
+            continue;
         struct hs_finding f;
         memset(&f, 0, sizeof f);
         ip_str(r->af, r->cli, f.client, sizeof f.client);
@@ -966,7 +983,7 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
 {
     struct host_table ht;
     hosts_build(&ht, a, n_a, k, n_k); /* without memory: empty, every host is its address */
-    struct frun run = {sink, &ht, malloc(FINDINGS_HELD * sizeof(struct hs_finding)), 0};
+    struct frun run = {sink, &ht, malloc(FINDINGS_HELD * sizeof(struct hs_finding)), 0, cfg->decided_before, cfg->judged_before};
     double_hop(cfg, &ht, a, n_a, k, n_k, &run);
     kdc_findings(k, n_k, &run);
     auth_findings(a, n_a, &run);

@@ -12,6 +12,12 @@
 /* Limits the rules run within. */
 struct findings_cfg {
     uint32_t hop_window;         /* seconds after a first hop starts in which an onward connection counts */
+    /* Streaming: what an earlier run of the rules decided is not made again — a record started before
+     * decided_before (seconds since the epoch) and summarized before judged_before (fsum_*.made: the earlier run
+     * saw it) is not looked at by the rules that judge one record, nor a first hop so summarized and started
+     * before hop_decided_before (a hop window before decided_before and before every record summarized since)
+     * by the hop rules. 0: every record is looked at. */
+    time_t decided_before, judged_before, hop_decided_before;
 };
 
 /* The account part of "DOMAIN\\user" or "user@REALM", lower-cased, into out[cap] (cut to fit). */

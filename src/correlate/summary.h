@@ -15,6 +15,7 @@
 struct fsum_auth {
     uint64_t id;
     struct timeval ts;
+    time_t made;                 /* streaming: the record time the summary was made at (0 otherwise) */
     uint8_t af;
     uint8_t cli[16], srv[16];
     uint16_t cport, sport;
@@ -66,6 +67,7 @@ struct fsum_auth {
 struct fsum_kdc {
     uint64_t id;
     struct timeval ts;
+    time_t made;                 /* streaming: the record time the summary was made at (0 otherwise) */
     uint8_t af;
     uint8_t cli[16];
     uint8_t srv[16];             /* the KDC's address (the hop graph draws exchanges to it) */

@@ -1246,6 +1246,9 @@ static void put_stats(struct jw *w, const struct hs_stats_view *v)
     put_uint(w, "flows_tracked", v->flows_tracked);
     COUNTERS(w, "memory", {"held", v->memory}, {"limit", v->memory_limit}, {"out_of_order", v->ooo_bytes},
              {"pdu_buffers", v->pdu_bytes});
+    if (v->corr)
+        COUNTERS(w, "correlation", {"summaries", v->corr->summaries}, {"pruned", v->corr->pruned},
+                 {"findings_written", v->corr->findings_written}, {"bytes", v->corr->bytes});
     if (v->cap) {
         const struct hs_capture_stats *c = v->cap;
         jw_key(w, "capture");

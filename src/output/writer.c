@@ -136,7 +136,6 @@ int writer_flush(struct hs_writer *w)
 void writer_stream(struct hs_writer *w)
 {
     w->stream = true;
-    w->flush_each = true;
     w->hold_off = true;
 }
 

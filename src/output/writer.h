@@ -76,8 +76,8 @@ char *stats_json_line(const struct hs_stats_view *v);
 #define WRITER_BUFFER (2u * WRITER_FLUSH_AT)
 struct hs_writer *writer_new(enum output_format fmt, FILE *f);
 
-/* Streaming (--stream): each line is written out at once (flush_each), and the text table holds nothing
- * back: rows, uses and findings are printed as they come, not sorted. */
+/* Streaming (--stream): the text table holds nothing back: rows, uses and findings are printed as they come,
+ * not sorted. (Lines reach the file at once with flush_each, which a live capture sets.) */
 void writer_stream(struct hs_writer *w);
 
 /* Writes out what is buffered (whole lines). Returns 0, or -1 after a failed write (as described above). */

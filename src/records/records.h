@@ -25,6 +25,16 @@ struct hs_stats_view {
     uint64_t ooo_bytes;             /* of which out-of-order data queued by reassembly */
     uint64_t pdu_bytes;             /* of which PDU buffers (messages straddling segments) */
     const struct hs_capture_stats *cap; /* a live capture's own counters, or NULL */
+    const struct correlate_stats *corr; /* streaming: what the correlation stage holds (it sets this), or NULL */
+};
+
+/* What the correlation stage holds while streaming (`stats.correlation`): it keeps a summary of the records
+ * of the last two hop windows, and the keys of the findings written. */
+struct correlate_stats {
+    uint64_t summaries;        /* summaries held now */
+    uint64_t pruned;           /* summaries dropped, older than two hop windows */
+    uint64_t findings_written; /* findings written so far */
+    uint64_t bytes;            /* what they hold: summaries, interned strings, finding keys */
 };
 
 #define FINDING_EVIDENCE_MAX 16 /* records and frames a finding's evidence lists */
