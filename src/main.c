@@ -1181,6 +1181,7 @@ int main(int argc, char **argv)
         return finish(&keys, EXIT_INPUT);
     }
     e->recs.stream = stream;
+    corr->held = &e->recs; /* streaming: findings wait for records not handed over yet */
     if (keys.n)
         e->keys = &keys;
     if (creds.n)

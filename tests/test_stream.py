@@ -16,7 +16,11 @@
 5. Flat memory: a double hop repeated 120 times, 300 s apart (10 hours), with --hop-window 60: every repeat's
    finding is written, as without streaming, while the correlation stage keeps only the summaries of the last
    two hop windows (`stats.correlation`).
-6. Text: --stream -F text prints rows as they come (an auth row with its #id, its uses under "#id ..., then:"),
+6. What streaming must not get wrong, with --hop-window 5 (the rules every 10 s, summaries kept 30 s): a session
+   whose calls go on after its summary would have been forgotten gives its findings once; a first hop whose
+   verdict comes 100 s after its second hops (its HTTP response held) still makes the double hop; retries of a
+   missing SPN give one finding, written while the run goes on.
+7. Text: --stream -F text prints rows as they come (an auth row with its #id, its uses under "#id ..., then:"),
    findings among them, no SESSIONS/FINDINGS headers; --expect (written without streaming) is met by a
    --stream run.
 
@@ -218,6 +222,62 @@ def flat_memory(t, hopscope, tmp):
             "%d/%d findings, correlation %s" % (len(fs), len(fw), corr))
 
 
+def timed(parts):
+    """[(packets, start second)] -> one capture's packets, each part retimed to start there, gaps kept."""
+    out = []
+    for pkts, at in parts:
+        t0 = pkts[0][2]
+        for h, d, ts in pkts:
+            sec = ts - t0 + at
+            s_, us = int(sec), int(round((sec - int(sec)) * 1e6))
+            out.append(struct.pack("<II", s_ + us // 1000000, us % 1000000) + h[8:] + d)
+    return out
+
+
+def lab_pkts(name):
+    head, e, pk = read_pcap(os.path.join(LAB, name + ".pcap"))
+    assert e == "<"
+    return head, [(h, d, struct.unpack("<I", h[:4])[0] + struct.unpack("<I", h[4:8])[0] / 1e6) for h, d in pk]
+
+
+def counts(objs_, kind=None):
+    c = {}
+    for o in objs_:
+        if o["type"] == "finding":
+            c[o["id"]] = c.get(o["id"], 0) + 1
+    return c
+
+
+def pitfalls(t, hopscope, tmp):
+    T = 1700000000
+    head, v1 = lab_pkts("dcerpc_tcp_v1_signed_nolmkey")
+    _, f1 = lab_pkts("smb2_ntlmv2_ok")
+    _, f2 = lab_pkts("winrm_http_ntlm")
+    _, dh = lab_pkts("double_hop_ntlm")
+    _, spn = lab_pkts("spn_missing")
+    cases = {
+        # the second connection's verdict at its 12th packet, the rest of its calls 100 s later
+        "long session": [(v1[12:24], T), (f1, T + 40), (f2, T + 80), (v1[24:], T + 100)],
+        # the first hop's HTTP response (after packet 39) 100 s after the second hops
+        "late first hop": [(dh[:39], T), (f1, T + 40), (f2, T + 80), (dh[39:], T + 100)],
+        # the same missing SPN asked for three times, 4 s apart, then other traffic
+        "spn retries": [(spn, T), (spn, T + 4), (spn, T + 8), (f1, T + 12), (f2, T + 30)],
+    }
+    for name, parts in cases.items():
+        cap = os.path.join(tmp, name.replace(" ", "_") + ".pcap")
+        with open(cap, "wb") as f:
+            f.write(head + b"".join(timed(parts)))
+        w = objs(run([hopscope, "-q", "--hop-window", "5", "-r", cap]).stdout)
+        s = objs(run([hopscope, "-q", "--hop-window", "5", "--stream", "-r", cap]).stdout)
+        ok = counts(w) == counts(s) and counts(w)
+        if name == "spn retries":  # written before the last record, not at the end
+            pos = [i for i, o in enumerate(s) if o["type"] == "finding"]
+            last = max(i for i, o in enumerate(s) if o["type"] in ("auth", "kerberos", "use"))
+            ok = ok and pos and pos[0] < last
+        t.check("--stream, %s: the findings without streaming, once each" % name, ok,
+                "whole %s, stream %s" % (counts(w), counts(s)))
+
+
 def sensors(t, hopscope, tmp):
     bad, n = [], 0
     for name, _ in lab_traces():
@@ -246,6 +306,20 @@ def sensors(t, hopscope, tmp):
             bad.append("%s: two streaming sensors" % name)
     t.check("--records on --stream sensors: the findings of the whole trace, %d traces" % n, not bad and n > 20,
             "; ".join(bad[:5]))
+    # a rotation between a session's auth record and its uses, the files given newest first
+    cap = os.path.join(LAB, "double_hop_ntlm.pcap")
+    lines = run([hopscope, "-q", "--stream", "--sensor", "s1", "-r", cap]).stdout.splitlines(True)
+    cut = next(i for i, l in enumerate(lines) if '"type":"auth","id":3' in l) + 1
+    old, new = os.path.join(tmp, "rot.jsonl-1"), os.path.join(tmp, "rot.jsonl")
+    with open(old, "w") as f:
+        f.write("".join(lines[:cut]))
+    with open(new, "w") as f:
+        f.write("".join(lines[cut:]))
+    out = objs(run([hopscope, "-q", "--records", new, old]).stdout)
+    ri = out[-1].get("records_input", {})
+    t.check("--records: uses read before their auth record (rotated files, newest first) still count",
+            counts(out) == {"double_hop_failed": 1} and ri.get("uses") == 3 and ri.get("uses_unmatched") == 0,
+            "%s %s" % (counts(out), ri))
 
 
 def text_and_expect(t, hopscope, tmp):
@@ -278,6 +352,7 @@ def main():
         same_content(t, args.hopscope)
         decided_during_run(t, args.hopscope, tmp)
         flat_memory(t, args.hopscope, tmp)
+        pitfalls(t, args.hopscope, tmp)
         sensors(t, args.hopscope, tmp)
         text_and_expect(t, args.hopscope, tmp)
     finally:

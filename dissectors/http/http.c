@@ -331,9 +331,20 @@ static void body_done(struct hs_ctx *ctx, void *state, int dir)
 }
 
 /* The header block of a message with a body was just parsed: what it stamped waits for the body. */
+/* What a message whose body was being read had stamped is left as it is (a gap or a resync lost the body's end):
+ * its record is not held back any more. */
+static void pend_drop(struct hs_ctx *ctx, struct http_state *s, int dir)
+{
+    struct auth_rec *pr = s->pend[dir].rec ? ctx_auth_get(ctx, s->pend[dir].rec) : NULL;
+    if (pr)
+        pr->h.hold &= (uint8_t)~(1u << dir);
+    memset(&s->pend[dir], 0, sizeof s->pend[dir]);
+}
+
 static void pend_body(struct hs_ctx *ctx, struct http_state *s, int dir, struct auth_rec *r, struct http_req *q,
                       struct auth_use *u)
 {
+    pend_drop(ctx, s, dir); /* an earlier one never finished */
     s->pend[dir].frame = ctx->frame;
     s->pend[dir].rec = r ? r->h.id : 0;
     if (r)
@@ -606,6 +617,7 @@ static size_t http_parse(struct hs_ctx *ctx, void *state, int dir, const uint8_t
         ad->resync = false;
         s->body[dir] = BODY_NONE;
         s->hdr_scanned[dir] = 0;
+        pend_drop(ctx, s, dir);
         used = (size_t)at;
     }
     while (used < n && ad->skip == 0) {
@@ -680,12 +692,7 @@ malformed:
     ad->resync = true;
     s->body[dir] = BODY_NONE;
     s->hdr_scanned[dir] = 0;
-    {
-        struct auth_rec *pr = ctx_auth_get(ctx, s->pend[dir].rec);
-        if (pr)
-            pr->h.hold &= (uint8_t)~(1u << dir);
-    }
-    memset(&s->pend[dir], 0, sizeof s->pend[dir]);
+    pend_drop(ctx, s, dir);
     return used + 1;
 }
 

@@ -124,22 +124,122 @@ static bool refused(const struct auth_use *u)
     }
 }
 
+/* ---- streaming: the summaries of records still being handed over, by id ----------------------------------- */
+
+/* An open-addressing table (linear probing, deletion by backward shift) of {record id, index into c->auth}: the
+ * summary a record's later hand-overs refine. Only records handed over at their verdict and not yet complete are
+ * in it (a live connection's), so it stays the size of what is open. */
+static size_t open_slot(uint64_t id, size_t cap)
+{
+    uint64_t h = id * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h ^ (h >> 32)) & (cap - 1);
+}
+
+static bool open_get(const struct hs_correlate *c, uint64_t id, size_t *ix)
+{
+    if (!c->cap_open)
+        return false;
+    for (size_t j = open_slot(id, c->cap_open); c->open_ix[j].id; j = (j + 1) & (c->cap_open - 1))
+        if (c->open_ix[j].id == id) {
+            *ix = c->open_ix[j].ix;
+            return *ix < c->n_auth && c->auth[*ix].id == id;
+        }
+    return false;
+}
+
+/* Empties the table and gives it room for n entries (kept at most half full). False without memory. */
+static bool open_reset(struct hs_correlate *c, size_t n)
+{
+    size_t cap = 64;
+    while (cap < 2 * (n + 1))
+        cap *= 2;
+    if (cap != c->cap_open) {
+        struct open_entry *nv = calloc(cap, sizeof *nv);
+        if (!nv)
+            return false;
+        free(c->open_ix);
+        c->open_ix = nv;
+        c->cap_open = cap;
+    } else {
+        memset(c->open_ix, 0, cap * sizeof *c->open_ix);
+    }
+    c->n_open = 0;
+    return true;
+}
+
+static void open_insert(struct hs_correlate *c, uint64_t id, size_t ix)
+{
+    size_t j = open_slot(id, c->cap_open);
+    while (c->open_ix[j].id && c->open_ix[j].id != id)
+        j = (j + 1) & (c->cap_open - 1);
+    if (!c->open_ix[j].id)
+        c->n_open++;
+    c->open_ix[j] = (struct open_entry){id, ix};
+}
+
+/* Puts id -> ix in the table (growing it); without memory the record is summarized anew at its next hand-over. */
+static void open_put(struct hs_correlate *c, uint64_t id, size_t ix)
+{
+    if (2 * (c->n_open + 1) > c->cap_open) {
+        struct open_entry *old = c->open_ix;
+        size_t oldcap = c->cap_open;
+        c->open_ix = NULL;
+        c->cap_open = 0;
+        if (!open_reset(c, c->n_open + 1)) {
+            c->open_ix = old;
+            c->cap_open = oldcap;
+            return;
+        }
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].id)
+                open_insert(c, old[i].id, old[i].ix);
+        free(old);
+    }
+    open_insert(c, id, ix);
+}
+
+static void open_del(struct hs_correlate *c, uint64_t id)
+{
+    if (!c->cap_open)
+        return;
+    size_t m = c->cap_open - 1, j = open_slot(id, c->cap_open);
+    while (c->open_ix[j].id && c->open_ix[j].id != id)
+        j = (j + 1) & m;
+    if (!c->open_ix[j].id)
+        return;
+    c->n_open--;
+    /* backward shift: entries after the hole that hash at or before it move into it */
+    for (size_t k = (j + 1) & m; c->open_ix[k].id; k = (k + 1) & m) {
+        size_t home = open_slot(c->open_ix[k].id, c->cap_open);
+        if (((k - home) & m) >= ((k - j) & m)) {
+            c->open_ix[j] = c->open_ix[k];
+            j = k;
+        }
+    }
+    c->open_ix[j] = (struct open_entry){0, 0};
+}
+
 /* Summarizes r: into a new summary, or, streaming, into the one made when it was handed over at its verdict
  * (its uses and what else came since change it). */
 static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
 {
     struct fsum_auth *s;
-    uint64_t at = r->h.corr_slot - 1 - c->auth_base; /* the slot counts summaries ever made (some pruned) */
-    if (r->h.corr_slot > c->auth_base && at < c->n_auth && c->auth[at].id == r->h.id) {
-        s = &c->auth[at];
+    size_t ix;
+    bool was_open = r->h.phase != REC_WHOLE && open_get(c, r->h.id, &ix);
+    if (was_open) {
+        s = &c->auth[ix];
         fsum_auth_init(s);
     } else if ((s = correlate_add_auth(c)) != NULL) {
-        if (r->h.phase != REC_WHOLE) /* handed over again later: found by its slot */
-            r->h.corr_slot = c->auth_base + c->n_auth;
+        ix = c->n_auth - 1;
     } else {
         return;
     }
-    s->made = c->now; /* made or changed now: the next run of the rules judges it (findings_cfg.judged_before) */
+    s->open = r->h.phase == REC_AT_VERDICT || r->h.phase == REC_USES; /* more hand-overs of it will come */
+    if (s->open && !was_open)
+        open_put(c, r->h.id, ix);
+    else if (!s->open && was_open)
+        open_del(c, r->h.id);
+    s->made = ++c->gen; /* made or changed now: the next run of the rules judges it (findings_cfg.judged_before) */
     c->dirty = true;
     struct strpool *sp = &c->strings;
     char buf[128];
@@ -235,7 +335,7 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     if (!s)
         return;
     c->dirty = true;
-    s->made = c->now;
+    s->made = ++c->gen;
     struct strpool *sp = &c->strings;
     char buf[128];
     s->id = r->h.id;
@@ -386,8 +486,9 @@ static uint64_t finding_key(const struct hs_finding *f)
     return h ? h : 1;
 }
 
-/* The written set rebuilt with nc slots, keeping the keys written at or after `since`. False without memory. */
-static bool written_rebuild(struct hs_correlate *c, size_t nc, time_t since)
+/* The written set rebuilt with nc slots, without the keys whose first record started before `gone` and has no
+ * summary left (then the rules cannot make the finding again). False without memory. */
+static bool written_rebuild(struct hs_correlate *c, size_t nc, time_t gone)
 {
     struct written_key *nv = calloc(nc, sizeof *nv);
     if (!nv)
@@ -395,7 +496,8 @@ static bool written_rebuild(struct hs_correlate *c, size_t nc, time_t since)
     size_t n = 0;
     for (size_t i = 0; i < c->cap_written; i++) {
         struct written_key w = c->written[i];
-        if (!w.key || w.at < since)
+        size_t ix;
+        if (!w.key || (w.first_ts < gone && !open_get(c, w.first_id, &ix)))
             continue;
         size_t j = w.key & (nc - 1);
         while (nv[j].key)
@@ -410,9 +512,9 @@ static bool written_rebuild(struct hs_correlate *c, size_t nc, time_t since)
     return true;
 }
 
-/* Is key in the set of findings written? With add, puts it there, written at c->now (false when memory is
- * short: then it is not). */
-static bool written_has(struct hs_correlate *c, uint64_t key, bool add)
+/* Is key in the set of findings written? With add, puts it there with its first record (id, start) (false when
+ * memory is short: then it is not). */
+static bool written_has(struct hs_correlate *c, uint64_t key, bool add, uint64_t first_id, time_t first_ts)
 {
     if (add && 2 * (c->n_written + 1) > c->cap_written &&
         !written_rebuild(c, c->cap_written ? 2 * c->cap_written : 64, 0))
@@ -424,7 +526,7 @@ static bool written_has(struct hs_correlate *c, uint64_t key, bool add)
             return true;
         if (!c->written[j].key) {
             if (add) {
-                c->written[j] = (struct written_key){key, c->now};
+                c->written[j] = (struct written_key){key, first_id, first_ts};
                 c->n_written++;
             }
             return add;
@@ -460,8 +562,9 @@ static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
     struct finding_gate *g = (struct finding_gate *)self;
     struct hs_correlate *c = g->c;
     uint64_t key = finding_key(f);
-    if (written_has(c, key, false))
+    if (written_has(c, key, false, 0, 0))
         return;
+    time_t first_ts = 0;
     if (g->ts) {
         time_t last = 0;
         for (uint32_t i = 0; i < f->nrecords && i < FINDING_EVIDENCE_MAX; i++) {
@@ -469,13 +572,15 @@ static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
             const struct idts *e = bsearch(&q, g->ts, g->n_ts, sizeof *g->ts, by_idts);
             if (e && e->sec > last)
                 last = e->sec;
+            if (e && i == 0)
+                first_ts = e->sec;
         }
         if (g->now - last <= (time_t)c->cfg.hop_window) {
             c->undecided++;
             return;
         }
     }
-    written_has(c, key, true);
+    written_has(c, key, true, f->nrecords ? f->records[0] : 0, first_ts);
     c->findings_streamed++;
     sink_finding(g->out, f);
 }
@@ -506,7 +611,7 @@ static void run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
     struct findings_cfg cfg = c->cfg;
     if (gate_ts && c->last_decide) {
         cfg.decided_before = c->last_decide - (time_t)c->cfg.hop_window;
-        cfg.judged_before = c->last_decide_made;
+        cfg.judged_before = c->last_decide_gen;
         /* a first hop is judged again while a record new to this run could be an onward connection of it */
         time_t first_new = cfg.decided_before;
         for (size_t i = 0; i < c->n_auth; i++)
@@ -517,10 +622,11 @@ static void run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
                 first_new = c->kdc[i].ts.tv_sec;
         cfg.hop_decided_before = first_new - (time_t)c->cfg.hop_window - 1;
     }
+    uint64_t gen = c->gen;
     findings_run(&cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &g.sink);
     if (gate_ts) {
         c->last_decide = now;
-        c->last_decide_made = c->now + 1; /* summaries made up to now were seen by this run */
+        c->last_decide_gen = gen + 1; /* summaries made (or changed) up to here were seen by this run */
     }
     free(ts);
 }
@@ -541,42 +647,90 @@ static void reintern_kdc(struct hs_correlate *c, struct fsum_kdc *s)
     s->impersonated = strpool_get(&c->strings, s->impersonated, STRPOOL_CHUNK);
 }
 
-/*
- * Streaming with no hop graph to draw (it needs every summary): once the rules have run, the summaries of records
- * started more than two hop windows (and two periods of the rules) ago leave — every finding they could be part
- * of was decided a hop window ago — so that memory stays flat on a capture that runs for weeks. Summaries are
- * kept in the order they were made, which is close to the order records started: the oldest ones go, up to the
- * first that is recent (a few old ones behind it wait). The keys of findings written before that time leave the
- * written set; when the interned strings are many times what the summaries left need, the pool is rebuilt.
- * Names hosts were given by records that left are forgotten with them (host identity is rebuilt at each run).
- */
-static void stream_prune(struct hs_correlate *c)
+/* Appends n summaries of size sz at src to the archive *arr (grown by doubling); false without memory. */
+static bool archive(void **arr, size_t *n, size_t *cap, const void *src, size_t k, size_t sz)
 {
-    if (c->want_graph)
-        return;
-    time_t cutoff = c->now - 2 * (time_t)c->cfg.hop_window - 2 * correlate_decide_every(c->cfg.hop_window);
-    size_t ka = 0, kk = 0;
-    while (ka < c->n_auth && c->auth[ka].ts.tv_sec < cutoff)
-        ka++;
-    while (kk < c->n_kdc && c->kdc[kk].ts.tv_sec < cutoff)
-        kk++;
-    /* amortised: a prefix is moved out when it is a quarter of what is kept, or large */
-    if (ka && (ka >= 4096 || 4 * ka >= c->n_auth)) {
-        memmove(c->auth, c->auth + ka, (c->n_auth - ka) * sizeof *c->auth);
-        c->n_auth -= ka;
-        c->auth_base += ka;
-        c->summaries_pruned += ka;
+    if (*n + k > *cap) {
+        size_t nc = *cap ? *cap : 1024;
+        while (nc < *n + k)
+            nc *= 2;
+        void *nv = realloc(*arr, nc * sz);
+        if (!nv)
+            return false;
+        *arr = nv;
+        *cap = nc;
     }
-    if (kk && (kk >= 4096 || 4 * kk >= c->n_kdc)) {
-        memmove(c->kdc, c->kdc + kk, (c->n_kdc - kk) * sizeof *c->kdc);
-        c->n_kdc -= kk;
-        c->summaries_pruned += kk;
+    memcpy((char *)*arr + *n * sz, src, k * sz);
+    *n += k;
+    return true;
+}
+
+/*
+ * Streaming: once the rules have run, the summaries of records started more than two hop windows (and two
+ * periods of the rules) before the decision time leave — every finding they could be part of was decided a hop
+ * window ago — unless their record is still open (handed over at its verdict, not yet complete: its later
+ * hand-overs refine the summary, and its findings must not be made twice). With a hop graph to draw (--dot,
+ * --html, --evidence need every summary at the end) they move to an archive the rules never look at; else they
+ * are gone, so that memory stays flat on a capture that runs for weeks. Amortised: done when a quarter of what is
+ * kept, or 4,096, can leave. The keys of findings whose first record left leave the written set; when the
+ * interned strings are many times what the summaries left need (and no archive points into them), the pool is
+ * rebuilt. Names hosts were given by records that left are forgotten with them.
+ */
+static void stream_prune(struct hs_correlate *c, time_t decide_now)
+{
+    time_t cutoff = decide_now - 2 * (time_t)c->cfg.hop_window - 2 * correlate_decide_every(c->cfg.hop_window);
+    size_t pa = 0, pk = 0;
+    for (size_t i = 0; i < c->n_auth; i++)
+        pa += c->auth[i].ts.tv_sec < cutoff && !c->auth[i].open;
+    for (size_t i = 0; i < c->n_kdc; i++)
+        pk += c->kdc[i].ts.tv_sec < cutoff;
+    if (!pa && !pk)
+        return;
+    if (pa + pk < 4096 && 4 * (pa + pk) < c->n_auth + c->n_kdc)
+        return;
+    size_t j = 0;
+    for (size_t i = 0; i < c->n_auth; i++) {
+        if (c->auth[i].ts.tv_sec < cutoff && !c->auth[i].open) {
+            if (c->want_graph && !archive((void **)&c->arch_auth, &c->n_arch_auth, &c->cap_arch_auth, &c->auth[i], 1,
+                                          sizeof *c->auth))
+                c->archive_lost++;
+            continue;
+        }
+        c->auth[j++] = c->auth[i];
+    }
+    c->n_auth = j;
+    j = 0;
+    for (size_t i = 0; i < c->n_kdc; i++) {
+        if (c->kdc[i].ts.tv_sec < cutoff) {
+            if (c->want_graph &&
+                !archive((void **)&c->arch_kdc, &c->n_arch_kdc, &c->cap_arch_kdc, &c->kdc[i], 1, sizeof *c->kdc))
+                c->archive_lost++;
+            continue;
+        }
+        c->kdc[j++] = c->kdc[i];
+    }
+    c->n_kdc = j;
+    c->summaries_pruned += pa + pk;
+    /* the open records' summaries moved: index them again */
+    size_t nopen = 0;
+    for (size_t i = 0; i < c->n_auth; i++)
+        nopen += c->auth[i].open;
+    if (open_reset(c, nopen)) {
+        for (size_t i = 0; i < c->n_auth; i++)
+            if (c->auth[i].open)
+                open_insert(c, c->auth[i].id, i);
+    } else { /* without memory: their next hand-over summarizes them anew */
+        for (size_t i = 0; i < c->n_auth; i++)
+            c->auth[i].open = false;
+        c->n_open = 0;
+        if (c->cap_open)
+            memset(c->open_ix, 0, c->cap_open * sizeof *c->open_ix);
     }
     if (c->n_written)
         written_rebuild(c, c->cap_written, cutoff); /* without memory the set stays as it is */
     /* 8 MiB of strings, and more than 4 KiB per summary kept (a summary's strings are at most ~1 KiB) */
     size_t kept = c->n_auth + c->n_kdc;
-    if (strpool_bytes(&c->strings) > ((size_t)8 << 20) && strpool_bytes(&c->strings) > kept * 4096) {
+    if (!c->want_graph && strpool_bytes(&c->strings) > ((size_t)8 << 20) && strpool_bytes(&c->strings) > kept * 4096) {
         struct strpool old = c->strings;
         strpool_init(&c->strings);
         for (size_t i = 0; i < c->n_auth; i++)
@@ -588,22 +742,44 @@ static void stream_prune(struct hs_correlate *c)
     }
 }
 
+/* The time findings are decided at: record time reached, held back to before the oldest record the record layer
+ * holds and has not handed over (an auth record before its verdict or while `hold` is set, a KDC request awaiting
+ * its reply) and before `coming` (the start of the record being handed over, not summarized yet; 0: none): their
+ * summaries, made later, may still join a window that has passed by record time. */
+static time_t decide_time(const struct hs_correlate *c, time_t coming)
+{
+    time_t t = coming && coming - 1 < c->now ? coming - 1 : c->now;
+    struct timeval held;
+    if (c->held && rec_store_oldest_unsent(c->held, &held) && held.tv_sec - 1 < t)
+        t = held.tv_sec - 1;
+    return t;
+}
+
 /* Streaming, as record time (or, idle, the clock) reaches `now`: every correlate_decide_every() seconds, when
- * summaries changed or findings wait, the rules run and what they decided is written. */
-static void stream_decide(struct hs_correlate *c, const struct timeval *now)
+ * summaries changed or findings wait, the rules run and what they decided is written. Record time follows the
+ * hand-overs' packet times; one that steps back more than a hop window (a clock set back, a capture of another
+ * day appended) restarts it there, so that a timestamp in the future cannot stop the decisions. */
+static void stream_decide(struct hs_correlate *c, const struct timeval *now, time_t coming)
 {
     if (!c->stream)
         return;
-    if (now->tv_sec > c->now)
+    if (now->tv_sec > c->now) {
         c->now = now->tv_sec;
+    } else if (now->tv_sec + (time_t)c->cfg.hop_window < c->now) {
+        c->now = now->tv_sec;
+        c->next_decide = 0;
+        c->last_decide = 0; /* what the earlier runs decided is kept out by the written set */
+        c->clock_resets++;
+    }
     if (!c->next_decide)
         c->next_decide = c->now + correlate_decide_every(c->cfg.hop_window);
     if (c->now < c->next_decide || (!c->dirty && !c->undecided))
         return;
     c->next_decide = c->now + correlate_decide_every(c->cfg.hop_window);
     c->dirty = false;
-    run_gated(c, true, c->now, c->sink.next);
-    stream_prune(c);
+    time_t t = decide_time(c, coming);
+    run_gated(c, true, t, c->sink.next);
+    stream_prune(c, t);
 }
 
 /* No record for a while (a live capture's idle link): the activations whose window closed by now go out,
@@ -612,7 +788,7 @@ static void on_tick(struct hs_sink *self, const struct timeval *now)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
     dcom_expire(c, now);
-    stream_decide(c, now);
+    stream_decide(c, now, 0);
     sink_tick(self->next, now);
 }
 
@@ -620,8 +796,10 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
 {
     struct hs_correlate *c = (struct hs_correlate *)self;
     dcom_expire(c, &r->ts);
-    /* what was decided by the time this record came goes out before it */
-    stream_decide(c, r->phase == REC_WHOLE || r->phase == REC_AT_VERDICT ? &r->ts : &r->at);
+    /* what was decided by the time this record came goes out before it (the hand-over's packet time; a DCOM
+     * record, emitted at once, has its own) */
+    stream_decide(c, r->at.tv_sec ? &r->at : &r->ts,
+                  r->type != REC_DCOM && (r->phase == REC_WHOLE || r->phase == REC_AT_VERDICT) ? r->ts.tv_sec : 0);
     if (r->type == REC_DCOM) {
         dcom_hold(c, (struct dcom_rec *)r);
         return;
@@ -688,6 +866,19 @@ static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
         dcom_release(c);
     if (c->stream) { /* what was not decided during the run, now */
         run_gated(c, false, 0, self->next);
+        if (c->want_graph && (c->n_arch_auth || c->n_arch_kdc)) {
+            /* every summary, for the graph and the evidence pcaps: the archive, then what was kept */
+            if (archive((void **)&c->arch_auth, &c->n_arch_auth, &c->cap_arch_auth, c->auth, c->n_auth,
+                        sizeof *c->auth) &&
+                archive((void **)&c->arch_kdc, &c->n_arch_kdc, &c->cap_arch_kdc, c->kdc, c->n_kdc, sizeof *c->kdc)) {
+                free(c->auth);
+                free(c->kdc);
+                c->auth = c->arch_auth, c->n_auth = c->n_arch_auth, c->cap_auth = c->cap_arch_auth;
+                c->kdc = c->arch_kdc, c->n_kdc = c->n_arch_kdc, c->cap_kdc = c->cap_arch_kdc;
+                c->arch_auth = NULL, c->arch_kdc = NULL;
+                c->n_arch_auth = c->n_arch_kdc = c->cap_arch_auth = c->cap_arch_kdc = 0;
+            }
+        }
         if (c->want_graph) {
             graph_free(c->graph);
             c->graph = graph_build(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, c->findings, c->n_findings);
@@ -729,6 +920,9 @@ void correlate_free(struct hs_correlate *c)
     graph_free(c->graph);
     free(c->findings);
     free(c->written);
+    free(c->open_ix);
+    free(c->arch_auth);
+    free(c->arch_kdc);
     free(c->auth);
     free(c->kdc);
     strpool_free(&c->strings);

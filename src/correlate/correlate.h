@@ -61,16 +61,29 @@ struct hs_correlate {
     bool dirty;                 /* a summary was made or changed since the rules last ran */
     time_t now;                 /* record time (or the idle clock) reached, seconds */
     time_t next_decide;         /* when the rules run next */
-    time_t last_decide;         /* the record time the rules last ran at (0: never) */
-    time_t last_decide_made;    /* summaries made before this were seen by that run */
+    time_t last_decide;         /* the decision time the rules last ran at (0: never) */
+    uint64_t gen;               /* summaries made or changed so far (fsum_*.made) */
+    uint64_t last_decide_gen;   /* summaries made before this were seen by that run */
+    const struct rec_store *held; /* the records the record layer holds (set before the run; NULL: none known) */
+    struct open_entry {
+        uint64_t id;            /* 0: empty */
+        size_t ix;
+    } *open_ix;                 /* records handed over at their verdict and not complete -> their summary */
+    size_t n_open, cap_open;
+    struct fsum_auth *arch_auth; /* with want_graph: summaries pruned from the rules' view, kept for the graph */
+    size_t n_arch_auth, cap_arch_auth;
+    struct fsum_kdc *arch_kdc;
+    size_t n_arch_kdc, cap_arch_kdc;
+    uint64_t archive_lost;      /* ... not kept for want of memory */
+    uint64_t clock_resets;      /* record time stepped back more than a hop window */
     uint32_t undecided;         /* findings the last run of the rules left for later */
     struct written_key {
         uint64_t key;           /* 0: empty */
-        time_t at;              /* when the finding was written (record time) */
+        uint64_t first_id;      /* its first record (records[0]): the key lives while that record's summary does */
+        time_t first_ts;        /* ... and when it started */
     } *written;                 /* the findings written (open addressing) */
     size_t n_written, cap_written;
     uint64_t findings_streamed; /* findings written */
-    uint64_t auth_base;         /* auth summaries pruned so far: rec_hdr.corr_slot - 1 - auth_base indexes auth[] */
     uint64_t summaries_pruned;  /* summaries dropped once no undecided finding could rest on them */
     uint64_t strpool_rebuilds;  /* times the interned strings were rebuilt from the summaries kept */
 };

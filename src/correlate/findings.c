@@ -94,12 +94,13 @@ struct frun {
     const struct host_table *ht;
     struct hs_finding *held;
     size_t n;
-    time_t decided_before, judged_before; /* findings_cfg's */
+    time_t decided_before;   /* findings_cfg's */
+    uint64_t judged_before;
 };
 
 /* Was what a per-record rule makes of a record started at ts, summarized at `made`, decided by an earlier run
  * (streaming)? */
-static bool decided(const struct frun *run, const struct timeval *ts, time_t made)
+static bool decided(const struct frun *run, const struct timeval *ts, uint64_t made)
 {
     return run->decided_before && ts->tv_sec < run->decided_before && made < run->judged_before;
 }
@@ -596,8 +597,15 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct frun *run)
     free(errs);
     for (size_t i = 0; i < n; i++) {
         const struct fsum_kdc *r = &k[i];
-        if (decided(run, &r->ts, r->made))
-            continue;
+        if (decided(run, &r->ts, r->made)) {
+            /* a group's finding (spn_unknown, made at its head) is made again while a member is undecided (what
+             * the head makes by itself was written already: the written set drops it) */
+            bool all = true;
+            for (size_t j = spn_next[i]; is_head[i] && all && j != SIZE_MAX; j = spn_next[j])
+                all = decided(run, &k[j].ts, k[j].made);
+            if (all)
+                continue;
+        }
         struct hs_finding f;
         memset(&f, 0, sizeof f);
         add_rec(&f, r->id);

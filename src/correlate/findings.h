@@ -17,7 +17,8 @@ struct findings_cfg {
      * saw it) is not looked at by the rules that judge one record, nor a first hop so summarized and started
      * before hop_decided_before (a hop window before decided_before and before every record summarized since)
      * by the hop rules. 0: every record is looked at. */
-    time_t decided_before, judged_before, hop_decided_before;
+    time_t decided_before, hop_decided_before;
+    uint64_t judged_before;
 };
 
 /* The account part of "DOMAIN\\user" or "user@REALM", lower-cased, into out[cap] (cut to fit). */

@@ -77,6 +77,13 @@ struct recjson {
      * sensor name theirs by id */
     uint64_t *auth_ix;
     size_t n_auth_ix, cap_auth_ix;
+    /* `use` records read before their auth record (files given newest first, a rotation splitting a session):
+     * kept, at most RECJSON_USES_PENDING_MAX, and taken at recjson_end() */
+    struct pending_use {
+        const char *sensor;
+        json_t *o;
+    } *pu;
+    size_t n_pu, cap_pu;
 };
 
 /* ---- small JSON accessors: a missing key and a value of another type are the same (absent) -------------- */
@@ -841,7 +848,7 @@ static enum recjson_kind read_auth(struct recjson *r, const json_t *o, const cha
  * uses_unmatched and changes nothing.
  */
 static enum recjson_kind read_use(struct recjson *r, const json_t *o, const char *sensor, const char *file,
-                                  uint64_t lineno)
+                                  uint64_t lineno, bool pending)
 {
     uint64_t aid = 0, index = 0;
     if (!uint_at(o, "auth", &aid) || !aid || !uint_at(o, "index", &index) || index >= UINT32_MAX - 1) {
@@ -851,6 +858,16 @@ static enum recjson_kind read_use(struct recjson *r, const json_t *o, const char
     r->st.uses++;
     struct origin *og = auth_ix_get(r, sensor, aid);
     if (!og || og->kdc || og->idx >= r->c->n_auth) {
+        if (!pending && r->n_pu < RECJSON_USES_PENDING_MAX) { /* its record may come in a later file */
+            void *arr = r->pu;
+            bool ok = push(&arr, &r->n_pu, &r->cap_pu, sizeof *r->pu);
+            r->pu = arr;
+            if (ok) {
+                r->pu[r->n_pu++] = (struct pending_use){sensor, json_incref((json_t *)o)};
+                r->st.uses--; /* counted when taken */
+                return RECJSON_USE;
+            }
+        }
         r->st.uses_unmatched++;
         return RECJSON_USE;
     }
@@ -1071,7 +1088,7 @@ enum recjson_kind recjson_line(struct recjson *r, const char *line, size_t len, 
         r->st.findings++;
     } else if (!strcmp(type, "use")) {
         const char *sn = str_at(o, "sensor");
-        k = read_use(r, o, sensor_of(r, sn && sn[0] ? sn : file ? file : "-"), file, lineno);
+        k = read_use(r, o, sensor_of(r, sn && sn[0] ? sn : file ? file : "-"), file, lineno, false);
         if (k == RECJSON_MALFORMED)
             r->st.malformed++;
     } else if (!strcmp(type, "auth") || !strcmp(type, "kerberos") || !strcmp(type, "dcom")) {
@@ -1296,6 +1313,12 @@ struct recjson *recjson_new(struct hs_sink *next, uint32_t hop_window, bool want
 
 void recjson_end(struct recjson *r, const struct hs_stats *st, const struct decode_stats *dec)
 {
+    /* the uses read before their records, now that every record was read */
+    for (size_t i = 0; i < r->n_pu; i++) {
+        read_use(r, r->pu[i].o, r->pu[i].sensor, NULL, 0, true);
+        json_decref(r->pu[i].o);
+    }
+    r->n_pu = 0;
     /* KDC exchanges first (a TGT named late names its TGS exchange's issued ticket, which may be the ticket an
      * AP-REQ carries), a few rounds for chains through several sensors, then the AP-REQs */
     for (int round = 0; round < 8; round++) {
@@ -1352,6 +1375,9 @@ void recjson_free(struct recjson *r)
     correlate_free(r->c);
     free(r->origin);
     free(r->auth_ix);
+    for (size_t i = 0; i < r->n_pu; i++)
+        json_decref(r->pu[i].o);
+    free(r->pu);
     free(r->pa);
     free(r->pk);
     free(r->sensors);

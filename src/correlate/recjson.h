@@ -16,6 +16,7 @@
 #define RECJSON_SENSORS_MAX     4096       /* distinct sensor names; records of further ones are said to be of "..." */
 #define RECJSON_SENSOR_NAME_MAX 64         /* bytes of a sensor name kept (cut at a UTF-8 character boundary) */
 #define RECJSON_WARN_MAX        10         /* malformed lines described on the warning stream; the rest counted */
+#define RECJSON_USES_PENDING_MAX 65536     /* `use` records kept until the end for want of their auth record */
 
 /* What a line was. */
 enum recjson_kind {

@@ -15,7 +15,7 @@
 struct fsum_auth {
     uint64_t id;
     struct timeval ts;
-    time_t made;                 /* streaming: the record time the summary was made at (0 otherwise) */
+    uint64_t made;               /* streaming: the generation it was made or last changed at (0 otherwise) */
     uint8_t af;
     uint8_t cli[16], srv[16];
     uint16_t cport, sport;
@@ -23,6 +23,7 @@ struct fsum_auth {
     const char *service;         /* at most 31 bytes */
     enum auth_mech mech;
     enum auth_result result;
+    bool open;                   /* streaming: its record was handed over at its verdict and is not complete */
     struct hs_status status;
     enum verdict_source verdict_source;
     const char *user;            /* "DOMAIN\\user", Kerberos client, Basic user, or "" (at most 127 bytes) */
@@ -67,7 +68,7 @@ struct fsum_auth {
 struct fsum_kdc {
     uint64_t id;
     struct timeval ts;
-    time_t made;                 /* streaming: the record time the summary was made at (0 otherwise) */
+    uint64_t made;               /* streaming: the generation it was made or last changed at (0 otherwise) */
     uint8_t af;
     uint8_t cli[16];
     uint8_t srv[16];             /* the KDC's address (the hop graph draws exchanges to it) */

@@ -103,7 +103,6 @@ struct rec_hdr {
                                   direction (its header's frames are renumbered to the body's last); 0x4, SMB1's
                                   watch of the signatures of the messages after the logon */
     struct timeval at;         /* the time of this hand-over (the packet being processed; REC_USES / REC_END) */
-    uint64_t corr_slot;        /* the correlation stage's summary of the record, its number + 1 (0: none yet) */
 };
 
 /* ---- authentication records -------------------------------------------------------------------- */

@@ -392,6 +392,17 @@ struct kdc_rec *rec_kdc_new(struct rec_store *s, struct rec_conn *rc, const stru
     return r;
 }
 
+bool rec_store_oldest_unsent(const struct rec_store *s, struct timeval *ts)
+{
+    const struct rec_hdr *a = s->auth.oldest, *k = s->kdc.oldest;
+    while (a && a->streamed)
+        a = a->gnext;
+    const struct rec_hdr *o = !a ? k : !k ? a : timercmp(&a->ts, &k->ts, <) ? a : k;
+    if (o)
+        *ts = o->ts;
+    return o != NULL;
+}
+
 void rec_conn_flush(struct rec_store *s, struct rec_conn *rc)
 {
     while (rc->head)

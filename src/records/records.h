@@ -186,11 +186,16 @@ void rec_write(struct rec_store *s, struct rec_hdr *r);
 /*
  * Streaming (s->stream): hands over what rc's auth records have newly to say since the last call, oldest
  * record first: a record whose verdict is known, at its verdict (REC_AT_VERDICT), once; then the uses answered
- * since (REC_USES), in order, a use not yet answered holding back those after it. The engine calls it after
- * each packet of a connection that holds records, once the dissector has processed the packet; cost: a walk
- * of rc's records (one or two).
+ * since (REC_USES: those answered, in index order; one not yet answered does not hold back those after it).
+ * The engine calls it after each packet of a connection that holds records, once the dissector has processed
+ * the packet; cost: a walk of rc's records (one or two).
  */
 void rec_conn_stream(struct rec_store *s, struct rec_conn *rc);
+
+/* The start of the oldest record s holds that was not handed over yet (an auth record before its verdict or
+ * while `hold` is set; a KDC request awaiting its reply) into *ts; false when there is none. O(records held and
+ * handed over before it). */
+bool rec_store_oldest_unsent(const struct rec_store *s, struct timeval *ts);
 
 /* Writes every record of rc, oldest first (the connection ended). */
 void rec_conn_flush(struct rec_store *s, struct rec_conn *rc);
