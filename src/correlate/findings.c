@@ -736,7 +736,8 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
         bool lm_key = (r->ntlm_flags & NTLMSSP_NEGOTIATE_LM_KEY) && !(r->ntlm_flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY);
         bool rpc_refused = r->transport == TRANSPORT_DCERPC && r->verdict_source == VERDICT_FIRST_CALL &&
                            r->result == RESULT_FAILURE && r->dcerpc_auth_level >= 5;
-        if (lm_key && v1 && (rpc_refused || r->smb1_unsigned_reply)) {
+        /* "no use followed" is known only once the session is over (streaming: not while it is open) */
+        if (lm_key && v1 && (rpc_refused || (r->smb1_unsigned_reply && !r->open))) {
             char st[16], proof[400] = "";
             f.id = "lm_session_key_mismatch";
             f.severity = "high";
