@@ -650,6 +650,8 @@ static void reintern_kdc(struct hs_correlate *c, struct fsum_kdc *s)
 /* Appends n summaries of size sz at src to the archive *arr (grown by doubling); false without memory. */
 static bool archive(void **arr, size_t *n, size_t *cap, const void *src, size_t k, size_t sz)
 {
+    if (!k)
+        return true;
     if (*n + k > *cap) {
         size_t nc = *cap ? *cap : 1024;
         while (nc < *n + k)
