@@ -849,9 +849,14 @@ static void pass_stats(struct hs_correlate *c, const struct hs_stats_view *v)
         sink_stats(c->sink.next, v);
         return;
     }
-    struct correlate_stats cs = {c->n_auth + c->n_kdc, c->summaries_pruned, c->findings_streamed,
+    struct correlate_stats cs = {c->n_auth + c->n_kdc,
+                                 c->summaries_pruned,
+                                 c->findings_streamed,
                                  c->cap_auth * sizeof *c->auth + c->cap_kdc * sizeof *c->kdc +
-                                     strpool_bytes(&c->strings) + c->cap_written * sizeof *c->written};
+                                     strpool_bytes(&c->strings) + c->cap_written * sizeof *c->written,
+                                 c->clock_resets,
+                                 c->strpool_rebuilds,
+                                 c->archive_lost};
     struct hs_stats_view w = *v;
     w.corr = &cs;
     sink_stats(c->sink.next, &w);

@@ -1248,7 +1248,9 @@ static void put_stats(struct jw *w, const struct hs_stats_view *v)
              {"pdu_buffers", v->pdu_bytes});
     if (v->corr)
         COUNTERS(w, "correlation", {"summaries", v->corr->summaries}, {"pruned", v->corr->pruned},
-                 {"findings_written", v->corr->findings_written}, {"bytes", v->corr->bytes});
+                 {"findings_written", v->corr->findings_written}, {"bytes", v->corr->bytes},
+                 {"clock_resets", v->corr->clock_resets}, {"strings_rebuilt", v->corr->strings_rebuilt},
+                 {"archive_lost", v->corr->archive_lost});
     if (v->cap) {
         const struct hs_capture_stats *c = v->cap;
         jw_key(w, "capture");

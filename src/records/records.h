@@ -35,6 +35,9 @@ struct correlate_stats {
     uint64_t pruned;           /* summaries dropped, older than two hop windows */
     uint64_t findings_written; /* findings written so far */
     uint64_t bytes;            /* what they hold: summaries, interned strings, finding keys */
+    uint64_t clock_resets;     /* record time stepped back more than a hop window: decisions restarted there */
+    uint64_t strings_rebuilt;  /* times the interned strings were rebuilt from the summaries kept */
+    uint64_t archive_lost;     /* with a report to draw: forgotten summaries not kept for it, for want of memory */
 };
 
 #define FINDING_EVIDENCE_MAX 16 /* records and frames a finding's evidence lists */
