@@ -234,6 +234,80 @@ static void test_a_thousand_users_through_one_server(void **state)
     free(r);
 }
 
+/* The account a hop is made as is compared in any of its forms: DOMAIN\\User on the first hop and
+ * user@REALM onward is the same user, and the hop worked; another user's onward session is not. */
+static void test_same_account_in_other_forms_is_the_same_user(void **state)
+{
+    (void)state;
+    struct fsum_auth a[3] = {sess(1, 30, 20, 100, "HOP\\Alice", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS),
+                             sess(2, 20, 10, 101, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS),
+                             sess(3, 20, 10, 102, "", AMECH_NTLM, RESULT_FAILURE)};
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 3, NULL, 0, &r->sink);
+    assert_null(find(r, "double_hop_failed"));
+    a[1].user = keep("bob@HOP.TEST");
+    r->n = 0;
+    findings_run(&cfg, a, 3, NULL, 0, &r->sink);
+    assert_non_null(find(r, "double_hop_failed"));
+    free(r);
+}
+
+/* A sink that checks, as they come, that findings are handed on most severe first and whole. */
+struct order_sink {
+    struct hs_sink sink;
+    size_t n, high, out_of_order, bad_text;
+    int last;
+};
+
+static int rank_of(const char *s)
+{
+    return !strcmp(s, "high") ? 0 : !strcmp(s, "medium") ? 1 : !strcmp(s, "low") ? 2 : 3;
+}
+
+static void on_ordered(struct hs_sink *self, const struct hs_finding *f)
+{
+    struct order_sink *o = (struct order_sink *)self;
+    int k = rank_of(f->severity);
+    o->out_of_order += k < o->last;
+    o->last = k;
+    o->n++;
+    if (!strcmp(f->id, "double_hop_failed")) {
+        o->high++;
+        /* the texts survive being held: the title names the user the record's id says it is */
+        char want[48];
+        snprintf(want, sizeof want, "HOP\\user%llu", (unsigned long long)(f->records[0] - 1));
+        o->bad_text += !strstr(f->title, want) || !strstr(f->user, want) || !f->explanation[0] ||
+                       !f->remediation[0] || strcmp(f->client, "10.0.0.30") != 0;
+    }
+}
+
+/* More findings than were ever held at once before (4,096): every one is still handed on, most severe
+ * first, with its texts whole. */
+static void test_thousands_of_findings_come_most_severe_first(void **state)
+{
+    (void)state;
+    enum { N = 6000 };
+    struct fsum_auth *a = calloc(2 * N, sizeof *a);
+    assert_non_null(a);
+    for (int i = 0; i < N; i++) {
+        char u[32];
+        snprintf(u, sizeof u, "HOP\\user%d", i);
+        /* NTLMv1 first hops (medium, made first) and the second hops that failed after them (high) */
+        a[i] = sess((uint64_t)i + 1, 30, (uint8_t)(100 + i % 100), 1000 + 1000 * i, u, AMECH_NTLM,
+                    RESULT_SUCCESS);
+        a[i].ntlm_version = NTLM_VER_NTLMV1;
+        a[N + i] = sess((uint64_t)N + i + 1, (uint8_t)(100 + i % 100), 10, 1001 + 1000 * i, "", AMECH_NTLM,
+                        RESULT_FAILURE);
+    }
+    struct order_sink o = {.sink.finding = on_ordered};
+    findings_run(&cfg, a, 2 * N, NULL, 0, &o.sink);
+    assert_int_equal(o.high, N);
+    assert_true(o.n > N);
+    assert_int_equal(o.out_of_order, 0);
+    assert_int_equal(o.bad_text, 0);
+    free(a);
+}
+
 static void test_ntlmv1_lm_and_lm_key_failure(void **state)
 {
     (void)state;
@@ -411,6 +485,8 @@ int main(void)
         cmocka_unit_test(test_chain_of_three_hops_blames_the_last_hop),
         cmocka_unit_test(test_a_thousand_users_through_one_server),
         cmocka_unit_test(test_ntlmv1_lm_and_lm_key_failure),
+        cmocka_unit_test(test_same_account_in_other_forms_is_the_same_user),
+        cmocka_unit_test(test_thousands_of_findings_come_most_severe_first),
         cmocka_unit_test(test_refused_ticket_then_ntlm_to_that_host_is_a_fallback),
         cmocka_unit_test(test_kerberos_hop_without_delegation_names_delegation_missing),
         cmocka_unit_test(test_two_addresses_of_one_server_are_one_host),

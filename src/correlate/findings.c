@@ -54,6 +54,20 @@ void account_of(const char *u, char *out, size_t cap)
     out[i] = '\0';
 }
 
+/* A 64-bit FNV-1a hash of account_of(u), 0 when u names no account: equal accounts hash equal, so a
+ * difference rules same_user() out without building the two accounts (a filter, not a test). */
+static uint64_t account_hash(const char *u)
+{
+    char x[128];
+    account_of(u, x, sizeof x);
+    if (!x[0])
+        return 0;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *c = x; *c; c++)
+        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+    return h ? h : 1;
+}
+
 bool same_user(const char *a, const char *b)
 {
     char x[128], y[128];
@@ -87,16 +101,91 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Where findings go, and the host names that label their addresses. Findings are held to be handed on
- * most severe first (up to FINDINGS_HELD; beyond, in the order the rules make them). */
-#define FINDINGS_HELD 4096
+ * most severe first, packed (struct held) into one buffer of at most FINDINGS_HELD_BYTES; beyond, in the
+ * order the rules make them. */
+#define FINDINGS_HELD_BYTES (16u << 20)
 struct frun {
     struct hs_sink *sink;
     const struct host_table *ht;
-    struct hs_finding *held;
-    size_t n;
+    unsigned char *held;     /* struct held, back to back, each 8-byte aligned */
+    size_t used, cap;        /* bytes of held */
+    size_t n;                /* findings in held */
     time_t decided_before;   /* findings_cfg's */
     uint64_t judged_before;
 };
+
+/* A held finding: what struct hs_finding holds, its text fields packed back to back (each with its NUL) after
+ * the fixed part. A finding's text fields are sized for the longest (~2.9 KB in all); packed, a typical one
+ * takes ~1 KB, which is what made holding them cost page faults and copies. */
+struct held {
+    const char *id, *severity, *confidence;
+    const struct finding_sensors *sensors;
+    uint32_t nrecords, nframes;
+    uint64_t records[FINDING_EVIDENCE_MAX], frames[FINDING_EVIDENCE_MAX];
+    uint32_t size;           /* of the whole entry, bytes, a multiple of 8 */
+    char text[];
+};
+
+/* The text fields of struct hs_finding, in the order they are packed. */
+#define HELD_TEXT(X) X(title) X(user) X(client) X(first_hop) X(second_hop) X(client_name) X(first_hop_name) \
+    X(second_hop_name) X(explanation) X(remediation)
+
+/* Packs f at the end of run->held. Returns false (nothing held) when the buffer would pass
+ * FINDINGS_HELD_BYTES or cannot grow. */
+static bool hold(struct frun *run, const struct hs_finding *f)
+{
+    size_t need = sizeof(struct held);
+#define LEN(m) need += strnlen(f->m, sizeof f->m) + 1;
+    HELD_TEXT(LEN)
+#undef LEN
+    need = (need + 7) & ~(size_t)7;
+    if (run->used + need > FINDINGS_HELD_BYTES)
+        return false;
+    if (run->used + need > run->cap) {
+        size_t cap = run->cap ? run->cap : 64u << 10;
+        while (cap < run->used + need)
+            cap *= 2;
+        unsigned char *b = realloc(run->held, cap);
+        if (!b)
+            return false;
+        run->held = b;
+        run->cap = cap;
+    }
+    struct held *h = (struct held *)(void *)(run->held + run->used);
+    h->id = f->id;
+    h->severity = f->severity;
+    h->confidence = f->confidence;
+    h->sensors = f->sensors;
+    h->nrecords = f->nrecords;
+    h->nframes = f->nframes;
+    memcpy(h->records, f->records, sizeof h->records);
+    memcpy(h->frames, f->frames, sizeof h->frames);
+    h->size = (uint32_t)need;
+    char *t = h->text;
+#define PUT(m) { size_t l = strnlen(f->m, sizeof f->m); memcpy(t, f->m, l); t[l] = '\0'; t += l + 1; }
+    HELD_TEXT(PUT)
+#undef PUT
+    run->used += need;
+    run->n++;
+    return true;
+}
+
+/* Unpacks h into f (every field of f written). */
+static void unhold(const struct held *h, struct hs_finding *f)
+{
+    f->id = h->id;
+    f->severity = h->severity;
+    f->confidence = h->confidence;
+    f->sensors = h->sensors;
+    f->nrecords = h->nrecords;
+    f->nframes = h->nframes;
+    memcpy(f->records, h->records, sizeof f->records);
+    memcpy(f->frames, h->frames, sizeof f->frames);
+    const char *t = h->text;
+#define GET(m) { size_t l = strlen(t); memcpy(f->m, t, l + 1); t += l + 1; }
+    HELD_TEXT(GET)
+#undef GET
+}
 
 /* Was what a per-record rule makes of a record started at ts, summarized at `made`, decided by an earlier run
  * (streaming)? */
@@ -114,7 +203,7 @@ static int severity_rank(const char *s)
  * compare the held position, which qsort does not keep, so ties fall back to the first evidence frame). */
 static int by_severity(const void *a, const void *b)
 {
-    const struct hs_finding *x = *(const struct hs_finding *const *)a, *y = *(const struct hs_finding *const *)b;
+    const struct held *x = *(const struct held *const *)a, *y = *(const struct held *const *)b;
     int d = severity_rank(x->severity) - severity_rank(y->severity);
     if (d)
         return d;
@@ -124,22 +213,28 @@ static int by_severity(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-/* Sorted through pointers: a finding is ~3 KB, and qsort would move each one log n times. */
+/* Hands the held findings on, most severe first (sorted through pointers), and empties the buffer. */
 static void flush_findings(struct frun *run)
 {
-    const struct hs_finding **order = run->n ? malloc(run->n * sizeof *order) : NULL;
-    if (order) {
-        for (size_t i = 0; i < run->n; i++)
-            order[i] = &run->held[i];
-        qsort(order, run->n, sizeof *order, by_severity);
-        for (size_t i = 0; i < run->n; i++)
-            sink_finding(run->sink, order[i]);
-        free(order);
-    } else { /* without memory: in the order the rules made them */
-        for (size_t i = 0; i < run->n; i++)
-            sink_finding(run->sink, &run->held[i]);
+    const struct held **order = run->n ? malloc(run->n * sizeof *order) : NULL;
+    size_t n = 0;
+    for (size_t at = 0; at < run->used && order; at += ((const struct held *)(const void *)(run->held + at))->size)
+        order[n++] = (const struct held *)(const void *)(run->held + at);
+    if (order)
+        qsort(order, n, sizeof *order, by_severity);
+    struct hs_finding *f = run->n ? malloc(sizeof *f) : NULL;
+    /* without memory for the order: in the order the rules made them; without memory to unpack into, the
+     * held findings are lost (counted nowhere: a process that cannot get 3 KB has bigger problems) */
+    for (size_t i = 0, at = 0; f && i < run->n; i++) {
+        const struct held *h = order ? order[i] : (const struct held *)(const void *)(run->held + at);
+        at += h->size;
+        unhold(h, f);
+        sink_finding(run->sink, f);
     }
+    free(f);
+    free(order);
     run->n = 0;
+    run->used = 0;
 }
 
 /* The name of the host at address text ip ("" when ip is not an address or has no name) into out[cap]. */
@@ -160,14 +255,14 @@ static void emit(struct frun *run, struct hs_finding *f)
     host_name_of(run->ht, f->client, f->client_name, sizeof f->client_name);
     host_name_of(run->ht, f->first_hop, f->first_hop_name, sizeof f->first_hop_name);
     host_name_of(run->ht, f->second_hop, f->second_hop_name, sizeof f->second_hop_name);
-    if (run->held && run->n < FINDINGS_HELD)
-        run->held[run->n++] = *f;
-    else
+    if (!hold(run, f))
         sink_finding(run->sink, f);
 }
 
 static void evidence_auth(struct hs_finding *f, const struct fsum_auth *a)
 {
+    if (f->nrecords == FINDING_EVIDENCE_MAX && f->nframes == FINDING_EVIDENCE_MAX)
+        return; /* full: nothing more is taken (a busy host's onward hops come here thousands of times) */
     add_rec(f, a->id);
     add_frame(f, a->f_auth ? a->f_auth : a->f_first);
     add_frame(f, a->f_verdict);
@@ -215,6 +310,7 @@ struct hop_ref {
     const struct fsum_auth *p;
     uint32_t cli_host, srv_host;    /* hosts_id() of its client and server, looked up once */
     double t;
+    uint64_t acct;                  /* account_hash() of its user */
 };
 
 /* An SPN as msDS-AllowedToDelegateTo lists it: "cifs/dc1.hoplab.test" (no realm) into fq, and its NetBIOS form
@@ -369,6 +465,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         byc[i].cli_host = cli_of[i];
         byc[i].srv_host = srv_of[i];
         byc[i].t = tv_sec(&a[i].ts);
+        byc[i].acct = account_hash(a[i].user);
     }
     qsort(byc, n, sizeof *byc, by_client_host);
     /* a first hop's findings rest on it and on records up to a hop window after it */
@@ -382,6 +479,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
          * time), a host being all the addresses it is known by (hosts.h); at most HOP_SCAN_MAX of them are
          * looked at per first hop, so a busy host cannot make this quadratic */
         uint32_t a_host = srv_of[i], c_host = cli_of[i];
+        uint64_t x_acct = account_hash(x->user);
         double xt = tv_sec(&x->ts);
         size_t lo = 0, hi = n;
         while (lo < hi) {
@@ -402,12 +500,13 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
                 break;
             if (y == x || dt < 0 || byc[j].srv_host == c_host)
                 continue;
-            if (same_user(y->user, x->user) && !hop_failed(y)) {
-                worked = true; /* A reached B as U: delegation worked */
+            if (!hop_failed(y)) {
+                if (byc[j].acct == x_acct && x_acct && same_user(y->user, x->user)) {
+                    worked = true; /* A reached B as U: delegation worked, and nothing is found for x */
+                    break;
+                }
                 continue;
             }
-            if (!hop_failed(y))
-                continue;
             if (!any)
                 first_y = y;
             any = true;
@@ -992,7 +1091,8 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
 {
     struct host_table ht;
     hosts_build(&ht, a, n_a, k, n_k); /* without memory: empty, every host is its address */
-    struct frun run = {sink, &ht, malloc(FINDINGS_HELD * sizeof(struct hs_finding)), 0, cfg->decided_before, cfg->judged_before};
+    struct frun run = {.sink = sink, .ht = &ht, .decided_before = cfg->decided_before,
+                       .judged_before = cfg->judged_before};
     double_hop(cfg, &ht, a, n_a, k, n_k, &run);
     kdc_findings(k, n_k, &run);
     auth_findings(a, n_a, &run);

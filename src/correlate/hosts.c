@@ -88,13 +88,25 @@ static void machine_name(const char *cname, char *out, size_t cap)
     out[len - 1] = '\0';
 }
 
-static void add(struct obs *o, size_t *n, uint8_t af, const uint8_t *ip, uint8_t src, const char *name)
+/* Adds what a record says about an address: a name, or (name NULL or "") the address alone. Returns
+ * whether it added a name. */
+static bool add(struct obs *o, size_t *n, uint8_t af, const uint8_t *ip, uint8_t src, const char *name)
 {
     struct obs *x = &o[(*n)++];
     x->af = af;
     memcpy(x->ip, ip, 16);
     x->src = src;
     x->name = name && name[0] ? name : NULL;
+    return x->name != NULL;
+}
+
+/* Adds a name (nothing when name is NULL or ""); *any is set when it did. The address alone is added once
+ * per record and side, when none of the record's names was (so that every address has an entry). */
+static void add_name(struct obs *o, size_t *n, uint8_t af, const uint8_t *ip, uint8_t src, const char *name,
+                     bool *any)
+{
+    if (name && name[0])
+        *any |= add(o, n, af, ip, src, name);
 }
 
 /* Length of a name's first label ("dc1" of "dc1.hoplab.test"). */
@@ -150,22 +162,33 @@ int hosts_build(struct host_table *t, const struct fsum_auth *a, size_t n, const
         return -1;
     }
     size_t no = 0, nd = 0;
+    /* a derived name takes its slot only when it is not empty */
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *r = &a[i];
-        add(o, &no, r->af, r->cli, HNAME_WORKSTATION, r->cli_workstation);
-        add(o, &no, r->af, r->cli, HNAME_NETLOGON, r->cli_netlogon);
-        add(o, &no, r->af, r->srv, HNAME_DNS_COMPUTER, r->srv_dns);
-        add(o, &no, r->af, r->srv, HNAME_NB_COMPUTER, r->srv_nb);
+        bool cli = false, srv = false;
+        add_name(o, &no, r->af, r->cli, HNAME_WORKSTATION, r->cli_workstation, &cli);
+        add_name(o, &no, r->af, r->cli, HNAME_NETLOGON, r->cli_netlogon, &cli);
+        add_name(o, &no, r->af, r->srv, HNAME_DNS_COMPUTER, r->srv_dns, &srv);
+        add_name(o, &no, r->af, r->srv, HNAME_NB_COMPUTER, r->srv_nb, &srv);
         hosts_spn_host(r->krb_spn, derived[nd], HOST_NAME_MAX_LEN);
-        add(o, &no, r->af, r->srv, HNAME_SPN, derived[nd++]);
+        add_name(o, &no, r->af, r->srv, HNAME_SPN, derived[nd], &srv);
+        nd += derived[nd][0] != '\0';
         tree_host(r->tree, derived[nd], HOST_NAME_MAX_LEN);
-        add(o, &no, r->af, r->srv, HNAME_TREE, derived[nd++]);
+        add_name(o, &no, r->af, r->srv, HNAME_TREE, derived[nd], &srv);
+        nd += derived[nd][0] != '\0';
         hosts_spn_host(r->srv_target, derived[nd], HOST_NAME_MAX_LEN);
-        add(o, &no, r->af, r->srv, HNAME_SPN, derived[nd++]);
+        add_name(o, &no, r->af, r->srv, HNAME_SPN, derived[nd], &srv);
+        nd += derived[nd][0] != '\0';
+        if (!cli)
+            add(o, &no, r->af, r->cli, HNAME_NONE, NULL);
+        if (!srv)
+            add(o, &no, r->af, r->srv, HNAME_NONE, NULL);
     }
     for (size_t i = 0; i < nk; i++) {
         machine_name(k[i].cname, derived[nd], HOST_NAME_MAX_LEN);
-        add(o, &no, k[i].af, k[i].cli, HNAME_MACHINE, derived[nd++]);
+        if (!add(o, &no, k[i].af, k[i].cli, HNAME_MACHINE, derived[nd]))
+            continue;
+        nd++;
     }
     qsort(o, no, sizeof *o, by_obs_addr);
     /* one entry per address */
