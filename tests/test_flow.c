@@ -428,6 +428,45 @@ static void test_flow_many_connections_found_and_unlinked(void **state)
     free(cs);
 }
 
+/* The hash starts small and doubles with the connections it holds, up to a quarter of max_flows; every
+ * connection is still found, from either side, after each growth. */
+static void test_flow_hash_grows_with_connections_up_to_its_cap(void **state)
+{
+    struct flow_table *small = *state; /* max_flows 1024: 256 buckets, never more */
+    struct flow_table big;
+    assert_int_equal(flow_table_init(&big, 1u << 20), 0);
+    assert_int_equal(big.nbuckets, FLOW_BUCKETS_START);
+    assert_int_equal(small->nbuckets, 256);
+    enum { N = 6000 };
+    int dir;
+    for (int i = 0; i < N; i++) {
+        char cli[16];
+        snprintf(cli, sizeof cli, "10.2.%d.%d", i / 250, i % 250 + 1);
+        struct hs_pkt p = pkt4(cli, (uint16_t)(49152 + i % 7), "10.0.0.2", 445, 6, TH_SYN);
+        insert(&big, &p, &dir, i);
+        insert(small, &p, &dir, i);
+        assert_true(big.nbuckets >= big.n || big.nbuckets == big.max_buckets);
+    }
+    assert_int_equal(big.nbuckets, 8192); /* 1024 -> 2048 -> 4096 -> 8192 as n passed each */
+    assert_int_equal(small->nbuckets, 256);
+    for (int i = 0; i < N; i++) {
+        char cli[16];
+        snprintf(cli, sizeof cli, "10.2.%d.%d", i / 250, i % 250 + 1);
+        struct hs_pkt p = pkt4("10.0.0.2", 445, cli, (uint16_t)(49152 + i % 7), 6, TH_ACK);
+        struct hs_conn *c = find(&big, &p, &dir);
+        assert_non_null(c);
+        assert_int_equal(dir, 1);
+        assert_int_equal(c->flow.id, (uint64_t)i);
+        assert_non_null(find(small, &p, &dir));
+    }
+    while (big.lru_head) {
+        struct hs_conn *c = big.lru_head;
+        flow_unlink(&big, c);
+        free(c);
+    }
+    flow_table_free(&big);
+}
+
 /* ---- IPv6 ----------------------------------------------------------------------------------------- */
 
 static void test_flow_ipv6_keys(void **state)
@@ -508,6 +547,7 @@ int main(void)
         T(test_flow_idle_only_when_idle_longer_than_timeout),
         T(test_flow_unlink_removes_connection),
         T(test_flow_many_connections_found_and_unlinked),
+        T(test_flow_hash_grows_with_connections_up_to_its_cap),
         T(test_flow_ipv6_keys),
         T(test_flow_colliding_hashes_told_apart_by_full_key),
     };

@@ -30,11 +30,34 @@ uint32_t flow_hash(const struct hs_pkt *p)
 int flow_table_init(struct flow_table *t, uint32_t max_flows)
 {
     memset(t, 0, sizeof *t);
-    t->nbuckets = 1u << 6; /* grown below to max_flows / 4: a small table (tests, fuzzing) stays small */
-    while (t->nbuckets < max_flows / 4 && t->nbuckets < (1u << 22))
-        t->nbuckets <<= 1;
+    t->max_buckets = 1u << 6; /* max_flows / 4: a small table (tests, fuzzing) stays small */
+    while (t->max_buckets < max_flows / 4 && t->max_buckets < (1u << 22))
+        t->max_buckets <<= 1;
+    t->nbuckets = t->max_buckets < FLOW_BUCKETS_START ? t->max_buckets : FLOW_BUCKETS_START;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
     return t->buckets ? 0 : -1;
+}
+
+/* Doubles the hash when it holds more connections than buckets (up to max_buckets): a table sized for the
+ * connections a run has, not for the cap, stays in the cache. Without memory it keeps its size (longer
+ * chains, nothing lost). Amortised O(1) per insert. */
+static void grow(struct flow_table *t)
+{
+    uint32_t nb = t->nbuckets * 2;
+    struct hs_conn **b = calloc(nb, sizeof *b);
+    if (!b)
+        return;
+    for (uint32_t i = 0; i < t->nbuckets; i++) {
+        struct hs_conn *c = t->buckets[i], *next;
+        for (; c; c = next) {
+            next = c->hnext;
+            c->hnext = b[c->hash & (nb - 1)];
+            b[c->hash & (nb - 1)] = c;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = nb;
 }
 
 void flow_table_free(struct flow_table *t)
@@ -135,6 +158,8 @@ struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *p, uint32
     t->buckets[h & (t->nbuckets - 1)] = c;
     lru_append(t, c);
     t->n++;
+    if (t->n > t->nbuckets && t->nbuckets < t->max_buckets)
+        grow(t);
     *dir = swap ? 1 : 0;
     return c;
 }

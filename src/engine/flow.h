@@ -50,13 +50,17 @@ struct hs_conn {
 
 struct flow_table {
     struct hs_conn **buckets;
-    uint32_t nbuckets;               /* power of two */
+    uint32_t nbuckets;               /* power of two; doubles while n > nbuckets, up to max_buckets */
+    uint32_t max_buckets;            /* power of two: max_flows / 4 (at least 64, at most 2^22) */
     uint32_t n;                      /* connections in the table */
     struct hs_conn *lru_head, *lru_tail; /* least recently seen first */
     uint64_t next_id;
 };
 
-/* Sizes the hash for max_flows connections. Returns 0, or -1 when memory is short. */
+#define FLOW_BUCKETS_START 1024u /* the hash's first size (8 KiB) */
+
+/* Sizes the hash for max_flows connections: it starts at FLOW_BUCKETS_START buckets and grows with the
+ * connections held, up to max_flows / 4 buckets. Returns 0, or -1 when memory is short. */
 int flow_table_init(struct flow_table *t, uint32_t max_flows);
 
 /* Frees the hash (the connections must have been taken out and freed). */
