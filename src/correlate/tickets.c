@@ -4,15 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Twice as many slots as entries keeps probe chains short. */
-#define SLOTS (2 * TICKET_TABLE_SIZE)
-
 static uint32_t slot_of(const char *digest)
 {
     uint32_t h = 2166136261u;
     for (const char *p = digest; *p; p++)
         h = (h ^ (uint8_t)*p) * 16777619u;
-    return h & (SLOTS - 1);
+    return h & (TICKET_SLOTS - 1);
 }
 
 int tickets_init(struct ticket_table *t)
@@ -23,39 +20,38 @@ int tickets_init(struct ticket_table *t)
 
 void tickets_free(struct ticket_table *t)
 {
+    free(t->ent);
     free(t->slots);
-    free(t->order);
     memset(t, 0, sizeof *t);
 }
 
+/* The slot holding digest (*found), or the empty slot where it would go. The index is never full (at most
+ * TICKET_TABLE_SIZE of TICKET_SLOTS slots are used), so the probe ends. */
 static uint32_t find(const struct ticket_table *t, const char *digest, bool *found)
 {
     uint32_t i = slot_of(digest);
-    for (uint32_t k = 0; k < SLOTS; k++, i = (i + 1) & (SLOTS - 1)) {
-        if (!t->slots[i].info.digest[0]) {
+    for (;; i = (i + 1) & (TICKET_SLOTS - 1)) {
+        uint32_t e = t->slots[i];
+        if (!e) {
             *found = false;
             return i;
         }
-        if (!strcmp(t->slots[i].info.digest, digest)) {
+        if (!strcmp(t->ent[e - 1].digest, digest)) {
             *found = true;
             return i;
         }
     }
-    *found = false;
-    return UINT32_MAX;
 }
 
-/* Removes slot i and re-inserts the rest of its cluster (linear probing deletion). */
+/* Empties slot i and re-inserts the rest of its cluster (linear probing deletion). Entries do not move. */
 static void erase(struct ticket_table *t, uint32_t i)
 {
-    t->slots[i].info.digest[0] = '\0';
-    for (uint32_t j = (i + 1) & (SLOTS - 1); t->slots[j].info.digest[0]; j = (j + 1) & (SLOTS - 1)) {
-        struct ticket_slot tmp = t->slots[j];
-        t->slots[j].info.digest[0] = '\0';
+    t->slots[i] = 0;
+    for (uint32_t j = (i + 1) & (TICKET_SLOTS - 1); t->slots[j]; j = (j + 1) & (TICKET_SLOTS - 1)) {
+        uint32_t e = t->slots[j];
+        t->slots[j] = 0;
         bool f;
-        uint32_t k = find(t, tmp.info.digest, &f);
-        t->slots[k] = tmp;
-        t->order[tmp.ring] = k; /* the eviction ring follows the move */
+        t->slots[find(t, t->ent[e - 1].digest, &f)] = e;
     }
 }
 
@@ -63,14 +59,8 @@ void tickets_put(struct ticket_table *t, const struct ticket_info *ti)
 {
     if (!ti->digest[0])
         return;
-    if (!t->slots) {
-        t->slots = calloc(SLOTS, sizeof *t->slots);
-        t->order = calloc(TICKET_TABLE_SIZE, sizeof *t->order);
-        if (!t->slots || !t->order) {
-            tickets_free(t);
-            return;
-        }
-    }
+    if (!t->slots && !(t->slots = calloc(TICKET_SLOTS, sizeof *t->slots)))
+        return;
     bool found;
     uint32_t i = find(t, ti->digest, &found);
     if (found) {
@@ -80,14 +70,25 @@ void tickets_put(struct ticket_table *t, const struct ticket_info *ti)
          * ticket seen on the wire must not rename who later AP-REQs with that ticket are attributed to. */
         return;
     }
-    if (t->n == TICKET_TABLE_SIZE) {
-        erase(t, t->order[t->next]);
+    if (t->n == TICKET_TABLE_SIZE) { /* full: the oldest entry, at next, leaves */
+        bool f;
+        uint32_t old = find(t, t->ent[t->next].digest, &f);
+        if (f)
+            erase(t, old);
         t->n--;
         i = find(t, ti->digest, &found);
+    } else if (t->next == t->cap) { /* not yet full: the ring grows */
+        uint32_t cap = t->cap ? 2 * t->cap : 256;
+        if (cap > TICKET_TABLE_SIZE)
+            cap = TICKET_TABLE_SIZE;
+        struct ticket_info *v = realloc(t->ent, (size_t)cap * sizeof *v);
+        if (!v)
+            return;
+        t->ent = v;
+        t->cap = cap;
     }
-    t->slots[i].info = *ti;
-    t->slots[i].ring = t->next;
-    t->order[t->next] = i;
+    t->ent[t->next] = *ti;
+    t->slots[i] = t->next + 1;
     t->next = (t->next + 1) % TICKET_TABLE_SIZE;
     t->n++;
 }
@@ -98,5 +99,5 @@ const struct ticket_info *tickets_get(const struct ticket_table *t, const char *
         return NULL;
     bool found;
     uint32_t i = find(t, digest, &found);
-    return found ? &t->slots[i].info : NULL;
+    return found ? &t->ent[t->slots[i] - 1] : NULL;
 }

@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TICKET_TABLE_SIZE 16384 /* entries (~10 MiB); the oldest is overwritten beyond it */
+#define TICKET_TABLE_SIZE 16384 /* entries (~10 MiB when full); the oldest is overwritten beyond it */
+#define TICKET_SLOTS (2 * TICKET_TABLE_SIZE) /* index slots (4 bytes each): twice the entries, short probes */
 
 /* What is known about a ticket from the reply that issued it (AS-REP / TGS-REP), in the clear. */
 struct ticket_info {
@@ -18,25 +19,24 @@ struct ticket_info {
                             when the reply is in this run's own capture */
 };
 
-struct ticket_slot {
-    struct ticket_info info;
-    uint32_t ring; /* its position in the eviction ring */
-};
-
 struct ticket_table {
-    struct ticket_slot *slots; /* open addressing by digest */
-    uint32_t *order;           /* ring of slot indexes in insertion order, for eviction */
-    uint32_t n, next;
+    struct ticket_info *ent;   /* entries in insertion order, a ring of TICKET_TABLE_SIZE once full; grown by
+                                  doubling until then, so a run holds what it saw, not the cap */
+    uint32_t cap;              /* entries allocated in ent */
+    uint32_t *slots;           /* open addressing by digest: entry index + 1, 0 = empty (TICKET_SLOTS) */
+    uint32_t n, next;          /* entries held; where the next one goes (the oldest, once full) */
 };
 
-/* Allocates the table (TICKET_TABLE_SIZE entries). Returns 0, or -1 when memory is short. */
+/* Empties the table; memory is taken by tickets_put() as entries come (none for a run without tickets).
+ * Returns 0. */
 int tickets_init(struct ticket_table *t);
 void tickets_free(struct ticket_table *t);
 
-/* Remembers ti (copied); an entry with the same digest is kept as it is (the first reply wins). */
+/* Remembers ti (copied); an entry with the same digest is kept as it is (the first reply wins). Beyond
+ * TICKET_TABLE_SIZE entries the oldest is forgotten. Without memory nothing is remembered. */
 void tickets_put(struct ticket_table *t, const struct ticket_info *ti);
 
-/* The entry for digest, or NULL. */
+/* The entry for digest, or NULL; valid until the next tickets_put(). */
 const struct ticket_info *tickets_get(const struct ticket_table *t, const char *digest);
 
 #endif
