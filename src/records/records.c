@@ -135,7 +135,9 @@ static void unlink_rec(struct rec_store *s, struct rec_hdr *r)
     r->next = r->gprev = r->gnext = NULL;
 }
 
-static void free_auth(struct auth_rec *r)
+/* What an auth record owns besides itself; then it is kept for the next one (up to REC_SPARE_MAX), else
+ * freed. The proof holds secrets: it is wiped before it is freed. */
+static void free_auth(struct rec_store *s, struct auth_rec *r)
 {
     free(r->gss.krb.dec_ticket);
     free(r->gss.krb.dec_auth);
@@ -146,6 +148,12 @@ static void free_auth(struct auth_rec *r)
         free(r->gss.ntlm.proof);
     }
     free(r->uses);
+    if (s && s->n_spare_auth < REC_SPARE_MAX) {
+        r->h.next = s->spare_auth;
+        s->spare_auth = &r->h;
+        s->n_spare_auth++;
+        return;
+    }
     free(r);
 }
 
@@ -175,7 +183,7 @@ static void free_kdc(struct rec_store *s, struct kdc_rec *r)
 static void free_rec(struct rec_store *s, struct rec_hdr *r)
 {
     if (r->type == REC_AUTH)
-        free_auth((struct auth_rec *)r);
+        free_auth(s, (struct auth_rec *)r);
     else
         free_kdc(s, (struct kdc_rec *)r);
 }
@@ -188,6 +196,12 @@ void rec_store_free(struct rec_store *s)
         free(r);
     }
     s->n_spare_kdc = 0;
+    while (s->spare_auth) {
+        struct rec_hdr *r = s->spare_auth;
+        s->spare_auth = r->next;
+        free(r);
+    }
+    s->n_spare_auth = 0;
 }
 
 /* Gives r its connection's Community ID (computed once per connection). */
@@ -292,8 +306,13 @@ struct auth_rec *rec_auth_new(struct rec_store *s, struct rec_conn *rc, const st
          * after connection, each with attempts that never end): the oldest anywhere is written now. */
         rec_write(s, s->auth.oldest);
     }
-    struct auth_rec *r = calloc(1, sizeof *r);
-    if (!r) {
+    struct auth_rec *r;
+    if (s->spare_auth) {
+        r = (struct auth_rec *)s->spare_auth;
+        s->spare_auth = r->h.next;
+        s->n_spare_auth--;
+        memset(r, 0, sizeof *r);
+    } else if (!(r = calloc(1, sizeof *r))) {
         s->st->records_dropped++;
         return NULL;
     }

@@ -121,9 +121,12 @@ struct rec_store {
     const struct timeval *now;  /* the time of the packet being processed (the engine's), or NULL */
     struct rec_hdr *spare_kdc;  /* KDC records written and kept for reuse (linked by next), at most REC_SPARE_MAX */
     uint32_t n_spare_kdc;
+    struct rec_hdr *spare_auth; /* auth records written and kept for reuse, the same way */
+    uint32_t n_spare_auth;
 };
 
-#define REC_SPARE_MAX 64        /* KDC records kept for reuse: one per message otherwise costs a 5 KB calloc */
+#define REC_SPARE_MAX 64        /* KDC and auth records kept for reuse (each): one per message or session
+                                   otherwise costs a 5 KB calloc */
 
 /* A connection's records in progress, owned by the record layer (the engine keeps one per connection). */
 struct rec_conn {
