@@ -915,6 +915,7 @@ struct hs_correlate *correlate_new(struct hs_sink *next)
     c->sink.tick = on_tick;
     c->sink.next = next;
     c->cfg.hop_window = 600;
+    c->cfg.work = &c->work;
     return c;
 }
 
@@ -923,6 +924,7 @@ void correlate_free(struct hs_correlate *c)
     if (!c)
         return;
     tickets_free(&c->tickets);
+    findings_work_free(&c->work);
     free(c->dcom);
     graph_free(c->graph);
     free(c->findings);

@@ -42,6 +42,7 @@ struct hs_correlate {
     struct hs_sink sink;        /* must stay first: the chain calls it with this pointer */
     struct ticket_table tickets;
     struct findings_cfg cfg;
+    struct findings_work work;  /* the rules' buffers, kept from run to run (cfg.work points here) */
     struct fsum_auth *auth;
     size_t n_auth, cap_auth;
     struct fsum_kdc *kdc;

@@ -1093,11 +1093,27 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
     hosts_build(&ht, a, n_a, k, n_k); /* without memory: empty, every host is its address */
     struct frun run = {.sink = sink, .ht = &ht, .decided_before = cfg->decided_before,
                        .judged_before = cfg->judged_before};
+    if (cfg->work) {
+        run.held = cfg->work->held;
+        run.cap = cfg->work->cap;
+    }
     double_hop(cfg, &ht, a, n_a, k, n_k, &run);
     kdc_findings(k, n_k, &run);
     auth_findings(a, n_a, &run);
     kerberos_fell_back(&run, a, n_a, k, n_k);
     flush_findings(&run);
-    free(run.held);
+    if (cfg->work) {
+        cfg->work->held = run.held;
+        cfg->work->cap = run.cap;
+    } else {
+        free(run.held);
+    }
     hosts_free(&ht);
+}
+
+void findings_work_free(struct findings_work *w)
+{
+    free(w->held);
+    w->held = NULL;
+    w->cap = 0;
 }

@@ -19,7 +19,17 @@ struct findings_cfg {
      * by the hop rules. 0: every record is looked at. */
     time_t decided_before, hop_decided_before;
     uint64_t judged_before;
+    struct findings_work *work;  /* buffers kept from run to run; NULL: a run allocates and frees its own */
 };
+
+/* Buffers findings_run() keeps between runs (a streaming run decides every period: fresh buffers each time
+ * cost a page fault per page). Zero-initialise; findings_work_free() releases them. */
+struct findings_work {
+    unsigned char *held;         /* the findings held to be sorted (findings.c, struct held) */
+    size_t cap;                  /* its size, bytes */
+};
+
+void findings_work_free(struct findings_work *w);
 
 /* The account part of "DOMAIN\\user" or "user@REALM", lower-cased, into out[cap] (cut to fit). */
 void account_of(const char *u, char *out, size_t cap);
