@@ -889,15 +889,16 @@ static int close_expect(struct reports *rep)
     return st;
 }
 
-/* Large temporary arrays (the correlation rules sort and index every summary each time they run: every
+/* Temporary arrays up to 4 MiB (the correlation rules sort and index the summaries each time they run: every
  * period of a streaming run) come from the heap and are reused, rather than mapped afresh and faulted in
- * page by page each time: glibc would map anything over 128 KiB until a large free raised its threshold.
- * Peak memory is unchanged; free memory above 64 MiB at the top of the heap is still given back. */
+ * page by page each time: glibc maps anything over 128 KiB until a large free raises its threshold. Larger
+ * arrays (the summaries of a whole offline run) are still mapped, so that they grow by mremap without copies
+ * or holes; free memory above 8 MiB at the top of the heap is still given back. */
 static void malloc_policy(void)
 {
 #ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 8 << 20);
 #endif
 }
 
