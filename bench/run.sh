@@ -3,17 +3,20 @@
 # hyperfine run per size, the page-cache limit (cat), the floor (a bare libpcap loop through a 1 MiB stdio
 # buffer), hopscope, and tshark extracting the same facts (users and principals); peak RSS of each; the cost
 # of an authentication apart from the cost of a byte (mixes of one size at several densities); callgrind
-# instruction counts on the 64 MiB mix for commit-to-commit comparison.
+# instruction counts on the 64 MiB mix for commit-to-commit comparison; memory in time: peak RSS of a
+# streaming run on mixes timed like a span port (a packet every 20 ms, so hours of traffic), which must stay
+# flat from the smallest size to the largest.
 #
-#   bench/run.sh [--sizes "256 1024 4096"] [--densities "0 4 16"] [--runs N] [--no-tshark] [--no-callgrind]
-#                [--hopscope PATH]
+#   bench/run.sh [--sizes "256 1024 4096"] [--densities "0 4 16"] [--timed-sizes "256 1024 4096"] [--runs N]
+#                [--no-tshark] [--no-callgrind] [--hopscope PATH]
 #
-# Mixes are written to $TMPDIR (default /tmp) as bench-<MB>.pcap and bench-d<D>-<MB>.pcap and kept for the
-# next run (delete them to rebuild). Needs hyperfine, GNU time, valgrind (callgrind) and tshark (optional).
+# Mixes are written to $TMPDIR (default /tmp) as bench-<MB>.pcap, bench-d<D>-<MB>.pcap and bench-t<MB>.pcap
+# and kept for the next run (delete them to rebuild); --timed-sizes "" skips the timed mixes. Needs hyperfine, GNU time, valgrind (callgrind) and tshark (optional).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes="256 1024 4096"
 densities="0 4 16"
+timed="256 1024 4096"
 runs=5
 tshark=1
 callgrind=1
@@ -22,11 +25,12 @@ while [ $# -gt 0 ]; do
   case $1 in
     --sizes) sizes=$2; shift 2 ;;
     --densities) densities=$2; shift 2 ;;
+    --timed-sizes) timed=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --no-tshark) tshark=0; shift ;;
     --no-callgrind) callgrind=0; shift ;;
     --hopscope) hs=$2; shift 2 ;;
-    *) echo "usage: $0 [--sizes LIST] [--densities LIST] [--runs N] [--no-tshark] [--no-callgrind] [--hopscope PATH]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--sizes LIST] [--densities LIST] [--timed-sizes LIST] [--runs N] [--no-tshark] [--no-callgrind] [--hopscope PATH]" >&2; exit 2 ;;
   esac
 done
 tmp=${TMPDIR:-/tmp}
@@ -123,6 +127,31 @@ if len(p) >= 2:
         print("\nhopscope's own time (hopscope − floor) grows by %.1f µs per record (least squares over the densities);" % (b*1e6))
         print("at density 0 it is %.3f s for 256 MiB of bulk traffic." % (p[0][1]-p[0][2]))
 EOF
+
+if [ -n "$timed" ]; then
+  echo
+  echo "## Memory in time (benchmix -d 40 -t 20000: an authentication session every 25 KB, a packet every 20 ms; --stream; one run each)"
+  echo
+  echo "| mix | traffic spans | hopscope s | peak RSS MB | summaries held at the end | forgotten |"
+  echo "|---|---|---|---|---|---|"
+  for mb in $timed; do
+    f="$tmp/bench-t$mb.pcap"
+    [ -s "$f" ] || "$tmp/hs-benchmix" -d 40 -t 20000 "$f" "$mb" "${lab[@]}" >/dev/null 2>&1
+    /usr/bin/time -f "%e %M" "$hs" -q --stream -r "$f" -o "$tmp/hs-bench-t.json" 2>"$tmp/hs-bench-rss" || true
+    read -r secs kb <<<"$(tail -1 "$tmp/hs-bench-rss")"
+    python3 -c '
+import json, sys
+out, mb, secs, kb = sys.argv[1:]
+last = None
+for line in open(out):
+    last = line
+st = json.loads(last) if last else {}
+c = st.get("correlation", {})
+span = st.get("packets", 0) * 0.02 / 3600  # a packet every 20 ms
+print("| %s MiB | %.1f h | %s | %.1f | %s | %s |" % (mb, span, secs, int(kb) / 1024, c.get("summaries", "-"), c.get("pruned", "-")))
+' "$tmp/hs-bench-t.json" "$mb" "$secs" "$kb"
+  done
+fi
 
 if [ "$callgrind" = 1 ]; then
   f="$tmp/bench-64.pcap"
