@@ -853,7 +853,8 @@ static void pass_stats(struct hs_correlate *c, const struct hs_stats_view *v)
                                  c->summaries_pruned,
                                  c->findings_streamed,
                                  c->cap_auth * sizeof *c->auth + c->cap_kdc * sizeof *c->kdc +
-                                     strpool_bytes(&c->strings) + c->cap_written * sizeof *c->written,
+                                     strpool_bytes(&c->strings) + c->cap_written * sizeof *c->written +
+                                     c->work.cap,
                                  c->clock_resets,
                                  c->strpool_rebuilds,
                                  c->archive_lost};
