@@ -1525,6 +1525,75 @@ static void test_ticket_table_first_reply_wins(void **state)
     tickets_free(&t);
 }
 
+/* The ticket table against a model: random digests from a small space (so that repeats, evictions and
+ * re-insertions of evicted digests all happen, and probe clusters wrap), checked after every put: an entry is
+ * found while it is among the last TICKET_TABLE_SIZE distinct digests remembered, with what its first reply
+ * said, and not after. */
+static void test_ticket_table_matches_a_model(void **state)
+{
+    (void)state;
+    enum { SPACE = TICKET_TABLE_SIZE + TICKET_TABLE_SIZE / 2, PUTS = 4 * TICKET_TABLE_SIZE };
+    uint64_t *frame_of = calloc(SPACE, sizeof *frame_of); /* the model: 0 = not remembered */
+    uint32_t *ring = calloc(TICKET_TABLE_SIZE, sizeof *ring); /* remembered digests, oldest at head */
+    assert_non_null(frame_of);
+    assert_non_null(ring);
+    uint32_t head = 0, n = 0, rng = 2463534242u;
+    struct ticket_table t;
+    tickets_init(&t);
+    struct ticket_info ti;
+    memset(&ti, 0, sizeof ti);
+    for (uint64_t i = 1; i <= PUTS; i++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 17;
+        rng ^= rng << 5;
+        uint32_t d = rng % SPACE;
+        snprintf(ti.digest, sizeof ti.digest, "%032x", d);
+        snprintf(ti.client, sizeof ti.client, "u%u@R", (unsigned)i);
+        ti.frame = i;
+        tickets_put(&t, &ti);
+        if (!frame_of[d]) {
+            if (n == TICKET_TABLE_SIZE) { /* the oldest leaves */
+                frame_of[ring[head]] = 0;
+                head = (head + 1) % TICKET_TABLE_SIZE;
+                n--;
+            }
+            ring[(head + n) % TICKET_TABLE_SIZE] = d;
+            n++;
+            frame_of[d] = i;
+        }
+        assert_int_equal(t.n, n);
+        /* the digest just put, and a few others, agree with the model */
+        for (int k = 0; k < 4; k++) {
+            uint32_t q = k == 0 ? d : (d + (uint32_t)k * 7919u) % SPACE;
+            char dig[33];
+            snprintf(dig, sizeof dig, "%032x", q);
+            const struct ticket_info *g = tickets_get(&t, dig);
+            if (!frame_of[q]) {
+                assert_null(g);
+                continue;
+            }
+            assert_non_null(g);
+            assert_int_equal(g->frame, frame_of[q]);
+            char want[32];
+            snprintf(want, sizeof want, "u%u@R", (unsigned)frame_of[q]);
+            assert_string_equal(g->client, want);
+        }
+    }
+    /* and every digest of the space, at the end */
+    for (uint32_t q = 0; q < SPACE; q++) {
+        char dig[33];
+        snprintf(dig, sizeof dig, "%032x", q);
+        const struct ticket_info *g = tickets_get(&t, dig);
+        if (frame_of[q])
+            assert_true(g && g->frame == frame_of[q]);
+        else
+            assert_null(g);
+    }
+    tickets_free(&t);
+    free(frame_of);
+    free(ring);
+}
+
 static void test_ticket_digest_follows_ticket(void **state)
 {
     (void)state;
@@ -3841,6 +3910,7 @@ int main(void)
         cmocka_unit_test(test_ap_req_smb2),
         cmocka_unit_test(test_ticket_digest_follows_ticket),
         cmocka_unit_test(test_ticket_table_first_reply_wins),
+        cmocka_unit_test(test_ticket_table_matches_a_model),
         cmocka_unit_test(test_kerb_error_data_ntstatus),
         cmocka_unit_test(test_krb_is_kdc_msg),
         cmocka_unit_test(test_pac_request_and_options),
