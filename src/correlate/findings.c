@@ -135,7 +135,7 @@ struct held {
 static bool hold(struct frun *run, const struct hs_finding *f)
 {
     size_t need = sizeof(struct held);
-#define LEN(m) need += strnlen(f->m, sizeof f->m) + 1;
+#define LEN(m) need += strnlen(f->m, sizeof f->m - 1) + 1;
     HELD_TEXT(LEN)
 #undef LEN
     need = (need + 7) & ~(size_t)7;
@@ -162,7 +162,7 @@ static bool hold(struct frun *run, const struct hs_finding *f)
     memcpy(h->frames, f->frames, sizeof h->frames);
     h->size = (uint32_t)need;
     char *t = h->text;
-#define PUT(m) { size_t l = strnlen(f->m, sizeof f->m); memcpy(t, f->m, l); t[l] = '\0'; t += l + 1; }
+#define PUT(m) { size_t l = strnlen(f->m, sizeof f->m - 1); memcpy(t, f->m, l); t[l] = '\0'; t += l + 1; }
     HELD_TEXT(PUT)
 #undef PUT
     run->used += need;
@@ -222,16 +222,14 @@ static void flush_findings(struct frun *run)
         order[n++] = (const struct held *)(const void *)(run->held + at);
     if (order)
         qsort(order, n, sizeof *order, by_severity);
-    struct hs_finding *f = run->n ? malloc(sizeof *f) : NULL;
-    /* without memory for the order: in the order the rules made them; without memory to unpack into, the
-     * held findings are lost (counted nowhere: a process that cannot get 3 KB has bigger problems) */
-    for (size_t i = 0, at = 0; f && i < run->n; i++) {
+    /* without memory for the order: in the order the rules made them */
+    struct hs_finding f;
+    for (size_t i = 0, at = 0; i < run->n; i++) {
         const struct held *h = order ? order[i] : (const struct held *)(const void *)(run->held + at);
         at += h->size;
-        unhold(h, f);
-        sink_finding(run->sink, f);
+        unhold(h, &f);
+        sink_finding(run->sink, &f);
     }
-    free(f);
     free(order);
     run->n = 0;
     run->used = 0;

@@ -15,6 +15,7 @@ struct obs {
     uint8_t ip[16];
     uint8_t src;
     const char *name; /* into the summaries; NULL: the address only */
+    uint32_t seq;     /* the order it was added in: ties between observations of one address keep it */
 };
 
 static int cmp_addr(uint8_t af1, const uint8_t *a, uint8_t af2, const uint8_t *b)
@@ -28,6 +29,14 @@ static int by_obs_addr(const void *x, const void *y)
 {
     const struct obs *a = x, *b = y;
     return cmp_addr(a->af, a->ip, b->af, b->ip);
+}
+
+/* By address, then in the order added (qsort need not be stable: the first name of a kind wins). */
+static int by_obs_addr_seq(const void *x, const void *y)
+{
+    const struct obs *a = x, *b = y;
+    int c = by_obs_addr(a, b);
+    return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
 /* A name that is really an address ("\\10.0.0.1\IPC$") names nothing. */
@@ -92,7 +101,8 @@ static void machine_name(const char *cname, char *out, size_t cap)
  * whether it added a name. */
 static bool add(struct obs *o, size_t *n, uint8_t af, const uint8_t *ip, uint8_t src, const char *name)
 {
-    struct obs *x = &o[(*n)++];
+    struct obs *x = &o[*n];
+    x->seq = (uint32_t)(*n)++;
     x->af = af;
     memcpy(x->ip, ip, 16);
     x->src = src;
@@ -190,7 +200,7 @@ int hosts_build(struct host_table *t, const struct fsum_auth *a, size_t n, const
             continue;
         nd++;
     }
-    qsort(o, no, sizeof *o, by_obs_addr);
+    qsort(o, no, sizeof *o, by_obs_addr_seq);
     /* one entry per address */
     size_t ne = 0;
     for (size_t i = 0; i < no; i++)
