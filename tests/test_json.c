@@ -105,6 +105,7 @@ static void test_stats_json_line_lists_every_group(void **state)
     memset(&dec, 0, sizeof dec);
     st.packets = 12345678901ull;
     st.interrupted = true;
+    st.kdc_written_early = 7;
     dec.vxlan = 3;
     struct hs_stats_view v = {.st = &st, .dec = &dec};
     char *s = stats_json_line(&v);
@@ -114,11 +115,13 @@ static void test_stats_json_line_lists_every_group(void **state)
     assert_memory_equal(s, head, strlen(head)); /* no "ts" before a packet */
     json_t *j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
     assert_non_null(j);
-    assert_int_equal(json_object_size(j), 20); /* + final, flows_tracked, memory; no capture offline */
+    assert_int_equal(json_object_size(j), 21); /* + final, flows_tracked, memory; no capture offline */
     assert_null(json_object_get(j, "capture"));
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "decode"), "vxlan")), 3);
     assert_int_equal(json_object_size(json_object_get(j, "malformed")), 15);
     assert_int_equal(json_object_size(json_object_get(j, "dropped")), 9);
+    assert_int_equal(json_object_size(json_object_get(j, "capped")), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "capped"), "kdc_requests_written_early")), 7);
     json_decref(j);
     free(s);
 }

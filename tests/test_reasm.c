@@ -1107,8 +1107,10 @@ static void test_closed_connections_are_bounded(void **state)
         assert_true(x.r.e.n_closed <= ENGINE_CLOSED_MAX + 1);
     }
     assert_true(x.r.e.flows.n <= ENGINE_CLOSED_MAX + 1);
+    /* all within the linger: each one beyond the cap is forgotten early, and counted (in stats `capped`) */
     pg_run_finish(&x.r);
     assert_int_equal(pg_stat(&x.r, "flows"), ENGINE_CLOSED_MAX + 500);
+    assert_int_equal(pg_stat(&x.r, "capped.closed_flows_forgotten"), 500);
     x_free(&x);
 }
 

@@ -285,6 +285,7 @@ static void test_record_conn_cap_writes_oldest_finished(void **state)
     assert_ptr_equal(rec_auth_get(&x->a, r1->h.id), r1); /* open, so kept although oldest */
     assert_int_equal(x->a.n_auth, 3);
     assert_int_equal(x->st.records_dropped, 0);
+    assert_int_equal(x->st.records_written_early, 1); /* r2's later uses, if any, are not in it */
     /* The next one makes room with r3, the only finished one left. */
     assert_non_null(new_auth(x, &x->a, &x->fa));
     assert_int_equal(x->out.n, 2);
@@ -300,6 +301,7 @@ static void test_record_conn_cap_refuses_new_when_none_finished(void **state)
     assert_null(new_auth(x, &x->a, &x->fa));
     assert_null(new_auth(x, &x->a, &x->fa));
     assert_int_equal(x->st.records_dropped, 2);
+    assert_int_equal(x->st.records_written_early, 0);
     assert_int_equal(x->out.n, 0); /* nothing open is written to make room */
     assert_int_equal(x->a.n_auth, 2);
     /* KDC records do not count against the authentication cap, and other connections are unaffected. */
@@ -337,6 +339,7 @@ static void test_record_total_cap_writes_oldest_of_any_connection(void **state)
     assert_int_equal(x->s.auth.n, 3);
     assert_int_equal(x->st.records, 1);
     assert_int_equal(x->st.records_dropped, 0);
+    assert_int_equal(x->st.records_written_early, 1);
     /* Then the next oldest: b2. */
     assert_non_null(new_auth(x, &x->a, &x->fa));
     assert_int_equal(x->out.n, 2);
@@ -414,6 +417,7 @@ static void test_kdc_pending_total_cap_writes_oldest_anywhere(void **state)
     assert_null(rec_kdc_oldest(&x->a));
     assert_int_equal(x->s.kdc.n, 3);
     assert_int_equal(rec_kdc_oldest(&x->b)->h.id, 2);
+    assert_int_equal(x->st.kdc_written_early, 1);
 }
 
 static void test_kdc_not_pending_ignores_caps(void **state)
@@ -436,6 +440,7 @@ static void test_kdc_not_pending_ignores_caps(void **state)
     assert_int_equal(x->out.n, 1);
     assert_int_equal(x->out.seen[0].id, lone_id);
     assert_int_equal(x->st.kdc_records, 1);
+    assert_int_equal(x->st.kdc_written_early, 0); /* nothing was written early */
 }
 
 static void test_kdc_oldest_is_first_kdc_record_held(void **state)

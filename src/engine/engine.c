@@ -336,8 +336,11 @@ static void conn_touch(struct hs_engine *e, struct hs_conn *c)
     }
     /* closed connections leave after their linger, or the oldest close when too many are closed */
     while ((old = e->closed_head) != NULL && old != c &&
-           (e->n_closed > ENGINE_CLOSED_MAX || e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u))
+           (e->n_closed > ENGINE_CLOSED_MAX || e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
+        if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
+            e->st.closed_forgotten++; /* before its linger: a late retransmission would open a connection */
         conn_remove(e, old);
+    }
 }
 
 /*

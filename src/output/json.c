@@ -1241,6 +1241,8 @@ static void put_stats(struct jw *w, const struct hs_stats_view *v)
              {"pdu_oversize", s->pdu_oversize}, {"ipv4_fragments", d->ipv4_frag_dropped},
              {"ipv6_fragments", d->ipv6_fragments}, {"records", s->records_dropped}, {"uses", s->uses_dropped},
              {"partial_at_close", s->partial_at_close}, {"flows_evicted_memory", s->memory_evicted});
+    COUNTERS(w, "capped", {"records_written_early", s->records_written_early},
+             {"kdc_requests_written_early", s->kdc_written_early}, {"closed_flows_forgotten", s->closed_forgotten});
     COUNTERS(w, "time", {"steps_back", s->time_steps_back}, {"steps_forward", s->time_steps_forward});
     /* what is held now, and a live capture's own counters: the sums, then each interface's */
     put_uint(w, "flows_tracked", v->flows_tracked);

@@ -467,8 +467,9 @@ static void text_stats(struct hs_writer *w, const struct hs_stats_view *v)
     }
     fprintf(o, "%sSUMMARY\n\n", w->text_day[0] ? "\n" : "");
     wrapped(o, "  ", line, 2);
-    static const char *const groups[] = {"capture", "malformed", "dropped", "tcp", "decode"};
-    static const char *const labels[] = {"capture:   ", "malformed: ", "dropped:   ", "tcp:       ", "decode:    "};
+    static const char *const groups[] = {"capture", "malformed", "dropped", "capped", "tcp", "decode"};
+    static const char *const labels[] = {"capture:   ", "malformed: ", "dropped:   ", "capped:    ", "tcp:       ",
+                                         "decode:    "};
     for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
         nonzero(st, groups[i], part, sizeof part);
         if (part[0]) {

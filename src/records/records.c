@@ -299,11 +299,13 @@ struct auth_rec *rec_auth_new(struct rec_store *s, struct rec_conn *rc, const st
             s->st->records_dropped++;
             return NULL;
         }
+        s->st->records_written_early++;
         rec_write(s, done);
     }
     if (s->auth.n >= s->lim->max_records_total && s->auth.oldest) {
         /* All connections together hold as many records as the engine keeps (input opening connection
          * after connection, each with attempts that never end): the oldest anywhere is written now. */
+        s->st->records_written_early++;
         rec_write(s, s->auth.oldest);
     }
     struct auth_rec *r;
@@ -392,10 +394,13 @@ struct kdc_rec *rec_kdc_new(struct rec_store *s, struct rec_conn *rc, const stru
                             const struct timeval *ts, bool pending)
 {
     if (pending) {
-        if (rc->n_kdc >= KDC_PENDING_MAX) /* a flood of unanswered requests: the oldest is written */
+        if (rc->n_kdc >= KDC_PENDING_MAX) { /* a flood of unanswered requests: the oldest is written */
+            s->st->kdc_written_early++;
             rec_write(s, &rec_kdc_oldest(rc)->h);
-        else if (s->kdc.n >= s->lim->max_kdc_pending_total && s->kdc.oldest)
+        } else if (s->kdc.n >= s->lim->max_kdc_pending_total && s->kdc.oldest) {
+            s->st->kdc_written_early++;
             rec_write(s, s->kdc.oldest); /* the same across connections (UDP requests from port after port) */
+        }
     }
     struct kdc_rec *r;
     if (s->spare_kdc) {

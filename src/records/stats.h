@@ -75,6 +75,13 @@ struct hs_stats {
     uint64_t partial_at_close;   /* directions that ended inside a message (buffered or its body skipped) */
     uint64_t malformed[DIS_COUNT];
     uint64_t records, records_dropped, uses_dropped;
+    /* what a cap made happen early (nothing lost outright; stats `capped`) */
+    uint64_t records_written_early; /* auth records written before their session ended, to make room
+                                       (max_records_per_conn, max_records_total): later uses are not in them */
+    uint64_t kdc_written_early;  /* KDC requests written unanswered, to make room (16 per connection,
+                                    max_kdc_pending_total): a reply that comes later is a record of its own */
+    uint64_t closed_forgotten;   /* closed connections forgotten before their linger (beyond
+                                    ENGINE_CLOSED_MAX): a late retransmission opens a new connection */
     uint64_t kdc_records;
     uint64_t krb_undecrypted;    /* tickets no loaded key opened (only with -k) */
     uint64_t smb2_encrypted;     /* SMB2 TRANSFORM messages skipped */
