@@ -135,6 +135,40 @@ static void unlink_rec(struct rec_store *s, struct rec_hdr *r)
     r->next = r->gprev = r->gnext = NULL;
 }
 
+/* A spare list (written records kept for reuse, linked by next): push keeps r when the list holds fewer than
+ * REC_SPARE_MAX (true), pop gives a zeroed record of `size` bytes from the list, else from calloc (NULL when
+ * memory is short). */
+static bool spare_push(struct rec_hdr **list, uint32_t *n, struct rec_hdr *r)
+{
+    if (*n >= REC_SPARE_MAX)
+        return false;
+    r->next = *list;
+    *list = r;
+    (*n)++;
+    return true;
+}
+
+static void *spare_pop(struct rec_hdr **list, uint32_t *n, size_t size)
+{
+    struct rec_hdr *r = *list;
+    if (!r)
+        return calloc(1, size);
+    *list = r->next;
+    (*n)--;
+    memset(r, 0, size);
+    return r;
+}
+
+static void spare_free(struct rec_hdr **list, uint32_t *n)
+{
+    while (*list) {
+        struct rec_hdr *r = *list;
+        *list = r->next;
+        free(r);
+    }
+    *n = 0;
+}
+
 /* What an auth record owns besides itself; then it is kept for the next one (up to REC_SPARE_MAX), else
  * freed. The proof holds secrets: it is wiped before it is freed. */
 static void free_auth(struct rec_store *s, struct auth_rec *r)
@@ -148,13 +182,8 @@ static void free_auth(struct rec_store *s, struct auth_rec *r)
         free(r->gss.ntlm.proof);
     }
     free(r->uses);
-    if (s && s->n_spare_auth < REC_SPARE_MAX) {
-        r->h.next = s->spare_auth;
-        s->spare_auth = &r->h;
-        s->n_spare_auth++;
-        return;
-    }
-    free(r);
+    if (!s || !spare_push(&s->spare_auth, &s->n_spare_auth, &r->h))
+        free(r);
 }
 
 /* What a KDC record owns besides itself. */
@@ -171,13 +200,8 @@ static void clear_kdc(struct kdc_rec *r)
 static void free_kdc(struct rec_store *s, struct kdc_rec *r)
 {
     clear_kdc(r);
-    if (s && s->n_spare_kdc < REC_SPARE_MAX) {
-        r->h.next = s->spare_kdc;
-        s->spare_kdc = &r->h;
-        s->n_spare_kdc++;
-        return;
-    }
-    free(r);
+    if (!s || !spare_push(&s->spare_kdc, &s->n_spare_kdc, &r->h))
+        free(r);
 }
 
 static void free_rec(struct rec_store *s, struct rec_hdr *r)
@@ -190,18 +214,8 @@ static void free_rec(struct rec_store *s, struct rec_hdr *r)
 
 void rec_store_free(struct rec_store *s)
 {
-    while (s->spare_kdc) {
-        struct rec_hdr *r = s->spare_kdc;
-        s->spare_kdc = r->next;
-        free(r);
-    }
-    s->n_spare_kdc = 0;
-    while (s->spare_auth) {
-        struct rec_hdr *r = s->spare_auth;
-        s->spare_auth = r->next;
-        free(r);
-    }
-    s->n_spare_auth = 0;
+    spare_free(&s->spare_kdc, &s->n_spare_kdc);
+    spare_free(&s->spare_auth, &s->n_spare_auth);
 }
 
 /* Gives r its connection's Community ID (computed once per connection). */
@@ -308,13 +322,8 @@ struct auth_rec *rec_auth_new(struct rec_store *s, struct rec_conn *rc, const st
         s->st->records_written_early++;
         rec_write(s, s->auth.oldest);
     }
-    struct auth_rec *r;
-    if (s->spare_auth) {
-        r = (struct auth_rec *)s->spare_auth;
-        s->spare_auth = r->h.next;
-        s->n_spare_auth--;
-        memset(r, 0, sizeof *r);
-    } else if (!(r = calloc(1, sizeof *r))) {
+    struct auth_rec *r = spare_pop(&s->spare_auth, &s->n_spare_auth, sizeof *r);
+    if (!r) {
         s->st->records_dropped++;
         return NULL;
     }
@@ -402,15 +411,9 @@ struct kdc_rec *rec_kdc_new(struct rec_store *s, struct rec_conn *rc, const stru
             rec_write(s, s->kdc.oldest); /* the same across connections (UDP requests from port after port) */
         }
     }
-    struct kdc_rec *r;
-    if (s->spare_kdc) {
-        r = (struct kdc_rec *)s->spare_kdc;
-        s->spare_kdc = r->h.next;
-        s->n_spare_kdc--;
-        memset(r, 0, sizeof *r);
-    } else if (!(r = calloc(1, sizeof *r))) {
+    struct kdc_rec *r = spare_pop(&s->spare_kdc, &s->n_spare_kdc, sizeof *r);
+    if (!r)
         return NULL;
-    }
     link_rec(s, rc, &r->h, REC_KERBEROS, flow, ts);
     r->udp = flow->proto == 17;
     return r;
