@@ -309,6 +309,9 @@ static inline struct hs_conn *conn_get(struct hs_engine *e, const struct hs_pkt 
         c = flow_insert(&e->flows, pkt, h, dir, e->clock);
         if (!c)
             return NULL;
+        /* The creation frame: unique (a frame creates at most one connection) and in creation order, and the
+         * same whichever engine of a --threads run holds the connection. */
+        c->flow.id = e->frame;
         e->conn_mem += ENGINE_CONN_COST;
         e->st.flows++;
     }
@@ -325,11 +328,14 @@ uint64_t engine_memory(const struct hs_engine *e)
 static void conn_touch(struct hs_engine *e, struct hs_conn *c)
 {
     flow_touch(&e->flows, c, e->clock);
+    c->touch_frame = e->frame;
     struct hs_conn *old;
     while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, c)) != NULL) {
         e->st.flows_expired++;
+        e->key = (struct engine_key){e->frame, ENGINE_KEY_EXPIRY, old->touch_frame};
         conn_remove(e, old);
     }
+    e->key = (struct engine_key){e->frame, ENGINE_KEY_PACKET, 0};
     while (engine_memory(e) > e->lim.max_memory && (old = e->flows.lru_head) != NULL && old != c) {
         e->st.memory_evicted++;
         conn_remove(e, old);
@@ -411,6 +417,17 @@ bool engine_now(const struct hs_engine *e, int64_t *now_us)
     return true;
 }
 
+void engine_idle_expire(struct hs_engine *e, uint64_t clock)
+{
+    e->clock = clock;
+    struct hs_conn *old;
+    while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, NULL)) != NULL) {
+        e->st.flows_expired++;
+        e->key = (struct engine_key){e->frame, ENGINE_KEY_IDLE, old->touch_frame};
+        conn_remove(e, old);
+    }
+}
+
 void engine_idle(struct hs_engine *e, int64_t now_us)
 {
     if (!e->have_ts || now_us <= e->last_ts_us)
@@ -420,50 +437,90 @@ void engine_idle(struct hs_engine *e, int64_t now_us)
         return;
     e->clock += ahead - e->idle_ahead_us;
     e->idle_ahead_us = ahead;
-    struct hs_conn *old;
-    while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, NULL)) != NULL) {
-        e->st.flows_expired++;
-        conn_remove(e, old);
-    }
+    engine_idle_expire(e, e->clock);
     struct timeval now = {(time_t)(now_us / 1000000), (suseconds_t)(now_us % 1000000)};
     sink_tick(e->sink, &now);
 }
 
-void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
-                   uint32_t caplen)
+bool engine_dispatch(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
+                     uint32_t caplen, struct hs_pkt *pkt)
 {
-    struct hs_pkt pkt;
     e->st.packets++;
     e->st.bytes += caplen;
     e->frame = frame;
     e->now = *ts;
     e->last = (struct hs_pkt_conn){0, false, false};
     clock_step(e, ts);
-    if (decode_packet(&e->dec, dlt, data, caplen, ts, &pkt) != DEC_OK)
-        return;
-    if (pkt.proto != 6) {
+    if (decode_packet(&e->dec, dlt, data, caplen, ts, pkt) != DEC_OK)
+        return false;
+    if (pkt->proto != 6)
         e->st.udp_packets++;
-        udp_packet(e, &pkt);
+    else
+        e->st.tcp_packets++;
+    return true;
+}
+
+bool engine_touches(const struct hs_pkt *pkt)
+{
+    if (pkt->proto == 6)
+        return true;
+    const struct hs_dissector *d = registry_by_port(17, pkt->sport);
+    if (!d)
+        d = registry_by_port(17, pkt->dport);
+    return d && d->datagram;
+}
+
+void engine_conn_packet(struct hs_engine *e, const struct hs_pkt *pkt)
+{
+    e->key = (struct engine_key){e->frame, ENGINE_KEY_BEFORE, 0};
+    if (pkt->proto != 6) {
+        udp_packet(e, pkt);
         return;
     }
-    e->st.tcp_packets++;
     int dir;
-    struct hs_conn *c = conn_get(e, &pkt, &dir);
+    struct hs_conn *c = conn_get(e, pkt, &dir);
     if (!c)
         return;
-    if ((pkt.tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN && syn_starts_new(c, dir, pkt.seq)) {
+    if ((pkt->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN && syn_starts_new(c, dir, pkt->seq)) {
         /* The 5-tuple is reused by a new connection. */
         conn_remove(e, c);
-        c = conn_get(e, &pkt, &dir);
+        c = conn_get(e, pkt, &dir);
         if (!c)
             return;
     }
     conn_touch(e, c);
-    if (reasm_segment(c->tcp, dir, &pkt, io_for(e, c)) && !c->closed)
+    if (reasm_segment(c->tcp, dir, pkt, io_for(e, c)) && !c->closed)
         conn_close(e, c);
     if (e->recs.stream && c->part && c->part->rc.head)
         rec_conn_stream(&e->recs, &c->part->rc);
     e->last = (struct hs_pkt_conn){c->flow.id + 1, (c->carried_auth || (c->part && c->part->rc.n_started > 0)), c->app == CONN_IGNORED || c->closed};
+}
+
+void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
+                   uint32_t caplen)
+{
+    struct hs_pkt pkt;
+    if (engine_dispatch(e, dlt, frame, ts, data, caplen, &pkt))
+        engine_conn_packet(e, &pkt);
+}
+
+void engine_replay(struct hs_engine *e, uint64_t frame, const struct timeval *ts, uint64_t clock)
+{
+    e->frame = frame;
+    e->now = *ts;
+    e->clock = clock;
+    struct hs_conn *old;
+    while ((old = flow_idle(&e->flows, e->clock, (uint64_t)e->lim.idle_timeout * 1000000u, NULL)) != NULL) {
+        e->st.flows_expired++;
+        e->key = (struct engine_key){frame, ENGINE_KEY_EXPIRY, old->touch_frame};
+        conn_remove(e, old);
+    }
+    while ((old = e->closed_head) != NULL &&
+           (e->n_closed > ENGINE_CLOSED_MAX || e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
+        if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
+            e->st.closed_forgotten++;
+        conn_remove(e, old);
+    }
 }
 
 void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen)
@@ -509,7 +566,7 @@ void engine_stats(struct hs_engine *e, int64_t now_us)
     sink_stats(e->sink, &view);
 }
 
-void engine_finish(struct hs_engine *e)
+void engine_close_all(struct hs_engine *e)
 {
     /* Close in creation order so output order does not depend on when flows were last seen. */
     size_t n = 0, i = 0;
@@ -520,13 +577,22 @@ void engine_finish(struct hs_engine *e)
         for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next)
             v[i++] = c;
         qsort(v, n, sizeof *v, by_id);
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
+            e->key = (struct engine_key){UINT64_MAX, ENGINE_KEY_BEFORE, v[i]->flow.id};
             conn_close(e, v[i]);
+        }
         free(v);
     } else {
-        for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next)
+        for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next) {
+            e->key = (struct engine_key){UINT64_MAX, ENGINE_KEY_BEFORE, c->flow.id};
             conn_close(e, c);
+        }
     }
+}
+
+void engine_finish(struct hs_engine *e)
+{
+    engine_close_all(e);
     struct hs_stats_view view;
     engine_stats_view(e, &view);
     sink_stats(e->sink, &view);

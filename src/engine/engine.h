@@ -32,6 +32,27 @@ struct hs_pkt_conn {
 #define ENGINE_CLOSED_MAX 4096u    /* closed connections kept at most; beyond, the oldest close leaves */
 #define ENGINE_DSTATE_COST 512u                            /* a dissector's state before authentication */
 
+/*
+ * Where the engine stands in the run, as the order of what it hands to the sink chain: a frame, then the class of
+ * work at that frame (a packet's own connection before it is touched: flow-cap eviction, a SYN reusing a 5-tuple;
+ * idle expiry, in the order the expired connections were last touched; the packet itself: memory eviction, its
+ * bytes, the stream hand-over; a live capture's idle expiry between packets), then `sub` (the expired
+ * connection's last touching frame; at the end of the run, frame UINT64_MAX, each connection's creation frame).
+ * A run hands records over in non-decreasing key order, so a --threads run rebuilds the one-engine order by
+ * merging its engines' records by key (src/engine/pipeline.c).
+ */
+enum engine_key_class {
+    ENGINE_KEY_BEFORE = 0,
+    ENGINE_KEY_EXPIRY = 1,
+    ENGINE_KEY_PACKET = 2,
+    ENGINE_KEY_IDLE = 4,
+};
+struct engine_key {
+    uint64_t frame;
+    uint8_t cls;                     /* enum engine_key_class */
+    uint64_t sub;
+};
+
 struct hs_engine {
     struct hs_limits lim;
     struct hs_stats st;
@@ -68,6 +89,7 @@ struct hs_engine {
     uint32_t n_closed;
     const struct hs_capture_stats *cap; /* a live capture's counters for the stats records (main refreshes
                                          * them before each), or NULL */
+    struct engine_key key;           /* where the run stands (enum engine_key_class) */
 };
 
 /*
@@ -82,6 +104,35 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink
  */
 void engine_packet(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts,
                    const uint8_t *data, uint32_t caplen);
+
+/*
+ * engine_packet() in two halves, for a --threads run (src/engine/pipeline.c) that decodes in one thread and
+ * follows connections in several engines. engine_dispatch() counts the frame, sets the engine's frame and time,
+ * steps its clock and decodes the frame into *pkt (whose payload may point into data or into the decoder's
+ * reassembly buffer, valid until the next call); false when the frame is not TCP or UDP that decodes. Then
+ * engine_conn_packet() runs the connection half on an engine whose frame, now and clock the caller set (the
+ * dispatching engine's, for the same frame): the flow, its expiry checks, reassembly, dissectors and records.
+ * engine_touches() says whether the connection half touches a connection for pkt (TCP, or UDP a dissector
+ * claims by port) and so runs the expiry checks of every connection of the engine.
+ */
+bool engine_dispatch(struct hs_engine *e, int dlt, uint64_t frame, const struct timeval *ts, const uint8_t *data,
+                     uint32_t caplen, struct hs_pkt *pkt);
+bool engine_touches(const struct hs_pkt *pkt);
+void engine_conn_packet(struct hs_engine *e, const struct hs_pkt *pkt);
+
+/*
+ * What a frame handled by another engine of a --threads run does to this one: at `frame` (time ts, engine clock
+ * `clock`, µs) the connections idle past the timeout expire and closed ones past their linger leave, as
+ * engine_conn_packet() would have made them in one engine.
+ */
+void engine_replay(struct hs_engine *e, uint64_t frame, const struct timeval *ts, uint64_t clock);
+
+/* engine_idle()'s expiry alone, on an engine whose clock a --threads run moves: the clock is set to `clock` and
+ * the connections idle past the timeout expire. */
+void engine_idle_expire(struct hs_engine *e, uint64_t clock);
+
+/* engine_finish() without the stats and the end: every connection still open is closed, in creation order. */
+void engine_close_all(struct hs_engine *e);
 
 /*
  * Time passes with no packet (a live capture on an idle link): now_us is the time, in µs since the epoch on

@@ -33,12 +33,12 @@ struct hs_conn {
     struct hs_conn *hnext;           /* hash chain */
     struct hs_conn *lru_prev, *lru_next;
     uint32_t hash;
-    struct hs_flow flow;             /* identity: id (creation order), af, proto, client, server */
+    struct hs_flow flow;             /* identity: id (the engine sets it to the creation frame), af, proto, client, server */
     uint64_t last_seen;              /* engine clock (µs) when last seen */
+    enum conn_app app;
     bool saw_syn;
     bool closed;                     /* FIN both ways or RST: records written, dissection over */
     bool carried_auth;               /* a record was ever started on it (kept when its part is freed: -w) */
-    enum conn_app app;
     bool dissect;                    /* bytes are wanted: not closed and not ignored (reasm_io.dissecting) */
     const struct hs_dissector *dis;
     void *dstate;                    /* the dissector's per-connection state */
@@ -46,6 +46,8 @@ struct hs_conn {
     struct conn_part *part;          /* NULL until the first bytes (and after the close) */
     struct hs_conn *closed_prev, *closed_next; /* while closed: the engine's list of closed connections */
     uint64_t closed_at;              /* engine clock (µs) at the close */
+    uint64_t touch_frame;            /* the frame that last touched it (the order of the LRU list: --threads
+                                        merges the expiries of several engines at one frame by it) */
 };
 
 struct flow_table {
