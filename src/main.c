@@ -24,6 +24,7 @@
 #include "correlate.h"
 #include "creds.h"
 #include "engine.h"
+#include "pipeline.h"
 #include "evidence.h"
 #include "expect.h"
 #include "instream.h"
@@ -111,6 +112,8 @@ static void usage(FILE *f)
             "                     (the default with -r)\n"
             "      --stats-interval SECONDS  also write a stats record every SECONDS (packet time; on a\n"
             "                     live capture the wall clock too): packets, drops, flows, memory\n"
+            "      --threads N    follow connections in N worker threads (1-64; default: none, one thread\n"
+            "                     does everything); the same records whatever N (docs/ARCHITECTURE.md)\n"
             "      --dot FILE     write the hop graph in Graphviz DOT to FILE at the end of the run\n"
             "      --html FILE    write a self-contained HTML report (findings, hop graph, sessions) to FILE\n"
             "      --expect FILE  check the records and findings against FILE's expectations (JSON Lines,\n"
@@ -203,11 +206,14 @@ struct outputs {
     struct live *live;      /* -i: the interfaces, whose counters are read into *cap before a stats record */
     bool nano;              /* -i --time-stamp-precision=nano: packet timestamps' tv_usec holds ns */
     struct hs_capture_stats *cap;
+    struct hs_pipeline *pipe; /* --threads N: the workers behind the engine (pipeline.h), or NULL */
 };
 
 static void reopen_outputs(struct outputs *o)
 {
     hup_pending = 0;
+    if (o->pipe) /* what was read before the signal goes to the old files */
+        pipeline_flush(o->pipe);
     char err[PCAP_ERRBUF_SIZE + 64];
     if (o->opath && o->w) {
         FILE *nf = fopen(o->opath, "a+"); /* read too: a failed write cuts back to the last whole line */
@@ -247,7 +253,10 @@ static void print_stats(struct hs_engine *e, struct outputs *o)
     struct hs_stats_view view;
     if (o->live)
         live_stats(o->live, o->cap);
-    engine_stats_view(e, &view);
+    if (o->pipe)
+        pipeline_stats_view(o->pipe, &view);
+    else
+        engine_stats_view(e, &view);
     view.periodic = true;
     char *line = stats_json_line(&view);
     progress_end(&o->prog);
@@ -271,8 +280,28 @@ static void maybe_stats(struct hs_engine *e, struct outputs *o, int64_t now)
         return;
     if (o->live)
         live_stats(o->live, o->cap);
-    engine_stats(e, now);
+    if (o->pipe)
+        pipeline_stats(o->pipe, now);
+    else
+        engine_stats(e, now);
     o->next_stats += o->stats_every * ((now - o->next_stats) / o->stats_every + 1);
+}
+
+/* --threads: -w's packets, in frame order once processed (pipeline.h). */
+static void on_frame(void *arg, int dlt, const struct pcap_pkthdr *h, const uint8_t *data, const struct hs_pkt_conn *last)
+{
+    struct outputs *o = arg;
+    if (o->pcap)
+        authpcap_packet(o->pcap, dlt, h, data, last->conn_id, last->auth, last->ignored);
+}
+
+/* engine_idle(), or the workers' with --threads. */
+static void idle(struct hs_engine *e, struct outputs *o, int64_t now_us)
+{
+    if (o->pipe)
+        pipeline_idle(o->pipe, now_us);
+    else
+        engine_idle(e, now_us);
 }
 
 /* One packet that passed the filter: to the engine, then (with -w) to the pcap of authenticated connections;
@@ -287,9 +316,13 @@ static void analyse(struct hs_engine *e, struct outputs *o, int dlt, uint64_t fr
     struct timeval ts = h->ts;
     if (o->nano) /* the engine and the records count µs; -w keeps the capture's ns */
         ts.tv_usec /= 1000;
-    engine_packet(e, dlt, frame, &ts, data, h->caplen);
-    if (o->pcap)
-        authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
+    if (o->pipe) { /* -w: on_frame(), once the frame is processed */
+        pipeline_packet(o->pipe, dlt, frame, &ts, h, data);
+    } else {
+        engine_packet(e, dlt, frame, &ts, data, h->caplen);
+        if (o->pcap)
+            authpcap_packet(o->pcap, dlt, h, data, e->last.conn_id, e->last.auth, e->last.ignored);
+    }
     int64_t now;
     if (o->stats_every && engine_now(e, &now))
         maybe_stats(e, o, now);
@@ -707,7 +740,7 @@ static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, lo
         if (n > 0)
             mono_last = mono;
         else if (e->have_ts) {
-            engine_idle(e, e->last_ts_us + (mono - mono_last));
+            idle(e, o, e->last_ts_us + (mono - mono_last));
             maybe_stats(e, o, e->last_ts_us + (mono - mono_last));
         } else {
             maybe_stats(e, o, real_start + (mono - mono_start)); /* stats from the start, even before a packet */
@@ -721,7 +754,7 @@ static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, lo
     }
     live_stats(&in->live, &in->cap);
     if (e->have_ts) /* the closing stats' time: now */
-        engine_idle(e, e->last_ts_us + (clock_us(CLOCK_MONOTONIC) - mono_last));
+        idle(e, o, e->last_ts_us + (clock_us(CLOCK_MONOTONIC) - mono_last));
     return status;
 }
 
@@ -919,6 +952,7 @@ int main(int argc, char **argv)
     hs_limits_default(&lim);
     uint32_t hop_window = 0; /* 0: the correlation stage's default */
     unsigned long stats_interval = 0; /* --stats-interval, seconds; 0: none */
+    unsigned long threads = 0;        /* --threads; 0: one engine in the reading thread */
     struct reports rep = {0};
     bool records = false;       /* --records */
     const char *sensor = NULL;  /* --sensor */
@@ -945,6 +979,7 @@ int main(int argc, char **argv)
         {"evidence", required_argument, NULL, 24},
         {"records", no_argument, NULL, 25},
         {"sensor", required_argument, NULL, 26},
+        {"threads", required_argument, NULL, 27},
         {NULL, 0, NULL, 0},
     };
     /* From the start, so that a SIGHUP or SIGUSR1 sent early (a rotation script, a curious user) cannot end
@@ -1063,6 +1098,15 @@ int main(int argc, char **argv)
             lim.max_memory = v << 20;
             break;
         }
+        case 27:
+            errno = 0;
+            threads = strtoul(optarg, &end, 10);
+            if (*end || !isdigit((unsigned char)optarg[0]) || threads == 0 || threads > PIPELINE_THREADS_MAX || errno) {
+                fprintf(stderr, "hopscope: --threads: not a number of worker threads from 1 to %d: %s\n",
+                        PIPELINE_THREADS_MAX, optarg);
+                return finish(&keys, EXIT_USAGE);
+            }
+            break;
         case 6:
             errno = 0;
             stats_interval = strtoul(optarg, &end, 10);
@@ -1203,6 +1247,25 @@ int main(int argc, char **argv)
         e->keys = &keys;
     if (creds.n)
         e->creds = &creds;
+    if (threads) {
+        char perr[128];
+        o.pipe = pipeline_new(e, (unsigned)threads, perr, sizeof perr);
+        if (!o.pipe) {
+            fprintf(stderr, "hopscope: %s\n", perr);
+            engine_free(e);
+            free(e);
+            correlate_free(corr);
+            close_expect(&rep);
+            writer_free(o.w);
+            authpcap_close(o.pcap);
+            close_input(&in);
+            return finish(&keys, EXIT_INPUT);
+        }
+        corr->held_fn = pipeline_oldest_unsent;
+        corr->held_arg = o.pipe;
+        if (o.pcap)
+            pipeline_set_frame_hook(o.pipe, on_frame, &o);
+    }
     o.in = &in;
     o.stats_every = (int64_t)stats_interval * 1000000;
     if (!in.offline) {
@@ -1227,10 +1290,15 @@ int main(int argc, char **argv)
         if (in.offline && status == EXIT_OK)
             status = EXIT_SIGNAL + sig;
     }
-    if (!o.w->failed) /* else stop at once: records still held are dropped */
-        engine_finish(e);
+    if (!o.w->failed) { /* else stop at once: records still held are dropped */
+        if (o.pipe)
+            pipeline_finish(o.pipe);
+        else
+            engine_finish(e);
+    }
     if (verbose)
         summary(e, &o);
+    pipeline_free(o.pipe);
     engine_free(e);
     free(e);
     if (write_reports(&rep, corr->graph, in.name) != 0 && status == EXIT_OK)

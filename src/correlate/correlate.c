@@ -752,7 +752,8 @@ static time_t decide_time(const struct hs_correlate *c, time_t coming)
 {
     time_t t = coming && coming - 1 < c->now ? coming - 1 : c->now;
     struct timeval held;
-    if (c->held && rec_store_oldest_unsent(c->held, &held) && held.tv_sec - 1 < t)
+    if ((c->held_fn ? c->held_fn(c->held_arg, &held) : c->held && rec_store_oldest_unsent(c->held, &held)) &&
+        held.tv_sec - 1 < t)
         t = held.tv_sec - 1;
     return t;
 }

@@ -66,6 +66,10 @@ struct hs_correlate {
     uint64_t gen;               /* summaries made or changed so far (fsum_*.made) */
     uint64_t last_decide_gen;   /* summaries made before this were seen by that run */
     const struct rec_store *held; /* the records the record layer holds (set before the run; NULL: none known) */
+    /* Or, with several record stores (a --threads run), the start of the oldest record not handed over in any
+     * of them into *ts, false when there is none (rec_store_oldest_unsent's contract); NULL: `held` is used. */
+    bool (*held_fn)(void *arg, struct timeval *ts);
+    void *held_arg;
     struct open_entry {
         uint64_t id;            /* 0: empty */
         size_t ix;

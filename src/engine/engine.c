@@ -428,15 +428,22 @@ void engine_idle_expire(struct hs_engine *e, uint64_t clock)
     }
 }
 
-void engine_idle(struct hs_engine *e, int64_t now_us)
+bool engine_idle_clock(struct hs_engine *e, int64_t now_us)
 {
     if (!e->have_ts || now_us <= e->last_ts_us)
-        return;
+        return false;
     uint64_t ahead = (uint64_t)(now_us - e->last_ts_us);
     if (ahead <= e->idle_ahead_us)
-        return;
+        return false;
     e->clock += ahead - e->idle_ahead_us;
     e->idle_ahead_us = ahead;
+    return true;
+}
+
+void engine_idle(struct hs_engine *e, int64_t now_us)
+{
+    if (!engine_idle_clock(e, now_us))
+        return;
     engine_idle_expire(e, e->clock);
     struct timeval now = {(time_t)(now_us / 1000000), (suseconds_t)(now_us % 1000000)};
     sink_tick(e->sink, &now);

@@ -127,6 +127,9 @@ void engine_conn_packet(struct hs_engine *e, const struct hs_pkt *pkt);
  */
 void engine_replay(struct hs_engine *e, uint64_t frame, const struct timeval *ts, uint64_t clock);
 
+/* engine_idle()'s clock alone: moves the clock as engine_idle() does; true when it moved. */
+bool engine_idle_clock(struct hs_engine *e, int64_t now_us);
+
 /* engine_idle()'s expiry alone, on an engine whose clock a --threads run moves: the clock is set to `clock` and
  * the connections idle past the timeout expire. */
 void engine_idle_expire(struct hs_engine *e, uint64_t clock);

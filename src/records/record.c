@@ -150,6 +150,13 @@ const char *auth_user(const struct auth_rec *r, char *out, size_t cap)
     return NULL;
 }
 
+bool auth_who_is_ticket(const struct auth_rec *r)
+{
+    return !r->gss.ntlm.auth && r->gss.mech != AMECH_BASIC &&
+           !(r->gss.mech == AMECH_NETLOGON && r->dcerpc.netlogon_computer[0]) &&
+           !(r->transport == TRANSPORT_LDAP && r->ldap.auth == LDAP_AUTH_SIMPLE);
+}
+
 void auth_who(const struct auth_rec *r, char *out, size_t cap)
 {
     const struct ntlm_msg *a = r->gss.ntlm.auth;

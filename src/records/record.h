@@ -551,6 +551,9 @@ const char *auth_service_name(const struct auth_rec *r);
 /* Who authenticated, whatever the mechanism: "DOMAIN\user" (NTLM), the Basic user-id, an LDAP simple bind's
  * name, the Kerberos ticket's client; "" when unknown. */
 void auth_who(const struct auth_rec *r, char *out, size_t cap);
+/* Whether auth_who() names r's user by its Kerberos ticket's client (gss.krb.ticket.client, which the correlation
+ * stage fills in). */
+bool auth_who_is_ticket(const struct auth_rec *r);
 
 /*
  * The best-known identity of an attempt into out[cap] ("" when none), and where it comes from: "ntlm" (the

@@ -107,6 +107,8 @@ static void link_rec(struct rec_store *s, struct rec_conn *rc, struct rec_hdr *r
     else
         rc->n_kdc++;
     s->held_bytes += rec_cost(t);
+    if (s->on_id)
+        s->on_id(s->on_id_arg, r->id);
 }
 
 static void unlink_rec(struct rec_store *s, struct rec_hdr *r)
@@ -231,6 +233,8 @@ void rec_dcom_emit(struct rec_store *s, struct rec_conn *rc, const struct hs_flo
                    struct dcom_rec *d)
 {
     d->h.id = s->next_id++;
+    if (s->on_id)
+        s->on_id(s->on_id_arg, d->h.id);
     d->h.type = REC_DCOM;
     d->h.ts = *ts;
     d->h.flow = *flow;
@@ -261,7 +265,53 @@ void rec_write(struct rec_store *s, struct rec_hdr *r)
         r->phase = REC_WHOLE;
     }
     sink_record(s->sink, r);
-    free_rec(s, r);
+    if (!s->sink_takes)
+        free_rec(s, r);
+}
+
+void rec_detached_free(struct rec_hdr *r)
+{
+    if (r)
+        free_rec(NULL, r);
+}
+
+/* A heap copy of n bytes at p (NULL for NULL); *ok cleared when memory is short. */
+static void *dup_piece(const void *p, size_t n, bool *ok)
+{
+    if (!p || !n)
+        return NULL;
+    void *q = malloc(n);
+    if (!q) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(q, p, n);
+    return q;
+}
+
+struct rec_hdr *rec_snapshot(const struct rec_hdr *h)
+{
+    if (!h || h->type != REC_AUTH)
+        return NULL;
+    const struct auth_rec *r = (const struct auth_rec *)h;
+    struct auth_rec *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *r;
+    c->h.next = c->h.gprev = c->h.gnext = NULL;
+    c->h.owner = NULL;
+    bool ok = true;
+    c->gss.ntlm.auth = dup_piece(r->gss.ntlm.auth, sizeof *r->gss.ntlm.auth, &ok);
+    c->gss.ntlm.chal = dup_piece(r->gss.ntlm.chal, sizeof *r->gss.ntlm.chal, &ok);
+    c->gss.ntlm.proof = dup_piece(r->gss.ntlm.proof, r->gss.ntlm.proof_size, &ok);
+    c->gss.krb.dec_ticket = dup_piece(r->gss.krb.dec_ticket, sizeof *r->gss.krb.dec_ticket, &ok);
+    c->gss.krb.dec_auth = dup_piece(r->gss.krb.dec_auth, sizeof *r->gss.krb.dec_auth, &ok);
+    c->uses = dup_piece(r->uses, (size_t)r->uses_cap * sizeof *r->uses, &ok);
+    if (!ok) {
+        free_auth(NULL, c);
+        return NULL;
+    }
+    return &c->h;
 }
 
 void rec_conn_stream(struct rec_store *s, struct rec_conn *rc)

@@ -123,6 +123,12 @@ struct rec_store {
     uint32_t n_spare_kdc;
     struct rec_hdr *spare_auth; /* auth records written and kept for reuse, the same way */
     uint32_t n_spare_auth;
+    /* A --threads run's engine (src/engine/pipeline.c): on_id is told each id given out (a record started, a DCOM
+     * record emitted), and with sink_takes a record written (REC_WHOLE, REC_END) becomes the sink's, which frees
+     * it with rec_detached_free(), instead of being freed after the sink returns. */
+    void (*on_id)(void *arg, uint64_t id);
+    void *on_id_arg;
+    bool sink_takes;
 };
 
 #define REC_SPARE_MAX 64        /* KDC and auth records kept for reuse (each): one per message or session
@@ -202,6 +208,18 @@ void rec_conn_stream(struct rec_store *s, struct rec_conn *rc);
  * while `hold` is set; a KDC request awaiting its reply) into *ts; false when there is none. O(records held and
  * handed over before it). */
 bool rec_store_oldest_unsent(const struct rec_store *s, struct timeval *ts);
+
+/*
+ * A copy of auth record r as it stands, for a sink that keeps it after the call (a --threads run hands a record
+ * that stays held, at its verdict or with new uses, to another thread): one heap block per piece r owns (NTLM
+ * messages, proof, decrypted ticket and authenticator, uses), links to other records NULL. Free it with
+ * rec_detached_free(). NULL when memory is short, or when r is not an auth record.
+ */
+struct rec_hdr *rec_snapshot(const struct rec_hdr *r);
+
+/* Frees a record no store holds any more (a snapshot, or one written to a sink that takes it) and what it owns,
+ * the NTLM proof wiped first. NULL is allowed. */
+void rec_detached_free(struct rec_hdr *r);
 
 /* Writes every record of rc, oldest first (the connection ended). */
 void rec_conn_flush(struct rec_store *s, struct rec_conn *rc);

@@ -1,0 +1,706 @@
+/* --threads N: batches of decoded frames spread over N worker engines, their records merged back in run-key order
+ * (pipeline.h). */
+#include "pipeline.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keytab.h"
+#include "util.h"
+
+#define BATCH_FRAMES 4096u             /* frames per batch */
+#define BATCH_ARENA ((size_t)8 << 20)  /* payload (and, with -w, frame) bytes per batch */
+#define IDMAP_WINDOW ((size_t)1 << 18) /* ids kept per worker for translating references (2 MiB) */
+#define CARRY_BUCKETS 4096u
+
+/* A frame of the batch. */
+struct bframe {
+    uint64_t frame;
+    struct timeval ts;      /* µs */
+    uint64_t clock;         /* the engine clock at it */
+    struct hs_pkt pkt;      /* decoded; payload in the arena */
+    int32_t worker;         /* the worker whose connection it touches, -1: none */
+    int dlt;
+    struct pcap_pkthdr h;   /* with a frame hook: the capture's header, and the frame at raw */
+    const uint8_t *raw;
+    struct hs_pkt_conn last; /* what the worker made of it */
+};
+
+enum pev_kind { PEV_START, PEV_RECORD };
+
+/* What a worker hands over, at its run key. */
+struct pev {
+    struct engine_key key;
+    uint8_t kind;            /* enum pev_kind */
+    bool has_unsent;         /* streaming: the worker's oldest record not handed over, after this event */
+    bool user_ticket;        /* a DCOM record whose user auth_who() took from its auth record's ticket */
+    struct timeval unsent;
+    uint64_t id;             /* PEV_START: the worker's id */
+    uint64_t user_ap_req;    /* with user_ticket: the auth record's AP-REQ frame then */
+    struct rec_hdr *rec;     /* PEV_RECORD: the merge's to free (a transfer, a snapshot or a DCOM copy) */
+};
+
+struct worker {
+    struct hs_pipeline *p;
+    unsigned ix;
+    struct hs_engine e;
+    struct hs_sink sink;     /* the worker engine's sink: hands records over as events */
+    struct kc_keys keys;     /* a view of the run's keys with a libkrb5 context of its own */
+    pthread_t thread;
+    bool started;
+    uint64_t gen_seen;
+    struct pev *ev;          /* this batch's events, in key order */
+    size_t nev, cap_ev;
+    struct engine_key last_key; /* the last event's key (they must not go back) */
+    size_t pos;              /* the merge's position in ev */
+    /* the merge's view of the worker */
+    bool has_unsent;
+    struct timeval unsent;
+    uint64_t *idmap;         /* worker id - idbase → run id */
+    uint64_t idbase;         /* the worker id idmap[0] stands for */
+    size_t nid, cap_id;
+};
+
+/* What the correlation stage wrote into a streamed auth record at its verdict, carried over to its later
+ * hand-overs (which are copies of the worker's record, made before the merge saw the verdict). */
+struct carry {
+    struct carry *next;
+    uint64_t id;             /* run id */
+    uint64_t ap_req;         /* frames.ap_req the ticket's client was resolved for */
+    char client[256];
+    uint64_t issued_frame;
+    uint64_t dcom_activation;
+    bool dcom_have_clsid;
+    uint8_t dcom_clsid[16];
+    const char *dcom_class;
+};
+
+enum cmd { CMD_NONE, CMD_BATCH, CMD_IDLE, CMD_FINISH, CMD_EXIT };
+
+struct hs_pipeline {
+    struct hs_engine *e;     /* the dispatcher: clock, decoder, frame counters, the sink chain */
+    unsigned n;
+    struct worker *w;
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    uint64_t gen;
+    enum cmd cmd;
+    uint64_t idle_clock;
+    unsigned busy;
+    /* the batch */
+    struct bframe *b;
+    size_t nb;
+    uint8_t *arena;
+    size_t arena_used;
+    pipeline_frame_fn hook;
+    void *hook_arg;
+    /* the merge */
+    uint64_t next_id;
+    struct carry *carry[CARRY_BUCKETS];
+    uint64_t ids_unmapped;   /* references older than the id window: written as 0 */
+    struct hs_stats sum;
+    struct hs_stats_view view;
+};
+
+/* ---- the workers' side ---- */
+
+static struct pev *ev_push(struct worker *w)
+{
+    if (w->nev == w->cap_ev) {
+        size_t nc = w->cap_ev ? 2 * w->cap_ev : 256;
+        struct pev *nv = realloc(w->ev, nc * sizeof *nv);
+        if (!nv)
+            return NULL;
+        w->ev = nv;
+        w->cap_ev = nc;
+    }
+    struct pev *v = &w->ev[w->nev++];
+    memset(v, 0, sizeof *v);
+    v->key = w->e.key;
+    /* The key order the merge rests on (engine.h). */
+    assert(w->last_key.frame < v->key.frame ||
+           (w->last_key.frame == v->key.frame &&
+            (w->last_key.cls < v->key.cls || (w->last_key.cls == v->key.cls && w->last_key.sub <= v->key.sub))));
+    w->last_key = v->key;
+    if (w->e.recs.stream)
+        v->has_unsent = rec_store_oldest_unsent(&w->e.recs, &v->unsent);
+    return v;
+}
+
+static void on_id(void *arg, uint64_t id)
+{
+    struct worker *w = arg;
+    struct pev *v = ev_push(w);
+    if (v) {
+        v->kind = PEV_START;
+        v->id = id;
+    }
+}
+
+static void on_record(struct hs_sink *self, struct rec_hdr *r)
+{
+    struct worker *w = (struct worker *)((char *)self - offsetof(struct worker, sink));
+    struct rec_hdr *keep = NULL;
+    bool user_ticket = false;
+    uint64_t user_ap_req = 0;
+    if (r->type == REC_DCOM) {
+        struct dcom_rec *d = malloc(sizeof *d);
+        if (d) {
+            *d = *(struct dcom_rec *)r;
+            keep = &d->h;
+            const struct auth_rec *a = r->owner ? rec_auth_get(r->owner, d->auth) : NULL;
+            if (a && w->e.recs.stream && auth_who_is_ticket(a)) {
+                user_ticket = true;
+                user_ap_req = a->frames.ap_req;
+            }
+        }
+    } else if (r->phase == REC_WHOLE || r->phase == REC_END) {
+        keep = r; /* rec_write() leaves it to this sink (rec_store.sink_takes) */
+    } else {
+        keep = rec_snapshot(r);
+    }
+    if (!keep) { /* memory is short: the record is lost, and counted */
+        w->e.st.records_dropped++;
+        if (r->phase == REC_WHOLE || r->phase == REC_END)
+            rec_detached_free(r);
+        return;
+    }
+    keep->owner = NULL;
+    struct pev *v = ev_push(w);
+    if (!v) {
+        w->e.st.records_dropped++;
+        if (keep->type == REC_DCOM)
+            free(keep);
+        else
+            rec_detached_free(keep);
+        return;
+    }
+    v->kind = PEV_RECORD;
+    v->rec = keep;
+    v->user_ticket = user_ticket;
+    v->user_ap_req = user_ap_req;
+}
+
+static void run_batch(struct worker *w)
+{
+    struct hs_pipeline *p = w->p;
+    struct hs_engine *e = &w->e;
+    for (size_t i = 0; i < p->nb; i++) {
+        struct bframe *f = &p->b[i];
+        if (f->worker < 0)
+            continue;
+        if ((unsigned)f->worker == w->ix) {
+            e->frame = f->frame;
+            e->now = f->ts;
+            e->clock = f->clock;
+            e->last = (struct hs_pkt_conn){0, false, false};
+            engine_conn_packet(e, &f->pkt);
+            f->last = e->last;
+        } else {
+            engine_replay(e, f->frame, &f->ts, f->clock);
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct hs_pipeline *p = w->p;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (w->gen_seen == p->gen)
+            pthread_cond_wait(&p->go, &p->mu);
+        w->gen_seen = p->gen;
+        enum cmd cmd = p->cmd;
+        uint64_t clock = p->idle_clock;
+        pthread_mutex_unlock(&p->mu);
+        struct hs_engine *d = p->e;
+        switch (cmd) {
+        case CMD_BATCH:
+            run_batch(w);
+            break;
+        case CMD_IDLE: /* engine_idle(): the time stays the last packet's */
+            w->e.frame = d->frame;
+            w->e.now = d->now;
+            engine_idle_expire(&w->e, clock);
+            break;
+        case CMD_FINISH: /* engine_finish(): at the last packet given to the engine */
+            w->e.frame = d->frame;
+            w->e.now = d->now;
+            w->e.clock = d->clock;
+            engine_close_all(&w->e);
+            break;
+        default:
+            break;
+        }
+        pthread_mutex_lock(&p->mu);
+        if (--p->busy == 0)
+            pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
+        if (cmd == CMD_EXIT)
+            return NULL;
+    }
+}
+
+/* Runs cmd on every worker and waits for all of them. */
+static void run_cmd(struct hs_pipeline *p, enum cmd cmd)
+{
+    pthread_mutex_lock(&p->mu);
+    p->cmd = cmd;
+    p->busy = p->n;
+    p->gen++;
+    pthread_cond_broadcast(&p->go);
+    while (p->busy)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- the merge ---- */
+
+static int key_cmp(const struct engine_key *a, const struct engine_key *b)
+{
+    if (a->frame != b->frame)
+        return a->frame < b->frame ? -1 : 1;
+    if (a->cls != b->cls)
+        return a->cls < b->cls ? -1 : 1;
+    return a->sub < b->sub ? -1 : a->sub > b->sub;
+}
+
+/* The run id of worker w's id, 0 for 0 or one older than the window. */
+static uint64_t map_id(struct hs_pipeline *p, struct worker *w, uint64_t id)
+{
+    if (!id)
+        return 0;
+    if (id < w->idbase || id - w->idbase >= w->nid) {
+        p->ids_unmapped++;
+        return 0;
+    }
+    return w->idmap[id - w->idbase];
+}
+
+static void map_add(struct worker *w, uint64_t id, uint64_t run_id)
+{
+    if (!w->nid)
+        w->idbase = id;
+    if (w->nid == w->cap_id) {
+        if (w->nid >= IDMAP_WINDOW) { /* the older half leaves */
+            size_t drop = w->nid / 2;
+            memmove(w->idmap, w->idmap + drop, (w->nid - drop) * sizeof *w->idmap);
+            w->nid -= drop;
+            w->idbase += drop;
+        } else {
+            size_t nc = w->cap_id ? 2 * w->cap_id : 1024;
+            uint64_t *nv = realloc(w->idmap, nc * sizeof *nv);
+            if (!nv)
+                return; /* ids from here are not mapped (references become 0) */
+            w->idmap = nv;
+            w->cap_id = nc;
+        }
+    }
+    if (id - w->idbase != w->nid)
+        return; /* ids come dense; a gap would mean a lost event */
+    w->idmap[w->nid++] = run_id;
+}
+
+static struct carry **carry_slot(struct hs_pipeline *p, uint64_t id)
+{
+    struct carry **pp = &p->carry[(id * 0x9E3779B97F4A7C15ull) >> 52 & (CARRY_BUCKETS - 1)];
+    while (*pp && (*pp)->id != id)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void carry_save(struct hs_pipeline *p, const struct auth_rec *a)
+{
+    struct carry **pp = carry_slot(p, a->h.id);
+    struct carry *c = *pp;
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c)
+            return;
+        c->id = a->h.id;
+        *pp = c;
+    }
+    c->ap_req = a->frames.ap_req;
+    memcpy(c->client, a->gss.krb.ticket.client, sizeof c->client);
+    c->issued_frame = a->gss.krb.ticket.issued_frame;
+    c->dcom_activation = a->dcerpc.dcom_activation;
+    c->dcom_have_clsid = a->dcerpc.dcom_have_clsid;
+    memcpy(c->dcom_clsid, a->dcerpc.dcom_clsid, 16);
+    c->dcom_class = a->dcerpc.dcom_class;
+}
+
+static void carry_apply(struct hs_pipeline *p, struct auth_rec *a)
+{
+    struct carry *c = *carry_slot(p, a->h.id);
+    if (!c)
+        return;
+    if (a->frames.ap_req == c->ap_req) { /* a new AP-REQ since would have cleared what was resolved */
+        memcpy(a->gss.krb.ticket.client, c->client, sizeof c->client);
+        a->gss.krb.ticket.issued_frame = c->issued_frame;
+    }
+    a->dcerpc.dcom_activation = c->dcom_activation;
+    a->dcerpc.dcom_have_clsid = c->dcom_have_clsid;
+    memcpy(a->dcerpc.dcom_clsid, c->dcom_clsid, 16);
+    a->dcerpc.dcom_class = c->dcom_class;
+}
+
+static void carry_drop(struct hs_pipeline *p, uint64_t id)
+{
+    struct carry **pp = carry_slot(p, id);
+    struct carry *c = *pp;
+    if (c) {
+        *pp = c->next;
+        free(c);
+    }
+}
+
+static void release(struct hs_pipeline *p, struct worker *w, struct pev *v)
+{
+    if (v->kind == PEV_START) {
+        map_add(w, v->id, p->next_id++);
+        return;
+    }
+    struct rec_hdr *r = v->rec;
+    r->id = map_id(p, w, r->id);
+    if (r->type == REC_AUTH) {
+        struct auth_rec *a = (struct auth_rec *)r;
+        a->carrier = map_id(p, w, a->carrier);
+        if (r->phase == REC_USES || r->phase == REC_END)
+            carry_apply(p, a);
+    } else if (r->type == REC_DCOM) {
+        struct dcom_rec *d = (struct dcom_rec *)r;
+        d->auth = map_id(p, w, d->auth);
+        if (v->user_ticket) {
+            struct carry *c = *carry_slot(p, d->auth);
+            if (c && c->ap_req == v->user_ap_req)
+                strlcpy_n(d->user, sizeof d->user, c->client, sizeof c->client);
+        }
+    }
+    sink_record(p->e->sink, r);
+    if (r->type == REC_AUTH && r->phase == REC_AT_VERDICT)
+        carry_save(p, (struct auth_rec *)r);
+    else if (r->type == REC_AUTH && r->phase == REC_END)
+        carry_drop(p, r->id);
+    if (r->type == REC_DCOM)
+        free(r);
+    else
+        rec_detached_free(r);
+}
+
+/* Hands every worker's events of the last command to the sink chain, in key order. */
+static void merge(struct hs_pipeline *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        p->w[i].pos = 0;
+    for (;;) {
+        struct worker *best = NULL;
+        for (unsigned i = 0; i < p->n; i++) {
+            struct worker *w = &p->w[i];
+            if (w->pos < w->nev && (!best || key_cmp(&w->ev[w->pos].key, &best->ev[best->pos].key) < 0))
+                best = w;
+        }
+        if (!best)
+            break;
+        struct pev *v = &best->ev[best->pos++];
+        best->has_unsent = v->has_unsent;
+        best->unsent = v->unsent;
+        release(p, best, v);
+    }
+    for (unsigned i = 0; i < p->n; i++)
+        p->w[i].nev = 0;
+}
+
+bool pipeline_oldest_unsent(void *arg, struct timeval *ts)
+{
+    struct hs_pipeline *p = arg;
+    bool any = false;
+    for (unsigned i = 0; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        if (w->has_unsent && (!any || timercmp(&w->unsent, ts, <))) {
+            *ts = w->unsent;
+            any = true;
+        }
+    }
+    return any;
+}
+
+/* ---- the dispatcher's side ---- */
+
+void pipeline_flush(struct hs_pipeline *p)
+{
+    if (!p->nb)
+        return;
+    run_cmd(p, CMD_BATCH);
+    merge(p);
+    if (p->hook)
+        for (size_t i = 0; i < p->nb; i++)
+            p->hook(p->hook_arg, p->b[i].dlt, &p->b[i].h, p->b[i].raw, &p->b[i].last);
+    p->nb = 0;
+    p->arena_used = 0;
+}
+
+static uint8_t *arena_take(struct hs_pipeline *p, size_t n)
+{
+    if (n > BATCH_ARENA)
+        return NULL;
+    if (p->arena_used + n > BATCH_ARENA)
+        pipeline_flush(p);
+    uint8_t *q = p->arena + p->arena_used;
+    p->arena_used += n;
+    return q;
+}
+
+void pipeline_packet(struct hs_pipeline *p, int dlt, uint64_t frame, const struct timeval *ts,
+                     const struct pcap_pkthdr *h, const uint8_t *data)
+{
+    struct hs_engine *e = p->e;
+    struct hs_pkt pkt;
+    bool ok = engine_dispatch(e, dlt, frame, ts, data, h->caplen, &pkt);
+    bool touch = ok && engine_touches(&pkt);
+    if (!touch && !p->hook)
+        return; /* nothing any worker does, nothing to write */
+    /* room first: taking it may process the batch */
+    size_t need = (touch ? pkt.paylen : 0) + (p->hook ? h->caplen : 0);
+    if (p->nb == BATCH_FRAMES || p->arena_used + need > BATCH_ARENA)
+        pipeline_flush(p);
+    uint8_t *room = need ? arena_take(p, need) : NULL;
+    if (need && !room)
+        return; /* larger than a batch holds: not possible for a capture's frame */
+    struct bframe *f = &p->b[p->nb++];
+    f->frame = frame;
+    f->ts = *ts;
+    f->clock = e->clock;
+    f->worker = -1;
+    f->dlt = dlt;
+    f->last = (struct hs_pkt_conn){0, false, false};
+    f->raw = NULL;
+    if (touch) {
+        f->pkt = pkt;
+        if (pkt.paylen)
+            memcpy(room, pkt.payload, pkt.paylen);
+        f->pkt.payload = room;
+        f->worker = (int32_t)(((uint64_t)flow_hash(&pkt) * p->n) >> 32);
+        room += pkt.paylen;
+    }
+    if (p->hook) {
+        f->h = *h;
+        memcpy(room, data, h->caplen);
+        f->raw = room;
+    }
+}
+
+void pipeline_set_frame_hook(struct hs_pipeline *p, pipeline_frame_fn fn, void *arg)
+{
+    pipeline_flush(p);
+    p->hook = fn;
+    p->hook_arg = arg;
+}
+
+void pipeline_idle(struct hs_pipeline *p, int64_t now_us)
+{
+    pipeline_flush(p);
+    if (!engine_idle_clock(p->e, now_us))
+        return;
+    p->idle_clock = p->e->clock;
+    run_cmd(p, CMD_IDLE);
+    merge(p);
+    struct timeval now = {(time_t)(now_us / 1000000), (suseconds_t)(now_us % 1000000)};
+    sink_tick(p->e->sink, &now);
+}
+
+/* The run's counters: the dispatcher's and every worker's, summed, into p->sum. */
+static void sum_stats(struct hs_pipeline *p)
+{
+    _Static_assert(offsetof(struct hs_stats, interrupted) % sizeof(uint64_t) == 0, "hs_stats: counters first");
+    size_t words = offsetof(struct hs_stats, interrupted) / sizeof(uint64_t);
+    p->sum = p->e->st;
+    uint64_t *s = (uint64_t *)&p->sum;
+    for (unsigned i = 0; i < p->n; i++) {
+        const uint64_t *x = (const uint64_t *)&p->w[i].e.st;
+        for (size_t k = 0; k < words; k++)
+            s[k] += x[k];
+    }
+}
+
+void pipeline_stats_view(struct hs_pipeline *p, struct hs_stats_view *v)
+{
+    pipeline_flush(p);
+    engine_stats_view(p->e, v);
+    sum_stats(p);
+    v->st = &p->sum;
+    v->flows_tracked = 0;
+    v->memory = 0;
+    v->ooo_bytes = 0;
+    v->pdu_bytes = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        const struct hs_engine *w = &p->w[i].e;
+        v->flows_tracked += w->flows.n;
+        v->memory += engine_memory(w);
+        v->ooo_bytes += w->ooo_total;
+        v->pdu_bytes += w->budget.held;
+    }
+}
+
+void pipeline_stats(struct hs_pipeline *p, int64_t now_us)
+{
+    struct hs_stats_view view;
+    pipeline_stats_view(p, &view);
+    view.periodic = true;
+    view.has_ts = true;
+    view.ts.tv_sec = (time_t)(now_us / 1000000);
+    view.ts.tv_usec = (suseconds_t)(now_us % 1000000);
+    sink_stats(p->e->sink, &view);
+}
+
+void pipeline_finish(struct hs_pipeline *p)
+{
+    pipeline_flush(p);
+    run_cmd(p, CMD_FINISH);
+    merge(p);
+    struct hs_stats_view view;
+    pipeline_stats_view(p, &view);
+    sink_stats(p->e->sink, &view);
+    sink_end(p->e->sink);
+    bool interrupted = p->e->st.interrupted;
+    p->e->st = p->sum; /* the totals, for whoever reads the engine's counters after the run (-v) */
+    p->e->st.interrupted = interrupted;
+}
+
+/* ---- set-up ---- */
+
+static void share(uint64_t *v, unsigned n)
+{
+    *v = *v / n ? *v / n : 1;
+}
+
+struct hs_pipeline *pipeline_new(struct hs_engine *e, unsigned n, char *err, size_t errlen)
+{
+    if (n < 1 || n > PIPELINE_THREADS_MAX) {
+        snprintf(err, errlen, "--threads: between 1 and %d", PIPELINE_THREADS_MAX);
+        return NULL;
+    }
+    struct hs_pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        goto oom;
+    p->e = e;
+    p->n = n;
+    p->next_id = 1;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->b = malloc(BATCH_FRAMES * sizeof *p->b);
+    p->arena = malloc(BATCH_ARENA);
+    p->w = calloc(n, sizeof *p->w);
+    if (!p->b || !p->arena || !p->w)
+        goto oom;
+    struct hs_limits lim = e->lim;
+    uint64_t v;
+    v = lim.max_flows, share(&v, n), lim.max_flows = (uint32_t)v;
+    v = lim.max_records_total, share(&v, n), lim.max_records_total = (uint32_t)v;
+    v = lim.max_kdc_pending_total, share(&v, n), lim.max_kdc_pending_total = (uint32_t)v;
+    share(&lim.max_memory, n);
+    share(&lim.max_ooo_total, n);
+    share(&lim.max_pdu_total, n);
+    for (unsigned i = 0; i < n; i++) {
+        struct worker *w = &p->w[i];
+        w->p = p;
+        w->ix = i;
+        w->sink.record = on_record;
+        if (engine_init(&w->e, &lim, &w->sink) != 0)
+            goto oom;
+        w->e.recs.stream = e->recs.stream;
+        w->e.recs.on_id = on_id;
+        w->e.recs.on_id_arg = w;
+        w->e.recs.sink_takes = true;
+        if (e->keys) {
+            w->keys.keys = e->keys->keys; /* read-only; the context is the worker's (libkrb5: one thread each) */
+            w->keys.n = e->keys->n;
+            w->e.keys = &w->keys;
+        }
+        w->e.creds = e->creds;
+    }
+    /* Signals are the reading thread's (SIGINT/SIGTERM interrupt its reads; SIGHUP/SIGUSR1 are acted on there). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 0; i < n; i++) {
+        if (pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]) != 0) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            snprintf(err, errlen, "--threads: cannot start a thread");
+            pipeline_free(p);
+            return NULL;
+        }
+        p->w[i].started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return p;
+oom:
+    snprintf(err, errlen, "out of memory");
+    pipeline_free(p);
+    return NULL;
+}
+
+void pipeline_free(struct hs_pipeline *p)
+{
+    if (!p)
+        return;
+    bool any = false;
+    for (unsigned i = 0; p->w && i < p->n; i++)
+        any |= p->w[i].started;
+    if (any) {
+        /* started threads only: the rest count as done */
+        pthread_mutex_lock(&p->mu);
+        p->cmd = CMD_EXIT;
+        p->busy = 0;
+        for (unsigned i = 0; i < p->n; i++)
+            p->busy += p->w[i].started;
+        p->gen++;
+        pthread_cond_broadcast(&p->go);
+        while (p->busy)
+            pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].started)
+                pthread_join(p->w[i].thread, NULL);
+    }
+    for (unsigned i = 0; p->w && i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        for (size_t k = w->pos; k < w->nev; k++)
+            if (w->ev[k].kind == PEV_RECORD) {
+                if (w->ev[k].rec->type == REC_DCOM)
+                    free(w->ev[k].rec);
+                else
+                    rec_detached_free(w->ev[k].rec);
+            }
+        if (w->e.scratch) {
+            w->e.recs.sink_takes = false; /* what is still held is freed unwritten */
+            w->e.recs.on_id = NULL;
+            engine_free(&w->e);
+        }
+        if (w->keys.ctx) {
+            w->keys.keys = NULL; /* the run's, freed by its owner */
+            w->keys.n = 0;
+            kc_free(&w->keys);
+        }
+        free(w->ev);
+        free(w->idmap);
+    }
+    for (unsigned i = 0; i < CARRY_BUCKETS; i++)
+        while (p->carry[i]) {
+            struct carry *c = p->carry[i];
+            p->carry[i] = c->next;
+            free(c);
+        }
+    free(p->w);
+    free(p->b);
+    free(p->arena);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->go);
+    pthread_cond_destroy(&p->done);
+    free(p);
+}
