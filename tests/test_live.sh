@@ -3,8 +3,9 @@
 # lab traces into one end, hopscope listens on the other. Checks that
 #   - every lab trace gives live the records and findings the offline run of the same file gives with --stream
 #     (live streams by default: docs/RECORDS.md, "Streaming"), as sets of JSON lines, capture-dependent fields
-#     removed (tests/live_norm.py says which);
-#   - a session's auth record and its first use are on the output while the session is still open (streaming);
+#     removed (tests/live_norm.py says which); the same with --threads 2;
+#   - a session's auth record and its first use are on the output while the session is still open (streaming),
+#     with and without --threads 2;
 #     a finding is written while the capture runs, decided on the wall clock with nothing more sent;
 #   - the rest of a session that never closes is written when it expires on the wall clock (--idle-timeout);
 #   - SIGTERM mid-stream loses nothing already decided: the output equals the offline run of the packets that
@@ -79,25 +80,31 @@ seen() {
 packets() { "$hs" -q -r "$1" | tail -1 | sed 's/.*"packets":\([0-9]*\),.*/\1/'; }
 count() { grep -c "\"type\":\"$1\"" "$2"; }
 
-# 1. Every lab trace, live = offline (records and findings), one hopscope per trace (findings are per run).
-n=0 bad=""
-for cap in "$lab"/*.pcap; do
-  name=$(basename "$cap" .pcap)
-  "$hs" -q --stream -r "$cap" -o "$tmp/$name.off"
-  want=$(packets "$cap")
-  start "$tmp/$name.live"
-  replay --topspeed "$cap"
-  seen "$want" "$tmp/$name.live.err" || bad="$bad $name(saw-$(tail -1 "$tmp/$name.live.err" | grep -o '"packets":[0-9]*'))"
-  stop INT
-  [ "$rc" = 0 ] || bad="$bad $name(exit-$rc)"
-  if ! diff <($norm "$tmp/$name.off") <($norm "$tmp/$name.live") >"$tmp/$name.diff"; then
-    bad="$bad $name"
-    head -c 1500 "$tmp/$name.diff"
-  fi
-  n=$((n + 1))
-done
-if [ -z "$bad" ] && [ "$n" -gt 0 ]; then ok "live records and findings equal the offline ones for all $n lab traces"
-else ko "live differs from offline for:$bad"; fi
+# 1. Every lab trace, live = offline (records and findings), one hopscope per trace (findings are per run);
+# then the same with --threads 2 (connections over two worker threads, records merged back).
+live_equals_offline() {
+  local n=0 bad="" tag=$1
+  shift
+  for cap in "$lab"/*.pcap; do
+    name=$(basename "$cap" .pcap)
+    "$hs" -q --stream -r "$cap" -o "$tmp/$name.off"
+    want=$(packets "$cap")
+    start "$tmp/$name.live" "$@"
+    replay --topspeed "$cap"
+    seen "$want" "$tmp/$name.live.err" || bad="$bad $name(saw-$(tail -1 "$tmp/$name.live.err" | grep -o '"packets":[0-9]*'))"
+    stop INT
+    [ "$rc" = 0 ] || bad="$bad $name(exit-$rc)"
+    if ! diff <($norm "$tmp/$name.off") <($norm "$tmp/$name.live") >"$tmp/$name.diff"; then
+      bad="$bad $name"
+      head -c 1500 "$tmp/$name.diff"
+    fi
+    n=$((n + 1))
+  done
+  if [ -z "$bad" ] && [ "$n" -gt 0 ]; then ok "live records and findings equal the offline ones for all $n lab traces$tag"
+  else ko "live differs from offline$tag for:$bad"; fi
+}
+live_equals_offline ""
+live_equals_offline " (--threads 2)" --threads 2
 
 # 2a. Streaming: the first 20 packets of an SMB2 session (authenticated at frame 11, a tree connect answered
 # at 13, never closed): the auth record and the use are written at once, the connection still open (idle
@@ -117,6 +124,21 @@ stop TERM
 if [ "$got" -ge 2 ] && [ "$flows" = '"flows_tracked":1' ]; then
   ok "streaming: the auth record and its use written while the session is open"
 else ko "streaming: $got auth/use records while the session was open ($flows)"; fi
+# The same with --threads 2: the records come through the workers and the merge as the packets come.
+cap=$lab/smb2_ntlmv2_ok.pcap
+start "$tmp/open2.live" --threads 2
+replay --pps 2000 --limit 20 "$cap"
+got=0
+for _ in $(seq 40); do
+  got=$(($(count auth "$tmp/open2.live") + $(count use "$tmp/open2.live")))
+  [ "$got" -ge 2 ] && break
+  sleep 0.1
+done
+flows=$(kill -USR1 "$hp"; sleep 0.3; tail -1 "$tmp/open2.live.err" | grep -o '"flows_tracked":[0-9]*')
+stop TERM
+if [ "$got" -ge 2 ] && [ "$flows" = '"flows_tracked":1' ]; then
+  ok "streaming with --threads 2: the auth record and its use written while the session is open"
+else ko "streaming with --threads 2: $got auth/use records while the session was open ($flows)"; fi
 cap=$lab/double_hop_ntlm.pcap
 start "$tmp/decide.live" --hop-window 1
 replay --pps 2000 "$cap"

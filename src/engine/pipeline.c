@@ -93,7 +93,7 @@ struct hs_pipeline {
     unsigned busy;
     /* the batch */
     struct bframe *b;
-    size_t nb;
+    size_t nb, batch_frames; /* frames in it, and at most (BATCH_FRAMES; tests set fewer) */
     uint8_t *arena;
     size_t arena_used;
     pipeline_frame_fn hook;
@@ -466,7 +466,7 @@ void pipeline_packet(struct hs_pipeline *p, int dlt, uint64_t frame, const struc
         return; /* nothing any worker does, nothing to write */
     /* room first: taking it may process the batch */
     size_t need = (touch ? pkt.paylen : 0) + (p->hook ? h->caplen : 0);
-    if (p->nb == BATCH_FRAMES || p->arena_used + need > BATCH_ARENA)
+    if (p->nb == p->batch_frames || p->arena_used + need > BATCH_ARENA)
         pipeline_flush(p);
     uint8_t *room = need ? arena_take(p, need) : NULL;
     if (need && !room)
@@ -593,6 +593,9 @@ struct hs_pipeline *pipeline_new(struct hs_engine *e, unsigned n, char *err, siz
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
+    /* HOPSCOPE_PIPELINE_BATCH=K (tests): batches of K frames, to have records cross batch boundaries */
+    const char *bf = getenv("HOPSCOPE_PIPELINE_BATCH");
+    p->batch_frames = bf && atoi(bf) > 0 && atoi(bf) < (int)BATCH_FRAMES ? (size_t)atoi(bf) : BATCH_FRAMES;
     p->b = malloc(BATCH_FRAMES * sizeof *p->b);
     p->arena = malloc(BATCH_ARENA);
     p->w = calloc(n, sizeof *p->w);
