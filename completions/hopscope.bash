@@ -30,11 +30,11 @@ _hopscope()
             COMPREPLY=($(compgen -d -- "$cur"))
             compopt -o filenames 2>/dev/null
             return ;;
-        -c|-s|-B|--idle-timeout|--max-flows|--hop-window|--stats-interval|--max-memory|--sensor)
+        -c|-s|-B|--idle-timeout|--max-flows|--hop-window|--stats-interval|--threads|--max-memory|--sensor)
             return ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "-r -i -o -w -k -c -s -B -p -D -Z -n -f -q -v -F --format --stats-interval --stream --no-stream --time-stamp-precision --immediate-mode --idle-timeout --max-flows --hop-window --creds --max-memory --dot --html --expect --write-expect --evidence --sensor --records -h --help -V --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "-r -i -o -w -k -c -s -B -p -D -Z -n -f -q -v -F --format --stats-interval --threads --stream --no-stream --time-stamp-precision --immediate-mode --idle-timeout --max-flows --hop-window --creds --max-memory --dot --html --expect --write-expect --evidence --sensor --records -h --help -V --version" -- "$cur"))
         return
     fi
     # with --records the arguments are files of records, not a filter expression

@@ -737,6 +737,9 @@ static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, lo
             break;
         }
         int64_t mono = clock_us(CLOCK_MONOTONIC);
+        if (n > 0 && o->pipe) /* what the capture had is processed before waiting for more: a live record waits
+                               * for the next read, never for a batch to fill */
+            pipeline_flush(o->pipe);
         if (n > 0)
             mono_last = mono;
         else if (e->have_ts) {

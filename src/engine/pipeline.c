@@ -104,6 +104,8 @@ struct hs_pipeline {
     uint64_t ids_unmapped;   /* references older than the id window: written as 0 */
     struct hs_stats sum;
     struct hs_stats_view view;
+    uint64_t *dispatched;    /* packets queued for each worker */
+    struct hs_worker_stats *wstats;
 };
 
 /* ---- the workers' side ---- */
@@ -485,6 +487,7 @@ void pipeline_packet(struct hs_pipeline *p, int dlt, uint64_t frame, const struc
             memcpy(room, pkt.payload, pkt.paylen);
         f->pkt.payload = room;
         f->worker = (int32_t)(((uint64_t)flow_hash(&pkt) * p->n) >> 32);
+        p->dispatched[f->worker]++;
         room += pkt.paylen;
     }
     if (p->hook) {
@@ -539,11 +542,16 @@ void pipeline_stats_view(struct hs_pipeline *p, struct hs_stats_view *v)
     v->pdu_bytes = 0;
     for (unsigned i = 0; i < p->n; i++) {
         const struct hs_engine *w = &p->w[i].e;
-        v->flows_tracked += w->flows.n;
-        v->memory += engine_memory(w);
-        v->ooo_bytes += w->ooo_total;
-        v->pdu_bytes += w->budget.held;
+        struct hs_worker_stats *x = &p->wstats[i];
+        *x = (struct hs_worker_stats){p->dispatched[i], w->flows.n, engine_memory(w), w->ooo_total, w->budget.held,
+                                      &w->st};
+        v->flows_tracked += x->flows_tracked;
+        v->memory += x->memory;
+        v->ooo_bytes += x->ooo_bytes;
+        v->pdu_bytes += x->pdu_bytes;
     }
+    v->workers = p->wstats;
+    v->n_workers = p->n;
 }
 
 void pipeline_stats(struct hs_pipeline *p, int64_t now_us)
@@ -599,7 +607,9 @@ struct hs_pipeline *pipeline_new(struct hs_engine *e, unsigned n, char *err, siz
     p->b = malloc(BATCH_FRAMES * sizeof *p->b);
     p->arena = malloc(BATCH_ARENA);
     p->w = calloc(n, sizeof *p->w);
-    if (!p->b || !p->arena || !p->w)
+    p->dispatched = calloc(n, sizeof *p->dispatched);
+    p->wstats = calloc(n, sizeof *p->wstats);
+    if (!p->b || !p->arena || !p->w || !p->dispatched || !p->wstats)
         goto oom;
     struct hs_limits lim = e->lim;
     uint64_t v;
@@ -700,6 +710,8 @@ void pipeline_free(struct hs_pipeline *p)
             free(c);
         }
     free(p->w);
+    free(p->dispatched);
+    free(p->wstats);
     free(p->b);
     free(p->arena);
     pthread_mutex_destroy(&p->mu);

@@ -1273,6 +1273,27 @@ static void put_stats(struct jw *w, const struct hs_stats_view *v)
         jw_array_end(w);
         jw_object_end(w);
     }
+    if (v->workers) { /* --threads N: what each worker holds and what its caps did (the sums are above) */
+        jw_key(w, "workers");
+        jw_array_begin(w);
+        for (unsigned i = 0; i < v->n_workers; i++) {
+            const struct hs_worker_stats *x = &v->workers[i];
+            const struct hs_stats *t = x->st;
+            jw_object_begin(w);
+            put_uint(w, "packets", x->packets);
+            put_uint(w, "flows", t->flows);
+            put_uint(w, "flows_tracked", x->flows_tracked);
+            COUNTERS(w, "memory", {"held", x->memory}, {"out_of_order", x->ooo_bytes}, {"pdu_buffers", x->pdu_bytes});
+            COUNTERS(w, "dropped", {"flows_evicted", t->flows_evicted}, {"ooo_bytes", t->ooo_dropped_bytes},
+                     {"pdu_oversize", t->pdu_oversize}, {"records", t->records_dropped}, {"uses", t->uses_dropped},
+                     {"partial_at_close", t->partial_at_close}, {"flows_evicted_memory", t->memory_evicted});
+            COUNTERS(w, "capped", {"records_written_early", t->records_written_early},
+                     {"kdc_requests_written_early", t->kdc_written_early},
+                     {"closed_flows_forgotten", t->closed_forgotten});
+            jw_object_end(w);
+        }
+        jw_array_end(w);
+    }
     if (s->input) { /* hopscope --records */
         jw_key(w, "records_input");
         sensorjson_input(w, s->input);

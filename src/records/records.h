@@ -12,6 +12,16 @@ struct decode_stats;
 
 /* What a `stats` record says: the engine's counters and the decoder's, and (when the engine fills the view)
  * its time and what it holds now. Zero-initialised members past `dec` give the closing record as before. */
+/* One worker engine of --threads N (pipeline.h), as it stands: `stats.workers[]`. */
+struct hs_worker_stats {
+    uint64_t packets;               /* TCP/UDP packets dispatched to it (those of its connections) */
+    uint64_t flows_tracked;         /* connections in its flow table now */
+    uint64_t memory;                /* bytes its connections hold, against its share of --max-memory */
+    uint64_t ooo_bytes;             /* of which out-of-order data */
+    uint64_t pdu_bytes;             /* of which PDU buffers */
+    const struct hs_stats *st;      /* its counters: flows, dropped, capped */
+};
+
 struct hs_stats_view {
     const struct hs_stats *st;
     const struct decode_stats *dec;
@@ -26,6 +36,8 @@ struct hs_stats_view {
     uint64_t pdu_bytes;             /* of which PDU buffers (messages straddling segments) */
     const struct hs_capture_stats *cap; /* a live capture's own counters, or NULL */
     const struct correlate_stats *corr; /* streaming: what the correlation stage holds (it sets this), or NULL */
+    const struct hs_worker_stats *workers; /* --threads N: each worker's share, n_workers of them; else NULL */
+    unsigned n_workers;
 };
 
 /* What the correlation stage holds while streaming (`stats.correlation`): it keeps a summary of the records
