@@ -53,8 +53,9 @@ struct worker {
     pthread_t thread;
     bool started;
     uint64_t gen_seen;
-    struct pev *ev;          /* this batch's events, in key order */
-    size_t nev, cap_ev;
+    struct pev *ev[2];       /* the events of each of the two batches, in key order */
+    size_t nev[2], cap_ev[2];
+    unsigned evix;           /* the batch the worker is on */
     struct engine_key last_key; /* the last event's key (they must not go back) */
     size_t pos;              /* the merge's position in ev */
     /* the merge's view of the worker */
@@ -81,6 +82,14 @@ struct carry {
 
 enum cmd { CMD_NONE, CMD_BATCH, CMD_IDLE, CMD_FINISH, CMD_EXIT };
 
+/* Frames queued for the workers, their payloads (and, with -w, the frames) in the arena. */
+struct batch {
+    struct bframe *b;
+    size_t nb;
+    uint8_t *arena;
+    size_t arena_used;
+};
+
 struct hs_pipeline {
     struct hs_engine *e;     /* the dispatcher: clock, decoder, frame counters, the sink chain */
     unsigned n;
@@ -89,13 +98,15 @@ struct hs_pipeline {
     pthread_cond_t go, done;
     uint64_t gen;
     enum cmd cmd;
+    unsigned cmd_ix;         /* the batch (and event arrays) of the command */
     uint64_t idle_clock;
     unsigned busy;
-    /* the batch */
-    struct bframe *b;
-    size_t nb, batch_frames; /* frames in it, and at most (BATCH_FRAMES; tests set fewer) */
-    uint8_t *arena;
-    size_t arena_used;
+    /* Two batches: the reader fills one while the workers process the other, and merges a batch's events while
+     * the workers are on the next. */
+    struct batch bt[2];
+    unsigned cur;            /* the batch being filled */
+    bool inflight;           /* the other is with the workers */
+    size_t batch_frames;     /* frames a batch holds (BATCH_FRAMES; tests set fewer) */
     pipeline_frame_fn hook;
     void *hook_arg;
     /* the merge */
@@ -112,15 +123,16 @@ struct hs_pipeline {
 
 static struct pev *ev_push(struct worker *w)
 {
-    if (w->nev == w->cap_ev) {
-        size_t nc = w->cap_ev ? 2 * w->cap_ev : 256;
-        struct pev *nv = realloc(w->ev, nc * sizeof *nv);
+    unsigned x = w->evix;
+    if (w->nev[x] == w->cap_ev[x]) {
+        size_t nc = w->cap_ev[x] ? 2 * w->cap_ev[x] : 256;
+        struct pev *nv = realloc(w->ev[x], nc * sizeof *nv);
         if (!nv)
             return NULL;
-        w->ev = nv;
-        w->cap_ev = nc;
+        w->ev[x] = nv;
+        w->cap_ev[x] = nc;
     }
-    struct pev *v = &w->ev[w->nev++];
+    struct pev *v = &w->ev[x][w->nev[x]++];
     memset(v, 0, sizeof *v);
     v->key = w->e.key;
     /* The key order the merge rests on (engine.h). */
@@ -187,12 +199,11 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
     v->user_ap_req = user_ap_req;
 }
 
-static void run_batch(struct worker *w)
+static void run_batch(struct worker *w, const struct batch *bt)
 {
-    struct hs_pipeline *p = w->p;
     struct hs_engine *e = &w->e;
-    for (size_t i = 0; i < p->nb; i++) {
-        struct bframe *f = &p->b[i];
+    for (size_t i = 0; i < bt->nb; i++) {
+        struct bframe *f = &bt->b[i];
         if (f->worker < 0)
             continue;
         if ((unsigned)f->worker == w->ix) {
@@ -218,12 +229,14 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&p->go, &p->mu);
         w->gen_seen = p->gen;
         enum cmd cmd = p->cmd;
+        unsigned ix = p->cmd_ix;
         uint64_t clock = p->idle_clock;
         pthread_mutex_unlock(&p->mu);
-        struct hs_engine *d = p->e;
+        struct hs_engine *d = p->e; /* read only by the commands that run while the reader waits */
+        w->evix = ix;
         switch (cmd) {
         case CMD_BATCH:
-            run_batch(w);
+            run_batch(w, &p->bt[ix]);
             break;
         case CMD_IDLE: /* engine_idle(): the time stays the last packet's */
             w->e.frame = d->frame;
@@ -248,14 +261,22 @@ static void *worker_main(void *arg)
     }
 }
 
-/* Runs cmd on every worker and waits for all of them. */
-static void run_cmd(struct hs_pipeline *p, enum cmd cmd)
+/* Starts cmd on every worker, its events going to event arrays ix; the last command must be done (cmd_wait). */
+static void cmd_start(struct hs_pipeline *p, enum cmd cmd, unsigned ix)
 {
     pthread_mutex_lock(&p->mu);
     p->cmd = cmd;
+    p->cmd_ix = ix;
     p->busy = p->n;
     p->gen++;
     pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits until every worker is done with the last command. */
+static void cmd_wait(struct hs_pipeline *p)
+{
+    pthread_mutex_lock(&p->mu);
     while (p->busy)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
@@ -394,8 +415,8 @@ static void release(struct hs_pipeline *p, struct worker *w, struct pev *v)
         rec_detached_free(r);
 }
 
-/* Hands every worker's events of the last command to the sink chain, in key order. */
-static void merge(struct hs_pipeline *p)
+/* Hands every worker's events in arrays ix (a finished command's) to the sink chain, in key order. */
+static void merge(struct hs_pipeline *p, unsigned ix)
 {
     for (unsigned i = 0; i < p->n; i++)
         p->w[i].pos = 0;
@@ -403,18 +424,19 @@ static void merge(struct hs_pipeline *p)
         struct worker *best = NULL;
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *w = &p->w[i];
-            if (w->pos < w->nev && (!best || key_cmp(&w->ev[w->pos].key, &best->ev[best->pos].key) < 0))
+            if (w->pos < w->nev[ix] &&
+                (!best || key_cmp(&w->ev[ix][w->pos].key, &best->ev[ix][best->pos].key) < 0))
                 best = w;
         }
         if (!best)
             break;
-        struct pev *v = &best->ev[best->pos++];
+        struct pev *v = &best->ev[ix][best->pos++];
         best->has_unsent = v->has_unsent;
         best->unsent = v->unsent;
         release(p, best, v);
     }
     for (unsigned i = 0; i < p->n; i++)
-        p->w[i].nev = 0;
+        p->w[i].nev[ix] = p->w[i].pos = 0;
 }
 
 bool pipeline_oldest_unsent(void *arg, struct timeval *ts)
@@ -433,28 +455,52 @@ bool pipeline_oldest_unsent(void *arg, struct timeval *ts)
 
 /* ---- the dispatcher's side ---- */
 
-void pipeline_flush(struct hs_pipeline *p)
+/* A processed batch: its events merged, its frames to the hook, and it is free to be filled again. */
+static void retire(struct hs_pipeline *p, unsigned ix)
 {
-    if (!p->nb)
-        return;
-    run_cmd(p, CMD_BATCH);
-    merge(p);
+    struct batch *bt = &p->bt[ix];
+    merge(p, ix);
     if (p->hook)
-        for (size_t i = 0; i < p->nb; i++)
-            p->hook(p->hook_arg, p->b[i].dlt, &p->b[i].h, p->b[i].raw, &p->b[i].last);
-    p->nb = 0;
-    p->arena_used = 0;
+        for (size_t i = 0; i < bt->nb; i++)
+            p->hook(p->hook_arg, bt->b[i].dlt, &bt->b[i].h, bt->b[i].raw, &bt->b[i].last);
+    bt->nb = 0;
+    bt->arena_used = 0;
 }
 
-static uint8_t *arena_take(struct hs_pipeline *p, size_t n)
+/* The batch being filled goes to the workers once they are done with the other, which is then merged while they
+ * work; the reader goes on filling the other. */
+static void submit(struct hs_pipeline *p)
 {
-    if (n > BATCH_ARENA)
-        return NULL;
-    if (p->arena_used + n > BATCH_ARENA)
-        pipeline_flush(p);
-    uint8_t *q = p->arena + p->arena_used;
-    p->arena_used += n;
-    return q;
+    unsigned ix = p->cur, prev = ix ^ 1;
+    bool had = p->inflight;
+    if (had)
+        cmd_wait(p);
+    p->inflight = p->bt[ix].nb > 0;
+    if (p->inflight)
+        cmd_start(p, CMD_BATCH, ix);
+    if (had)
+        retire(p, prev);
+    if (p->inflight)
+        p->cur = prev;
+}
+
+void pipeline_flush(struct hs_pipeline *p)
+{
+    submit(p);
+    if (p->inflight) {
+        cmd_wait(p);
+        p->inflight = false;
+        retire(p, p->cur ^ 1);
+    }
+}
+
+/* Runs cmd (not a batch) on every worker, with no batch in flight, and merges what it made. */
+static void run_cmd(struct hs_pipeline *p, enum cmd cmd)
+{
+    pipeline_flush(p);
+    cmd_start(p, cmd, p->cur);
+    cmd_wait(p);
+    merge(p, p->cur);
 }
 
 void pipeline_packet(struct hs_pipeline *p, int dlt, uint64_t frame, const struct timeval *ts,
@@ -466,14 +512,17 @@ void pipeline_packet(struct hs_pipeline *p, int dlt, uint64_t frame, const struc
     bool touch = ok && engine_touches(&pkt);
     if (!touch && !p->hook)
         return; /* nothing any worker does, nothing to write */
-    /* room first: taking it may process the batch */
     size_t need = (touch ? pkt.paylen : 0) + (p->hook ? h->caplen : 0);
-    if (p->nb == p->batch_frames || p->arena_used + need > BATCH_ARENA)
-        pipeline_flush(p);
-    uint8_t *room = need ? arena_take(p, need) : NULL;
-    if (need && !room)
+    if (need > BATCH_ARENA)
         return; /* larger than a batch holds: not possible for a capture's frame */
-    struct bframe *f = &p->b[p->nb++];
+    struct batch *bt = &p->bt[p->cur];
+    if (bt->nb == p->batch_frames || bt->arena_used + need > BATCH_ARENA) {
+        submit(p);
+        bt = &p->bt[p->cur];
+    }
+    uint8_t *room = bt->arena + bt->arena_used;
+    bt->arena_used += need;
+    struct bframe *f = &bt->b[bt->nb++];
     f->frame = frame;
     f->ts = *ts;
     f->clock = e->clock;
@@ -511,7 +560,6 @@ void pipeline_idle(struct hs_pipeline *p, int64_t now_us)
         return;
     p->idle_clock = p->e->clock;
     run_cmd(p, CMD_IDLE);
-    merge(p);
     struct timeval now = {(time_t)(now_us / 1000000), (suseconds_t)(now_us % 1000000)};
     sink_tick(p->e->sink, &now);
 }
@@ -567,9 +615,7 @@ void pipeline_stats(struct hs_pipeline *p, int64_t now_us)
 
 void pipeline_finish(struct hs_pipeline *p)
 {
-    pipeline_flush(p);
     run_cmd(p, CMD_FINISH);
-    merge(p);
     struct hs_stats_view view;
     pipeline_stats_view(p, &view);
     sink_stats(p->e->sink, &view);
@@ -604,12 +650,14 @@ struct hs_pipeline *pipeline_new(struct hs_engine *e, unsigned n, char *err, siz
     /* HOPSCOPE_PIPELINE_BATCH=K (tests): batches of K frames, to have records cross batch boundaries */
     const char *bf = getenv("HOPSCOPE_PIPELINE_BATCH");
     p->batch_frames = bf && atoi(bf) > 0 && atoi(bf) < (int)BATCH_FRAMES ? (size_t)atoi(bf) : BATCH_FRAMES;
-    p->b = malloc(BATCH_FRAMES * sizeof *p->b);
-    p->arena = malloc(BATCH_ARENA);
+    for (unsigned k = 0; k < 2; k++) {
+        p->bt[k].b = malloc(BATCH_FRAMES * sizeof *p->bt[k].b);
+        p->bt[k].arena = malloc(BATCH_ARENA);
+    }
     p->w = calloc(n, sizeof *p->w);
     p->dispatched = calloc(n, sizeof *p->dispatched);
     p->wstats = calloc(n, sizeof *p->wstats);
-    if (!p->b || !p->arena || !p->w || !p->dispatched || !p->wstats)
+    if (!p->bt[0].b || !p->bt[0].arena || !p->bt[1].b || !p->bt[1].arena || !p->w || !p->dispatched || !p->wstats)
         goto oom;
     struct hs_limits lim = e->lim;
     uint64_t v;
@@ -666,6 +714,8 @@ void pipeline_free(struct hs_pipeline *p)
     for (unsigned i = 0; p->w && i < p->n; i++)
         any |= p->w[i].started;
     if (any) {
+        if (p->inflight) /* its events are freed below, unwritten */
+            cmd_wait(p);
         /* started threads only: the rest count as done */
         pthread_mutex_lock(&p->mu);
         p->cmd = CMD_EXIT;
@@ -683,13 +733,14 @@ void pipeline_free(struct hs_pipeline *p)
     }
     for (unsigned i = 0; p->w && i < p->n; i++) {
         struct worker *w = &p->w[i];
-        for (size_t k = w->pos; k < w->nev; k++)
-            if (w->ev[k].kind == PEV_RECORD) {
-                if (w->ev[k].rec->type == REC_DCOM)
-                    free(w->ev[k].rec);
-                else
-                    rec_detached_free(w->ev[k].rec);
-            }
+        for (unsigned x = 0; x < 2; x++)
+            for (size_t k = 0; k < w->nev[x]; k++)
+                if (w->ev[x][k].kind == PEV_RECORD) {
+                    if (w->ev[x][k].rec->type == REC_DCOM)
+                        free(w->ev[x][k].rec);
+                    else
+                        rec_detached_free(w->ev[x][k].rec);
+                }
         if (w->e.scratch) {
             w->e.recs.sink_takes = false; /* what is still held is freed unwritten */
             w->e.recs.on_id = NULL;
@@ -700,7 +751,8 @@ void pipeline_free(struct hs_pipeline *p)
             w->keys.n = 0;
             kc_free(&w->keys);
         }
-        free(w->ev);
+        free(w->ev[0]);
+        free(w->ev[1]);
         free(w->idmap);
     }
     for (unsigned i = 0; i < CARRY_BUCKETS; i++)
@@ -712,8 +764,10 @@ void pipeline_free(struct hs_pipeline *p)
     free(p->w);
     free(p->dispatched);
     free(p->wstats);
-    free(p->b);
-    free(p->arena);
+    for (unsigned k = 0; k < 2; k++) {
+        free(p->bt[k].b);
+        free(p->bt[k].arena);
+    }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->go);
     pthread_cond_destroy(&p->done);

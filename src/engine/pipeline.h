@@ -6,10 +6,12 @@
  * pipeline_packet() counts each frame, steps the one engine clock and decodes the frame there (so IPv4 fragments
  * are reassembled and tunnels unwrapped before any hash), then queues the decoded packet, its payload copied, for
  * the worker that owns its connection: reciprocal_scale(flow_hash, N), the same for both directions. Frames are
- * processed in batches: every worker walks the whole batch — its own packets through engine_conn_packet(), the
- * frames that touch another worker's connection through engine_replay(), which expires its idle connections at
- * exactly the frame one engine would have — and hands its records over tagged with the engine's run key
- * (engine.h, struct engine_key). The merge then releases every worker's records in key order, gives out record
+ * processed in batches, two of them: the reader fills one while the workers process the other, and merges a
+ * processed batch while the workers are on the next. Every worker walks the whole batch — its own packets through
+ * engine_conn_packet(), the frames that touch another worker's connection through engine_replay(), which expires
+ * its idle connections at exactly the frame one engine would have — and hands its records over tagged with the
+ * engine's run key (engine.h, struct engine_key).
+ * The merge then releases every worker's records in key order, gives out record
  * ids in the order records started (so ids are those of a one-engine run), translates the ids records carry
  * (`carrier`, a DCOM record's `auth`), carries the correlation stage's edits of a streamed record over to its
  * later hand-overs, and passes everything to the sink chain. A batch ends at 4,096 frames, 8 MiB of payload, a
