@@ -713,6 +713,55 @@ static void test_no_stream_is_whole(void **state)
     assert_int_equal(x->out.seen[0].phase, REC_WHOLE);
 }
 
+/* --threads: a record handed over at its verdict goes to another thread while its worker goes on filling it, so
+ * the hand-over is a copy that owns everything the record points to. */
+static void test_snapshot_is_a_deep_copy(void **state)
+{
+    struct fx *x = *state;
+    struct auth_rec *r = new_auth(x, &x->a, &x->fa);
+    decide(r);
+    for (uint64_t i = 0; i < 3; i++) {
+        struct auth_use *u = rec_use_add(&x->s, r, 20 + i);
+        assert_non_null(u);
+        u->name[0] = (char)('a' + i);
+        u->name[1] = '\0';
+    }
+    r->gss.ntlm.proof = malloc(48);
+    assert_non_null(r->gss.ntlm.proof);
+    memset(r->gss.ntlm.proof, 0x5a, 48);
+    r->gss.ntlm.proof_size = 48;
+
+    struct rec_hdr *h = rec_snapshot(&r->h);
+    assert_non_null(h);
+    struct auth_rec *c = (struct auth_rec *)h;
+    assert_ptr_not_equal(c, r);
+    assert_int_equal(c->h.id, r->h.id);
+    assert_null(c->h.owner);
+    assert_null(c->h.next);
+    assert_int_equal(c->nuses, 3);
+    assert_ptr_not_equal(c->uses, r->uses);
+    assert_ptr_not_equal(c->gss.ntlm.proof, r->gss.ntlm.proof);
+    assert_int_equal(c->gss.ntlm.proof_size, 48);
+    assert_null(c->gss.ntlm.auth);
+    assert_null(c->gss.krb.dec_ticket);
+
+    /* the worker goes on: uses answered, the array grown; the copy keeps what it had */
+    r->uses[0].name[0] = 'z';
+    memset(r->gss.ntlm.proof, 0, 48);
+    for (uint64_t i = 3; i < 9; i++)
+        assert_non_null(rec_use_add(&x->s, r, 20 + i));
+    assert_string_equal(c->uses[0].name, "a");
+    assert_string_equal(c->uses[2].name, "c");
+    assert_int_equal(c->uses[1].frame_req, 21);
+    assert_int_equal(((const uint8_t *)c->gss.ntlm.proof)[47], 0x5a);
+    rec_detached_free(h); /* frees the copy's own pieces (ASan: no double free with the record's) */
+
+    assert_null(rec_snapshot(NULL));
+    struct kdc_rec *k = rec_kdc_new(&x->s, &x->b, &x->fb, &x->ts, true);
+    assert_non_null(k);
+    assert_null(rec_snapshot(&k->h)); /* only auth records are streamed in phases */
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
@@ -737,6 +786,7 @@ int main(void)
         T(test_stream_hold_defers_hand_over),
         T(test_stream_record_ending_undecided_is_whole),
         T(test_no_stream_is_whole),
+        T(test_snapshot_is_a_deep_copy),
         cmocka_unit_test(test_sink_stage_without_callbacks_passes_calls_on),
         cmocka_unit_test(test_sink_null_drops_records),
     };
