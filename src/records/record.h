@@ -90,6 +90,7 @@ struct rec_hdr {
     /* record layer's own */
     struct rec_hdr *next;          /* its connection's records, oldest first */
     struct rec_hdr *gprev, *gnext; /* all records of its type held, oldest first */
+    struct rec_hdr *uprev, *unext; /* auth records not handed over yet (streaming: before the verdict), oldest first */
     struct rec_conn *owner;
     bool open;                 /* no verdict yet */
     /* streaming (enum rec_phase): what this hand-over is, and what the record layer handed over before */

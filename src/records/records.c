@@ -80,6 +80,36 @@ static uint64_t rec_cost(enum rec_type t)
     return sizeof(struct kdc_rec);
 }
 
+/* The list of auth records not handed over yet (rec_store.unsent): rec_store_oldest_unsent() reads its head, so
+ * that a run holding many streamed sessions does not walk them at every question. */
+static void unsent_add(struct rec_store *s, struct rec_hdr *r)
+{
+    struct rec_list *l = &s->unsent;
+    r->unext = NULL;
+    r->uprev = l->newest;
+    if (l->newest)
+        l->newest->unext = r;
+    else
+        l->oldest = r;
+    l->newest = r;
+    l->n++;
+}
+
+static void unsent_remove(struct rec_store *s, struct rec_hdr *r)
+{
+    struct rec_list *l = &s->unsent;
+    if (r->uprev)
+        r->uprev->unext = r->unext;
+    else
+        l->oldest = r->unext;
+    if (r->unext)
+        r->unext->uprev = r->uprev;
+    else
+        l->newest = r->uprev;
+    l->n--;
+    r->uprev = r->unext = NULL;
+}
+
 static void link_rec(struct rec_store *s, struct rec_conn *rc, struct rec_hdr *r, enum rec_type t,
                      const struct hs_flow *flow, const struct timeval *ts)
 {
@@ -97,6 +127,8 @@ static void link_rec(struct rec_store *s, struct rec_conn *rc, struct rec_hdr *r
         l->oldest = r;
     l->newest = r;
     l->n++;
+    if (t == REC_AUTH)
+        unsent_add(s, r);
     struct rec_hdr **pp = &rc->head;
     while (*pp)
         pp = &(*pp)->next;
@@ -134,6 +166,8 @@ static void unlink_rec(struct rec_store *s, struct rec_hdr *r)
     else
         l->newest = r->gprev;
     l->n--;
+    if (r->type == REC_AUTH && !r->streamed)
+        unsent_remove(s, r);
     r->next = r->gprev = r->gnext = NULL;
 }
 
@@ -298,7 +332,7 @@ struct rec_hdr *rec_snapshot(const struct rec_hdr *h)
     if (!c)
         return NULL;
     *c = *r;
-    c->h.next = c->h.gprev = c->h.gnext = NULL;
+    c->h.next = c->h.gprev = c->h.gnext = c->h.uprev = c->h.unext = NULL;
     c->h.owner = NULL;
     bool ok = true;
     c->gss.ntlm.auth = dup_piece(r->gss.ntlm.auth, sizeof *r->gss.ntlm.auth, &ok);
@@ -325,6 +359,7 @@ void rec_conn_stream(struct rec_store *s, struct rec_conn *rc)
         if (!h->streamed) {
             set_community_id(rc, h);
             h->phase = REC_AT_VERDICT;
+            unsent_remove(s, h);
             h->streamed = true;
             sink_record(s->sink, h);
         }
@@ -471,9 +506,7 @@ struct kdc_rec *rec_kdc_new(struct rec_store *s, struct rec_conn *rc, const stru
 
 bool rec_store_oldest_unsent(const struct rec_store *s, struct timeval *ts)
 {
-    const struct rec_hdr *a = s->auth.oldest, *k = s->kdc.oldest;
-    while (a && a->streamed)
-        a = a->gnext;
+    const struct rec_hdr *a = s->unsent.oldest, *k = s->kdc.oldest;
     const struct rec_hdr *o = !a ? k : !k ? a : timercmp(&a->ts, &k->ts, <) ? a : k;
     if (o)
         *ts = o->ts;
