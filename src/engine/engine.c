@@ -46,6 +46,7 @@ int engine_init(struct hs_engine *e, const struct hs_limits *lim, struct hs_sink
     e->scratch = malloc(e->scratch_cap);
     if (!e->scratch || flow_table_init(&e->flows, lim->max_flows) != 0) {
         free(e->scratch);
+        e->scratch = NULL; /* engine_free() may still be called */
         flow_table_free(&e->flows);
         return -1;
     }
@@ -340,12 +341,19 @@ static void conn_touch(struct hs_engine *e, struct hs_conn *c)
         e->st.memory_evicted++;
         conn_remove(e, old);
     }
-    /* closed connections leave after their linger, or the oldest close when too many are closed */
-    while ((old = e->closed_head) != NULL && old != c &&
-           (e->n_closed > ENGINE_CLOSED_MAX || e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
-        if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
-            e->st.closed_forgotten++; /* before its linger: a late retransmission would open a connection */
-        conn_remove(e, old);
+    /* closed connections leave after their linger, or the oldest close when too many are closed; c itself (a late
+     * packet of a closed connection) stays for this packet, and those closed after it are not held up by it: as
+     * engine_replay() removes them in the engines that do not have c (--threads) */
+    old = e->closed_head;
+    while (old && (e->n_closed > ENGINE_CLOSED_MAX ||
+                   e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
+        struct hs_conn *next = old->closed_next;
+        if (old != c) {
+            if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
+                e->st.closed_forgotten++; /* before its linger: a late retransmission would open a connection */
+            conn_remove(e, old);
+        }
+        old = next;
     }
 }
 
@@ -537,12 +545,6 @@ void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen)
     e->dec.st.non_ip++;
 }
 
-static int by_id(const void *a, const void *b)
-{
-    const struct hs_conn *x = *(struct hs_conn *const *)a, *y = *(struct hs_conn *const *)b;
-    return x->flow.id < y->flow.id ? -1 : x->flow.id > y->flow.id;
-}
-
 void engine_stats_view(const struct hs_engine *e, struct hs_stats_view *v)
 {
     memset(v, 0, sizeof *v);
@@ -573,27 +575,59 @@ void engine_stats(struct hs_engine *e, int64_t now_us)
     sink_stats(e->sink, &view);
 }
 
+/* Sorts the LRU list by flow.id (creation order) in place: a merge sort of the list, O(n log n), no memory. */
+static void lru_sort_by_id(struct flow_table *t)
+{
+    struct hs_conn *list = t->lru_head;
+    for (size_t width = 1;; width *= 2) {
+        struct hs_conn *head = NULL, **tail = &head, *p = list;
+        size_t merges = 0;
+        while (p) {
+            merges++;
+            struct hs_conn *q = p;
+            size_t np = 0, nq = width;
+            while (q && np < width) {
+                np++;
+                q = q->lru_next;
+            }
+            while (np || (nq && q)) {
+                struct hs_conn *take;
+                if (!np || (nq && q && q->flow.id < p->flow.id)) {
+                    take = q;
+                    q = q->lru_next;
+                    nq--;
+                } else {
+                    take = p;
+                    p = p->lru_next;
+                    np--;
+                }
+                *tail = take;
+                tail = &take->lru_next;
+            }
+            p = q;
+        }
+        *tail = NULL;
+        list = head;
+        if (merges <= 1)
+            break;
+    }
+    struct hs_conn *prev = NULL;
+    for (struct hs_conn *c = list; c; c = c->lru_next) {
+        c->lru_prev = prev;
+        prev = c;
+    }
+    t->lru_head = list;
+    t->lru_tail = prev;
+}
+
 void engine_close_all(struct hs_engine *e)
 {
-    /* Close in creation order so output order does not depend on when flows were last seen. */
-    size_t n = 0, i = 0;
-    for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next)
-        n++;
-    struct hs_conn **v = n ? malloc(n * sizeof *v) : NULL;
-    if (v) {
-        for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next)
-            v[i++] = c;
-        qsort(v, n, sizeof *v, by_id);
-        for (i = 0; i < n; i++) {
-            e->key = (struct engine_key){UINT64_MAX, ENGINE_KEY_BEFORE, v[i]->flow.id};
-            conn_close(e, v[i]);
-        }
-        free(v);
-    } else {
-        for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next) {
-            e->key = (struct engine_key){UINT64_MAX, ENGINE_KEY_BEFORE, c->flow.id};
-            conn_close(e, c);
-        }
+    /* Close in creation order so output order does not depend on when flows were last seen (and so that the run
+     * key of each close goes up: --threads merges by it). */
+    lru_sort_by_id(&e->flows);
+    for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next) {
+        e->key = (struct engine_key){UINT64_MAX, ENGINE_KEY_BEFORE, c->flow.id};
+        conn_close(e, c);
     }
 }
 

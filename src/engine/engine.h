@@ -134,7 +134,8 @@ bool engine_idle_clock(struct hs_engine *e, int64_t now_us);
  * the connections idle past the timeout expire. */
 void engine_idle_expire(struct hs_engine *e, uint64_t clock);
 
-/* engine_finish() without the stats and the end: every connection still open is closed, in creation order. */
+/* engine_finish() without the stats and the end: every connection still open is closed, in creation order (the
+ * LRU list is left in that order: for the end of a run). */
 void engine_close_all(struct hs_engine *e);
 
 /*
