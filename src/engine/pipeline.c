@@ -16,6 +16,8 @@
 #define BATCH_ARENA ((size_t)8 << 20)  /* payload (and, with -w, frame) bytes per batch */
 #define IDMAP_WINDOW ((size_t)1 << 18) /* ids kept per worker for translating references (2 MiB) */
 #define CARRY_BUCKETS 4096u
+#define EVENT_BUDGET ((uint64_t)64 << 20) /* record bytes a batch may leave for the merge before batches shrink */
+#define BATCH_FRAMES_MIN 16u
 
 /* A frame of the batch. */
 struct bframe {
@@ -44,6 +46,12 @@ struct pev {
     struct rec_hdr *rec;     /* PEV_RECORD: the merge's to free (a transfer, a snapshot or a DCOM copy) */
 };
 
+#define ID_LIVE (1ull << 63)
+
+struct idpin {
+    uint64_t id, run_id;     /* id 0: a free slot */
+};
+
 struct worker {
     struct hs_pipeline *p;
     unsigned ix;
@@ -56,14 +64,18 @@ struct worker {
     struct pev *ev[2];       /* the events of each of the two batches, in key order */
     size_t nev[2], cap_ev[2];
     unsigned evix;           /* the batch the worker is on */
+    uint64_t ev_bytes[2];    /* what the records of each batch's events hold */
     struct engine_key last_key; /* the last event's key (they must not go back) */
     size_t pos;              /* the merge's position in ev */
     /* the merge's view of the worker */
     bool has_unsent;
     struct timeval unsent;
-    uint64_t *idmap;         /* worker id - idbase → run id */
+    uint64_t *idmap;         /* worker id - idbase → run id, | ID_LIVE while the record is not written */
     uint64_t idbase;         /* the worker id idmap[0] stands for */
     size_t nid, cap_id;
+    struct idpin *pins;      /* records still open whose ids left the window: worker id → run id */
+    size_t npins, cap_pins;  /* cap_pins a power of two, or 0 */
+    uint64_t ids_unmapped;   /* references to records written too long ago: written as 0 */
 };
 
 /* What the correlation stage wrote into a streamed auth record at its verdict, carried over to its later
@@ -106,13 +118,14 @@ struct hs_pipeline {
     struct batch bt[2];
     unsigned cur;            /* the batch being filled */
     bool inflight;           /* the other is with the workers */
-    size_t batch_frames;     /* frames a batch holds (BATCH_FRAMES; tests set fewer) */
+    size_t batch_frames;     /* frames a batch holds now: batch_base, less after a batch whose records were many */
+    size_t batch_base;       /* BATCH_FRAMES; tests set fewer */
+    size_t id_window;        /* IDMAP_WINDOW; tests set fewer */
     pipeline_frame_fn hook;
     void *hook_arg;
     /* the merge */
     uint64_t next_id;
     struct carry *carry[CARRY_BUCKETS];
-    uint64_t ids_unmapped;   /* references older than the id window: written as 0 */
     struct hs_stats sum;
     struct hs_stats_view view;
     uint64_t *dispatched;    /* packets queued for each worker */
@@ -143,6 +156,18 @@ static struct pev *ev_push(struct worker *w)
     if (w->e.recs.stream)
         v->has_unsent = rec_store_oldest_unsent(&w->e.recs, &v->unsent);
     return v;
+}
+
+/* What a record handed over holds, in bytes (approximately: its struct and what it owns). */
+static uint64_t rec_held_bytes(const struct rec_hdr *r)
+{
+    if (r->type == REC_DCOM)
+        return sizeof(struct dcom_rec);
+    if (r->type != REC_AUTH)
+        return sizeof(struct kdc_rec);
+    const struct auth_rec *a = (const struct auth_rec *)r;
+    return sizeof *a + (uint64_t)a->uses_cap * sizeof *a->uses + a->gss.ntlm.proof_size +
+           (a->gss.ntlm.auth ? sizeof *a->gss.ntlm.auth : 0) + (a->gss.ntlm.chal ? sizeof *a->gss.ntlm.chal : 0);
 }
 
 static void on_id(void *arg, uint64_t id)
@@ -195,6 +220,7 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
     }
     v->kind = PEV_RECORD;
     v->rec = keep;
+    w->ev_bytes[w->evix] += rec_held_bytes(keep);
     v->user_ticket = user_ticket;
     v->user_ap_req = user_ap_req;
 }
@@ -293,40 +319,132 @@ static int key_cmp(const struct engine_key *a, const struct engine_key *b)
     return a->sub < b->sub ? -1 : a->sub > b->sub;
 }
 
-/* The run id of worker w's id, 0 for 0 or one older than the window. */
-static uint64_t map_id(struct hs_pipeline *p, struct worker *w, uint64_t id)
+/* Worker ids stand for run ids (release() gives them out in start order). The ids of the last IDMAP_WINDOW records a
+ * worker started are in a window; a record still open when its id leaves the window is pinned until it is written,
+ * however long it lives (a day-long SMB session), so its own id and the references to it stay right. Records are
+ * held only up to the record caps, so the pins are bounded by them. A reference to a record written and out of the
+ * window becomes 0 (counted: stats workers[].ids_unmapped). */
+
+static size_t pin_slot(const struct worker *w, uint64_t id)
+{
+    size_t mask = w->cap_pins - 1, i = (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    while (w->pins[i].id && w->pins[i].id != id)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static void pin_put(struct worker *w, uint64_t id, uint64_t run_id)
+{
+    if (2 * (w->npins + 1) > w->cap_pins) {
+        size_t nc = w->cap_pins ? 2 * w->cap_pins : 64;
+        struct idpin *nv = calloc(nc, sizeof *nv), *old = w->pins;
+        if (!nv)
+            return; /* its id and references to it become 0 */
+        size_t oc = w->cap_pins;
+        w->pins = nv;
+        w->cap_pins = nc;
+        for (size_t i = 0; i < oc; i++)
+            if (old[i].id)
+                w->pins[pin_slot(w, old[i].id)] = old[i];
+        free(old);
+    }
+    size_t i = pin_slot(w, id);
+    if (!w->pins[i].id)
+        w->npins++;
+    w->pins[i] = (struct idpin){id, run_id};
+}
+
+/* Removes id's pin (linear probing: the entries after it that would no longer be found move back). */
+static void pin_drop(struct worker *w, uint64_t id)
+{
+    if (!w->cap_pins)
+        return;
+    size_t mask = w->cap_pins - 1, i = pin_slot(w, id);
+    if (!w->pins[i].id)
+        return;
+    w->npins--;
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        w->pins[i].id = 0;
+        if (!w->pins[j].id)
+            return;
+        size_t home = (size_t)((w->pins[j].id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+        /* j's entry may move to i unless its home lies cyclically in (i, j] */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            w->pins[i] = w->pins[j];
+            i = j;
+        }
+    }
+}
+
+/* The oldest k ids leave the window: the open records among them are pinned. */
+static void window_drop(struct worker *w, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        if (w->idmap[i] & ID_LIVE)
+            pin_put(w, w->idbase + i, w->idmap[i] & ~ID_LIVE);
+    memmove(w->idmap, w->idmap + k, (w->nid - k) * sizeof *w->idmap);
+    w->nid -= k;
+    w->idbase += k;
+}
+
+/* The run id of worker w's id: 0 for 0, or for a record written and out of the window. */
+static uint64_t map_id(struct worker *w, uint64_t id)
 {
     if (!id)
         return 0;
-    if (id < w->idbase || id - w->idbase >= w->nid) {
-        p->ids_unmapped++;
-        return 0;
+    if (id >= w->idbase && id - w->idbase < w->nid)
+        return w->idmap[id - w->idbase] & ~ID_LIVE;
+    if (w->cap_pins) {
+        size_t i = pin_slot(w, id);
+        if (w->pins[i].id)
+            return w->pins[i].run_id;
     }
-    return w->idmap[id - w->idbase];
+    w->ids_unmapped++;
+    return 0;
 }
 
+/* A record of worker w was written (its last hand-over): its id is no longer pinned. */
+static void map_done(struct worker *w, uint64_t id)
+{
+    if (id >= w->idbase && id - w->idbase < w->nid)
+        w->idmap[id - w->idbase] &= ~ID_LIVE;
+    else
+        pin_drop(w, id);
+}
+
+/* Worker w started record id, which is run_id in the run. Ids come dense; a gap (an event lost for want of
+ * memory) is filled with ids of no record. */
 static void map_add(struct worker *w, uint64_t id, uint64_t run_id)
 {
     if (!w->nid)
         w->idbase = id;
-    if (w->nid == w->cap_id) {
-        if (w->nid >= IDMAP_WINDOW) { /* the older half leaves */
-            size_t drop = w->nid / 2;
-            memmove(w->idmap, w->idmap + drop, (w->nid - drop) * sizeof *w->idmap);
-            w->nid -= drop;
-            w->idbase += drop;
-        } else {
-            size_t nc = w->cap_id ? 2 * w->cap_id : 1024;
-            uint64_t *nv = realloc(w->idmap, nc * sizeof *nv);
-            if (!nv)
-                return; /* ids from here are not mapped (references become 0) */
+    if (id < w->idbase + w->nid)
+        return; /* not possible: ids go up */
+    uint64_t gap = id - (w->idbase + w->nid);
+    size_t window = w->p->id_window;
+    if (gap >= window) { /* everything before leaves the window */
+        window_drop(w, w->nid);
+        w->idbase = id;
+        gap = 0;
+    }
+    while (w->nid + gap + 1 > w->cap_id) {
+        size_t nc = w->cap_id ? 2 * w->cap_id : (window < 1024 ? window : 1024);
+        uint64_t *nv = nc <= window ? realloc(w->idmap, nc * sizeof *nv) : NULL;
+        if (nv) {
             w->idmap = nv;
             w->cap_id = nc;
+        } else if (w->nid) { /* the window is full (or memory short): the older half leaves */
+            window_drop(w, w->nid / 2 > gap ? w->nid / 2 : w->nid);
+        } else if (w->cap_id) {
+            gap = 0; /* an empty window too short for the gap: start it here */
+            w->idbase = id;
+        } else {
+            return; /* no memory at all: ids of this worker become 0 */
         }
     }
-    if (id - w->idbase != w->nid)
-        return; /* ids come dense; a gap would mean a lost event */
-    w->idmap[w->nid++] = run_id;
+    while (gap--)
+        w->idmap[w->nid++] = 0;
+    w->idmap[w->nid++] = run_id | ID_LIVE;
 }
 
 static struct carry **carry_slot(struct hs_pipeline *p, uint64_t id)
@@ -389,15 +507,18 @@ static void release(struct hs_pipeline *p, struct worker *w, struct pev *v)
         return;
     }
     struct rec_hdr *r = v->rec;
-    r->id = map_id(p, w, r->id);
+    uint64_t wid = r->id;
+    r->id = map_id(w, wid);
+    if (r->phase == REC_WHOLE || r->phase == REC_END || r->type == REC_DCOM)
+        map_done(w, wid);
     if (r->type == REC_AUTH) {
         struct auth_rec *a = (struct auth_rec *)r;
-        a->carrier = map_id(p, w, a->carrier);
+        a->carrier = map_id(w, a->carrier);
         if (r->phase == REC_USES || r->phase == REC_END)
             carry_apply(p, a);
     } else if (r->type == REC_DCOM) {
         struct dcom_rec *d = (struct dcom_rec *)r;
-        d->auth = map_id(p, w, d->auth);
+        d->auth = map_id(w, d->auth);
         if (v->user_ticket) {
             struct carry *c = *carry_slot(p, d->auth);
             if (c && c->ap_req == v->user_ap_req)
@@ -435,8 +556,15 @@ static void merge(struct hs_pipeline *p, unsigned ix)
         best->unsent = v->unsent;
         release(p, best, v);
     }
-    for (unsigned i = 0; i < p->n; i++)
-        p->w[i].nev[ix] = p->w[i].pos = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        if (w->cap_ev[ix] > 65536 && w->nev[ix] < w->cap_ev[ix] / 8) { /* after a spike: the array goes */
+            free(w->ev[ix]);
+            w->ev[ix] = NULL;
+            w->cap_ev[ix] = 0;
+        }
+        w->nev[ix] = w->pos = 0;
+    }
 }
 
 bool pipeline_oldest_unsent(void *arg, struct timeval *ts)
@@ -455,10 +583,22 @@ bool pipeline_oldest_unsent(void *arg, struct timeval *ts)
 
 /* ---- the dispatcher's side ---- */
 
-/* A processed batch: its events merged, its frames to the hook, and it is free to be filled again. */
+/* A processed batch: its events merged, its frames to the hook, and it is free to be filled again. The records a
+ * batch leaves for the merge are held outside every cap until it runs (with --stream a use answered copies its
+ * whole record): after a batch that left more than EVENT_BUDGET, batches shrink (halving, down to
+ * BATCH_FRAMES_MIN frames), and grow back once batches leave little. */
 static void retire(struct hs_pipeline *p, unsigned ix)
 {
     struct batch *bt = &p->bt[ix];
+    uint64_t bytes = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        bytes += p->w[i].ev_bytes[ix];
+        p->w[i].ev_bytes[ix] = 0;
+    }
+    if (bytes > EVENT_BUDGET && p->batch_frames > BATCH_FRAMES_MIN)
+        p->batch_frames /= 2;
+    else if (bytes < EVENT_BUDGET / 8 && p->batch_frames < p->batch_base)
+        p->batch_frames = 2 * p->batch_frames < p->batch_base ? 2 * p->batch_frames : p->batch_base;
     merge(p, ix);
     if (p->hook)
         for (size_t i = 0; i < bt->nb; i++)
@@ -516,7 +656,7 @@ void pipeline_packet(struct hs_pipeline *p, int dlt, uint64_t frame, const struc
     if (need > BATCH_ARENA)
         return; /* larger than a batch holds: not possible for a capture's frame */
     struct batch *bt = &p->bt[p->cur];
-    if (bt->nb == p->batch_frames || bt->arena_used + need > BATCH_ARENA) {
+    if (bt->nb >= p->batch_frames || bt->arena_used + need > BATCH_ARENA) {
         submit(p);
         bt = &p->bt[p->cur];
     }
@@ -591,8 +731,8 @@ void pipeline_stats_view(struct hs_pipeline *p, struct hs_stats_view *v)
     for (unsigned i = 0; i < p->n; i++) {
         const struct hs_engine *w = &p->w[i].e;
         struct hs_worker_stats *x = &p->wstats[i];
-        *x = (struct hs_worker_stats){p->dispatched[i], w->flows.n, engine_memory(w), w->ooo_total, w->budget.held,
-                                      &w->st};
+        *x = (struct hs_worker_stats){p->dispatched[i], w->flows.n,     engine_memory(w),        w->ooo_total,
+                                      w->budget.held,   p->w[i].ids_unmapped, &w->st};
         v->flows_tracked += x->flows_tracked;
         v->memory += x->memory;
         v->ooo_bytes += x->ooo_bytes;
@@ -649,7 +789,12 @@ struct hs_pipeline *pipeline_new(struct hs_engine *e, unsigned n, char *err, siz
     pthread_cond_init(&p->done, NULL);
     /* HOPSCOPE_PIPELINE_BATCH=K (tests): batches of K frames, to have records cross batch boundaries */
     const char *bf = getenv("HOPSCOPE_PIPELINE_BATCH");
-    p->batch_frames = bf && atoi(bf) > 0 && atoi(bf) < (int)BATCH_FRAMES ? (size_t)atoi(bf) : BATCH_FRAMES;
+    p->batch_base = bf && atoi(bf) > 0 && atoi(bf) < (int)BATCH_FRAMES ? (size_t)atoi(bf) : BATCH_FRAMES;
+    p->batch_frames = p->batch_base;
+    /* HOPSCOPE_PIPELINE_IDWINDOW=K (tests): a window of K ids (a power of two from 16), to have ids leave it */
+    const char *iw = getenv("HOPSCOPE_PIPELINE_IDWINDOW");
+    long win = iw ? atol(iw) : 0;
+    p->id_window = win >= 16 && (size_t)win < IDMAP_WINDOW && !(win & (win - 1)) ? (size_t)win : IDMAP_WINDOW;
     for (unsigned k = 0; k < 2; k++) {
         p->bt[k].b = malloc(BATCH_FRAMES * sizeof *p->bt[k].b);
         p->bt[k].arena = malloc(BATCH_ARENA);
@@ -754,6 +899,7 @@ void pipeline_free(struct hs_pipeline *p)
         free(w->ev[0]);
         free(w->ev[1]);
         free(w->idmap);
+        free(w->pins);
     }
     for (unsigned i = 0; i < CARRY_BUCKETS; i++)
         while (p->carry[i]) {

@@ -1289,7 +1289,7 @@ static void put_stats(struct jw *w, const struct hs_stats_view *v)
                      {"partial_at_close", t->partial_at_close}, {"flows_evicted_memory", t->memory_evicted});
             COUNTERS(w, "capped", {"records_written_early", t->records_written_early},
                      {"kdc_requests_written_early", t->kdc_written_early},
-                     {"closed_flows_forgotten", t->closed_forgotten});
+                     {"closed_flows_forgotten", t->closed_forgotten}, {"ids_unmapped", x->ids_unmapped});
             jw_object_end(w);
         }
         jw_array_end(w);

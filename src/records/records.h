@@ -19,6 +19,7 @@ struct hs_worker_stats {
     uint64_t memory;                /* bytes its connections hold, against its share of --max-memory */
     uint64_t ooo_bytes;             /* of which out-of-order data */
     uint64_t pdu_bytes;             /* of which PDU buffers */
+    uint64_t ids_unmapped;          /* references to its records written as 0: written and out of the id window */
     const struct hs_stats *st;      /* its counters: flows, dropped, capped */
 };
 
@@ -128,6 +129,7 @@ struct rec_store {
     struct hs_sink *sink;
     uint64_t next_id;
     struct rec_list auth, kdc;
+    struct rec_list unsent;     /* the auth records not handed over yet (uprev/unext), oldest first */
     uint64_t held_bytes;        /* what the records held cost (rec_cost(), records.c): against lim.max_memory */
     bool stream;                /* hand auth records over at their verdict, then their uses (enum rec_phase) */
     const struct timeval *now;  /* the time of the packet being processed (the engine's), or NULL */
