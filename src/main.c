@@ -737,9 +737,10 @@ static int run_live(struct input *in, struct hs_engine *e, struct outputs *o, lo
             break;
         }
         int64_t mono = clock_us(CLOCK_MONOTONIC);
-        if (n > 0 && o->pipe) /* what the capture had is processed before waiting for more: a live record waits
-                               * for the next read, never for a batch to fill */
-            pipeline_flush(o->pipe);
+        if (n > 0 && o->pipe) /* what the capture had goes to the workers, and what they had before is handed
+                               * on: a live record waits for the next read (at most 100 ms, then idle() below
+                               * processes everything), never for a batch to fill */
+            pipeline_submit(o->pipe);
         if (n > 0)
             mono_last = mono;
         else if (e->have_ts) {

@@ -624,6 +624,11 @@ static void submit(struct hs_pipeline *p)
         p->cur = prev;
 }
 
+void pipeline_submit(struct hs_pipeline *p)
+{
+    submit(p);
+}
+
 void pipeline_flush(struct hs_pipeline *p)
 {
     submit(p);

@@ -57,6 +57,11 @@ void pipeline_set_frame_hook(struct hs_pipeline *p, pipeline_frame_fn fn, void *
 void pipeline_packet(struct hs_pipeline *p, int dlt, uint64_t frame, const struct timeval *ts,
                      const struct pcap_pkthdr *h, const uint8_t *data);
 
+/* Hands the frames queued so far to the workers without waiting for them; the batch they were on before is merged
+ * meanwhile (its records handed on). What they are given now is handed on at the next call, or at
+ * pipeline_flush(). */
+void pipeline_submit(struct hs_pipeline *p);
+
 /* Processes the frames queued so far and hands their records on. */
 void pipeline_flush(struct hs_pipeline *p);
 
