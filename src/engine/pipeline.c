@@ -204,8 +204,8 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
     }
     if (!keep) { /* memory is short: the record is lost, and counted */
         w->e.st.records_dropped++;
-        if (r->phase == REC_WHOLE || r->phase == REC_END)
-            rec_detached_free(r);
+        if (r->type != REC_DCOM && (r->phase == REC_WHOLE || r->phase == REC_END))
+            rec_detached_free(r); /* a DCOM record is the emitter's (on its stack), never the sink's */
         return;
     }
     keep->owner = NULL;
@@ -645,6 +645,8 @@ static void run_cmd(struct hs_pipeline *p, enum cmd cmd)
     pipeline_flush(p);
     cmd_start(p, cmd, p->cur);
     cmd_wait(p);
+    for (unsigned i = 0; i < p->n; i++) /* not a batch: what it left does not size the next ones */
+        p->w[i].ev_bytes[p->cur] = 0;
     merge(p, p->cur);
 }
 
