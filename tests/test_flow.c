@@ -393,6 +393,46 @@ static void test_flow_unlink_removes_connection(void **state)
     assert_int_equal(dir, 0);
 }
 
+/* flow_lru_sort_by_id (the end of a run closes connections in creation order): every connection stays on the
+ * list, in id order, with its back links and the table's ends right; for 0, 1, 2 and a number that is not a power
+ * of two, touched in a scrambled order. */
+static void test_flow_lru_sort_by_id_orders_every_connection(void **state)
+{
+    struct flow_table *t = *state;
+    flow_lru_sort_by_id(t); /* empty */
+    assert_null(t->lru_head);
+    assert_null(t->lru_tail);
+    enum { N = 1000 };
+    int dir;
+    uint32_t added = 0;
+    for (uint32_t n = 1; n <= N; n = n < 3 ? n + 1 : n * 7 + 3) {
+        for (; added < n; added++) {
+            char cli[16];
+            snprintf(cli, sizeof cli, "10.2.%u.%u", added / 250, added % 250 + 1);
+            struct hs_pkt p = pkt4(cli, 50000, "10.0.0.2", 445, 6, TH_SYN);
+            insert(t, &p, &dir, added)->flow.id = 1 + added; /* as the engine sets it: creation order */
+        }
+        for (uint32_t k = 0; k < added; k++) { /* scramble the last-seen order: touch every 7th from the head */
+            struct hs_conn *c = t->lru_head;
+            for (uint32_t j = 0; j < (k * 7) % added; j++)
+                c = c->lru_next;
+            flow_touch(t, c, at(10000 + k));
+        }
+        flow_lru_sort_by_id(t);
+        uint32_t seen = 0;
+        const struct hs_conn *prev = NULL;
+        for (const struct hs_conn *c = t->lru_head; c; c = c->lru_next) {
+            assert_ptr_equal(c->lru_prev, prev);
+            if (prev)
+                assert_true(prev->flow.id < c->flow.id);
+            prev = c;
+            seen++;
+        }
+        assert_ptr_equal(t->lru_tail, prev);
+        assert_int_equal(seen, added);
+    }
+}
+
 static void test_flow_many_connections_found_and_unlinked(void **state)
 {
     struct flow_table *t = *state;
@@ -546,6 +586,7 @@ int main(void)
         T(test_flow_touch_moves_to_most_recent_end),
         T(test_flow_idle_only_when_idle_longer_than_timeout),
         T(test_flow_unlink_removes_connection),
+        T(test_flow_lru_sort_by_id_orders_every_connection),
         T(test_flow_many_connections_found_and_unlinked),
         T(test_flow_hash_grows_with_connections_up_to_its_cap),
         T(test_flow_ipv6_keys),

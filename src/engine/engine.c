@@ -326,6 +326,25 @@ uint64_t engine_memory(const struct hs_engine *e)
 
 /* Marks c seen; connections idle past the timeout expire, and while connections hold more than
  * lim.max_memory the least recently seen (other than c) are evicted. */
+/* Closed connections leave after their linger, or the oldest closes when more than ENGINE_CLOSED_MAX are closed;
+ * keep (a late packet's closed connection, or NULL) stays for this packet, and those closed after it are not held
+ * up by it. One function for conn_touch() and engine_replay(), so that one engine and the workers of --threads
+ * forget the same connections at the same frame. */
+static void closed_expire(struct hs_engine *e, const struct hs_conn *keep)
+{
+    struct hs_conn *old = e->closed_head;
+    while (old && (e->n_closed > ENGINE_CLOSED_MAX ||
+                   e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
+        struct hs_conn *next = old->closed_next;
+        if (old != keep) {
+            if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
+                e->st.closed_forgotten++; /* before its linger: a late retransmission would open a connection */
+            conn_remove(e, old);
+        }
+        old = next;
+    }
+}
+
 static void conn_touch(struct hs_engine *e, struct hs_conn *c)
 {
     flow_touch(&e->flows, c, e->clock);
@@ -341,20 +360,7 @@ static void conn_touch(struct hs_engine *e, struct hs_conn *c)
         e->st.memory_evicted++;
         conn_remove(e, old);
     }
-    /* closed connections leave after their linger, or the oldest close when too many are closed; c itself (a late
-     * packet of a closed connection) stays for this packet, and those closed after it are not held up by it: as
-     * engine_replay() removes them in the engines that do not have c (--threads) */
-    old = e->closed_head;
-    while (old && (e->n_closed > ENGINE_CLOSED_MAX ||
-                   e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
-        struct hs_conn *next = old->closed_next;
-        if (old != c) {
-            if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
-                e->st.closed_forgotten++; /* before its linger: a late retransmission would open a connection */
-            conn_remove(e, old);
-        }
-        old = next;
-    }
+    closed_expire(e, c);
 }
 
 /*
@@ -530,12 +536,7 @@ void engine_replay(struct hs_engine *e, uint64_t frame, const struct timeval *ts
         e->key = (struct engine_key){frame, ENGINE_KEY_EXPIRY, old->touch_frame};
         conn_remove(e, old);
     }
-    while ((old = e->closed_head) != NULL &&
-           (e->n_closed > ENGINE_CLOSED_MAX || e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
-        if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
-            e->st.closed_forgotten++;
-        conn_remove(e, old);
-    }
+    closed_expire(e, NULL);
 }
 
 void engine_frame_undecoded(struct hs_engine *e, uint32_t caplen)
@@ -575,56 +576,11 @@ void engine_stats(struct hs_engine *e, int64_t now_us)
     sink_stats(e->sink, &view);
 }
 
-/* Sorts the LRU list by flow.id (creation order) in place: a merge sort of the list, O(n log n), no memory. */
-static void lru_sort_by_id(struct flow_table *t)
-{
-    struct hs_conn *list = t->lru_head;
-    for (size_t width = 1;; width *= 2) {
-        struct hs_conn *head = NULL, **tail = &head, *p = list;
-        size_t merges = 0;
-        while (p) {
-            merges++;
-            struct hs_conn *q = p;
-            size_t np = 0, nq = width;
-            while (q && np < width) {
-                np++;
-                q = q->lru_next;
-            }
-            while (np || (nq && q)) {
-                struct hs_conn *take;
-                if (!np || (nq && q && q->flow.id < p->flow.id)) {
-                    take = q;
-                    q = q->lru_next;
-                    nq--;
-                } else {
-                    take = p;
-                    p = p->lru_next;
-                    np--;
-                }
-                *tail = take;
-                tail = &take->lru_next;
-            }
-            p = q;
-        }
-        *tail = NULL;
-        list = head;
-        if (merges <= 1)
-            break;
-    }
-    struct hs_conn *prev = NULL;
-    for (struct hs_conn *c = list; c; c = c->lru_next) {
-        c->lru_prev = prev;
-        prev = c;
-    }
-    t->lru_head = list;
-    t->lru_tail = prev;
-}
-
 void engine_close_all(struct hs_engine *e)
 {
     /* Close in creation order so output order does not depend on when flows were last seen (and so that the run
      * key of each close goes up: --threads merges by it). */
-    lru_sort_by_id(&e->flows);
+    flow_lru_sort_by_id(&e->flows);
     for (struct hs_conn *c = e->flows.lru_head; c; c = c->lru_next) {
         e->key = (struct engine_key){UINT64_MAX, ENGINE_KEY_BEFORE, c->flow.id};
         conn_close(e, c);

@@ -163,3 +163,47 @@ struct hs_conn *flow_insert(struct flow_table *t, const struct hs_pkt *p, uint32
     *dir = swap ? 1 : 0;
     return c;
 }
+
+void flow_lru_sort_by_id(struct flow_table *t)
+{
+    struct hs_conn *list = t->lru_head;
+    for (size_t width = 1;; width *= 2) {
+        struct hs_conn *head = NULL, **tail = &head, *p = list;
+        size_t merges = 0;
+        while (p) {
+            merges++;
+            struct hs_conn *q = p;
+            size_t np = 0, nq = width;
+            while (q && np < width) {
+                np++;
+                q = q->lru_next;
+            }
+            while (np || (nq && q)) {
+                struct hs_conn *take;
+                if (!np || (nq && q && q->flow.id < p->flow.id)) {
+                    take = q;
+                    q = q->lru_next;
+                    nq--;
+                } else {
+                    take = p;
+                    p = p->lru_next;
+                    np--;
+                }
+                *tail = take;
+                tail = &take->lru_next;
+            }
+            p = q;
+        }
+        *tail = NULL;
+        list = head;
+        if (merges <= 1)
+            break;
+    }
+    struct hs_conn *prev = NULL;
+    for (struct hs_conn *c = list; c; c = c->lru_next) {
+        c->lru_prev = prev;
+        prev = c;
+    }
+    t->lru_head = list;
+    t->lru_tail = prev;
+}

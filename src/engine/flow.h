@@ -109,4 +109,9 @@ static inline struct hs_conn *flow_idle(const struct flow_table *t, uint64_t now
 /* Takes c out of the table (the caller frees it). */
 void flow_unlink(struct flow_table *t, struct hs_conn *c);
 
+/* Puts the LRU list in flow.id order (creation order) instead of last-seen order: a merge sort of the list in
+ * place, O(n log n), allocating nothing. For the end of a run (engine_close_all()): flow_idle() reads the list as
+ * last-seen order. */
+void flow_lru_sort_by_id(struct flow_table *t);
+
 #endif

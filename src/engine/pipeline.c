@@ -127,7 +127,6 @@ struct hs_pipeline {
     uint64_t next_id;
     struct carry *carry[CARRY_BUCKETS];
     struct hs_stats sum;
-    struct hs_stats_view view;
     uint64_t *dispatched;    /* packets queued for each worker */
     struct hs_worker_stats *wstats;
 };
