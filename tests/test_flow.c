@@ -407,7 +407,7 @@ static void test_flow_lru_sort_by_id_orders_every_connection(void **state)
     uint32_t added = 0;
     for (uint32_t n = 1; n <= N; n = n < 3 ? n + 1 : n * 7 + 3) {
         for (; added < n; added++) {
-            char cli[16];
+            char cli[24];
             snprintf(cli, sizeof cli, "10.2.%u.%u", added / 250, added % 250 + 1);
             struct hs_pkt p = pkt4(cli, 50000, "10.0.0.2", 445, 6, TH_SYN);
             insert(t, &p, &dir, added)->flow.id = 1 + added; /* as the engine sets it: creation order */
