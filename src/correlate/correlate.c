@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugepage.h"
 #include "ntlmproof.h"
 #include "ntlmssp.h"
 #include "util.h"
@@ -77,7 +78,7 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t size, uint64_t *dro
 {
     if (*n == *cap) {
         size_t nc = *cap ? 2 * *cap : 256;
-        void *na = nc > CORRELATE_SUMMARIES_MAX ? NULL : realloc(*arr, nc * size);
+        void *na = nc > CORRELATE_SUMMARIES_MAX ? NULL : hugepage_realloc(*arr, *cap * size, nc * size);
         if (!na) {
             (*dropped)++;
             return NULL;
@@ -656,7 +657,7 @@ static bool archive(void **arr, size_t *n, size_t *cap, const void *src, size_t 
         size_t nc = *cap ? *cap : 1024;
         while (nc < *n + k)
             nc *= 2;
-        void *nv = realloc(*arr, nc * sz);
+        void *nv = hugepage_realloc(*arr, *cap * sz, nc * sz);
         if (!nv)
             return false;
         *arr = nv;
@@ -830,7 +831,7 @@ static void tee_finding(struct hs_sink *self, const struct hs_finding *f)
     if (c->n_findings < GRAPH_FINDINGS_MAX) {
         if (c->n_findings == c->cap_findings) {
             size_t nc = c->cap_findings ? 2 * c->cap_findings : 16;
-            void *nv = realloc(c->findings, nc * sizeof *c->findings);
+            void *nv = hugepage_realloc(c->findings, c->cap_findings * sizeof *c->findings, nc * sizeof *c->findings);
             if (nv) {
                 c->findings = nv;
                 c->cap_findings = nc;
@@ -880,8 +881,8 @@ static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
             if (archive((void **)&c->arch_auth, &c->n_arch_auth, &c->cap_arch_auth, c->auth, c->n_auth,
                         sizeof *c->auth) &&
                 archive((void **)&c->arch_kdc, &c->n_arch_kdc, &c->cap_arch_kdc, c->kdc, c->n_kdc, sizeof *c->kdc)) {
-                free(c->auth);
-                free(c->kdc);
+                hugepage_free(c->auth, c->cap_auth * sizeof *c->auth);
+                hugepage_free(c->kdc, c->cap_kdc * sizeof *c->kdc);
                 c->auth = c->arch_auth, c->n_auth = c->n_arch_auth, c->cap_auth = c->cap_arch_auth;
                 c->kdc = c->arch_kdc, c->n_kdc = c->n_arch_kdc, c->cap_kdc = c->cap_arch_kdc;
                 c->arch_auth = NULL, c->arch_kdc = NULL;
@@ -929,13 +930,13 @@ void correlate_free(struct hs_correlate *c)
     findings_work_free(&c->work);
     free(c->dcom);
     graph_free(c->graph);
-    free(c->findings);
+    hugepage_free(c->findings, c->cap_findings * sizeof *c->findings);
     free(c->written);
     free(c->open_ix);
-    free(c->arch_auth);
-    free(c->arch_kdc);
-    free(c->auth);
-    free(c->kdc);
+    hugepage_free(c->arch_auth, c->cap_arch_auth * sizeof *c->arch_auth);
+    hugepage_free(c->arch_kdc, c->cap_arch_kdc * sizeof *c->arch_kdc);
+    hugepage_free(c->auth, c->cap_auth * sizeof *c->auth);
+    hugepage_free(c->kdc, c->cap_kdc * sizeof *c->kdc);
     strpool_free(&c->strings);
     free(c);
 }

@@ -12,6 +12,7 @@
 
 #include "format.h"
 #include "hosts.h"
+#include "hugepage.h"
 #include "kerberos.h"
 #include "ntlmssp.h"
 #include "util.h"
@@ -145,7 +146,7 @@ static bool hold(struct frun *run, const struct hs_finding *f)
         size_t cap = run->cap ? run->cap : 64u << 10;
         while (cap < run->used + need)
             cap *= 2;
-        unsigned char *b = realloc(run->held, cap);
+        unsigned char *b = hugepage_realloc(run->held, run->cap, cap);
         if (!b)
             return false;
         run->held = b;
@@ -1104,14 +1105,14 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
         cfg->work->held = run.held;
         cfg->work->cap = run.cap;
     } else {
-        free(run.held);
+        hugepage_free(run.held, run.cap);
     }
     hosts_free(&ht);
 }
 
 void findings_work_free(struct findings_work *w)
 {
-    free(w->held);
+    hugepage_free(w->held, w->cap);
     w->held = NULL;
     w->cap = 0;
 }

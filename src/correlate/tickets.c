@@ -1,6 +1,8 @@
 /* Ticket table: open addressing on the ticket digest, bounded, oldest entry evicted first. */
 #include "tickets.h"
 
+#include "hugepage.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,7 @@ int tickets_init(struct ticket_table *t)
 
 void tickets_free(struct ticket_table *t)
 {
-    free(t->ent);
+    hugepage_free(t->ent, (size_t)t->cap * sizeof *t->ent);
     free(t->slots);
     memset(t, 0, sizeof *t);
 }
@@ -81,7 +83,7 @@ void tickets_put(struct ticket_table *t, const struct ticket_info *ti)
         uint32_t cap = t->cap ? 2 * t->cap : 256;
         if (cap > TICKET_TABLE_SIZE)
             cap = TICKET_TABLE_SIZE;
-        struct ticket_info *v = realloc(t->ent, (size_t)cap * sizeof *v);
+        struct ticket_info *v = hugepage_realloc(t->ent, (size_t)t->cap * sizeof *v, (size_t)cap * sizeof *v);
         if (!v)
             return;
         t->ent = v;
