@@ -245,7 +245,8 @@ static void test_pcapfile_record_longer_than_snaplen_is_cut(void **state)
 static void test_pcapfile_records_across_blocks(void **state)
 {
     (void)state;
-    for (int stream = 0; stream < 2; stream++) {
+    for (int stream = 0; stream < 3; stream++) { /* 2: a regular file without read-ahead */
+        setenv("HOPSCOPE_READAHEAD", stream == 2 ? "0" : "1", 1);
         struct img b = {0};
         header(&b, 0xa1b2c3d4u, 262144);
         size_t want = 0;
@@ -258,10 +259,11 @@ static void test_pcapfile_records_across_blocks(void **state)
         record(&b, 9, 9, 262144, 262144, 9); /* the largest record libpcap takes, at the end */
         want++;
         char err[160];
-        assert_int_equal(same_as_libpcap(&b, stream, err, sizeof err), want);
+        assert_int_equal(same_as_libpcap(&b, stream == 1, err, sizeof err), want);
         assert_string_equal(err, "");
         free(b.p);
     }
+    unsetenv("HOPSCOPE_READAHEAD");
 }
 
 static void test_pcapfile_truncated_header(void **state)
@@ -315,6 +317,63 @@ static void test_pcapfile_truncated_record_longer_than_snaplen(void **state)
     }
 }
 
+/* Records placed so that a record header starts just before, at and just after a block boundary (blocks are
+ * read from byte 24), whole and with the file cut inside the straddling record: the read-ahead path stitches
+ * them (HOPSCOPE_READAHEAD on) as the single buffer does (off). */
+static void test_pcapfile_boundaries_and_cuts(void **state)
+{
+    (void)state;
+    static const int delta[] = {-17, -16, -15, -9, -8, -1, 0, 1, 8, 15, 16, 17, 100};
+    static const size_t cut[] = {0, 3, 16, 17, 60}; /* bytes of the straddling record left (0: whole file) */
+    for (int ra = 0; ra < 2; ra++) {
+        setenv("HOPSCOPE_READAHEAD", ra ? "1" : "0", 1);
+        for (size_t i = 0; i < sizeof delta / sizeof *delta; i++)
+            for (size_t j = 0; j < sizeof cut / sizeof *cut; j++) {
+                struct img b = {0};
+                header(&b, 0xa1b2c3d4u, 262144);
+                /* fillers up to 16 bytes short of where the record of interest goes */
+                size_t at = 24 + PCAPFILE_BLOCK + (size_t)(long)delta[i], before = 1;
+                for (; at - b.n - 16 > 262144; before++)
+                    record(&b, 1, 0, 200000, 200000, 1);
+                record(&b, 2, 0, (uint32_t)(at - b.n - 16), (uint32_t)(at - b.n - 16), 2);
+                assert_int_equal(b.n, at);
+                record(&b, 3, 0, 50, 50, 3); /* the record at the boundary */
+                record(&b, 4, 0, 1000, 1000, 4);
+                if (cut[j])
+                    b.n = at + cut[j];
+                char err[160];
+                assert_int_equal(same_as_libpcap(&b, false, err, sizeof err), before + (cut[j] ? 0 : 2));
+                if (cut[j])
+                    assert_non_null(strstr(err, "truncated dump file"));
+                else
+                    assert_string_equal(err, "");
+                free(b.p);
+            }
+    }
+    unsetenv("HOPSCOPE_READAHEAD");
+}
+
+/* Freed long before the end, with the read-ahead ring full and its thread asleep: it ends, nothing leaks. */
+static void test_pcapfile_free_before_the_end(void **state)
+{
+    (void)state;
+    struct img b = {0};
+    header(&b, 0xa1b2c3d4u, 262144);
+    while (b.n < (PCAPFILE_AHEAD + 4u) * PCAPFILE_BLOCK)
+        record(&b, 1, 0, 60000, 60000, 5);
+    for (int reads = 0; reads < 3; reads++) {
+        struct opened o;
+        assert_int_equal(open_img(&o, &b, false), 0);
+        struct pcap_pkthdr h;
+        const uint8_t *d;
+        for (int k = 0; k < reads * 20; k++)
+            assert_int_equal(pcapfile_next(&o.r, &h, &d), 1);
+        usleep(20000); /* the reader fills the ring and sleeps */
+        close_img(&o);
+    }
+    free(b.p);
+}
+
 /* A length past anything libpcap accepts is a damaged file, not an allocation. */
 static void test_pcapfile_huge_caplen_is_damage(void **state)
 {
@@ -355,6 +414,8 @@ int main(void)
         cmocka_unit_test(test_pcapfile_truncated_header),
         cmocka_unit_test(test_pcapfile_truncated_data),
         cmocka_unit_test(test_pcapfile_truncated_record_longer_than_snaplen),
+        cmocka_unit_test(test_pcapfile_boundaries_and_cuts),
+        cmocka_unit_test(test_pcapfile_free_before_the_end),
         cmocka_unit_test(test_pcapfile_huge_caplen_is_damage),
         cmocka_unit_test(test_pcapfile_leaves_modified_format_to_libpcap),
     };

@@ -2,9 +2,43 @@
 #include "pcapfile.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/*
+ * Read-ahead for a regular file: a thread reads the file in PCAPFILE_BLOCK blocks into a ring of
+ * PCAPFILE_AHEAD slots while the caller analyses the packets of the slot it holds; on two cores the kernel's
+ * copy out of the page cache (as long as `cat`'s) then overlaps the analysis. Packets are handed out from the
+ * slot itself; only a record that straddles two blocks is copied, into `stitch`. The counts only grow: the
+ * reader may fill a slot while filled - given_back < PCAPFILE_AHEAD, the caller take one while taken < filled,
+ * and the caller holds at most one (taken - given_back <= 1). Slot k is slot[k % PCAPFILE_AHEAD].
+ */
+struct ahead_slot {
+    uint8_t *data;
+    size_t len;
+    int err;  /* errno of a failed read: the reader stopped */
+    bool eof; /* the end of the file: len is 0 and the reader stopped */
+};
+
+struct pcapfile_ahead {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t filled_cv, given_back_cv;
+    struct ahead_slot slot[PCAPFILE_AHEAD];
+    uint64_t filled, taken, given_back; /* under mu */
+    bool stop;                          /* under mu: pcapfile_free() asks the reader to end */
+    bool reader_waits, caller_waits;    /* under mu: who sleeps (a wake-up is a system call, an IPI on a VM) */
+    int fd;
+    uint64_t off; /* the reader's: the offset of its next pread */
+    /* the caller's */
+    bool holding;     /* slot[(taken - 1) % PCAPFILE_AHEAD] is the caller's */
+    size_t hold_off;  /* bytes of the held slot consumed (into the view or the stitch) */
+    bool view_stitch; /* the caller's view (buf, off, len) is the stitch buffer, not the held slot */
+    uint8_t *stitch;  /* PCAPFILE_MAX_CAPLEN + 16 bytes: a record that straddles two blocks */
+};
 
 static uint32_t get32(const uint8_t *p, bool swapped)
 {
@@ -27,6 +61,189 @@ bool pcapfile_can_read(pcap_t *p, const uint8_t magic[4])
     return std && pcap_major_version(p) == 2 && pcap_minor_version(p) == 4 && pcap_snapshot(p) > 0;
 }
 
+static void *ahead_main(void *arg)
+{
+    struct pcapfile_ahead *a = arg;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        if (a->filled - a->given_back == PCAPFILE_AHEAD) { /* full: sleep until half of it is free again */
+            a->reader_waits = true;
+            while (!a->stop && a->filled - a->given_back > PCAPFILE_AHEAD / 2)
+                pthread_cond_wait(&a->given_back_cv, &a->mu);
+            a->reader_waits = false;
+        }
+        if (a->stop)
+            break;
+        struct ahead_slot *s = &a->slot[a->filled % PCAPFILE_AHEAD];
+        pthread_mutex_unlock(&a->mu);
+        ssize_t got;
+        do
+            got = pread(a->fd, s->data, PCAPFILE_BLOCK, (off_t)a->off);
+        while (got < 0 && errno == EINTR);
+        s->err = got < 0 ? errno : 0;
+        s->len = got > 0 ? (size_t)got : 0;
+        s->eof = got == 0;
+        if (got > 0)
+            a->off += (uint64_t)got;
+        pthread_mutex_lock(&a->mu);
+        a->filled++;
+        if (a->caller_waits)
+            pthread_cond_signal(&a->filled_cv);
+        if (got <= 0)
+            break;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+static void ahead_free(struct pcapfile_ahead *a, bool started)
+{
+    if (started) {
+        pthread_mutex_lock(&a->mu);
+        a->stop = true;
+        pthread_cond_signal(&a->given_back_cv);
+        pthread_mutex_unlock(&a->mu);
+        pthread_join(a->thread, NULL);
+    }
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->filled_cv);
+    pthread_cond_destroy(&a->given_back_cv);
+    for (int i = 0; i < PCAPFILE_AHEAD; i++)
+        free(a->slot[i].data);
+    free(a->stitch);
+    free(a);
+}
+
+/* Starts the read-ahead thread on fd from offset off; NULL (then the caller reads itself) without memory or a
+ * thread. The thread blocks every signal: they are the main thread's to take. */
+static struct pcapfile_ahead *ahead_start(int fd, uint64_t off)
+{
+    struct pcapfile_ahead *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->fd = fd;
+    a->off = off;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->filled_cv, NULL);
+    pthread_cond_init(&a->given_back_cv, NULL);
+    bool ok = (a->stitch = malloc(PCAPFILE_MAX_CAPLEN + 16)) != NULL;
+    for (int i = 0; ok && i < PCAPFILE_AHEAD; i++)
+        ok = (a->slot[i].data = malloc(PCAPFILE_BLOCK)) != NULL;
+    if (ok) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        ok = pthread_create(&a->thread, NULL, ahead_main, a) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    if (!ok) {
+        ahead_free(a, false);
+        return NULL;
+    }
+    return a;
+}
+
+/* Gives the held slot back to the reader. */
+static void ahead_give_back(struct pcapfile_ahead *a)
+{
+    if (!a->holding)
+        return;
+    a->holding = false;
+    pthread_mutex_lock(&a->mu);
+    a->given_back++;
+    if (a->reader_waits && a->filled - a->given_back <= PCAPFILE_AHEAD / 2)
+        pthread_cond_signal(&a->given_back_cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Takes the next slot the reader filled (waiting for it). Returns it with data, or NULL at the end of the file
+ * (r->eof set) or on a read error (r->eof set, *failed true, reason in r->err). */
+static struct ahead_slot *ahead_take(struct pcapfile *r, bool *failed)
+{
+    struct pcapfile_ahead *a = r->ahead;
+    if (r->eof)
+        return NULL;
+    pthread_mutex_lock(&a->mu);
+    while (a->taken == a->filled) {
+        a->caller_waits = true;
+        pthread_cond_wait(&a->filled_cv, &a->mu);
+        a->caller_waits = false;
+    }
+    struct ahead_slot *s = &a->slot[a->taken % PCAPFILE_AHEAD];
+    a->taken++;
+    pthread_mutex_unlock(&a->mu);
+    a->holding = true;
+    a->hold_off = 0;
+    if (s->err || s->eof) {
+        if (s->err) {
+            snprintf(r->err, sizeof r->err, "error reading dump file: %s", strerror(s->err));
+            *failed = true;
+        }
+        r->eof = true;
+        ahead_give_back(a);
+        return NULL;
+    }
+    return s;
+}
+
+/* fill() for a file read ahead: the view is the held slot while records lie inside it, the stitch buffer for a
+ * record that straddles two slots. */
+static long fill_ahead(struct pcapfile *r, size_t need)
+{
+    struct pcapfile_ahead *a = r->ahead;
+    bool failed = false;
+    for (;;) {
+        size_t have = r->len - r->off;
+        if (have >= need)
+            return (long)have;
+        struct ahead_slot *held = a->holding ? &a->slot[(a->taken - 1) % PCAPFILE_AHEAD] : NULL;
+        if (!a->view_stitch) {
+            if (have == 0) { /* the held slot is used up: the next one */
+                ahead_give_back(a);
+                struct ahead_slot *s = ahead_take(r, &failed);
+                if (!s)
+                    return failed ? -1 : 0;
+                r->buf = s->data;
+                r->off = 0;
+                r->len = a->hold_off = s->len;
+                continue;
+            }
+            /* a record straddles the end of the held slot: its start to the stitch buffer */
+            memcpy(a->stitch, r->buf + r->off, have);
+            a->hold_off = r->len;
+            r->buf = a->stitch;
+            r->off = 0;
+            r->len = have;
+            a->view_stitch = true;
+            continue;
+        }
+        if (have == 0 && held && a->hold_off < held->len) { /* the stitched record is used: back to the slot */
+            r->buf = held->data;
+            r->off = a->hold_off;
+            r->len = a->hold_off = held->len;
+            a->view_stitch = false;
+            continue;
+        }
+        if (r->off > 0) {
+            memmove(a->stitch, a->stitch + r->off, have);
+            r->off = 0;
+            r->len = have;
+        }
+        if (!held || a->hold_off == held->len) {
+            ahead_give_back(a);
+            held = ahead_take(r, &failed);
+            if (!held)
+                return failed ? -1 : (long)have;
+        }
+        size_t take = held->len - a->hold_off;
+        if (take > need - have)
+            take = need - have;
+        memcpy(a->stitch + r->len, held->data + a->hold_off, take);
+        r->len += take;
+        a->hold_off += take;
+    }
+}
+
 int pcapfile_open(struct pcapfile *r, FILE *f, pcap_t *p, const uint8_t magic[4], bool exact)
 {
     memset(r, 0, sizeof *r);
@@ -38,6 +255,12 @@ int pcapfile_open(struct pcapfile *r, FILE *f, pcap_t *p, const uint8_t magic[4]
     r->snaplen = (uint32_t)pcap_snapshot(p);
     r->pos = r->read_pos = 24;
     /* A block plus room for one record that straddles its end, moved to the front before the next read. */
+    const char *ra = getenv("HOPSCOPE_READAHEAD");
+    if (!exact && !(ra && !strcmp(ra, "0")) && (r->ahead = ahead_start(fileno(f), r->read_pos)) != NULL) {
+        r->buf = r->ahead->stitch; /* an empty view: the first fill takes the first slot */
+        r->ahead->view_stitch = true;
+        return 0;
+    }
     r->cap = PCAPFILE_BLOCK + PCAPFILE_MAX_CAPLEN + 16;
     r->buf = malloc(r->cap);
     if (!r->buf) {
@@ -51,6 +274,8 @@ int pcapfile_open(struct pcapfile *r, FILE *f, pcap_t *p, const uint8_t magic[4]
  * Returns the bytes available (fewer than need only at the end of the file), or -1 on a read error. */
 static long fill(struct pcapfile *r, size_t need)
 {
+    if (r->ahead)
+        return fill_ahead(r, need);
     size_t have = r->len - r->off;
     if (have >= need || r->eof)
         return (long)have;
@@ -153,12 +378,22 @@ int pcapfile_next(struct pcapfile *r, struct pcap_pkthdr *h, const uint8_t **dat
     h->len = len;
     *data = p + 16;
     r->off += 16 + (size_t)caplen;
+    if (r->ahead && r->len - r->off >= 192) { /* the next record's headers: written by the reader's core */
+        __builtin_prefetch(r->buf + r->off);
+        __builtin_prefetch(r->buf + r->off + 64);
+        __builtin_prefetch(r->buf + r->off + 128);
+    }
     r->pos += 16 + (uint64_t)caplen;
     return 1;
 }
 
 void pcapfile_free(struct pcapfile *r)
 {
-    free(r->buf);
+    if (r->ahead) {
+        ahead_free(r->ahead, true);
+        r->ahead = NULL;
+    } else {
+        free(r->buf);
+    }
     r->buf = NULL;
 }

@@ -1,6 +1,8 @@
 /* Classic pcap files read in large blocks by hopscope itself, after libpcap has checked the file header: a
- * regular file in 1 MiB pread(2) calls straight into one buffer the packets are handed out from (no stdio copy,
- * no per-packet copy), a stream through its FILE. The format is
+ * regular file in 1 MiB pread(2) calls made by a read-ahead thread into a ring of PCAPFILE_AHEAD blocks the
+ * packets are handed out from (no stdio copy, no per-packet copy; the kernel's copy out of the page cache
+ * overlaps the analysis), a stream through its FILE. Without a thread (HOPSCOPE_READAHEAD=0 in the environment,
+ * or when none can be started) a regular file is read the same way in the caller's thread. The format is
  * libpcap's savefile (pcap-savefile(5); draft-ietf-opsawg-pcap): a 24-byte file header, then per packet a
  * 16-byte record header (ts_sec, ts_usec or ts_nsec, incl_len, orig_len) in the file's byte order. */
 #ifndef HOPSCOPE_PCAPFILE_H
@@ -12,8 +14,11 @@
 
 #include <pcap/pcap.h>
 
-#define PCAPFILE_BLOCK (1u << 20)         /* bytes asked of each fread */
+#define PCAPFILE_BLOCK      (1u << 20)    /* bytes asked of each read */
 #define PCAPFILE_MAX_CAPLEN 262144u       /* libpcap's MAXIMUM_SNAPLEN: a longer record is a damaged file */
+#define PCAPFILE_AHEAD      4             /* blocks a regular file is read ahead by */
+
+struct pcapfile_ahead;
 
 struct pcapfile {
     FILE *f;                           /* not owned: libpcap's handle owns and closes it */
@@ -27,6 +32,7 @@ struct pcapfile {
     uint64_t pos;                      /* bytes of f consumed, the 24-byte file header included */
     uint64_t read_pos;                 /* a regular file: the offset of the next pread */
     char err[160];
+    struct pcapfile_ahead *ahead; /* a regular file: the read-ahead thread and its blocks (NULL: read here) */
 };
 
 /*
@@ -42,8 +48,9 @@ bool pcapfile_can_read(pcap_t *p, const uint8_t magic[4]);
  * length. A regular file (exact false) is read by offset from byte 24 with pread(2) on fileno(f), whatever f's
  * own position; exact: f is a stream (a pipe, a decompressor), where fread would wait
  * for a whole block: each read then asks only what the next record needs (f's own stdio buffer should be
- * large). Allocates the block buffer (PCAPFILE_BLOCK + PCAPFILE_MAX_CAPLEN + 16 bytes). Returns 0, or -1
- * with a reason in r->err (out of memory).
+ * large). A regular file gets a read-ahead thread (signals blocked) and PCAPFILE_AHEAD blocks of PCAPFILE_BLOCK
+ * bytes plus one of PCAPFILE_MAX_CAPLEN + 16 for a record that straddles two; otherwise one buffer of
+ * PCAPFILE_BLOCK + PCAPFILE_MAX_CAPLEN + 16 bytes. Returns 0, or -1 with a reason in r->err (out of memory).
  */
 int pcapfile_open(struct pcapfile *r, FILE *f, pcap_t *p, const uint8_t magic[4], bool exact);
 
@@ -55,7 +62,7 @@ int pcapfile_open(struct pcapfile *r, FILE *f, pcap_t *p, const uint8_t magic[4]
  */
 int pcapfile_next(struct pcapfile *r, struct pcap_pkthdr *h, const uint8_t **data);
 
-/* Frees the buffer (f stays open). */
+/* Stops the read-ahead thread (waiting for the read it is in), frees the buffers; f stays open. */
 void pcapfile_free(struct pcapfile *r);
 
 #endif
