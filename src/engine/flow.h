@@ -109,9 +109,12 @@ static inline struct hs_conn *flow_idle(const struct flow_table *t, uint64_t now
 /* Takes c out of the table (the caller frees it). */
 void flow_unlink(struct flow_table *t, struct hs_conn *c);
 
-/* Puts the LRU list in flow.id order (creation order) instead of last-seen order: a merge sort of the list in
- * place, O(n log n), allocating nothing. For the end of a run (engine_close_all()): flow_idle() reads the list as
- * last-seen order. */
+/* Puts the LRU list in flow.id order (creation order) instead of last-seen order, O(n log n): through an array of
+ * n (id, connection) pairs (16 bytes each), or, without memory for it, by a merge sort of the list in place. For
+ * the end of a run (engine_close_all()): flow_idle() reads the list as last-seen order. */
 void flow_lru_sort_by_id(struct flow_table *t);
+
+/* The same by a merge sort of the list in place, allocating nothing: what flow_lru_sort_by_id() falls back to. */
+void flow_lru_sort_by_id_in_place(struct flow_table *t);
 
 #endif
