@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hopscope's benchmark (docs/PERFORMANCE.md): on span-port-like mixes built from the lab traces, in one
 # hyperfine run per size, the page-cache limit (cat), the floor (a bare libpcap loop through a 1 MiB stdio
-# buffer), hopscope, and tshark extracting the same facts (users and principals); peak RSS of each; the cost
+# buffer), hopscope (with and without its read-ahead thread), and tshark extracting the same facts (users and principals); peak RSS of each; the cost
 # of an authentication apart from the cost of a byte (mixes of one size at several densities); callgrind
 # instruction counts on the 64 MiB mix for commit-to-commit comparison; memory in time: peak RSS of a
 # streaming run on mixes timed like a span port (a packet every 20 ms, so hours of traffic), which must stay
@@ -67,8 +67,8 @@ print(n)"; }
 
 echo "## Sizes (median of $runs runs; seconds; peak RSS in MB)"
 echo
-hdr="| mix | packets | records | cat | floor | hopscope | ×floor | ×cat |"
-sep="|---|---|---|---|---|---|---|---|"
+hdr="| mix | packets | records | cat | floor | hopscope | ×floor | ×cat | hopscope, no read-ahead | ×floor |"
+sep="|---|---|---|---|---|---|---|---|---|---|"
 [ "$tshark" = 1 ] && hdr="$hdr tshark | tshark/hopscope |" && sep="$sep---|---|"
 hdr="$hdr RSS floor | RSS hopscope |"; sep="$sep---|---|"
 [ "$tshark" = 1 ] && hdr="$hdr RSS tshark |" && sep="$sep---|"
@@ -76,20 +76,21 @@ echo "$hdr"; echo "$sep"
 for mb in $sizes; do
   f="$tmp/bench-$mb.pcap"
   mix "$f" "$mb" >/dev/null 2>&1
-  cmds=("cat $f" "$tmp/hs-pcaploop $f" "$hs -r $f -o /dev/null")
+  # the last: reading in the analysing thread too (HOPSCOPE_READAHEAD=0), one thread in all
+  cmds=("cat $f" "$tmp/hs-pcaploop $f" "$hs -r $f -o /dev/null" "env HOPSCOPE_READAHEAD=0 $hs -r $f -o /dev/null")
   # tshark takes ~40 s per GiB: timed once, on sizes up to 1 GiB
   if [ "$tshark" = 1 ] && [ "$mb" -le 1024 ]; then cmds+=("$(tshark_cmd "$f") >/dev/null"); fi
-  hyperfine -N -w 1 -r "$runs" --export-json "$tmp/hs-bench.json" "${cmds[@]:0:3}" >/dev/null 2>&1
-  read -r tc tf th <<<"$(median "$tmp/hs-bench.json")"
+  hyperfine -N -w 1 -r "$runs" --export-json "$tmp/hs-bench.json" "${cmds[@]:0:4}" >/dev/null 2>&1
+  read -r tc tf th th1 <<<"$(median "$tmp/hs-bench.json")"
   tt=""
-  if [ ${#cmds[@]} -gt 3 ]; then
-    hyperfine -w 0 -r 1 --export-json "$tmp/hs-bench-t.json" "${cmds[3]}" >/dev/null 2>&1
+  if [ ${#cmds[@]} -gt 4 ]; then
+    hyperfine -w 0 -r 1 --export-json "$tmp/hs-bench-t.json" "${cmds[4]}" >/dev/null 2>&1
     tt=$(median "$tmp/hs-bench-t.json")
   fi
   pk=$("$tmp/hs-pcaploop" "$f" | sed 's/.*packets=\([0-9]*\).*/\1/')
   nr=$(records "$f")
   r1=$(rss "$tmp/hs-pcaploop" "$f"); r2=$(rss "$hs" -r "$f" -o /dev/null)
-  row="| $mb MiB | $pk | $nr | $tc | $tf | $th | $(python3 -c "print('%.2f' % ($th/$tf))") | $(python3 -c "print('%.2f' % ($th/$tc))") |"
+  row="| $mb MiB | $pk | $nr | $tc | $tf | $th | $(python3 -c "print('%.2f' % ($th/$tf))") | $(python3 -c "print('%.2f' % ($th/$tc))") | $th1 | $(python3 -c "print('%.2f' % ($th1/$tf))") |"
   if [ "$tshark" = 1 ]; then
     if [ -n "$tt" ]; then
       r3=$(rss sh -c "$(tshark_cmd "$f")")
@@ -156,7 +157,8 @@ fi
 if [ "$callgrind" = 1 ]; then
   f="$tmp/bench-64.pcap"
   mix "$f" 64 >/dev/null 2>&1
-  valgrind --tool=callgrind --callgrind-out-file="$tmp/hs-bench-cg.out" "$hs" -r "$f" -o /dev/null 2>"$tmp/hs-bench-cg.err" || true
+  # without the read-ahead thread, whose naps would make the count vary
+  HOPSCOPE_READAHEAD=0 valgrind --tool=callgrind --callgrind-out-file="$tmp/hs-bench-cg.out" "$hs" -r "$f" -o /dev/null 2>"$tmp/hs-bench-cg.err" || true
   echo
   echo "callgrind, 64 MiB mix: $(grep -o 'refs: *[0-9,]*' "$tmp/hs-bench-cg.err" | tr -s ' ') instructions"
 fi

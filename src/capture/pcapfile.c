@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,17 @@ static long fill_ahead(struct pcapfile *r, size_t need)
     }
 }
 
+/* Read ahead unless HOPSCOPE_READAHEAD is "0" or the process may run on one CPU only (the thread would then only
+ * take turns with the analysis). */
+static bool want_ahead(void)
+{
+    const char *ra = getenv("HOPSCOPE_READAHEAD");
+    if (ra && !strcmp(ra, "0"))
+        return false;
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) > 1;
+}
+
 int pcapfile_open(struct pcapfile *r, FILE *f, pcap_t *p, const uint8_t magic[4], bool exact)
 {
     memset(r, 0, sizeof *r);
@@ -269,8 +281,7 @@ int pcapfile_open(struct pcapfile *r, FILE *f, pcap_t *p, const uint8_t magic[4]
     r->snaplen = (uint32_t)pcap_snapshot(p);
     r->pos = r->read_pos = 24;
     /* A block plus room for one record that straddles its end, moved to the front before the next read. */
-    const char *ra = getenv("HOPSCOPE_READAHEAD");
-    if (!exact && !(ra && !strcmp(ra, "0")) && (r->ahead = ahead_start(fileno(f), r->read_pos)) != NULL) {
+    if (!exact && want_ahead() && (r->ahead = ahead_start(fileno(f), r->read_pos)) != NULL) {
         r->buf = r->ahead->stitch; /* an empty view: the first fill takes the first slot */
         r->ahead->view_stitch = true;
         return 0;

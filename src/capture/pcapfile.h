@@ -2,7 +2,8 @@
  * regular file in 1 MiB pread(2) calls made by a read-ahead thread into a ring of PCAPFILE_AHEAD blocks the
  * packets are handed out from (no stdio copy, no per-packet copy; the kernel's copy out of the page cache
  * overlaps the analysis), a stream through its FILE. Without a thread (HOPSCOPE_READAHEAD=0 in the environment,
- * or when none can be started) a regular file is read the same way in the caller's thread. The format is
+ * a process allowed on one CPU only, or when none can be started) a regular file is read the same way in the
+ * caller's thread. The format is
  * libpcap's savefile (pcap-savefile(5); draft-ietf-opsawg-pcap): a 24-byte file header, then per packet a
  * 16-byte record header (ts_sec, ts_usec or ts_nsec, incl_len, orig_len) in the file's byte order. */
 #ifndef HOPSCOPE_PCAPFILE_H
