@@ -228,8 +228,27 @@ static void test_a_thousand_users_through_one_server(void **state)
     struct rec_sink *r = sink_new();
     findings_run(&cfg, a, 2 * N, NULL, 0, &r->sink);
     assert_int_equal(r->n, N); /* one per first hop, each citing at most FINDING_EVIDENCE_MAX records */
-    for (size_t i = 0; i < MAXF && i < r->n; i++)
-        assert_true(r->f[i].nrecords <= FINDING_EVIDENCE_MAX);
+    /* held packed (records, frames and text back to back) and unpacked: the evidence comes back whole, sorted
+     * as emit() left it, naming records of this run */
+    size_t full = 0;
+    for (size_t i = 0; i < MAXF && i < r->n; i++) {
+        const struct hs_finding *f = &r->f[i];
+        assert_true(f->nrecords <= FINDING_EVIDENCE_MAX);
+        assert_true(f->nframes <= FINDING_EVIDENCE_MAX);
+        full += f->nrecords == FINDING_EVIDENCE_MAX;
+        for (uint32_t k = 0; k < f->nrecords; k++) {
+            assert_true(f->records[k] >= 1 && f->records[k] <= 2 * N);
+            if (k)
+                assert_true(f->records[k - 1] < f->records[k]);
+        }
+        for (uint32_t k = 0; k < f->nframes; k++) {
+            assert_true(f->frames[k] >= 10 && f->frames[k] <= 2 * N * 10 + 9); /* sess(): frames id * 10 (+ 1) */
+            if (k)
+                assert_true(f->frames[k - 1] <= f->frames[k]);
+        }
+        assert_non_null(strstr(f->title, "HOP\\user"));
+    }
+    assert_true(full > 0);
     free(a);
     free(r);
 }
