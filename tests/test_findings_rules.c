@@ -327,6 +327,109 @@ static void test_thousands_of_findings_come_most_severe_first(void **state)
     free(a);
 }
 
+/* A sink that keeps a digest of every finding handed on (all its fields), in order. */
+struct digest_sink {
+    struct hs_sink sink;
+    uint64_t *d;
+    size_t n, cap;
+};
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void on_digest(struct hs_sink *self, const struct hs_finding *f)
+{
+    struct digest_sink *s = (struct digest_sink *)self;
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv(h, f->id, strlen(f->id));
+    h = fnv(h, f->severity, strlen(f->severity));
+    h = fnv(h, f->records, f->nrecords * sizeof *f->records);
+    h = fnv(h, f->frames, f->nframes * sizeof *f->frames);
+    h = fnv(h, f->title, strlen(f->title));
+    h = fnv(h, f->user, strlen(f->user));
+    h = fnv(h, f->client, strlen(f->client));
+    h = fnv(h, f->explanation, strlen(f->explanation));
+    h = fnv(h, f->remediation, strlen(f->remediation));
+    if (s->n < s->cap)
+        s->d[s->n] = h;
+    s->n++;
+}
+
+/* The findings of the thousands test, run with held_bytes (0: the default) and TMPDIR set to tmpdir (NULL: left
+ * as it is), into s (emptied first); returns the sorted runs the rules spilled. */
+static uint64_t digests_of(const struct fsum_auth *a, size_t n, size_t held_bytes, const char *tmpdir,
+                           struct digest_sink *s)
+{
+    char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    if (tmpdir)
+        setenv("TMPDIR", tmpdir, 1);
+    struct findings_work work = {0};
+    struct findings_cfg c = cfg;
+    c.held_bytes = held_bytes;
+    c.work = &work;
+    s->n = 0;
+    findings_run(&c, a, n, NULL, 0, &s->sink);
+    findings_work_free(&work);
+    if (old) {
+        setenv("TMPDIR", old, 1);
+        free(old);
+    } else {
+        unsetenv("TMPDIR");
+    }
+    return work.runs_spilled;
+}
+
+/* Findings that do not fit the memory held go to a temporary file in sorted runs and are merged: the order is
+ * exactly the one holding them all gives, whatever the runs' size, past the cap on runs, and without a file. */
+static void test_findings_spilled_in_runs_come_in_the_same_order(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    struct fsum_auth *a = calloc(2 * N, sizeof *a);
+    assert_non_null(a);
+    for (int i = 0; i < N; i++) {
+        char u[32];
+        snprintf(u, sizeof u, "HOP\\user%d", i);
+        a[i] = sess((uint64_t)i + 1, 30, (uint8_t)(100 + i % 100), 1000 + 1000 * i, u, AMECH_NTLM,
+                    RESULT_SUCCESS);
+        a[i].ntlm_version = i % 3 ? NTLM_VER_NTLMV1 : NTLM_VER_NTLMV2;
+        a[N + i] = sess((uint64_t)N + i + 1, (uint8_t)(100 + i % 100), 10, 1001 + 1000 * i, "", AMECH_NTLM,
+                        i % 2 ? RESULT_FAILURE : RESULT_SUCCESS);
+    }
+    struct digest_sink all = {.sink.finding = on_digest, .cap = 4 * N}, part = all;
+    all.d = calloc(all.cap, sizeof *all.d);
+    part.d = calloc(part.cap, sizeof *part.d);
+    assert_non_null(all.d);
+    assert_non_null(part.d);
+    /* all held at once (64 MiB): no run spilled */
+    assert_int_equal(digests_of(a, 2 * N, 64u << 20, NULL, &all), 0);
+    assert_true(all.n > N && all.n <= all.cap);
+    /* the default, 1 MiB held: a few runs */
+    assert_true(digests_of(a, 2 * N, 0, NULL, &part) >= 1);
+    assert_int_equal(part.n, all.n);
+    assert_memory_equal(part.d, all.d, all.n * sizeof *all.d);
+    /* 16 KiB held: runs of a dozen findings, merged */
+    uint64_t runs = digests_of(a, 2 * N, 16u << 10, NULL, &part);
+    assert_true(runs > 100);
+    assert_int_equal(part.n, all.n);
+    assert_memory_equal(part.d, all.d, all.n * sizeof *all.d);
+    /* one finding a run: past the 1,024 runs the file takes, the rest is held in memory and merged with them */
+    assert_int_equal(digests_of(a, 2 * N, 1, NULL, &part), 1024);
+    assert_int_equal(part.n, all.n);
+    assert_memory_equal(part.d, all.d, all.n * sizeof *all.d);
+    /* no temporary file can be made: held in memory (up to 16 MiB), the same order */
+    assert_int_equal(digests_of(a, 2 * N, 16u << 10, "/nonexistent/hopscope-test", &part), 0);
+    assert_int_equal(part.n, all.n);
+    assert_memory_equal(part.d, all.d, all.n * sizeof *all.d);
+    free(all.d);
+    free(part.d);
+    free(a);
+}
+
 static void test_ntlmv1_lm_and_lm_key_failure(void **state)
 {
     (void)state;
@@ -506,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_ntlmv1_lm_and_lm_key_failure),
         cmocka_unit_test(test_same_account_in_other_forms_is_the_same_user),
         cmocka_unit_test(test_thousands_of_findings_come_most_severe_first),
+        cmocka_unit_test(test_findings_spilled_in_runs_come_in_the_same_order),
         cmocka_unit_test(test_refused_ticket_then_ntlm_to_that_host_is_a_fallback),
         cmocka_unit_test(test_kerberos_hop_without_delegation_names_delegation_missing),
         cmocka_unit_test(test_two_addresses_of_one_server_are_one_host),

@@ -4,11 +4,14 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "format.h"
 #include "hosts.h"
@@ -102,17 +105,34 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Where findings go, and the host names that label their addresses. Findings are held to be handed on
- * most severe first, packed (struct held) into one buffer of at most FINDINGS_HELD_BYTES; beyond, in the
- * order the rules make them. */
-#define FINDINGS_HELD_BYTES (16u << 20)
+ * most severe first, packed (struct held) into a buffer of cfg->held_bytes (FINDINGS_HELD_BYTES by default).
+ * When it is full its findings are sorted and written as a run to a temporary file (spill()), and at the end
+ * the runs and what is still held are merged (flush_findings()), the way sort(1) sorts what does not fit:
+ * memory stays flat however many findings a capture makes. Without a temporary file the buffer grows to
+ * FINDINGS_HELD_MAX_BYTES, and beyond that findings are handed on in the order the rules make them. */
+#define FINDINGS_HELD_BYTES (1u << 20)
+#define FINDINGS_HELD_MAX_BYTES (16u << 20)
+#define FINDINGS_RUNS_MAX 1024           /* runs in the temporary file; beyond, the buffer is handed on sorted */
+#define FINDINGS_MERGE_BUF (8u << 10)   /* read buffer per run while merging (a held finding is < 4 KiB) */
+#define FINDINGS_SPILL_BUF (64u << 10)  /* write buffer while spilling */
+struct spill_run {
+    off_t off, end;          /* the run's bytes in the temporary file */
+};
 struct frun {
     struct hs_sink *sink;
     const struct host_table *ht;
     unsigned char *held;     /* struct held, back to back, each 8-byte aligned */
     size_t used, cap;        /* bytes of held */
     size_t n;                /* findings in held */
+    size_t held_max;         /* bytes held before a run is spilled */
     time_t decided_before;   /* findings_cfg's */
     uint64_t judged_before;
+    int spill_fd;            /* the temporary file (unlinked), -1 until the first run is spilled */
+    bool spill_failed;       /* no temporary file could be made or written: hold up to FINDINGS_HELD_MAX_BYTES */
+    struct spill_run *runs;  /* FINDINGS_RUNS_MAX, allocated with the file */
+    size_t n_runs;
+    off_t spill_end;
+    uint64_t runs_spilled;   /* runs written (findings_work's count) */
 };
 
 /* A held finding: what struct hs_finding holds, its evidence (nrecords records, then nframes frames) and its text
@@ -126,6 +146,8 @@ struct held {
     uint32_t size; /* of the whole entry, bytes, a multiple of 8 */
     uint64_t ev[]; /* records[nrecords], frames[nframes], then the text */
 };
+/* a held finding is never larger than this, so one always fits in a merge buffer */
+_Static_assert(sizeof(struct held) + sizeof(struct hs_finding) <= FINDINGS_MERGE_BUF, "merge buffer too small");
 
 static const uint64_t *held_frames(const struct held *h)
 {
@@ -141,8 +163,11 @@ static const char *held_text(const struct held *h)
 #define HELD_TEXT(X) X(title) X(user) X(client) X(first_hop) X(second_hop) X(client_name) X(first_hop_name) \
     X(second_hop_name) X(explanation) X(remediation)
 
-/* Packs f at the end of run->held. Returns false (nothing held) when the buffer would pass
- * FINDINGS_HELD_BYTES or cannot grow. */
+static bool spill(struct frun *run);
+
+/* Packs f at the end of run->held, spilling what is held first when f would not fit in run->held_max. Returns
+ * false (nothing held) when neither that nor holding more (up to FINDINGS_HELD_MAX_BYTES) can be done, or the
+ * buffer cannot grow. */
 static bool hold(struct frun *run, const struct hs_finding *f)
 {
     uint32_t nr = f->nrecords < FINDING_EVIDENCE_MAX ? f->nrecords : FINDING_EVIDENCE_MAX;
@@ -152,7 +177,7 @@ static bool hold(struct frun *run, const struct hs_finding *f)
     HELD_TEXT(LEN)
 #undef LEN
     need = (need + 7) & ~(size_t)7;
-    if (run->used + need > FINDINGS_HELD_BYTES)
+    if (run->used + need > run->held_max && run->used && !spill(run) && run->used + need > FINDINGS_HELD_MAX_BYTES)
         return false;
     if (run->used + need > run->cap) {
         size_t cap = run->cap ? run->cap : 64u << 10;
@@ -228,8 +253,9 @@ static int by_severity(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-/* Hands the held findings on, most severe first (sorted through pointers), and empties the buffer. */
-static void flush_findings(struct frun *run)
+/* The held findings, most severe first: pointers into run->held, malloc'd (NULL when none are held or without
+ * memory). */
+static const struct held **sorted_held(const struct frun *run)
 {
     const struct held **order = run->n ? malloc(run->n * sizeof *order) : NULL;
     size_t n = 0;
@@ -237,17 +263,236 @@ static void flush_findings(struct frun *run)
         order[n++] = (const struct held *)(const void *)(run->held + at);
     if (order)
         qsort(order, n, sizeof *order, by_severity);
-    /* without memory for the order: in the order the rules made them */
-    struct hs_finding f;
-    for (size_t i = 0, at = 0; i < run->n; i++) {
-        const struct held *h = order ? order[i] : (const struct held *)(const void *)(run->held + at);
-        at += h->size;
-        unhold(h, &f);
-        sink_finding(run->sink, &f);
+    return order;
+}
+
+/* Writes len bytes of b at offset off of fd, whole. Returns false on a write error or a full disk. */
+static bool pwrite_all(int fd, const unsigned char *b, size_t len, off_t off)
+{
+    while (len) {
+        ssize_t w = pwrite(fd, b, len, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        b += w;
+        len -= (size_t)w;
+        off += w;
     }
+    return true;
+}
+
+/* The temporary file runs are spilled to: in $TMPDIR, else /tmp, mode 0600, unlinked at once (it goes with the
+ * descriptor). -1 when it cannot be made. */
+static int spill_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !dir[0])
+        dir = "/tmp";
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/hopscope-findings-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return -1;
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+/* Writes the held findings, sorted, as one run at the end of the temporary file (made at the first run) and
+ * empties the buffer. Returns false, holding them still, when no file can be made or written, at
+ * FINDINGS_RUNS_MAX runs, or without memory; after a failure to make or write the file it is not tried again. */
+static bool spill(struct frun *run)
+{
+    if (run->spill_failed || run->n_runs == FINDINGS_RUNS_MAX)
+        return false;
+    if (run->spill_fd < 0) {
+        run->runs = malloc(FINDINGS_RUNS_MAX * sizeof *run->runs);
+        run->spill_fd = run->runs ? spill_file() : -1;
+        if (run->spill_fd < 0) {
+            free(run->runs);
+            run->runs = NULL;
+            run->spill_failed = true;
+            return false;
+        }
+    }
+    const struct held **order = sorted_held(run);
+    unsigned char *buf = order ? malloc(FINDINGS_SPILL_BUF) : NULL;
+    if (!buf) {
+        free(order);
+        return false;
+    }
+    off_t at = run->spill_end;
+    size_t fill = 0;
+    bool ok = true;
+    for (size_t i = 0; i < run->n && ok; i++) {
+        if (fill + order[i]->size > FINDINGS_SPILL_BUF) {
+            ok = pwrite_all(run->spill_fd, buf, fill, at);
+            at += (off_t)fill;
+            fill = 0;
+        }
+        memcpy(buf + fill, order[i], order[i]->size); /* size <= FINDINGS_MERGE_BUF < FINDINGS_SPILL_BUF */
+        fill += order[i]->size;
+    }
+    if (ok && fill) {
+        ok = pwrite_all(run->spill_fd, buf, fill, at);
+        at += (off_t)fill;
+    }
+    free(buf);
     free(order);
+    if (!ok) { /* a full disk: the file's runs stay, these stay held */
+        run->spill_failed = true;
+        return false;
+    }
+    run->runs[run->n_runs++] = (struct spill_run){run->spill_end, at};
+    run->spill_end = at;
+    run->runs_spilled++;
     run->n = 0;
     run->used = 0;
+    return true;
+}
+
+/* One input of the merge: a run in the temporary file read through buf, or the findings still held (mem). */
+struct merge_src {
+    const struct held **mem;
+    size_t mem_i, mem_n;
+    off_t off, end;          /* what is left of the run in the file */
+    unsigned char *buf;      /* FINDINGS_MERGE_BUF, 8-byte aligned */
+    size_t pos, len;         /* the head's offset in buf, the bytes in buf */
+    const struct held *head; /* the next finding, NULL when the input is done */
+    size_t ix;               /* the input's rank: among equal findings, the earlier run's go first */
+};
+
+/* Moves src to its next finding (head NULL at its end, or when the file cannot be read: those are lost). */
+static void merge_next(int fd, struct merge_src *m, bool first)
+{
+    m->head = NULL;
+    if (m->mem) {
+        if (m->mem_i < m->mem_n)
+            m->head = m->mem[m->mem_i++];
+        return;
+    }
+    if (!first)
+        m->pos += ((const struct held *)(const void *)(m->buf + m->pos))->size;
+    size_t have = m->len - m->pos;
+    const struct held *h = (const struct held *)(const void *)(m->buf + m->pos);
+    if (have < sizeof *h || have < h->size) { /* refill: what is left to the front, then read */
+        memmove(m->buf, m->buf + m->pos, have);
+        m->pos = 0;
+        m->len = have;
+        while (m->len < FINDINGS_MERGE_BUF && m->off < m->end) {
+            size_t want = FINDINGS_MERGE_BUF - m->len;
+            if ((off_t)want > m->end - m->off)
+                want = (size_t)(m->end - m->off);
+            ssize_t r = pread(fd, m->buf + m->len, want, m->off);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return;
+            m->len += (size_t)r;
+            m->off += r;
+        }
+        have = m->len;
+        h = (const struct held *)(const void *)m->buf;
+        if (have < sizeof *h || h->size < sizeof *h || h->size % 8 || have < h->size)
+            return;
+    }
+    m->head = h;
+}
+
+/* Does input a come before input b (a binary heap's order)? */
+static bool merge_before(const struct merge_src *a, const struct merge_src *b)
+{
+    int d = by_severity(&a->head, &b->head);
+    return d < 0 || (d == 0 && a->ix < b->ix);
+}
+
+static void sift_down(struct merge_src **heap, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && merge_before(heap[l], heap[m]))
+            m = l;
+        if (r < n && merge_before(heap[r], heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        struct merge_src *t = heap[i];
+        heap[i] = heap[m];
+        heap[m] = t;
+        i = m;
+    }
+}
+
+/* Hands on, most severe first, the spilled runs merged with what is still held (sorted through pointers).
+ * Returns false, handing nothing on, without memory for the merge. */
+static bool merge_runs(struct frun *run)
+{
+    size_t k = run->n_runs + 1;
+    struct merge_src *src = calloc(k, sizeof *src);
+    struct merge_src **heap = calloc(k, sizeof *heap);
+    unsigned char *bufs = malloc(run->n_runs * (size_t)FINDINGS_MERGE_BUF);
+    const struct held **order = sorted_held(run);
+    bool ok = src && heap && bufs && (order || !run->n);
+    size_t n = 0;
+    for (size_t i = 0; ok && i < k; i++) {
+        struct merge_src *m = &src[i];
+        m->ix = i;
+        if (i < run->n_runs) {
+            m->off = run->runs[i].off;
+            m->end = run->runs[i].end;
+            m->buf = bufs + i * (size_t)FINDINGS_MERGE_BUF;
+        } else {
+            m->mem = order;
+            m->mem_n = run->n;
+        }
+        merge_next(run->spill_fd, m, true);
+        if (m->head)
+            heap[n++] = m;
+    }
+    for (size_t i = n / 2; ok && i-- > 0;)
+        sift_down(heap, n, i);
+    struct hs_finding f;
+    while (ok && n) {
+        unhold(heap[0]->head, &f);
+        sink_finding(run->sink, &f);
+        merge_next(run->spill_fd, heap[0], false);
+        if (!heap[0]->head)
+            heap[0] = heap[--n];
+        sift_down(heap, n, 0);
+    }
+    free(order);
+    free(bufs);
+    free(heap);
+    free(src);
+    return ok;
+}
+
+/* Hands the findings on, most severe first — the held ones sorted through pointers, merged with the runs
+ * spilled — and empties the buffer and the temporary file. */
+static void flush_findings(struct frun *run)
+{
+    if (!run->n_runs || !merge_runs(run)) {
+        /* without memory for the order: in the order the rules made them */
+        const struct held **order = sorted_held(run);
+        struct hs_finding f;
+        for (size_t i = 0, at = 0; i < run->n; i++) {
+            const struct held *h = order ? order[i] : (const struct held *)(const void *)(run->held + at);
+            at += h->size;
+            unhold(h, &f);
+            sink_finding(run->sink, &f);
+        }
+        free(order);
+    }
+    run->n = 0;
+    run->used = 0;
+    if (run->spill_fd >= 0)
+        close(run->spill_fd);
+    run->spill_fd = -1;
+    free(run->runs);
+    run->runs = NULL;
+    run->n_runs = 0;
+    run->spill_end = 0;
 }
 
 /* The name of the host at address text ip ("" when ip is not an address or has no name) into out[cap]. */
@@ -1105,7 +1350,8 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
     struct host_table ht;
     hosts_build(&ht, a, n_a, k, n_k); /* without memory: empty, every host is its address */
     struct frun run = {.sink = sink, .ht = &ht, .decided_before = cfg->decided_before,
-                       .judged_before = cfg->judged_before};
+                       .judged_before = cfg->judged_before, .spill_fd = -1,
+                       .held_max = cfg->held_bytes ? cfg->held_bytes : FINDINGS_HELD_BYTES};
     if (cfg->work) {
         run.held = cfg->work->held;
         run.cap = cfg->work->cap;
@@ -1118,6 +1364,7 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
     if (cfg->work) {
         cfg->work->held = run.held;
         cfg->work->cap = run.cap;
+        cfg->work->runs_spilled += run.runs_spilled;
     } else {
         hugepage_free(run.held, run.cap);
     }

@@ -20,6 +20,9 @@ struct findings_cfg {
     time_t decided_before, hop_decided_before;
     uint64_t judged_before;
     struct findings_work *work;  /* buffers kept from run to run; NULL: a run allocates and frees its own */
+    /* Bytes of findings held in memory to be sorted (0: 1 MiB). Beyond, they are sorted in runs written to a
+     * temporary file ($TMPDIR, else /tmp; unlinked at once) and merged when handed on. */
+    size_t held_bytes;
 };
 
 /* Buffers findings_run() keeps between runs (a streaming run decides every period: fresh buffers each time
@@ -27,6 +30,7 @@ struct findings_cfg {
 struct findings_work {
     unsigned char *held;         /* the findings held to be sorted (findings.c, struct held) */
     size_t cap;                  /* its size, bytes */
+    uint64_t runs_spilled;       /* sorted runs written to the temporary file, in all runs of the rules */
 };
 
 void findings_work_free(struct findings_work *w);
