@@ -1525,6 +1525,66 @@ static void test_ticket_table_first_reply_wins(void **state)
     tickets_free(&t);
 }
 
+/* Names too long to be kept inline come back whole (cut at 255 bytes), through evictions of such entries (the
+ * sanitizer build checks that the evicted ones are freed); short ones share nothing with them. */
+static void test_ticket_table_long_names(void **state)
+{
+    (void)state;
+    struct ticket_table t;
+    tickets_init(&t);
+    struct ticket_info ti;
+    memset(&ti, 0, sizeof ti);
+    char longc[300], longs[300];
+    memset(longc, 'c', sizeof longc - 1);
+    longc[sizeof longc - 1] = '\0';
+    memset(longs, 's', sizeof longs - 1);
+    longs[sizeof longs - 1] = '\0';
+    for (uint32_t i = 0; i < TICKET_TABLE_SIZE + 100; i++) {
+        snprintf(ti.digest, sizeof ti.digest, "%032x", i);
+        if (i % 2) { /* 200 + 60 bytes: kept apart */
+            snprintf(ti.client, sizeof ti.client, "%.*s%u", 200, longc, i);
+            snprintf(ti.sname, sizeof ti.sname, "%.*s@R", 60, longs);
+        } else { /* short: inline */
+            snprintf(ti.client, sizeof ti.client, "u%u@R", i);
+            snprintf(ti.sname, sizeof ti.sname, "cifs/h%u@R", i);
+        }
+        snprintf(ti.kind, sizeof ti.kind, "tgs");
+        ti.frame = i + 1;
+        tickets_put(&t, &ti);
+    }
+    for (uint32_t i = 0; i < TICKET_TABLE_SIZE + 100; i++) {
+        char dig[33], want_c[300], want_s[300];
+        snprintf(dig, sizeof dig, "%032x", i);
+        const struct ticket_info *g = tickets_get(&t, dig);
+        if (i < 100) {
+            assert_null(g);
+            continue;
+        }
+        assert_non_null(g);
+        if (i % 2) {
+            snprintf(want_c, sizeof want_c, "%.*s%u", 200, longc, i);
+            snprintf(want_s, sizeof want_s, "%.*s@R", 60, longs);
+        } else {
+            snprintf(want_c, sizeof want_c, "u%u@R", i);
+            snprintf(want_s, sizeof want_s, "cifs/h%u@R", i);
+        }
+        assert_string_equal(g->client, want_c);
+        assert_string_equal(g->sname, want_s);
+        assert_string_equal(g->kind, "tgs");
+        assert_string_equal(g->digest, dig);
+        assert_int_equal(g->frame, i + 1);
+    }
+    /* a 300-byte client is cut at 255 */
+    snprintf(ti.digest, sizeof ti.digest, "%032x", 0xfffffu);
+    memcpy(ti.client, longc, sizeof ti.client - 1);
+    ti.client[sizeof ti.client - 1] = '\0';
+    tickets_put(&t, &ti);
+    const struct ticket_info *g = tickets_get(&t, ti.digest);
+    assert_non_null(g);
+    assert_int_equal(strlen(g->client), 255);
+    tickets_free(&t);
+}
+
 /* The ticket table against a model: random digests from a small space (so that repeats, evictions and
  * re-insertions of evicted digests all happen, and probe clusters wrap), checked after every put: an entry is
  * found while it is among the last TICKET_TABLE_SIZE distinct digests remembered, with what its first reply
@@ -3911,6 +3971,7 @@ int main(void)
         cmocka_unit_test(test_ticket_digest_follows_ticket),
         cmocka_unit_test(test_ticket_table_first_reply_wins),
         cmocka_unit_test(test_ticket_table_matches_a_model),
+        cmocka_unit_test(test_ticket_table_long_names),
         cmocka_unit_test(test_kerb_error_data_ntstatus),
         cmocka_unit_test(test_krb_is_kdc_msg),
         cmocka_unit_test(test_pac_request_and_options),

@@ -11,7 +11,7 @@
 #include "util.h"
 
 /* Names a referenced ticket from the reply that issued it, if one was seen. */
-static void resolve(const struct ticket_table *t, struct kdc_ticket_ref *ref)
+static void resolve(struct ticket_table *t, struct kdc_ticket_ref *ref)
 {
     if (!ref->digest[0])
         return;
