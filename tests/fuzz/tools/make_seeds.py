@@ -9,6 +9,7 @@ Keeps only distinct inputs and a few per kind, so the committed corpus stays sma
 seeds are hopscope's own output (JSON Lines) on lab traces, so they need --hopscope (a built binary).
 """
 import argparse
+import glob
 import base64
 import hashlib
 import os
@@ -346,14 +347,15 @@ def main():
     lab = os.path.join(a.captures, 'lab')
     pub = os.path.join(a.captures, 'public')
     if a.only:
-        if set(a.only) - {'stream_ldap', 'records'}:
-            print('--only: only stream_ldap and records can be regenerated alone; run without --only for the others')
+        if set(a.only) - {'stream_ldap', 'records', 'registry'}:
+            print('--only: only stream_ldap, records and registry can be regenerated alone; run without --only for the others')
             return 2
         for t in a.only:
             if t == 'records' and not a.hopscope:
                 print('--only records needs --hopscope')
                 return 2
-            c = ldap_seeds(a.out, lab, pub) if t == 'stream_ldap' else records_seeds(a.out, lab, a.hopscope)
+            c = ldap_seeds(a.out, lab, pub) if t == 'stream_ldap' else registry_seeds(a.out, lab, pub) \
+                if t == 'registry' else records_seeds(a.out, lab, a.hopscope)
             print('%-12s %3d seeds' % (os.path.basename(c.dir), c.n))
         return 0
 
@@ -426,13 +428,46 @@ def main():
             for cfg in cfgs:
                 http.add(name.split('.')[0].replace('_', '-') + '-c%x' % cfg, encode_stream(segs, cfg, 16000))
     ldap = ldap_seeds(a.out, lab, pub)
-    done = [ntlm, spnego, der, dec, smb, http, ldap]
+    done = [ntlm, spnego, der, dec, smb, http, ldap, registry_seeds(a.out, lab, pub)]
     if a.hopscope:
         done.append(records_seeds(a.out, lab, a.hopscope))
     else:
         print('records: no --hopscope given, its seeds are left as they are')
     for c in done:
         print('%-12s %3d seeds' % (os.path.basename(c.dir), c.n))
+
+
+def registry_seeds(out, lab, pub):
+    """registry: the first bytes (up to 256) of each direction of a connection or datagram the probes meet, after
+    byte 0 (the transport: 0 TCP, 1 UDP) and a big-endian port: SMB2 and SMB1 over NBSS, HTTP, Kerberos over TCP
+    and UDP, LDAP, DCE/RPC, TLS."""
+    c = Corpus(out, 'registry', 40, per_tag=4)
+    tcp = ((os.path.join(lab, 'smb2_ntlmv2_ok.pcap'), 445), (os.path.join(lab, 'smb1_lm_ntlmv1.pcap'), 445),
+           (os.path.join(lab, 'winrm_http_ntlm.pcap'), 5985), (os.path.join(lab, 'smb2_kerberos_ok.pcap'), 88),
+           (os.path.join(lab, 'dcerpc_tcp_ntlm_sign.pcap'), 135), (os.path.join(lab, 'dcom_activation.pcap'), 135),
+           (os.path.join(pub, 'otrf', 'covenant_psremoting_command_2020-08-06115603.cap'), 5985))
+    for path, port in tcp:
+        if not os.path.exists(path):
+            continue
+        tag = os.path.basename(path).split('.')[0].replace('_', '-')[:20] + '-%d' % port
+        for segs in stream_segments(path, port)[:1]:
+            for d in (0, 1):
+                first = next((p for dd, p in segs if dd == d), None)
+                if first:
+                    c.add(tag, bytes([0]) + struct.pack('>H', port) + first[:256])
+    for name in ('ldap', 'tls'):
+        for path in sorted(glob.glob(os.path.join(lab, '*.pcap'))) + sorted(glob.glob(os.path.join(pub, '*', '*.pcap*'))):
+            rows = tshark_fields(path, 'ldap' if name == 'ldap' else 'tls.handshake.type == 1', ['tcp.dstport', 'tcp.payload'])
+            rows = [r for r in rows if len(r) == 2 and r[1]]
+            if rows:
+                c.add(name, bytes([0]) + struct.pack('>H', int(rows[0][0])) + bytes.fromhex(rows[0][1])[:256])
+                break
+    for path in (os.path.join(lab, 'smb2_kerberos_ok.pcap'), os.path.join(pub, 'ndpi', 'kerberos-error.pcap')):
+        if os.path.exists(path):
+            for r in tshark_fields(path, 'udp.port == 88', ['udp.dstport', 'udp.payload'])[:2]:
+                if len(r) == 2 and r[1]:
+                    c.add('kdc-udp', bytes([1]) + struct.pack('>H', int(r[0])) + bytes.fromhex(r[1])[:256])
+    return c
 
 
 def records_seeds(out, lab, hopscope, cap=12000):
