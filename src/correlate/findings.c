@@ -468,12 +468,30 @@ static bool merge_runs(struct frun *run)
     return ok;
 }
 
+/* Without memory to merge: the spilled runs one after the other, through one buffer on the stack (each run most
+ * severe first, not the whole). */
+static void runs_in_turn(struct frun *run)
+{
+    uint64_t buf[FINDINGS_MERGE_BUF / sizeof(uint64_t)];
+    struct hs_finding f;
+    for (size_t i = 0; i < run->n_runs; i++) {
+        struct merge_src m = {.off = run->runs[i].off, .end = run->runs[i].end, .buf = (unsigned char *)buf};
+        for (merge_next(run->spill_fd, &m, true); m.head; merge_next(run->spill_fd, &m, false)) {
+            unhold(m.head, &f);
+            sink_finding(run->sink, &f);
+        }
+    }
+}
+
 /* Hands the findings on, most severe first — the held ones sorted through pointers, merged with the runs
  * spilled — and empties the buffer and the temporary file. */
 static void flush_findings(struct frun *run)
 {
-    if (!run->n_runs || !merge_runs(run)) {
-        /* without memory for the order: in the order the rules made them */
+    bool merged = run->n_runs && merge_runs(run);
+    if (run->n_runs && !merged)
+        runs_in_turn(run);
+    if (!merged) {
+        /* the held ones; without memory for the order, in the order the rules made them */
         const struct held **order = sorted_held(run);
         struct hs_finding f;
         for (size_t i = 0, at = 0; i < run->n; i++) {
