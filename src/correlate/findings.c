@@ -981,13 +981,18 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct frun *run)
             if (all)
                 continue;
         }
+        bool badoption = r->kind == KDC_KIND_S4U2PROXY && r->failed && r->error_code == KDC_ERR_BADOPTION;
+        bool not_fwd = r->kind == KDC_KIND_S4U2SELF && !r->failed && r->reply_decrypted &&
+                       !(r->reply_flags & TKT_FORWARDABLE);
+        if (!badoption && !not_fwd && !(spn_unknown_err(r) && is_head[i]))
+            continue; /* none of the findings below: nothing built */
         struct hs_finding f;
         memset(&f, 0, sizeof f);
         add_rec(&f, r->id);
         add_frame(&f, r->f_req);
         add_frame(&f, r->f_rep);
         ip_str(r->af, r->cli, f.client, sizeof f.client);
-        if (r->kind == KDC_KIND_S4U2PROXY && r->failed && r->error_code == KDC_ERR_BADOPTION) {
+        if (badoption) {
             f.id = "s4u2proxy_denied";
             f.severity = "high";
             f.confidence = "proven";
@@ -1011,8 +1016,7 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct frun *run)
                      "service host (klist purge) or restart the service.",
                      fq, nb, r->cname, acct, acct, fq, nb);
             emit(run, &f);
-        } else if (r->kind == KDC_KIND_S4U2SELF && !r->failed && r->reply_decrypted &&
-                   !(r->reply_flags & TKT_FORWARDABLE)) {
+        } else if (not_fwd) {
             f.id = "s4u2self_not_forwardable";
             f.severity = "medium";
             f.confidence = "proven";
@@ -1069,6 +1073,13 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
         const struct fsum_auth *r = &a[i];
         if (decided(run, &r->ts, r->made))
             continue;
+        bool spn_wrong = r->krb && (r->krb_error_code == KRB_AP_ERR_MODIFIED ||
+                                    (r->result == RESULT_FAILURE && (r->dec_ticket_failed || r->ticket_issued_frame)));
+        bool v1 = r->ntlm_version == NTLM_VER_NTLMV1 || r->ntlm_version == NTLM_VER_NTLMV1_ESS ||
+                  r->ntlm_version == NTLM_VER_LM;
+        /* most records make none of these findings: the finding (3 KB) is not built for them */
+        if (!spn_wrong && !(r->ntlm && !r->anonymous && (v1 || r->lm_kind == NTLM_LM_LM)))
+            continue;
         char c[48], s[48];
         ip_str(r->af, r->cli, c, sizeof c);
         ip_str(r->af, r->srv, s, sizeof s);
@@ -1078,8 +1089,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
         cutf(f.first_hop, sizeof f.first_hop, "%s", s);
         cutf(f.user, sizeof f.user, "%s", r->user);
         /* spn_wrong_account: a Kerberos AP-REQ the server refused although the KDC issued the ticket */
-        if (r->krb && (r->krb_error_code == KRB_AP_ERR_MODIFIED ||
-                       (r->result == RESULT_FAILURE && (r->dec_ticket_failed || r->ticket_issued_frame)))) {
+        if (spn_wrong) {
             f.id = "spn_wrong_account";
             f.severity = "high";
             f.confidence = r->krb_error_code == KRB_AP_ERR_MODIFIED || r->dec_ticket_failed ? "proven" : "likely";
@@ -1106,8 +1116,6 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
         }
         if (!r->ntlm || r->anonymous)
             continue;
-        bool v1 = r->ntlm_version == NTLM_VER_NTLMV1 || r->ntlm_version == NTLM_VER_NTLMV1_ESS ||
-                  r->ntlm_version == NTLM_VER_LM;
         bool lm_key = (r->ntlm_flags & NTLMSSP_NEGOTIATE_LM_KEY) && !(r->ntlm_flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY);
         bool rpc_refused = r->transport == TRANSPORT_DCERPC && r->verdict_source == VERDICT_FIRST_CALL &&
                            r->result == RESULT_FAILURE && r->dcerpc_auth_level >= 5;
@@ -1203,6 +1211,8 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
         const struct fsum_auth *r = &a[i];
         if (decided(run, &r->ts, r->made))
             continue;
+        if (r->mech != AMECH_BASIC && !(r->mech == AMECH_CREDSSP && r->result == RESULT_SUCCESS))
+            continue; /* neither finding below: nothing built */
         struct hs_finding f;
         memset(&f, 0, sizeof f);
         ip_str(r->af, r->cli, f.client, sizeof f.client);
