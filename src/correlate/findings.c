@@ -442,9 +442,11 @@ static bool merge_runs(struct frun *run)
             m->off = run->runs[i].off;
             m->end = run->runs[i].end;
             m->buf = bufs + i * (size_t)FINDINGS_MERGE_BUF;
-        } else {
+        } else if (run->n) {
             m->mem = order;
             m->mem_n = run->n;
+        } else {
+            continue; /* nothing held besides the runs */
         }
         merge_next(run->spill_fd, m, true);
         if (m->head)
