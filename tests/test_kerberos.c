@@ -1574,6 +1574,17 @@ static void test_ticket_table_long_names(void **state)
         assert_string_equal(g->digest, dig);
         assert_int_equal(g->frame, i + 1);
     }
+    /* names of 96 bytes together stay inline, 97 go apart: both come back whole */
+    for (int extra = 0; extra < 2; extra++) {
+        snprintf(ti.digest, sizeof ti.digest, "%032x", 0xff000u + (unsigned)extra);
+        snprintf(ti.client, sizeof ti.client, "%.*s", 40 + extra, longc);
+        snprintf(ti.sname, sizeof ti.sname, "%.*s", TICKET_NAMES_INLINE - 40, longs);
+        tickets_put(&t, &ti);
+        const struct ticket_info *b = tickets_get(&t, ti.digest);
+        assert_non_null(b);
+        assert_int_equal(strlen(b->client), 40 + extra);
+        assert_int_equal(strlen(b->sname), TICKET_NAMES_INLINE - 40);
+    }
     /* a 300-byte client is cut at 255 */
     snprintf(ti.digest, sizeof ti.digest, "%032x", 0xfffffu);
     memcpy(ti.client, longc, sizeof ti.client - 1);

@@ -112,11 +112,13 @@ static int cmp_u64(const void *a, const void *b)
  * FINDINGS_HELD_MAX_BYTES, and beyond that findings are handed on in the order the rules make them. */
 #define FINDINGS_HELD_BYTES (1u << 20)
 #define FINDINGS_HELD_MAX_BYTES (16u << 20)
-#define FINDINGS_RUNS_MAX 1024           /* runs in the temporary file; beyond, the buffer is handed on sorted */
+#define FINDINGS_RUNS_MAX 1024           /* runs in the temporary file; beyond, held in memory up to
+                                           FINDINGS_HELD_MAX_BYTES, then handed on in the order made */
 #define FINDINGS_MERGE_BUF (8u << 10)   /* read buffer per run while merging (a held finding is < 4 KiB) */
 #define FINDINGS_SPILL_BUF (64u << 10)  /* write buffer while spilling */
 struct spill_run {
     off_t off, end;          /* the run's bytes in the temporary file */
+    size_t n;                /* the findings in it */
 };
 struct frun {
     struct hs_sink *sink;
@@ -133,6 +135,8 @@ struct frun {
     size_t n_runs;
     off_t spill_end;
     uint64_t runs_spilled;   /* runs written (findings_work's count) */
+    uint64_t lost;           /* findings the temporary file did not give back (a read error) */
+    int lost_errno;          /* ... the first error (0: the file was short or damaged) */
 };
 
 /* A held finding: what struct hs_finding holds, its evidence (nrecords records, then nframes frames) and its text
@@ -318,8 +322,9 @@ static bool spill(struct frun *run)
     }
     const struct held **order = sorted_held(run);
     unsigned char *buf = order ? malloc(FINDINGS_SPILL_BUF) : NULL;
-    if (!buf) {
+    if (!buf) { /* without memory: not tried again (each try would sort everything held once more) */
         free(order);
+        run->spill_failed = true;
         return false;
     }
     off_t at = run->spill_end;
@@ -344,7 +349,7 @@ static bool spill(struct frun *run)
         run->spill_failed = true;
         return false;
     }
-    run->runs[run->n_runs++] = (struct spill_run){run->spill_end, at};
+    run->runs[run->n_runs++] = (struct spill_run){run->spill_end, at, run->n};
     run->spill_end = at;
     run->runs_spilled++;
     run->n = 0;
@@ -359,12 +364,21 @@ struct merge_src {
     off_t off, end;          /* what is left of the run in the file */
     unsigned char *buf;      /* FINDINGS_MERGE_BUF, 8-byte aligned */
     size_t pos, len;         /* the head's offset in buf, the bytes in buf */
+    size_t left;             /* findings of the run not handed out yet */
     const struct held *head; /* the next finding, NULL when the input is done */
     size_t ix;               /* the input's rank: among equal findings, the earlier run's go first */
 };
 
-/* Moves src to its next finding (head NULL at its end, or when the file cannot be read: those are lost). */
-static void merge_next(int fd, struct merge_src *m, bool first)
+/* A held finding of a run in the temporary file: whole in the n bytes at p, its size sane. */
+static bool held_ok(const unsigned char *p, size_t n)
+{
+    const struct held *h = (const struct held *)(const void *)p;
+    return n >= sizeof *h && h->size >= sizeof *h && h->size % 8 == 0 && h->size <= n;
+}
+
+/* Moves src to its next finding: head NULL at its end, or when the file cannot be read back or is damaged;
+ * the findings then left are counted in run->lost (and the first error in run->lost_errno). */
+static void merge_next(struct frun *run, struct merge_src *m, bool first)
 {
     m->head = NULL;
     if (m->mem) {
@@ -372,11 +386,14 @@ static void merge_next(int fd, struct merge_src *m, bool first)
             m->head = m->mem[m->mem_i++];
         return;
     }
-    if (!first)
+    if (!first) {
         m->pos += ((const struct held *)(const void *)(m->buf + m->pos))->size;
-    size_t have = m->len - m->pos;
-    const struct held *h = (const struct held *)(const void *)(m->buf + m->pos);
-    if (have < sizeof *h || have < h->size) { /* refill: what is left to the front, then read */
+        m->left--;
+    }
+    if (!m->left)
+        return;
+    if (!held_ok(m->buf + m->pos, m->len - m->pos)) { /* refill: what is left to the front, then read */
+        size_t have = m->len - m->pos;
         memmove(m->buf, m->buf + m->pos, have);
         m->pos = 0;
         m->len = have;
@@ -384,20 +401,24 @@ static void merge_next(int fd, struct merge_src *m, bool first)
             size_t want = FINDINGS_MERGE_BUF - m->len;
             if ((off_t)want > m->end - m->off)
                 want = (size_t)(m->end - m->off);
-            ssize_t r = pread(fd, m->buf + m->len, want, m->off);
+            ssize_t r = pread(run->spill_fd, m->buf + m->len, want, m->off);
             if (r < 0 && errno == EINTR)
                 continue;
-            if (r <= 0)
-                return;
+            if (r <= 0) {
+                if (r < 0 && !run->lost_errno)
+                    run->lost_errno = errno;
+                break;
+            }
             m->len += (size_t)r;
             m->off += r;
         }
-        have = m->len;
-        h = (const struct held *)(const void *)m->buf;
-        if (have < sizeof *h || h->size < sizeof *h || h->size % 8 || have < h->size)
+        if (!held_ok(m->buf, m->len)) {
+            run->lost += m->left;
+            m->left = 0;
             return;
+        }
     }
-    m->head = h;
+    m->head = (const struct held *)(const void *)(m->buf + m->pos);
 }
 
 /* Does input a come before input b (a binary heap's order)? */
@@ -441,6 +462,7 @@ static bool merge_runs(struct frun *run)
         if (i < run->n_runs) {
             m->off = run->runs[i].off;
             m->end = run->runs[i].end;
+            m->left = run->runs[i].n;
             m->buf = bufs + i * (size_t)FINDINGS_MERGE_BUF;
         } else if (run->n) {
             m->mem = order;
@@ -448,7 +470,7 @@ static bool merge_runs(struct frun *run)
         } else {
             continue; /* nothing held besides the runs */
         }
-        merge_next(run->spill_fd, m, true);
+        merge_next(run, m, true);
         if (m->head)
             heap[n++] = m;
     }
@@ -458,7 +480,7 @@ static bool merge_runs(struct frun *run)
     while (ok && n) {
         unhold(heap[0]->head, &f);
         sink_finding(run->sink, &f);
-        merge_next(run->spill_fd, heap[0], false);
+        merge_next(run, heap[0], false);
         if (!heap[0]->head)
             heap[0] = heap[--n];
         sift_down(heap, n, 0);
@@ -477,8 +499,9 @@ static void runs_in_turn(struct frun *run)
     uint64_t buf[FINDINGS_MERGE_BUF / sizeof(uint64_t)];
     struct hs_finding f;
     for (size_t i = 0; i < run->n_runs; i++) {
-        struct merge_src m = {.off = run->runs[i].off, .end = run->runs[i].end, .buf = (unsigned char *)buf};
-        for (merge_next(run->spill_fd, &m, true); m.head; merge_next(run->spill_fd, &m, false)) {
+        struct merge_src m = {.off = run->runs[i].off, .end = run->runs[i].end, .left = run->runs[i].n,
+                              .buf = (unsigned char *)buf};
+        for (merge_next(run, &m, true); m.head; merge_next(run, &m, false)) {
             unhold(m.head, &f);
             sink_finding(run->sink, &f);
         }
@@ -506,6 +529,9 @@ static void flush_findings(struct frun *run)
     }
     run->n = 0;
     run->used = 0;
+    if (run->lost) /* the temporary file failed us: say so, once (findings.h) */
+        fprintf(stderr, "hopscope: %llu findings lost: their temporary file could not be read back (%s)\n",
+                (unsigned long long)run->lost, run->lost_errno ? strerror(run->lost_errno) : "short or damaged");
     if (run->spill_fd >= 0)
         close(run->spill_fd);
     run->spill_fd = -1;
@@ -1395,6 +1421,7 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
         cfg->work->held = run.held;
         cfg->work->cap = run.cap;
         cfg->work->runs_spilled += run.runs_spilled;
+        cfg->work->lost += run.lost;
     } else {
         hugepage_free(run.held, run.cap);
     }

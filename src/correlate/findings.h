@@ -21,7 +21,8 @@ struct findings_cfg {
     uint64_t judged_before;
     struct findings_work *work;  /* buffers kept from run to run; NULL: a run allocates and frees its own */
     /* Bytes of findings held in memory to be sorted (0: 1 MiB). Beyond, they are sorted in runs written to a
-     * temporary file ($TMPDIR, else /tmp; unlinked at once) and merged when handed on. */
+     * temporary file ($TMPDIR, else /tmp; unlinked at once) and merged when handed on. Should the file not give
+     * them back, the findings lost are counted (findings_work.lost) and a line on stderr says so. */
     size_t held_bytes;
 };
 
@@ -31,6 +32,8 @@ struct findings_work {
     unsigned char *held;         /* the findings held to be sorted (findings.c, struct held) */
     size_t cap;                  /* its size, bytes */
     uint64_t runs_spilled;       /* sorted runs written to the temporary file, in all runs of the rules */
+    uint64_t lost;               /* findings the temporary file did not give back (a read error; each time, one
+                                    line on stderr says how many) */
 };
 
 void findings_work_free(struct findings_work *w);
