@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,24 +304,40 @@ static void on_ordered(struct hs_sink *self, const struct hs_finding *f)
     }
 }
 
+/* n users' first hops from 10.0.0.30 (NTLMv1: medium findings, made first), each followed by a second hop that
+ * failed (high), 2n summaries, calloc'd. mixed: the frames of the first hops fall as they go, one in three is
+ * NTLMv2, one in two also sent an LM response, and one second hop in two succeeded. */
+static struct fsum_auth *first_and_second_hops(int n, bool mixed)
+{
+    struct fsum_auth *a = calloc(2 * (size_t)n, sizeof *a);
+    assert_non_null(a);
+    for (int i = 0; i < n; i++) {
+        char u[32];
+        snprintf(u, sizeof u, "HOP\\user%d", i);
+        a[i] = sess((uint64_t)i + 1, 30, (uint8_t)(100 + i % 100), 1000 + 1000 * i, u, AMECH_NTLM,
+                    RESULT_SUCCESS);
+        a[i].ntlm_version = NTLM_VER_NTLMV1;
+        a[n + i] = sess((uint64_t)n + i + 1, (uint8_t)(100 + i % 100), 10, 1001 + 1000 * i, "", AMECH_NTLM,
+                        RESULT_FAILURE);
+        if (mixed) {
+            a[i].f_first = a[i].f_auth = (uint64_t)(n - i) * 10 + 100000;
+            a[i].ntlm_version = i % 3 ? NTLM_VER_NTLMV1 : NTLM_VER_NTLMV2;
+            if (i % 2)
+                a[i].lm_kind = NTLM_LM_LM;
+            else
+                a[n + i].result = RESULT_SUCCESS;
+        }
+    }
+    return a;
+}
+
 /* More findings than were ever held at once before (4,096): every one is still handed on, most severe
  * first, with its texts whole. */
 static void test_thousands_of_findings_come_most_severe_first(void **state)
 {
     (void)state;
     enum { N = 6000 };
-    struct fsum_auth *a = calloc(2 * N, sizeof *a);
-    assert_non_null(a);
-    for (int i = 0; i < N; i++) {
-        char u[32];
-        snprintf(u, sizeof u, "HOP\\user%d", i);
-        /* NTLMv1 first hops (medium, made first) and the second hops that failed after them (high) */
-        a[i] = sess((uint64_t)i + 1, 30, (uint8_t)(100 + i % 100), 1000 + 1000 * i, u, AMECH_NTLM,
-                    RESULT_SUCCESS);
-        a[i].ntlm_version = NTLM_VER_NTLMV1;
-        a[N + i] = sess((uint64_t)N + i + 1, (uint8_t)(100 + i % 100), 10, 1001 + 1000 * i, "", AMECH_NTLM,
-                        RESULT_FAILURE);
-    }
+    struct fsum_auth *a = first_and_second_hops(N, false);
     struct order_sink o = {.sink.finding = on_ordered};
     findings_run(&cfg, a, 2 * N, NULL, 0, &o.sink);
     assert_int_equal(o.high, N);
@@ -419,20 +436,7 @@ static void test_findings_spilled_in_runs_come_in_the_same_order(void **state)
 {
     (void)state;
     enum { N = 3000 };
-    struct fsum_auth *a = calloc(2 * N, sizeof *a);
-    assert_non_null(a);
-    for (int i = 0; i < N; i++) {
-        char u[32];
-        snprintf(u, sizeof u, "HOP\\user%d", i);
-        a[i] = sess((uint64_t)i + 1, 30, (uint8_t)(100 + i % 100), 1000 + 1000 * i, u, AMECH_NTLM,
-                    RESULT_SUCCESS);
-        a[i].f_first = a[i].f_auth = (uint64_t)(N - i) * 10 + 100000; /* frames fall as the rules go */
-        a[i].ntlm_version = i % 3 ? NTLM_VER_NTLMV1 : NTLM_VER_NTLMV2;
-        if (i % 2)
-            a[i].lm_kind = NTLM_LM_LM;
-        a[N + i] = sess((uint64_t)N + i + 1, (uint8_t)(100 + i % 100), 10, 1001 + 1000 * i, "", AMECH_NTLM,
-                        i % 2 ? RESULT_FAILURE : RESULT_SUCCESS);
-    }
+    struct fsum_auth *a = first_and_second_hops(N, true);
     struct digest_sink all = {.sink.finding = on_digest, .cap = 4 * N}, part = all;
     all.d = calloc(all.cap, sizeof *all.d);
     part.d = calloc(part.cap, sizeof *part.d);
