@@ -38,6 +38,7 @@
 #include "progress.h"
 #include "recmode.h"
 #include "report.h"
+#include "util.h"
 #include "writer.h"
 
 /* Exit codes (README "Exit status"). */
@@ -448,12 +449,16 @@ static const struct bpf_program *filter_for(struct input *in, int dlt)
 }
 
 /* NetMon needs to seek (its frame table is at the end): a stream (standard input, a compressed file) is copied
- * into an anonymous temporary file first. Returns that file, or NULL with errno. */
+ * into an anonymous temporary file first (tmpfd(): in $TMPDIR). Returns that file, or NULL with errno. */
 static FILE *spool(FILE *src)
 {
-    FILE *t = tmpfile();
-    if (!t)
+    int fd = tmpfd();
+    FILE *t = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    if (!t) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     char buf[65536];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, src)) > 0)

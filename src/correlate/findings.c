@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,23 +285,6 @@ static bool pwrite_all(int fd, const unsigned char *b, size_t len, off_t off)
     return true;
 }
 
-/* The temporary file runs are spilled to: in $TMPDIR, else /tmp, mode 0600, unlinked at once (it goes with the
- * descriptor). -1 when it cannot be made. */
-static int spill_file(void)
-{
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !dir[0])
-        dir = "/tmp";
-    char path[4096];
-    int n = snprintf(path, sizeof path, "%s/hopscope-findings-XXXXXX", dir);
-    if (n < 0 || (size_t)n >= sizeof path)
-        return -1;
-    int fd = mkostemp(path, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(path);
-    return fd;
-}
-
 /* Writes the held findings, sorted, as one run at the end of the temporary file (made at the first run) and
  * empties the buffer. Returns false, holding them still, when no file can be made or written, at
  * FINDINGS_RUNS_MAX runs, or without memory; after a failure to make or write the file it is not tried again. */
@@ -312,7 +294,7 @@ static bool spill(struct frun *run)
         return false;
     if (run->spill_fd < 0) {
         run->runs = malloc(FINDINGS_RUNS_MAX * sizeof *run->runs);
-        run->spill_fd = run->runs ? spill_file() : -1;
+        run->spill_fd = run->runs ? tmpfd() : -1; /* in $TMPDIR, unlinked (util.h) */
         if (run->spill_fd < 0) {
             free(run->runs);
             run->runs = NULL;

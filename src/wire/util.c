@@ -1,8 +1,13 @@
-/* Small helpers: text conversion of wire strings, bounded string copy, base64, value tables. */
+/* Small helpers: text conversion of wire strings, bounded string copy, base64, value tables, temporary files. */
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -170,4 +175,21 @@ bool has_prefix_ci(const char *p, size_t n, const char *pfx)
 {
     size_t k = strlen(pfx);
     return n >= k && strncasecmp(p, pfx, k) == 0;
+}
+
+int tmpfd(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !dir[0])
+        dir = "/tmp";
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/hopscope-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
 }

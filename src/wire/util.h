@@ -67,4 +67,9 @@ long base64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
 /* Case-insensitive prefix match of the n-byte buffer p against NUL-terminated pfx. */
 bool has_prefix_ci(const char *p, size_t n, const char *pfx);
 
+/* An anonymous temporary file, open for reading and writing: made in $TMPDIR (else /tmp) with mode 0600 and
+ * close-on-exec, and unlinked at once, so that it goes with its descriptor. Returns the descriptor, or -1 with
+ * errno (mkostemp(3)'s, or ENAMETOOLONG for a $TMPDIR too long). */
+int tmpfd(void);
+
 #endif
