@@ -3834,6 +3834,103 @@ static void test_udp_exchange(void **state)
     eng_free(r);
 }
 
+/* A KDC message by UDP from client port cport (dir 0) or to it (dir 1); its frame. */
+static uint64_t send_udp_krb(struct eng *r, int dir, uint16_t cport, const uint8_t *m, size_t n)
+{
+    struct bb u = {0};
+    uint16_t sp = dir ? 88 : cport, dp = dir ? cport : 88;
+    uint8_t h[8] = {(uint8_t)(sp >> 8), (uint8_t)sp, (uint8_t)(dp >> 8), (uint8_t)dp, (uint8_t)((8 + n) >> 8),
+                    (uint8_t)(8 + n), 0, 0};
+    bb_put(&u, h, 8);
+    bb_put(&u, m, n);
+    uint64_t f = send_ip(r, dir, 17, &u);
+    bb_free(&u);
+    return f;
+}
+
+/* A UDP exchange closes once every request on its 4-tuple is answered, as TCP closes at FIN: it leaves the open
+ * connections for UDP's closed list (ENGINE_CLOSED_LINGER) instead of holding its state for the idle timeout. On
+ * the closed connection, a late copy of its last request or reply (a span port's second copy, a retransmission)
+ * is dropped — the records are those of the connection left open, as before —, and another message (a new
+ * exchange on a reused port) starts it afresh. A request never answered keeps its connection open. UDP closes do
+ * not push TCP's closed connections out. */
+static void test_udp_exchange_closes(void **state)
+{
+    (void)state;
+    struct eng *r = eng_new();
+    const uint8_t *q = krb_s4u2proxy_req, *e = krb_err_badoption;
+    size_t nq = sizeof krb_s4u2proxy_req, ne = sizeof krb_err_badoption;
+    uint64_t fq = send_udp_krb(r, 0, 53764, q, nq);
+    assert_int_equal(r->e.n_uclosed, 0); /* awaiting its reply */
+    uint64_t fp = send_udp_krb(r, 1, 53764, e, ne);
+    assert_int_equal(r->e.n_uclosed, 1);
+    assert_int_equal(r->e.n_closed, 0);
+    assert_int_equal(r->e.flows.n, 1);
+    /* late copies, in either order: the request after the reply, then the reply; a retransmitted request */
+    send_udp_krb(r, 0, 53764, q, nq);
+    send_udp_krb(r, 1, 53764, e, ne);
+    send_udp_krb(r, 0, 53764, q, nq);
+    assert_int_equal(r->e.n_uclosed, 1);
+    assert_int_equal(r->e.flows.n, 1);
+    assert_int_equal(r->e.st.flows, 1);
+    /* another exchange on the same port: an AS-REQ and its KRB-ERROR */
+    uint64_t fq2 = send_udp_krb(r, 0, 53764, krb_as_req, sizeof krb_as_req);
+    assert_int_equal(r->e.n_uclosed, 0);
+    assert_int_equal(r->e.st.flows, 2);
+    uint64_t fp2 = send_udp_krb(r, 1, 53764, krb_err_preauth_req, sizeof krb_err_preauth_req);
+    assert_int_equal(r->e.n_uclosed, 1);
+    send_udp_krb(r, 0, 53765, q, nq); /* never answered */
+    assert_int_equal(r->e.n_uclosed, 1);
+    assert_int_equal(r->e.flows.n, 2);
+    eng_finish(r);
+    assert_int_equal(json_array_size(r->krb), 3);
+    uint64_t want[2][2] = {{fq, fp}, {fq2, fp2}};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *k = json_array_get(r->krb, i);
+        assert_js(k, "kind", i ? "as" : "s4u2proxy");
+        assert_js(k, "error.name", i ? "KDC_ERR_PREAUTH_REQUIRED" : "KDC_ERR_BADOPTION");
+        assert_ji(k, "frames.request", (json_int_t)want[i][0]);
+        assert_ji(k, "frames.reply", (json_int_t)want[i][1]);
+    }
+    json_t *k = json_array_get(r->krb, 2);
+    assert_ji(k, "client.port", 53765);
+    assert_null(jget(k, "frames.reply"));
+    assert_ji(r->stats, "flows", 3);
+    assert_ji(r->stats, "udp_packets", 8);
+    assert_ji(r->stats, "capped.closed_flows_forgotten", 0);
+    eng_free(r);
+}
+
+/* 5,000 UDP exchanges closing one after the other leave a closed TCP connection in the table for its linger: its
+ * late packet is still its own (the lists and caps of closed connections are TCP's and UDP's apart). */
+static void test_udp_closes_leave_tcp_closed(void **state)
+{
+    (void)state;
+    struct eng *r = eng_new();
+    struct bb t = {0};
+    uint8_t syn[20] = {0x9c, 0x40, 0x01, 0xbd, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0};
+    bb_put(&t, syn, sizeof syn);
+    send_ip(r, 0, 6, &t);
+    bb_free(&t);
+    uint8_t rst[20] = {0x9c, 0x40, 0x01, 0xbd, 0, 0, 0, 2, 0, 0, 0, 0, 0x50, 0x04, 0xff, 0xff, 0, 0, 0, 0};
+    bb_put(&t, rst, sizeof rst);
+    send_ip(r, 0, 6, &t);
+    assert_int_equal(r->e.n_closed, 1);
+    for (int i = 0; i < 5000; i++) {
+        send_udp_krb(r, 0, (uint16_t)(20000 + i), krb_as_req, sizeof krb_as_req);
+        send_udp_krb(r, 1, (uint16_t)(20000 + i), krb_err_preauth_req, sizeof krb_err_preauth_req);
+    }
+    assert_true(r->e.n_uclosed >= ENGINE_CLOSED_MAX && r->e.n_uclosed <= ENGINE_CLOSED_MAX + 1);
+    assert_int_equal(r->e.n_closed, 1);
+    send_ip(r, 0, 6, &t); /* late: still the closed connection's */
+    bb_free(&t);
+    eng_finish(r);
+    assert_ji(r->stats, "flows", 5001);
+    /* the UDP exchanges past 4,096 left early, and say so (the TCP connection did not) */
+    assert_ji(r->stats, "capped.closed_flows_forgotten", 5000 - ENGINE_CLOSED_MAX);
+    eng_free(r);
+}
+
 /* A KRB-ERROR with KERB-ERROR-DATA (MS-KILE 2.2.2) by UDP: the NTSTATUS reaches the record. */
 static void test_udp_error_ntstatus(void **state)
 {
@@ -4008,6 +4105,8 @@ int main(void)
         cmocka_unit_test(test_engine_smb2_kerberos_ok),
         cmocka_unit_test(test_engine_spn_missing),
         cmocka_unit_test(test_engine_span_duplicates),
+        cmocka_unit_test(test_udp_exchange_closes),
+        cmocka_unit_test(test_udp_closes_leave_tcp_closed),
         cmocka_unit_test(test_udp_exchange),
         cmocka_unit_test(test_udp_error_ntstatus),
         cmocka_unit_test(test_error_realm_kept_apart_from_requested_realm),

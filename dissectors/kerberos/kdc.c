@@ -11,26 +11,8 @@
 /* Per connection: what tells a copy of the previous message (requests awaiting a reply are records,
  * held by the record layer). */
 struct kdc_state {
-    uint64_t last_req, last_rep; /* digests of the last request and reply seen (msg_digest) */
+    uint64_t last_req, last_rep; /* digests of the last request and reply seen (copy_digest, util.h) */
 };
-
-/* A 64-bit digest of a message and its length, eight bytes a step (FNV-1a's multiply, with a shift to carry
- * high bits down): tells a byte-identical copy of the previous message. Not a defence against crafted
- * collisions, only a cheap equality test; every KDC message passes through it. */
-static uint64_t msg_digest(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0x100000001b3ull;
-        h ^= h >> 29;
-    }
-    for (; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h | 1; /* never 0, the "nothing seen" value */
-}
 
 int kdc_probe_tcp(const uint8_t *p, size_t n)
 {
@@ -193,7 +175,7 @@ static void kdc_message(struct hs_ctx *ctx, struct kdc_state *s, const uint8_t *
      * (RFC 4120 7.2.1), or the second copy of every datagram a span port delivers (ingress and egress).
      * Paired in order, each copy would make a record of its own. */
     if (n) {
-        uint64_t d = msg_digest(p, n);
+        uint64_t d = copy_digest(p, n);
         uint64_t *last = (p[0] == 0x6a || p[0] == 0x6c) ? &s->last_req : &s->last_rep;
         if (*last == d)
             return;
@@ -262,6 +244,14 @@ static size_t kdc_parse_tcp(struct hs_ctx *ctx, void *state, int dir, const uint
     return used;
 }
 
+/* UDP: the digests of the last request and reply, for the engine to keep when the exchange closes. */
+static void kdc_copies(const void *state, uint64_t digest[2])
+{
+    const struct kdc_state *s = state;
+    digest[0] = s->last_req;
+    digest[1] = s->last_rep;
+}
+
 static void *kdc_state_new(struct hs_ctx *ctx)
 {
     (void)ctx;
@@ -288,4 +278,5 @@ const struct hs_dissector dis_kerberos_udp = {
     .state_new = kdc_state_new,
     .state_free = free,
     .datagram = kdc_datagram,
+    .copies = kdc_copies,
 };

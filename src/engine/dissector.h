@@ -34,6 +34,10 @@ struct hs_dissector {
     stream_parse_fn parse;
     void (*datagram)(struct hs_ctx *ctx, void *state, int dir, const uint8_t *p, size_t n);
     void (*eof)(struct hs_ctx *ctx, void *state);
+    /* UDP: the copy_digest() (util.h) of the last datagrams that are not new messages when seen again (the
+     * last request and reply), asked when the exchange closes; the engine drops a datagram with either digest
+     * on the closed connection (a late copy). NULL: the digest of the datagram that closed it. 0: none. */
+    void (*copies)(const void *state, uint64_t digest[2]);
 };
 
 /* The registry: every dissector, in probe order (dissectors/registry.c). */

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 void hs_limits_default(struct hs_limits *l)
 {
     l->max_flows = 1u << 20;
@@ -219,6 +221,20 @@ static struct reasm_io *io_for(struct hs_engine *e, struct hs_conn *c)
     return &e->io;
 }
 
+/* The closed list c belongs on (TCP's or UDP's): its ends into *head and *tail, its length returned. */
+static uint32_t *closed_list(struct hs_engine *e, const struct hs_conn *c, struct hs_conn ***head,
+                             struct hs_conn ***tail)
+{
+    if (c->flow.proto == 17) {
+        *head = &e->uclosed_head;
+        *tail = &e->uclosed_tail;
+        return &e->n_uclosed;
+    }
+    *head = &e->closed_head;
+    *tail = &e->closed_tail;
+    return &e->n_closed;
+}
+
 /*
  * Ends c: what is queued is delivered after gaps, the dissector is told, its records are written, and what
  * only dissection needed is freed. The connection stays in the table (closed) until it expires, so that
@@ -229,7 +245,7 @@ static void conn_close(struct hs_engine *e, struct hs_conn *c)
     if (c->closed)
         return;
     struct reasm_io *io = io_for(e, c);
-    for (int d = 0; d < 2; d++)
+    for (int d = 0; d < 2 && c->flow.proto == 6; d++)
         reasm_flush(c->tcp, d, io);
     struct conn_part *pt = c->part;
     /* A message begun and never finished (buffered, or a body being skipped with a known length). */
@@ -258,32 +274,36 @@ static void conn_close(struct hs_engine *e, struct hs_conn *c)
         e->conn_mem -= ENGINE_PART_COST;
     free(pt);
     c->part = NULL;
-    /* onto the closed list, newest last */
+    /* onto its closed list, newest last */
+    struct hs_conn **head, **tail;
+    uint32_t *n = closed_list(e, c, &head, &tail);
     c->closed_at = e->clock;
     c->closed_next = NULL;
-    c->closed_prev = e->closed_tail;
-    if (e->closed_tail)
-        e->closed_tail->closed_next = c;
+    c->closed_prev = *tail;
+    if (*tail)
+        (*tail)->closed_next = c;
     else
-        e->closed_head = c;
-    e->closed_tail = c;
-    e->n_closed++;
+        *head = c;
+    *tail = c;
+    (*n)++;
 }
 
 static void closed_unlink(struct hs_engine *e, struct hs_conn *c)
 {
+    struct hs_conn **head, **tail;
+    uint32_t *n = closed_list(e, c, &head, &tail);
     if (c->closed_prev)
         c->closed_prev->closed_next = c->closed_next;
-    else if (e->closed_head == c)
-        e->closed_head = c->closed_next;
+    else if (*head == c)
+        *head = c->closed_next;
     else
         return; /* not on the list */
     if (c->closed_next)
         c->closed_next->closed_prev = c->closed_prev;
     else
-        e->closed_tail = c->closed_prev;
+        *tail = c->closed_prev;
     c->closed_prev = c->closed_next = NULL;
-    e->n_closed--;
+    (*n)--;
 }
 
 /* Closes c, takes it out of the table and frees it. */
@@ -330,19 +350,24 @@ uint64_t engine_memory(const struct hs_engine *e)
  * keep (a late packet's closed connection, or NULL) stays for this packet, and those closed after it are not held
  * up by it. One function for conn_touch() and engine_replay(), so that one engine and the workers of --threads
  * forget the same connections at the same frame. */
-static void closed_expire(struct hs_engine *e, const struct hs_conn *keep)
+static void closed_expire_list(struct hs_engine *e, struct hs_conn *old, const uint32_t *n, const struct hs_conn *keep)
 {
-    struct hs_conn *old = e->closed_head;
-    while (old && (e->n_closed > ENGINE_CLOSED_MAX ||
-                   e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
+    while (old && (*n > ENGINE_CLOSED_MAX || e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
         struct hs_conn *next = old->closed_next;
         if (old != keep) {
             if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
-                e->st.closed_forgotten++; /* before its linger: a late retransmission would open a connection */
+                e->st.closed_forgotten++; /* before its linger: a late retransmission (or a UDP exchange's late
+                                             copy) would open a connection */
             conn_remove(e, old);
         }
         old = next;
     }
+}
+
+static void closed_expire(struct hs_engine *e, const struct hs_conn *keep)
+{
+    closed_expire_list(e, e->closed_head, &e->n_closed, keep);
+    closed_expire_list(e, e->uclosed_head, &e->n_uclosed, keep); /* a KDC's exchanges do not push TCP's out */
 }
 
 static void conn_touch(struct hs_engine *e, struct hs_conn *c)
@@ -376,6 +401,16 @@ static bool syn_starts_new(const struct hs_conn *c, int dir, uint32_t seq)
     return c->closed || (h->syn ? h->isn != seq : h->seq_known);
 }
 
+/*
+ * A datagram of a protocol a dissector claims by port (Kerberos, RFC 4120 7.2.1). Its "connection" is the
+ * 4-tuple. Once a datagram leaves it with records started and none in progress (every request answered: a KDC
+ * client takes a new port for each exchange, RFC 4120 7.2.1), it closes as a TCP connection does: its records are
+ * written, its buffers freed, and it lingers on UDP's closed list (ENGINE_CLOSED_LINGER, at most
+ * ENGINE_CLOSED_MAX) instead of holding its state until the idle timeout. A byte-identical copy of its last request
+ * or reply on the closed connection (the span port's second copy, a retransmission) is dropped, as the dissector
+ * drops copies while it is open; any other datagram on it starts the 4-tuple afresh (a new exchange on a reused
+ * port).
+ */
 static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
 {
     const struct hs_dissector *d = registry_by_port(17, pkt->sport);
@@ -387,6 +422,18 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
     struct hs_conn *c = conn_get(e, pkt, &dir);
     if (!c)
         return;
+    if (c->closed) {
+        uint64_t dg = copy_digest(pkt->payload, pkt->paylen);
+        if (dg == c->udp_copies[0] || dg == c->udp_copies[1]) {
+            conn_touch(e, c);
+            e->last = (struct hs_pkt_conn){c->flow.id + 1, c->carried_auth, true};
+            return;
+        }
+        conn_remove(e, c);
+        c = conn_get(e, pkt, &dir);
+        if (!c)
+            return;
+    }
     conn_touch(e, c);
     if (!part_of(e, c))
         return;
@@ -396,6 +443,16 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
         return;
     c->dis->datagram(ctx_for(e, c, e->frame), c->dstate, dir, pkt->payload, pkt->paylen);
     e->last = (struct hs_pkt_conn){c->flow.id + 1, (c->carried_auth || (c->part && c->part->rc.n_started > 0)), false};
+    if (c->part && c->part->rc.n_started && !c->part->rc.head) {
+        uint64_t copies[2] = {0, 0};
+        if (c->dis->copies)
+            c->dis->copies(c->dstate, copies);
+        else
+            copies[0] = copy_digest(pkt->payload, pkt->paylen);
+        conn_close(e, c);
+        c->udp_copies[0] = copies[0];
+        c->udp_copies[1] = copies[1];
+    }
 }
 
 /* Advances the engine clock by the step from the previous packet's timestamp to ts; a step back leaves it

@@ -84,9 +84,12 @@ struct hs_engine {
     struct reasm_io io;              /* set up once; frame set per packet */
     struct hs_pkt_conn last;         /* what engine_packet() made of the packet it was last given */
     /* Closed connections, oldest close first: each stays ENGINE_CLOSED_LINGER seconds (late retransmissions
-     * and the last ACKs are recognised as its own), at most ENGINE_CLOSED_MAX of them, then leaves the table. */
+     * and the last ACKs are recognised as its own), at most ENGINE_CLOSED_MAX of them, then leaves the table.
+     * TCP's and UDP's apart, so that a DC's many UDP exchanges do not push TCP's out early. */
     struct hs_conn *closed_head, *closed_tail;
     uint32_t n_closed;
+    struct hs_conn *uclosed_head, *uclosed_tail;
+    uint32_t n_uclosed;
     const struct hs_capture_stats *cap; /* a live capture's counters for the stats records (main refreshes
                                          * them before each), or NULL */
     struct engine_key key;           /* where the run stands (enum engine_key_class) */

@@ -37,12 +37,17 @@ struct hs_conn {
     uint64_t last_seen;              /* engine clock (µs) when last seen */
     enum conn_app app;
     bool saw_syn;
-    bool closed;                     /* FIN both ways or RST: records written, dissection over */
+    bool closed;                     /* FIN both ways or RST (UDP: every exchange answered): records written,
+                                        dissection over */
     bool carried_auth;               /* a record was ever started on it (kept when its part is freed: -w) */
     bool dissect;                    /* bytes are wanted: not closed and not ignored (reasm_io.dissecting) */
     const struct hs_dissector *dis;
     void *dstate;                    /* the dissector's per-connection state */
-    struct tcp_half tcp[2];
+    union {
+        struct tcp_half tcp[2];      /* TCP */
+        uint64_t udp_copies[2];      /* UDP, once closed: digests of the datagrams whose copies are not new
+                                        messages (hs_dissector.copies; engine.c, udp_packet) */
+    };
     struct conn_part *part;          /* NULL until the first bytes (and after the close) */
     struct hs_conn *closed_prev, *closed_next; /* while closed: the engine's list of closed connections */
     uint64_t closed_at;              /* engine clock (µs) at the close */

@@ -72,4 +72,11 @@ bool has_prefix_ci(const char *p, size_t n, const char *pfx);
  * errno (mkostemp(3)'s, or ENAMETOOLONG for a $TMPDIR too long). */
 int tmpfd(void);
 
+/*
+ * A 64-bit digest of the n bytes at p (FNV-1a's multiply eight bytes a step, a shift carrying high bits down, the
+ * length folded in), never 0: tells a byte-identical copy of a message (a span port's second copy, a UDP
+ * retransmission). Not a defence against crafted collisions, only a cheap equality test.
+ */
+uint64_t copy_digest(const uint8_t *p, size_t n);
+
 #endif
