@@ -417,14 +417,14 @@ static uint64_t digests_of(const struct fsum_auth *a, size_t n, size_t held_byte
     s->n = 0;
     findings_run(&c, a, n, NULL, 0, &s->sink);
     findings_work_free(&work);
-    last_lost = work.lost;
+    last_lost = work.sort.lost;
     if (old) {
         setenv("TMPDIR", old, 1);
         free(old);
     } else {
         unsetenv("TMPDIR");
     }
-    return work.runs_spilled;
+    return work.sort.runs_spilled;
 }
 
 /* Findings that do not fit the memory held go to a temporary file in sorted runs and are merged: the order is

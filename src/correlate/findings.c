@@ -103,12 +103,11 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Where findings go, and the host names that label their addresses. Findings are held to be handed on
- * most severe first, packed (struct held) into a buffer of cfg->held_bytes (FINDINGS_HELD_BYTES by default).
- * When it is full its findings are sorted and written as a run to a temporary file (spill()), and at the end
- * the runs and what is still held are merged (flush_findings()), the way sort(1) sorts what does not fit:
- * memory stays flat however many findings a capture makes. Without a temporary file the buffer grows to
- * FINDINGS_HELD_MAX_BYTES, and beyond that findings are handed on in the order the rules make them. */
+/* The sorter (findings.h, struct findings_sorter): findings packed (struct held) into a buffer of held_max bytes
+ * (FINDINGS_HELD_BYTES by default). When it is full its findings are sorted and written as a run to a temporary
+ * file (spill()), and at the flush the runs and what is still held are merged (merge_runs()), the way sort(1)
+ * sorts what does not fit: memory stays flat however many findings a capture makes. Without a temporary file the
+ * buffer grows to FINDINGS_HELD_MAX_BYTES, and beyond that findings are handed on in the order they come. */
 #define FINDINGS_HELD_BYTES (1u << 20)
 #define FINDINGS_HELD_MAX_BYTES (16u << 20)
 #define FINDINGS_RUNS_MAX 1024           /* runs in the temporary file; beyond, held in memory up to
@@ -119,23 +118,13 @@ struct spill_run {
     off_t off, end;          /* the run's bytes in the temporary file */
     size_t n;                /* the findings in it */
 };
+/* A run of the rules: where findings go, and the host names that label their addresses. */
 struct frun {
     struct hs_sink *sink;
     const struct host_table *ht;
-    unsigned char *held;     /* struct held, back to back, each 8-byte aligned */
-    size_t used, cap;        /* bytes of held */
-    size_t n;                /* findings in held */
-    size_t held_max;         /* bytes held before a run is spilled */
+    struct findings_sorter *sort; /* where the findings made are held to be handed on most severe first */
     time_t decided_before;   /* findings_cfg's */
     uint64_t judged_before;
-    int spill_fd;            /* the temporary file (unlinked), -1 until the first run is spilled */
-    bool spill_failed;       /* no temporary file could be made or written: hold up to FINDINGS_HELD_MAX_BYTES */
-    struct spill_run *runs;  /* FINDINGS_RUNS_MAX, allocated with the file */
-    size_t n_runs;
-    off_t spill_end;
-    uint64_t runs_spilled;   /* runs written (findings_work's count) */
-    uint64_t lost;           /* findings the temporary file did not give back (a read error) */
-    int lost_errno;          /* ... the first error (0: the file was short or damaged) */
 };
 
 /* A held finding: what struct hs_finding holds, its evidence (nrecords records, then nframes frames) and its text
@@ -145,6 +134,7 @@ struct frun {
 struct held {
     const char *id, *severity, *confidence;
     const struct finding_sensors *sensors;
+    uint64_t anchor;
     uint32_t nrecords, nframes;
     uint32_t size; /* of the whole entry, bytes, a multiple of 8 */
     uint64_t ev[]; /* records[nrecords], frames[nframes], then the text */
@@ -166,12 +156,12 @@ static const char *held_text(const struct held *h)
 #define HELD_TEXT(X) X(title) X(user) X(client) X(first_hop) X(second_hop) X(client_name) X(first_hop_name) \
     X(second_hop_name) X(explanation) X(remediation)
 
-static bool spill(struct frun *run);
+static bool spill(struct findings_sorter *s);
 
-/* Packs f at the end of run->held, spilling what is held first when f would not fit in run->held_max. Returns
+/* Packs f at the end of s->held, spilling what is held first when f would not fit in s->held_max. Returns
  * false (nothing held) when neither that nor holding more (up to FINDINGS_HELD_MAX_BYTES) can be done, or the
  * buffer cannot grow. */
-static bool hold(struct frun *run, const struct hs_finding *f)
+bool findings_sort_add(struct findings_sorter *s, const struct hs_finding *f)
 {
     uint32_t nr = f->nrecords < FINDING_EVIDENCE_MAX ? f->nrecords : FINDING_EVIDENCE_MAX;
     uint32_t nf = f->nframes < FINDING_EVIDENCE_MAX ? f->nframes : FINDING_EVIDENCE_MAX;
@@ -180,23 +170,25 @@ static bool hold(struct frun *run, const struct hs_finding *f)
     HELD_TEXT(LEN)
 #undef LEN
     need = (need + 7) & ~(size_t)7;
-    if (run->used + need > run->held_max && run->used && !spill(run) && run->used + need > FINDINGS_HELD_MAX_BYTES)
+    size_t held_max = s->held_max ? s->held_max : FINDINGS_HELD_BYTES;
+    if (s->used + need > held_max && s->used && !spill(s) && s->used + need > FINDINGS_HELD_MAX_BYTES)
         return false;
-    if (run->used + need > run->cap) {
-        size_t cap = run->cap ? run->cap : 64u << 10;
-        while (cap < run->used + need)
+    if (s->used + need > s->cap) {
+        size_t cap = s->cap ? s->cap : 64u << 10;
+        while (cap < s->used + need)
             cap *= 2;
-        unsigned char *b = hugepage_realloc(run->held, run->cap, cap);
+        unsigned char *b = hugepage_realloc(s->held, s->cap, cap);
         if (!b)
             return false;
-        run->held = b;
-        run->cap = cap;
+        s->held = b;
+        s->cap = cap;
     }
-    struct held *h = (struct held *)(void *)(run->held + run->used);
+    struct held *h = (struct held *)(void *)(s->held + s->used);
     h->id = f->id;
     h->severity = f->severity;
     h->confidence = f->confidence;
     h->sensors = f->sensors;
+    h->anchor = f->anchor;
     h->nrecords = nr;
     h->nframes = nf;
     memcpy(h->ev, f->records, nr * sizeof *h->ev);
@@ -206,8 +198,8 @@ static bool hold(struct frun *run, const struct hs_finding *f)
 #define PUT(m) { size_t l = strnlen(f->m, sizeof f->m - 1); memcpy(t, f->m, l); t[l] = '\0'; t += l + 1; }
     HELD_TEXT(PUT)
 #undef PUT
-    run->used += need;
-    run->n++;
+    s->used += need;
+    s->n++;
     return true;
 }
 
@@ -218,6 +210,7 @@ static void unhold(const struct held *h, struct hs_finding *f)
     f->severity = h->severity;
     f->confidence = h->confidence;
     f->sensors = h->sensors;
+    f->anchor = h->anchor;
     f->nrecords = h->nrecords;
     f->nframes = h->nframes;
     memset(f->records, 0, sizeof f->records);
@@ -256,14 +249,14 @@ static int by_severity(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-/* The held findings, most severe first: pointers into run->held, malloc'd (NULL when none are held or without
+/* The held findings, most severe first: pointers into s->held, malloc'd (NULL when none are held or without
  * memory). */
-static const struct held **sorted_held(const struct frun *run)
+static const struct held **sorted_held(const struct findings_sorter *s)
 {
-    const struct held **order = run->n ? malloc(run->n * sizeof *order) : NULL;
+    const struct held **order = s->n ? malloc(s->n * sizeof *order) : NULL;
     size_t n = 0;
-    for (size_t at = 0; at < run->used && order; at += ((const struct held *)(const void *)(run->held + at))->size)
-        order[n++] = (const struct held *)(const void *)(run->held + at);
+    for (size_t at = 0; at < s->used && order; at += ((const struct held *)(const void *)(s->held + at))->size)
+        order[n++] = (const struct held *)(const void *)(s->held + at);
     if (order)
         qsort(order, n, sizeof *order, by_severity);
     return order;
@@ -288,33 +281,34 @@ static bool pwrite_all(int fd, const unsigned char *b, size_t len, off_t off)
 /* Writes the held findings, sorted, as one run at the end of the temporary file (made at the first run) and
  * empties the buffer. Returns false, holding them still, when no file can be made or written, at
  * FINDINGS_RUNS_MAX runs, or without memory; after a failure to make or write the file it is not tried again. */
-static bool spill(struct frun *run)
+static bool spill(struct findings_sorter *s)
 {
-    if (run->spill_failed || run->n_runs == FINDINGS_RUNS_MAX)
+    if (s->spill_failed || s->n_runs == FINDINGS_RUNS_MAX)
         return false;
-    if (run->spill_fd < 0) {
-        run->runs = malloc(FINDINGS_RUNS_MAX * sizeof *run->runs);
-        run->spill_fd = run->runs ? tmpfd() : -1; /* in $TMPDIR, unlinked (util.h) */
-        if (run->spill_fd < 0) {
-            free(run->runs);
-            run->runs = NULL;
-            run->spill_failed = true;
+    if (!s->spill_open) {
+        s->runs = malloc(FINDINGS_RUNS_MAX * sizeof *s->runs);
+        s->spill_fd = s->runs ? tmpfd() : -1; /* in $TMPDIR, unlinked (util.h) */
+        if (s->spill_fd < 0) {
+            free(s->runs);
+            s->runs = NULL;
+            s->spill_failed = true;
             return false;
         }
+        s->spill_open = true;
     }
-    const struct held **order = sorted_held(run);
+    const struct held **order = sorted_held(s);
     unsigned char *buf = order ? malloc(FINDINGS_SPILL_BUF) : NULL;
     if (!buf) { /* without memory: not tried again (each try would sort everything held once more) */
         free(order);
-        run->spill_failed = true;
+        s->spill_failed = true;
         return false;
     }
-    off_t at = run->spill_end;
+    off_t at = s->spill_end;
     size_t fill = 0;
     bool ok = true;
-    for (size_t i = 0; i < run->n && ok; i++) {
+    for (size_t i = 0; i < s->n && ok; i++) {
         if (fill + order[i]->size > FINDINGS_SPILL_BUF) {
-            ok = pwrite_all(run->spill_fd, buf, fill, at);
+            ok = pwrite_all(s->spill_fd, buf, fill, at);
             at += (off_t)fill;
             fill = 0;
         }
@@ -322,20 +316,20 @@ static bool spill(struct frun *run)
         fill += order[i]->size;
     }
     if (ok && fill) {
-        ok = pwrite_all(run->spill_fd, buf, fill, at);
+        ok = pwrite_all(s->spill_fd, buf, fill, at);
         at += (off_t)fill;
     }
     free(buf);
     free(order);
     if (!ok) { /* a full disk: the file's runs stay, these stay held */
-        run->spill_failed = true;
+        s->spill_failed = true;
         return false;
     }
-    run->runs[run->n_runs++] = (struct spill_run){run->spill_end, at, run->n};
-    run->spill_end = at;
-    run->runs_spilled++;
-    run->n = 0;
-    run->used = 0;
+    s->runs[s->n_runs++] = (struct spill_run){s->spill_end, at, s->n};
+    s->spill_end = at;
+    s->runs_spilled++;
+    s->n = 0;
+    s->used = 0;
     return true;
 }
 
@@ -359,8 +353,8 @@ static bool held_ok(const unsigned char *p, size_t n)
 }
 
 /* Moves src to its next finding: head NULL at its end, or when the file cannot be read back or is damaged;
- * the findings then left are counted in run->lost (and the first error in run->lost_errno). */
-static void merge_next(struct frun *run, struct merge_src *m, bool first)
+ * the findings then left are counted in s->lost (and the first error in s->lost_errno). */
+static void merge_next(struct findings_sorter *s, struct merge_src *m, bool first)
 {
     m->head = NULL;
     if (m->mem) {
@@ -383,19 +377,19 @@ static void merge_next(struct frun *run, struct merge_src *m, bool first)
             size_t want = FINDINGS_MERGE_BUF - m->len;
             if ((off_t)want > m->end - m->off)
                 want = (size_t)(m->end - m->off);
-            ssize_t r = pread(run->spill_fd, m->buf + m->len, want, m->off);
+            ssize_t r = pread(s->spill_fd, m->buf + m->len, want, m->off);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r <= 0) {
-                if (r < 0 && !run->lost_errno)
-                    run->lost_errno = errno;
+                if (r < 0 && !s->lost_errno)
+                    s->lost_errno = errno;
                 break;
             }
             m->len += (size_t)r;
             m->off += r;
         }
         if (!held_ok(m->buf, m->len)) {
-            run->lost += m->left;
+            s->lost += m->left;
             m->left = 0;
             return;
         }
@@ -429,30 +423,30 @@ static void sift_down(struct merge_src **heap, size_t n, size_t i)
 
 /* Hands on, most severe first, the spilled runs merged with what is still held (sorted through pointers).
  * Returns false, handing nothing on, without memory for the merge. */
-static bool merge_runs(struct frun *run)
+static bool merge_runs(struct findings_sorter *s, struct hs_sink *sink)
 {
-    size_t k = run->n_runs + 1;
+    size_t k = s->n_runs + 1;
     struct merge_src *src = calloc(k, sizeof *src);
     struct merge_src **heap = calloc(k, sizeof *heap);
-    unsigned char *bufs = malloc(run->n_runs * (size_t)FINDINGS_MERGE_BUF);
-    const struct held **order = sorted_held(run);
-    bool ok = src && heap && bufs && (order || !run->n);
+    unsigned char *bufs = malloc(s->n_runs * (size_t)FINDINGS_MERGE_BUF);
+    const struct held **order = sorted_held(s);
+    bool ok = src && heap && bufs && (order || !s->n);
     size_t n = 0;
     for (size_t i = 0; ok && i < k; i++) {
         struct merge_src *m = &src[i];
         m->ix = i;
-        if (i < run->n_runs) {
-            m->off = run->runs[i].off;
-            m->end = run->runs[i].end;
-            m->left = run->runs[i].n;
+        if (i < s->n_runs) {
+            m->off = s->runs[i].off;
+            m->end = s->runs[i].end;
+            m->left = s->runs[i].n;
             m->buf = bufs + i * (size_t)FINDINGS_MERGE_BUF;
-        } else if (run->n) {
+        } else if (s->n) {
             m->mem = order;
-            m->mem_n = run->n;
+            m->mem_n = s->n;
         } else {
             continue; /* nothing held besides the runs */
         }
-        merge_next(run, m, true);
+        merge_next(s, m, true);
         if (m->head)
             heap[n++] = m;
     }
@@ -461,8 +455,8 @@ static bool merge_runs(struct frun *run)
     struct hs_finding f;
     while (ok && n) {
         unhold(heap[0]->head, &f);
-        sink_finding(run->sink, &f);
-        merge_next(run, heap[0], false);
+        sink_finding(sink, &f);
+        merge_next(s, heap[0], false);
         if (!heap[0]->head)
             heap[0] = heap[--n];
         sift_down(heap, n, 0);
@@ -476,51 +470,60 @@ static bool merge_runs(struct frun *run)
 
 /* Without memory to merge: the spilled runs one after the other, through one buffer on the stack (each run most
  * severe first, not the whole). */
-static void runs_in_turn(struct frun *run)
+static void runs_in_turn(struct findings_sorter *s, struct hs_sink *sink)
 {
     uint64_t buf[FINDINGS_MERGE_BUF / sizeof(uint64_t)];
     struct hs_finding f;
-    for (size_t i = 0; i < run->n_runs; i++) {
-        struct merge_src m = {.off = run->runs[i].off, .end = run->runs[i].end, .left = run->runs[i].n,
+    for (size_t i = 0; i < s->n_runs; i++) {
+        struct merge_src m = {.off = s->runs[i].off, .end = s->runs[i].end, .left = s->runs[i].n,
                               .buf = (unsigned char *)buf};
-        for (merge_next(run, &m, true); m.head; merge_next(run, &m, false)) {
+        for (merge_next(s, &m, true); m.head; merge_next(s, &m, false)) {
             unhold(m.head, &f);
-            sink_finding(run->sink, &f);
+            sink_finding(sink, &f);
         }
     }
 }
 
+/* Closes the temporary file and forgets its runs. */
+static void spill_close(struct findings_sorter *s)
+{
+    if (s->spill_open)
+        close(s->spill_fd);
+    s->spill_open = false;
+    free(s->runs);
+    s->runs = NULL;
+    s->n_runs = 0;
+    s->spill_end = 0;
+}
+
 /* Hands the findings on, most severe first — the held ones sorted through pointers, merged with the runs
  * spilled — and empties the buffer and the temporary file. */
-static void flush_findings(struct frun *run)
+void findings_sort_flush(struct findings_sorter *s, struct hs_sink *sink)
 {
-    bool merged = run->n_runs && merge_runs(run);
-    if (run->n_runs && !merged)
-        runs_in_turn(run);
+    bool merged = s->n_runs && merge_runs(s, sink);
+    if (s->n_runs && !merged)
+        runs_in_turn(s, sink);
     if (!merged) {
         /* the held ones; without memory for the order, in the order the rules made them */
-        const struct held **order = sorted_held(run);
+        const struct held **order = sorted_held(s);
         struct hs_finding f;
-        for (size_t i = 0, at = 0; i < run->n; i++) {
-            const struct held *h = order ? order[i] : (const struct held *)(const void *)(run->held + at);
+        for (size_t i = 0, at = 0; i < s->n; i++) {
+            const struct held *h = order ? order[i] : (const struct held *)(const void *)(s->held + at);
             at += h->size;
             unhold(h, &f);
-            sink_finding(run->sink, &f);
+            sink_finding(sink, &f);
         }
         free(order);
     }
-    run->n = 0;
-    run->used = 0;
-    if (run->lost) /* the temporary file failed us: say so, once (findings.h) */
+    s->n = 0;
+    s->used = 0;
+    if (s->lost > s->lost_said) { /* the temporary file failed us: say so, once a flush (findings.h) */
         fprintf(stderr, "hopscope: %llu findings lost: their temporary file could not be read back (%s)\n",
-                (unsigned long long)run->lost, run->lost_errno ? strerror(run->lost_errno) : "short or damaged");
-    if (run->spill_fd >= 0)
-        close(run->spill_fd);
-    run->spill_fd = -1;
-    free(run->runs);
-    run->runs = NULL;
-    run->n_runs = 0;
-    run->spill_end = 0;
+                (unsigned long long)(s->lost - s->lost_said),
+                s->lost_errno ? strerror(s->lost_errno) : "short or damaged");
+        s->lost_said = s->lost;
+    }
+    spill_close(s);
 }
 
 /* The name of the host at address text ip ("" when ip is not an address or has no name) into out[cap]. */
@@ -541,7 +544,7 @@ static void emit(struct frun *run, struct hs_finding *f)
     host_name_of(run->ht, f->client, f->client_name, sizeof f->client_name);
     host_name_of(run->ht, f->first_hop, f->first_hop_name, sizeof f->first_hop_name);
     host_name_of(run->ht, f->second_hop, f->second_hop_name, sizeof f->second_hop_name);
-    if (!hold(run, f))
+    if (!findings_sort_add(run->sort, f))
         sink_finding(run->sink, f);
 }
 
@@ -633,10 +636,16 @@ struct s4u_index {
     size_t n;
 };
 
+/* By client address, then start time, then id. */
 static int by_kdc_client(const void *a, const void *b)
 {
     const struct fsum_kdc *x = *(const struct fsum_kdc *const *)a, *y = *(const struct fsum_kdc *const *)b;
-    return memcmp(x->cli, y->cli, 16);
+    int c = memcmp(x->cli, y->cli, 16);
+    if (c)
+        return c;
+    if (timercmp(&x->ts, &y->ts, !=))
+        return timercmp(&x->ts, &y->ts, <) ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 static void s4u_index_build(struct s4u_index *ix, const struct fsum_kdc *k, size_t n)
@@ -651,20 +660,29 @@ static void s4u_index_build(struct s4u_index *ix, const struct fsum_kdc *k, size
     qsort(ix->v, ix->n, sizeof *ix->v, by_kdc_client);
 }
 
-/* A refused S4U2Proxy by host a_ip on behalf of user u, or NULL. */
-static const struct fsum_kdc *s4u_refused(const struct s4u_index *ix, const uint8_t *a_ip, const char *u)
+/* The first S4U2Proxy that host a_ip was refused on behalf of user u within a hop window of first hop x's start —
+ * after it, the delegation x's second hop needed; before it, the same refusal for an earlier session, or clocks
+ * of two sensors apart —, or NULL; a refusal at another time is another story. A binary search on (address,
+ * time), then at most HOP_SCAN_MAX refusals looked at. */
+static const struct fsum_kdc *s4u_refused(const struct s4u_index *ix, const uint8_t *a_ip, const char *u,
+                                          const struct fsum_auth *x, uint32_t hop_window)
 {
     size_t lo = 0, hi = ix->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (memcmp(ix->v[mid]->cli, a_ip, 16) < 0)
+        int c = memcmp(ix->v[mid]->cli, a_ip, 16);
+        if (c < 0 || (c == 0 && tv_sec(&ix->v[mid]->ts) < tv_sec(&x->ts) - hop_window))
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (size_t i = lo; i < ix->n && ip_eq(ix->v[i]->cli, a_ip); i++)
+    double xt = tv_sec(&x->ts);
+    for (size_t i = lo, seen = 0; i < ix->n && ip_eq(ix->v[i]->cli, a_ip) && seen < HOP_SCAN_MAX; i++, seen++) {
+        if (tv_sec(&ix->v[i]->ts) - xt > hop_window)
+            break;
         if (same_user(ix->v[i]->impersonated, u))
             return ix->v[i];
+    }
     return NULL;
 }
 
@@ -687,6 +705,7 @@ static void delegation_missing(struct frun *run, const struct hs_finding *hop, c
     memcpy(f.first_hop, hop->first_hop, sizeof f.first_hop);
     memcpy(f.second_hop, hop->second_hop, sizeof f.second_hop);
     memcpy(f.user, hop->user, sizeof f.user);
+    f.anchor = hop->anchor;
     f.id = "delegation_missing";
     f.severity = "high";
     f.confidence = x->dec_auth ? "proven" : "likely";
@@ -777,6 +796,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         }
         struct hs_finding f;
         memset(&f, 0, sizeof f);
+        f.anchor = x->id;
         bool any = false, worked = false;
         const struct fsum_auth *first_y = NULL;
         for (size_t j = lo; j < n && j - lo < HOP_SCAN_MAX && byc[j].cli_host == a_host; j++) {
@@ -805,9 +825,8 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
          * hops make none. */
         if (!any) {
             /* No onward session at all, because A had nothing to present: its S4U2Proxy for U was refused. */
-            const struct fsum_kdc *px = s4u_refused(&ix, x->srv, x->user);
-            double dt = px ? tv_sec(&px->ts) - tv_sec(&x->ts) : -1;
-            if (!px || dt < 0 || dt > cfg->hop_window)
+            const struct fsum_kdc *px = s4u_refused(&ix, x->srv, x->user, x, cfg->hop_window);
+            if (!px)
                 continue;
             hop_labels(ht, x, c, ah, cip, aip);
             evidence_auth(&f, x);
@@ -867,7 +886,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
                   "(msDS-AllowedToActOnBehalfOfOtherIdentity); with PowerShell remoting, CredSSP "
                   "(Enable-WSManCredSSP) at a security cost; or run the command locally on B instead of via A.";
         } else if (is_kerberos(x)) {
-            const struct fsum_kdc *px = s4u_refused(&ix, x->srv, x->user);
+            const struct fsum_kdc *px = s4u_refused(&ix, x->srv, x->user, x, cfg->hop_window);
             if (px) {
                 f.confidence = "proven";
                 add_rec(&f, px->id);
@@ -928,7 +947,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
                  first_y->use_denied ? " was refused" : "", stb);
         cutf(f.remediation, sizeof f.remediation, "%s", fix);
         emit(run, &f);
-        if (is_kerberos(x) && !s4u_refused(&ix, x->srv, x->user))
+        if (is_kerberos(x) && !s4u_refused(&ix, x->srv, x->user, x, cfg->hop_window))
             delegation_missing(run, &f, x, ah, b);
     }
     free(byc);
@@ -1263,7 +1282,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
 
 /* ---- Kerberos that fell back to NTLM ------------------------------------------------------------------ */
 
-#define FALLBACK_WINDOW 120.0 /* seconds from a refused TGS-REQ to the NTLM authentication it led to */
+#define FALLBACK_WINDOW ((double)FINDINGS_FALLBACK_WINDOW)
 
 /* The refused TGS-REQs for a host-based SPN, by the requesting host and time. */
 struct tgs_ref {
@@ -1346,6 +1365,7 @@ static void kerberos_fell_back(struct frun *run, const struct fsum_auth *a, size
             continue;
         struct hs_finding f;
         memset(&f, 0, sizeof f);
+        f.anchor = x->id; /* the fallback judged; the refusal it follows may be shared by several */
         add_rec(&f, hit->id);
         add_frame(&f, hit->f_req);
         add_frame(&f, hit->f_rep);
@@ -1387,32 +1407,29 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
 {
     struct host_table ht;
     hosts_build(&ht, a, n_a, k, n_k); /* without memory: empty, every host is its address */
-    struct frun run = {.sink = sink, .ht = &ht, .decided_before = cfg->decided_before,
-                       .judged_before = cfg->judged_before, .spill_fd = -1,
-                       .held_max = cfg->held_bytes ? cfg->held_bytes : FINDINGS_HELD_BYTES};
-    if (cfg->work) {
-        run.held = cfg->work->held;
-        run.cap = cfg->work->cap;
-    }
+    struct findings_work own = {0};
+    struct findings_work *w = cfg->work ? cfg->work : &own;
+    w->sort.held_max = cfg->held_bytes;
+    struct frun run = {.sink = sink, .ht = &ht, .sort = &w->sort, .decided_before = cfg->decided_before,
+                       .judged_before = cfg->judged_before};
     double_hop(cfg, &ht, a, n_a, k, n_k, &run);
     kdc_findings(k, n_k, &run);
     auth_findings(a, n_a, &run);
     kerberos_fell_back(&run, a, n_a, k, n_k);
-    flush_findings(&run);
-    if (cfg->work) {
-        cfg->work->held = run.held;
-        cfg->work->cap = run.cap;
-        cfg->work->runs_spilled += run.runs_spilled;
-        cfg->work->lost += run.lost;
-    } else {
-        hugepage_free(run.held, run.cap);
-    }
+    findings_sort_flush(&w->sort, sink);
+    findings_work_free(&own);
     hosts_free(&ht);
+}
+
+void findings_sorter_free(struct findings_sorter *s)
+{
+    spill_close(s);
+    hugepage_free(s->held, s->cap);
+    s->held = NULL;
+    s->cap = s->used = s->n = 0;
 }
 
 void findings_work_free(struct findings_work *w)
 {
-    hugepage_free(w->held, w->cap);
-    w->held = NULL;
-    w->cap = 0;
+    findings_sorter_free(&w->sort);
 }

@@ -9,6 +9,10 @@
 #include "records.h"
 #include "summary.h"
 
+/* Seconds from a refused TGS-REQ to the NTLM authentication it led to (kerberos_fell_back_to_ntlm): the one rule
+ * that looks back from the record it judges, so what is kept for the rules must reach this far back too. */
+#define FINDINGS_FALLBACK_WINDOW 120
+
 /* Limits the rules run within. */
 struct findings_cfg {
     uint32_t hop_window;         /* seconds after a first hop starts in which an onward connection counts */
@@ -22,18 +26,50 @@ struct findings_cfg {
     struct findings_work *work;  /* buffers kept from run to run; NULL: a run allocates and frees its own */
     /* Bytes of findings held in memory to be sorted (0: 1 MiB). Beyond, they are sorted in runs written to a
      * temporary file ($TMPDIR, else /tmp; unlinked at once) and merged when handed on. Should the file not give
-     * them back, the findings lost are counted (findings_work.lost) and a line on stderr says so. */
+     * them back, the findings lost are counted (findings_work.sort.lost) and a line on stderr says so. */
     size_t held_bytes;
 };
+
+/*
+ * Findings held to be handed on most severe first — by severity (high, medium, low), then first evidence frame,
+ * then id; equal ones in the order they came —, across as many calls as the caller likes. They are packed into a
+ * buffer of held_max bytes (0: 1 MiB); when it is full, what it holds is sorted and written as a run to a
+ * temporary file ($TMPDIR, else /tmp; mode 0600, unlinked at once), and findings_sort_flush() merges the runs and
+ * what is still held, the way sort(1) sorts what does not fit: memory stays flat however many findings come.
+ * Without a temporary file, up to 16 MiB is held; beyond 1,024 runs, too. Zero-initialise; findings_sorter_free()
+ * releases it.
+ */
+struct findings_sorter {
+    unsigned char *held;         /* the findings held (findings.c, struct held), back to back */
+    size_t used, cap, n;         /* bytes used, bytes allocated, findings held */
+    size_t held_max;             /* bytes held before a run is spilled (0: 1 MiB) */
+    bool spill_open;             /* the temporary file is open (spill_fd) */
+    bool spill_failed;           /* no temporary file could be made or written: hold up to 16 MiB */
+    int spill_fd;
+    struct spill_run *runs;      /* the runs in the file (findings.c) */
+    size_t n_runs;
+    int64_t spill_end;           /* bytes written to the file */
+    uint64_t runs_spilled;       /* runs written, in all */
+    uint64_t lost;               /* findings the temporary file did not give back (a read error), in all */
+    uint64_t lost_said;          /* ... of which stderr was told (one line a flush) */
+    int lost_errno;              /* the first read error (0: the file was short or damaged) */
+};
+
+/* Holds f (its evidence cut to FINDING_EVIDENCE_MAX) to be handed on by findings_sort_flush(). Returns false,
+ * holding nothing, when memory is short or 16 MiB are held with no temporary file to spill to: the caller hands
+ * f on at once. */
+bool findings_sort_add(struct findings_sorter *s, const struct hs_finding *f);
+
+/* Hands every finding held and spilled to sink, in the order above, and empties s (it may be used again). Should
+ * the temporary file not give findings back, they are counted in s->lost and one line on stderr says how many. */
+void findings_sort_flush(struct findings_sorter *s, struct hs_sink *sink);
+
+void findings_sorter_free(struct findings_sorter *s);
 
 /* Buffers findings_run() keeps between runs (a streaming run decides every period: fresh buffers each time
  * cost a page fault per page). Zero-initialise; findings_work_free() releases them. */
 struct findings_work {
-    unsigned char *held;         /* the findings held to be sorted (findings.c, struct held) */
-    size_t cap;                  /* its size, bytes */
-    uint64_t runs_spilled;       /* sorted runs written to the temporary file, in all runs of the rules */
-    uint64_t lost;               /* findings the temporary file did not give back (a read error; each time, one
-                                    line on stderr says how many) */
+    struct findings_sorter sort; /* the findings of a run, sorted before they are handed on */
 };
 
 void findings_work_free(struct findings_work *w);

@@ -84,6 +84,9 @@ struct hs_finding {
     uint32_t nrecords;
     uint64_t frames[FINDING_EVIDENCE_MAX];
     uint32_t nframes;
+    uint64_t anchor;               /* the record the rule judged (a first hop, an exchange, an authentication; 0:
+                                      records[0]): with the kind, the user and the hosts' addresses, what makes a
+                                      later run's finding the same one (correlate.c, finding_key). Not written. */
     char explanation[1024];
     char remediation[1024];
     const struct finding_sensors *sensors; /* hopscope --records: the sensors of the evidence (valid for the call
