@@ -15,11 +15,17 @@
    evidence).
 5. Flat memory: a double hop repeated 120 times, 300 s apart (10 hours), with --hop-window 60: every repeat's
    finding is written, as without streaming, while the correlation stage keeps only the summaries of the last
-   two hop windows (`stats.correlation`).
+   two hop windows (`stats.correlation`). Without --stream, with the rules let run early once 4 KiB of summaries
+   are kept (HOPSCOPE_BATCH_BYTES), the output is that of judging everything at the end, byte for byte (the stats
+   but for `correlation`), the hop graph too.
 6. What streaming must not get wrong, with --hop-window 5 (the rules every 10 s, summaries kept 30 s): a session
    whose calls go on after its summary would have been forgotten gives its findings once; a first hop whose
    verdict comes 100 s after its second hops (its HTTP response held) still makes the double hop; retries of a
-   missing SPN give one finding, written while the run goes on.
+   missing SPN give one finding, written while the run goes on; an NTLM fallback 60 s after Kerberos was refused
+   is found though the window is 5 s; two fallbacks after one refusal are two findings; a double hop decided
+   before its server's name was learned is not made again under the new name. Without --stream and the rules let
+   run early from the first summary, each case gives the output of judging everything at the end (for the last
+   three, the findings: their host names are what the records of their time say).
 7. Text: --stream -F text prints rows as they come (an auth row with its #id, its uses under "#id ..., then:"),
    findings among them, no SESSIONS/FINDINGS headers; --expect (written without streaming) is met by a
    --stream run.
@@ -45,8 +51,14 @@ USE_KEYS = {"tree_connect": "tree_connects", "request": "requests", "call": "cal
 SUB = {"smb2": "smb2", "smb1": "smb1", "http": "http", "dcerpc": "dcerpc"}
 
 
-def run(cmd):
-    return subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+def run(cmd, env=None):
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=env)
+
+
+def early(n):
+    """The environment of a run without --stream whose rules may run early once the summaries kept take n
+    bytes."""
+    return dict(os.environ, HOPSCOPE_BATCH_BYTES=str(n))
 
 
 def objs(text):
@@ -220,13 +232,30 @@ def flat_memory(t, hopscope, tmp):
             fw == fs and len(fw) == 120 and corr.get("summaries", 1 << 30) <= 12 and
             corr.get("pruned", 0) >= 340 and corr.get("findings_written") == 120,
             "%d/%d findings, correlation %s" % (len(fs), len(fw), corr))
+    # without --stream, the rules run early once 4 KiB of summaries are kept, and the old ones go: the same output,
+    # findings in the same order, and the stats say what went
+    wl = run([hopscope, "-q", "--hop-window", "60", "-r", cap])
+    bl = run([hopscope, "-q", "--hop-window", "60", "-r", cap], early(4096))
+    ob = objs(bl.stdout)
+    corr = ob[-1].get("correlation", {}) if ob else {}
+    strip = [json.dumps(o, sort_keys=True) for o in objs(wl.stdout)[:-1]]
+    t.check("without --stream over 10 hours, summaries let go: the output of judging all at the end, byte for byte",
+            wl.returncode == bl.returncode == 0 and strip == [json.dumps(o, sort_keys=True) for o in ob[:-1]] and
+            "correlation" not in objs(wl.stdout)[-1] and corr.get("summaries", 1 << 30) <= 32 and
+            corr.get("pruned", 0) >= 340 and corr.get("findings_written") == 120,
+            "correlation %s; %s" % (corr, bl.stderr[-300:]))
     # a report needs every record: what the rules forgot is set aside for it, and the graph is the same
-    dw, ds = os.path.join(tmp, "w.dot"), os.path.join(tmp, "s.dot")
+    dw, ds, db = os.path.join(tmp, "w.dot"), os.path.join(tmp, "s.dot"), os.path.join(tmp, "b.dot")
     rw = run([hopscope, "-q", "--hop-window", "60", "--dot", dw, "-r", cap])
     rs = run([hopscope, "-q", "--stream", "--hop-window", "60", "--dot", ds, "-r", cap])
+    rb = run([hopscope, "-q", "--hop-window", "60", "--dot", db, "-r", cap], early(4096))
     same = rw.returncode == rs.returncode == 0 and open(dw).read() == open(ds).read()
     t.check("--stream --dot over 10 hours: the hop graph of every record, as without streaming",
             same and findings(objs(rs.stdout), ("id", "title", "evidence")) == fw, rs.stderr[-300:])
+    t.check("--dot over 10 hours, summaries let go: the hop graph and findings of judging all at the end",
+            rb.returncode == 0 and open(dw).read() == open(db).read() and
+            [o for o in objs(rb.stdout) if o["type"] == "finding"] ==
+            [o for o in objs(rw.stdout) if o["type"] == "finding"], rb.stderr[-300:])
 
 
 def timed(parts):
@@ -262,6 +291,9 @@ def pitfalls(t, hopscope, tmp):
     _, f2 = lab_pkts("winrm_http_ntlm")
     _, dh = lab_pkts("double_hop_ntlm")
     _, spn = lab_pkts("spn_missing")
+    _, wa = lab_pkts("spn_wrong_account")
+    _, rpc = lab_pkts("double_hop_rpc_ntlm")
+    web2 = [(h, d.replace(b"web3", b"web2"), ts_) for h, d, ts_ in spn]  # the missing SPN on the wrong host's name
     cases = {
         # the second connection's verdict at its 12th packet, the rest of its calls 100 s later
         "long session": [(v1[12:24], T), (f1, T + 40), (f2, T + 80), (v1[24:], T + 100)],
@@ -269,7 +301,25 @@ def pitfalls(t, hopscope, tmp):
         "late first hop": [(dh[:39], T), (f1, T + 40), (f2, T + 80), (dh[39:], T + 100)],
         # the same missing SPN asked for three times, 4 s apart, then other traffic
         "spn retries": [(spn, T), (spn, T + 4), (spn, T + 8), (f1, T + 12), (f2, T + 30)],
+        # Kerberos refused for HTTP/web2, then NTLM to web2 60 s later: the refusal must be kept that long, though
+        # the hop window is 5 s (kerberos_fell_back_to_ntlm looks 120 s back)
+        "fallback": [(web2, T), (wa, T + 50), (f2, T + 60)],
+        # two NTLM fallbacks after one refusal: two findings that share their earliest record
+        "two fallbacks": [(web2, T), (wa, T + 5), (f2, T + 10), (f2, T + 40)],
+        # a double hop judged early while its first hop's server is named "vm", and a later one once it is named
+        # web: two findings, not a third for the first under its new name
+        "name learned later": [(f1, T), (f1, T + 1), (f1, T + 2), (rpc, T + 200), (f1, T + 400), (dh, T + 402)],
     }
+    # the cases whose records name hosts differently over time: the same findings (by what makes a finding the
+    # same one: kind, user, addresses, evidence), their titles and host names as the records of their time say
+    by_names = ("fallback", "two fallbacks", "name learned later")
+
+    def same_findings(a, b):
+        def key(o):
+            h = o.get("hosts", {})
+            return (o["id"], o.get("user"), h.get("client"), h.get("first_hop"), h.get("second_hop"),
+                    o["evidence"]["records"], o["evidence"]["frames"])
+        return [key(o) for o in a if o["type"] == "finding"] == [key(o) for o in b if o["type"] == "finding"]
     for name, parts in cases.items():
         cap = os.path.join(tmp, name.replace(" ", "_") + ".pcap")
         with open(cap, "wb") as f:
@@ -277,6 +327,20 @@ def pitfalls(t, hopscope, tmp):
         w = objs(run([hopscope, "-q", "--hop-window", "5", "-r", cap]).stdout)
         s = objs(run([hopscope, "-q", "--hop-window", "5", "--stream", "-r", cap]).stdout)
         ok = counts(w) == counts(s) and counts(w)
+        # without --stream, with more traffic later so that the rules run early and summaries go
+        tail = os.path.join(tmp, name.replace(" ", "_") + "_tail.pcap")
+        end = max(at for _, at in parts)
+        with open(tail, "wb") as f:
+            f.write(head + b"".join(timed(parts + [(f1, end + 300), (f2, end + 400), (f1, end + 500)])))
+        w2 = objs(run([hopscope, "-q", "--hop-window", "5", "-r", tail]).stdout)
+        b = objs(run([hopscope, "-q", "--hop-window", "5", "-r", tail], early(1)).stdout)
+        corr = b[-1].get("correlation", {}) if b else {}
+        same = (same_findings(b, w2) if name in by_names else
+                [o for o in b if o["type"] != "stats"] == [o for o in w2 if o["type"] != "stats"])
+        t.check("without --stream, summaries let go, %s: the %s of judging all at the end" %
+                (name, "findings" if name in by_names else "output"),
+                counts(w2) == counts(w) and corr.get("pruned", 0) > 0 and same,
+                "whole %s, let go %s, correlation %s" % (counts(w2), counts(b), corr))
         if name == "spn retries":  # written before the last record, not at the end
             pos = [i for i, o in enumerate(s) if o["type"] == "finding"]
             last = max(i for i, o in enumerate(s) if o["type"] in ("auth", "kerberos", "use"))

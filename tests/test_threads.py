@@ -8,7 +8,9 @@ table) with --threads N must equal, byte for byte, the run without --threads, in
 have a `workers` array, which must add up to the run's figures, and are compared without it); on the lab traces also with every
 keytab and the credentials. Batches of 1 and 7 frames (HOPSCOPE_PIPELINE_BATCH) make records cross batch
 boundaries; the span-port encapsulations of tests/test_encap.py (tunnels, IPv4 fragments sent last-first) go
-through the dispatcher's decoder before the flow hash. Under caps (--max-flows 4) equality with one thread is not
+through the dispatcher's decoder before the flow hash. A double hop repeated for hours, with and without a first
+hop held open across it, has the rules run early without --stream (HOPSCOPE_BATCH_BYTES): the decision times the
+workers report must be one engine's. Under caps (--max-flows 4) equality with one thread is not
 promised, but a given N must give the same bytes run after run.
 
 Prints a line per difference and a closing "N runs compared, M differ" line; exit 1 on any difference.
@@ -221,6 +223,27 @@ def edge_jobs(tmp):
         c.handshake(); c.send(0, neg); c.send(1, chal); c.fin()  # noqa: E702
     pc.close()
     out.append((held, ["--stream"], 1, None, ()))
+    # a double hop repeated 60 times, 300 s apart: without --stream, the rules run early once 4 KiB of summaries
+    # are kept (HOPSCOPE_BATCH_BYTES) and the old summaries go, at decision times the records still held set, which
+    # the workers must report as one engine would. Then the same repeats (of another trace, on other ports) after a
+    # first hop whose HTTP response (after packet 39) comes after them all: its record, held till then, holds the
+    # decisions back, and its double hop is found; a worker that did not say it held the record would let the
+    # summaries of its second hops go.
+    if all(os.path.exists(os.path.join(LAB, n)) for n in ("double_hop_ntlm.pcap", "double_hop_rpc_ntlm.pcap")):
+        import test_stream  # noqa: E402 (its lab trace reader and retimer)
+        head, dh = test_stream.lab_pkts("double_hop_ntlm")
+        _, rp = test_stream.lab_pkts("double_hop_rpc_ntlm")
+        T = 1700000000
+        for name, parts, extra in (
+                ("repeated", [(dh, T + 300 * k) for k in range(60)], []),
+                ("repeated_late", [(dh[:39], T - 300)] + [(rp, T + 300 * k) for k in range(60)] +
+                 [(dh[39:], T + 18300)], ["--idle-timeout", "20000"])):
+            rep = os.path.join(tmp, name + ".pcap")
+            with open(rep, "wb") as f:
+                f.write(head + b"".join(test_stream.timed(parts)))
+            for n in (2, 3):
+                out.append((rep, ["--hop-window", "60"] + extra, n, None, (("--dot", ".dot"),),
+                            {"HOPSCOPE_BATCH_BYTES": "4096"}))
     return out, held
 
 

@@ -1,10 +1,12 @@
 /* The correlation stage: ticket linking across connections (RFC 4120 3.1.3/3.3.3, MS-SFU 3.2.5), from records. */
 #include "correlate.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hosts.h"
 #include "hugepage.h"
 #include "ntlmproof.h"
 #include "ntlmssp.h"
@@ -330,15 +332,35 @@ static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
         }
 }
 
+/*
+ * Whether the rules (findings.c) or the host names (hosts.c) can use a KDC exchange's summary: a failed exchange
+ * other than AS (spn_unknown, s4u2proxy_denied, a double hop's refused S4U2Proxy, kerberos_fell_back_to_ntlm), an
+ * S4U2Self (s4u2self_not_forwardable), or any exchange of a machine account (its name names the host it came
+ * from). The rest — AS exchanges (most fail once with KDC_ERR_PREAUTH_REQUIRED), TGS and S4U2Proxy tickets
+ * issued — is two thirds of a busy KDC's exchanges, which no rule looks at; only the hop graph draws them
+ * (want_graph: all are kept). cname is the exchange's client (kdc_rec_client).
+ */
+static bool kdc_summary_wanted(const struct hs_correlate *c, const struct kdc_rec *r, const char *cname)
+{
+    if (c->want_graph || (r->rep_type == KRB_ERROR && r->kind != KDC_KIND_AS) || r->kind == KDC_KIND_S4U2SELF)
+        return true;
+    char m[HOST_NAME_MAX_LEN]; /* as hosts_build() reads it */
+    hosts_machine_name(cname, m, sizeof m);
+    return m[0] != '\0';
+}
+
 static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
 {
+    char buf[128];
+    kdc_rec_client(r, buf, sizeof buf);
+    if (!kdc_summary_wanted(c, r, buf))
+        return;
     struct fsum_kdc *s = correlate_add_kdc(c);
     if (!s)
         return;
     c->dirty = true;
     s->made = ++c->gen;
     struct strpool *sp = &c->strings;
-    char buf[128];
     s->id = r->h.id;
     s->ts = r->h.ts;
     s->af = r->h.flow.af;
@@ -348,7 +370,6 @@ static void summarize_kdc(struct hs_correlate *c, const struct kdc_rec *r)
     s->sport = r->h.flow.srv.port;
     s->udp = r->udp;
     s->kind = r->kind;
-    kdc_rec_client(r, buf, sizeof buf);
     s->cname = strpool_get(sp, buf, 127);
     kdc_principal_join(buf, sizeof buf, r->sname, r->realm);
     s->sname = strpool_get(sp, buf, 127);
@@ -469,16 +490,22 @@ static void tee_finding(struct hs_sink *self, const struct hs_finding *f);
 
 /* ---- streaming: findings written as they are decided ------------------------------------------------ */
 
-/* What makes a finding the same one at a later run of the rules: its kind, title, people and first record
- * (FNV-1a, 64 bits; not the rest of its evidence, which may grow: a rule's first record is the one it starts
- * from, the earliest). Never 0. */
+/* The record a finding rests on first: the one its rule judged (hs_finding.anchor), else its earliest. */
+static uint64_t finding_anchor(const struct hs_finding *f)
+{
+    return f->anchor ? f->anchor : f->nrecords ? f->records[0] : 0; /* records[] is sorted */
+}
+
+/* What makes a finding the same one at a later run of the rules: its kind, user, hosts' addresses and anchor
+ * (FNV-1a, 64 bits). Not the rest of its evidence, which may grow (a second hop refused later), nor its title,
+ * which names hosts by what the records kept say of them and so may change from run to run. Never 0. */
 static uint64_t finding_key(const struct hs_finding *f)
 {
     uint64_t h = 0xcbf29ce484222325ull;
-    uint64_t first = f->nrecords ? f->records[0] : 0; /* records[] is sorted */
+    uint64_t first = finding_anchor(f);
     for (int i = 0; i < 8; i++)
         h = (h ^ ((first >> (8 * i)) & 0xff)) * 0x100000001b3ull;
-    const char *parts[] = {f->id, f->title, f->user, f->client, f->first_hop, f->second_hop};
+    const char *parts[] = {f->id, f->user, f->client, f->first_hop, f->second_hop};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
             h = (h ^ *p) * 0x100000001b3ull;
@@ -566,6 +593,7 @@ static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
     if (written_has(c, key, false, 0, 0))
         return;
     time_t first_ts = 0;
+    uint64_t first = finding_anchor(f);
     if (g->ts) {
         time_t last = 0;
         for (uint32_t i = 0; i < f->nrecords && i < FINDING_EVIDENCE_MAX; i++) {
@@ -573,7 +601,7 @@ static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
             const struct idts *e = bsearch(&q, g->ts, g->n_ts, sizeof *g->ts, by_idts);
             if (e && e->sec > last)
                 last = e->sec;
-            if (e && i == 0)
+            if (e && f->records[i] == first)
                 first_ts = e->sec;
         }
         if (g->now - last <= (time_t)c->cfg.hop_window) {
@@ -581,7 +609,7 @@ static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
             return;
         }
     }
-    written_has(c, key, true, f->nrecords ? f->records[0] : 0, first_ts);
+    written_has(c, key, true, first, first_ts);
     c->findings_streamed++;
     sink_finding(g->out, f);
 }
@@ -591,7 +619,7 @@ static void run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
 {
     struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, next, NULL}, c};
     struct finding_gate g = {{NULL, gate_finding, NULL, NULL, NULL, NULL}, c, NULL, 0, now,
-                             c->want_graph ? &tee.sink : next};
+                             c->want_graph && c->stream ? &tee.sink : next};
     struct idts *ts = NULL;
     if (gate_ts) {
         ts = malloc((c->n_auth + c->n_kdc + 1) * sizeof *ts);
@@ -668,10 +696,32 @@ static bool archive(void **arr, size_t *n, size_t *cap, const void *src, size_t 
     return true;
 }
 
+/* Summaries of records started before this leave: every finding they could be part of was decided — those of a
+ * first hop a hop window after it, those resting on an older record (a refused TGS-REQ up to
+ * FINDINGS_FALLBACK_WINDOW before the NTLM authentication judged) once that authentication was decided — with two
+ * periods of the rules to spare. */
+static time_t prune_cutoff(const struct hs_correlate *c, time_t decide_now)
+{
+    time_t hw = (time_t)c->cfg.hop_window, keep = 2 * hw;
+    if (hw + FINDINGS_FALLBACK_WINDOW > keep)
+        keep = hw + FINDINGS_FALLBACK_WINDOW;
+    return decide_now - keep - 2 * correlate_decide_every(c->cfg.hop_window);
+}
+
+/* The summaries that may leave at cutoff (into *pa, *pk), and whether enough may to be worth it. */
+static bool prunable(const struct hs_correlate *c, time_t cutoff, size_t *pa, size_t *pk)
+{
+    *pa = *pk = 0;
+    for (size_t i = 0; i < c->n_auth; i++)
+        *pa += c->auth[i].ts.tv_sec < cutoff && !c->auth[i].open;
+    for (size_t i = 0; i < c->n_kdc; i++)
+        *pk += c->kdc[i].ts.tv_sec < cutoff;
+    return (*pa || *pk) && (*pa + *pk >= 4096 || 4 * (*pa + *pk) >= c->n_auth + c->n_kdc);
+}
+
 /*
- * Streaming: once the rules have run, the summaries of records started more than two hop windows (and two
- * periods of the rules) before the decision time leave — every finding they could be part of was decided a hop
- * window ago — unless their record is still open (handed over at its verdict, not yet complete: its later
+ * Once the rules have run (streaming, or early without it), the summaries of records started before
+ * prune_cutoff() of the decision time leave — every finding they could be part of was decided — unless their record is still open (handed over at its verdict, not yet complete: its later
  * hand-overs refine the summary, and its findings must not be made twice). With a hop graph to draw (--dot,
  * --html, --evidence need every summary at the end) they move to an archive the rules never look at; else they
  * are gone, so that memory stays flat on a capture that runs for weeks. Amortised: done when a quarter of what is
@@ -681,15 +731,9 @@ static bool archive(void **arr, size_t *n, size_t *cap, const void *src, size_t 
  */
 static void stream_prune(struct hs_correlate *c, time_t decide_now)
 {
-    time_t cutoff = decide_now - 2 * (time_t)c->cfg.hop_window - 2 * correlate_decide_every(c->cfg.hop_window);
-    size_t pa = 0, pk = 0;
-    for (size_t i = 0; i < c->n_auth; i++)
-        pa += c->auth[i].ts.tv_sec < cutoff && !c->auth[i].open;
-    for (size_t i = 0; i < c->n_kdc; i++)
-        pk += c->kdc[i].ts.tv_sec < cutoff;
-    if (!pa && !pk)
-        return;
-    if (pa + pk < 4096 && 4 * (pa + pk) < c->n_auth + c->n_kdc)
+    time_t cutoff = prune_cutoff(c, decide_now);
+    size_t pa, pk;
+    if (!prunable(c, cutoff, &pa, &pk))
         return;
     size_t j = 0;
     for (size_t i = 0; i < c->n_auth; i++) {
@@ -759,21 +803,67 @@ static time_t decide_time(const struct hs_correlate *c, time_t coming)
     return t;
 }
 
-/* Streaming, as record time (or, idle, the clock) reaches `now`: every correlate_decide_every() seconds, when
- * summaries changed or findings wait, the rules run and what they decided is written. Record time follows the
- * hand-overs' packet times; one that steps back more than a hop window (a clock set back, a capture of another
- * day appended) restarts it there, so that a timestamp in the future cannot stop the decisions. */
-static void stream_decide(struct hs_correlate *c, const struct timeval *now, time_t coming)
+/* Record time follows the hand-overs' packet times; one that steps back more than a hop window (a clock set back,
+ * a capture of another day appended) restarts it there, so that a timestamp in the future cannot stop the
+ * decisions. */
+static void clock_to(struct hs_correlate *c, const struct timeval *now)
 {
-    if (!c->stream)
-        return;
     if (now->tv_sec > c->now) {
         c->now = now->tv_sec;
     } else if (now->tv_sec + (time_t)c->cfg.hop_window < c->now) {
         c->now = now->tv_sec;
-        c->next_decide = 0;
+        c->next_decide = c->batch_time = 0;
         c->last_decide = 0; /* what the earlier runs decided is kept out by the written set */
         c->clock_resets++;
+    }
+}
+
+/*
+ * Not streaming, the findings come out at the end of the run, most severe first; but a capture of many hours
+ * would keep every summary till then (CORRELATE_SUMMARIES_MAX of each kind; beyond, records would go unjudged).
+ * So once the summaries kept take c->batch_bytes (CORRELATE_BATCH_BYTES), at most once a period of the rules
+ * (correlate_decide_every) of record time and once they have grown by a quarter since the last look, it looks
+ * whether half of them started before prune_cutoff() of the decision time. If so, the rules run as they do
+ * streaming — what they decided goes to the sorter c->collect, not out — and those summaries leave
+ * (stream_prune). At the end of the run the rules run once more over what is left, and the sorter hands
+ * everything on in the usual order. Half, so that each record is judged about twice at most; a quarter more, so
+ * that the looks cost O(1) per record even when the decision time stands still (a session open for hours holds
+ * it back, and nothing can leave): they are geometric in what is kept. A capture whose summaries fit, or whose
+ * record time spans less than two hop windows, never gets further than a look: it is judged once, at the end,
+ * as before.
+ */
+/* Bytes of the summaries kept. */
+static size_t summary_bytes(const struct hs_correlate *c)
+{
+    return c->n_auth * sizeof *c->auth + c->n_kdc * sizeof *c->kdc;
+}
+
+static void batch_decide(struct hs_correlate *c, time_t coming)
+{
+    size_t kept = c->n_auth + c->n_kdc;
+    size_t bytes = summary_bytes(c);
+    if (bytes < c->batch_bytes || bytes < c->batch_next || c->now < c->batch_time)
+        return;
+    c->batch_time = c->now + correlate_decide_every(c->cfg.hop_window);
+    c->batch_next = bytes + bytes / 4;
+    time_t t = decide_time(c, coming);
+    size_t pa, pk;
+    if (!prunable(c, prune_cutoff(c, t), &pa, &pk) || 2 * (pa + pk) < kept)
+        return;
+    run_gated(c, true, t, &c->collect_sink);
+    stream_prune(c, t);
+    c->batch_pruned = true;
+    c->batch_next = summary_bytes(c) + summary_bytes(c) / 4; /* from what is left */
+}
+
+/* As record time (or, idle, the clock) reaches `now`. Streaming: every correlate_decide_every() seconds, when
+ * summaries changed or findings wait, the rules run and what they decided is written. Else batch_decide(). */
+static void stream_decide(struct hs_correlate *c, const struct timeval *now, time_t coming)
+{
+    clock_to(c, now);
+    if (!c->stream) {
+        batch_decide(c, coming);
+        return;
     }
     if (!c->next_decide)
         c->next_decide = c->now + correlate_decide_every(c->cfg.hop_window);
@@ -825,6 +915,21 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
     sink_record(self->next, r);
 }
 
+/* Batch runs that decide early (batch_decide): findings into the sorter, or, should it refuse one (memory), out
+ * at once the way the end of the run hands them on. */
+static void collect_finding(struct hs_sink *self, const struct hs_finding *f)
+{
+    struct hs_correlate *c = (struct hs_correlate *)((char *)self - offsetof(struct hs_correlate, collect_sink));
+    if (findings_sort_add(&c->collect, f))
+        return;
+    if (c->want_graph) {
+        struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, c->sink.next, NULL}, c};
+        tee_finding(&tee.sink, f);
+    } else {
+        sink_finding(c->sink.next, f);
+    }
+}
+
 static void tee_finding(struct hs_sink *self, const struct hs_finding *f)
 {
     struct hs_correlate *c = ((struct finding_tee *)self)->c;
@@ -844,10 +949,11 @@ static void tee_finding(struct hs_sink *self, const struct hs_finding *f)
 }
 
 /* The run ends: findings first, then the stats they came with. A periodic stats record only passes. */
-/* The stats view passed on, with what the stage holds when streaming (stats.correlation). */
+/* The stats view passed on, with what the stage holds when streaming, or when a run without streaming let
+ * summaries go (stats.correlation). */
 static void pass_stats(struct hs_correlate *c, const struct hs_stats_view *v)
 {
-    if (!c->stream) {
+    if (!c->stream && !c->batch_pruned) {
         sink_stats(c->sink.next, v);
         return;
     }
@@ -856,7 +962,7 @@ static void pass_stats(struct hs_correlate *c, const struct hs_stats_view *v)
                                  c->findings_streamed,
                                  c->cap_auth * sizeof *c->auth + c->cap_kdc * sizeof *c->kdc +
                                      strpool_bytes(&c->strings) + c->cap_written * sizeof *c->written +
-                                     c->work.cap,
+                                     c->work.sort.cap + c->collect.cap,
                                  c->clock_resets,
                                  c->strpool_rebuilds,
                                  c->archive_lost};
@@ -874,8 +980,14 @@ static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
     }
     while (c->n_dcom)
         dcom_release(c);
-    if (c->stream) { /* what was not decided during the run, now */
-        run_gated(c, false, 0, self->next);
+    struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, self->next, NULL}, c};
+    struct hs_sink *out = c->want_graph ? &tee.sink : self->next;
+    if (c->stream || c->batch_pruned) {
+        /* what was not decided during the run, now: streaming, written at once; else into the sorter, which
+         * then hands on everything decided during the run and now, most severe first */
+        run_gated(c, false, 0, c->stream ? self->next : &c->collect_sink);
+        if (!c->stream)
+            findings_sort_flush(&c->collect, out);
         if (c->want_graph && (c->n_arch_auth || c->n_arch_kdc)) {
             /* every summary, for the graph and the evidence pcaps: the archive, then what was kept */
             if (archive((void **)&c->arch_auth, &c->n_arch_auth, &c->cap_arch_auth, c->auth, c->n_auth,
@@ -889,17 +1001,12 @@ static void on_stats(struct hs_sink *self, const struct hs_stats_view *v)
                 c->n_arch_auth = c->n_arch_kdc = c->cap_arch_auth = c->cap_arch_kdc = 0;
             }
         }
-        if (c->want_graph) {
-            graph_free(c->graph);
-            c->graph = graph_build(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, c->findings, c->n_findings);
-        }
-    } else if (c->want_graph) {
-        struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, self->next, NULL}, c};
-        findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &tee.sink);
+    } else {
+        findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, out);
+    }
+    if (c->want_graph) {
         graph_free(c->graph);
         c->graph = graph_build(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, c->findings, c->n_findings);
-    } else {
-        findings_run(&c->cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, self->next);
     }
     pass_stats(c, v);
 }
@@ -919,6 +1026,11 @@ struct hs_correlate *correlate_new(struct hs_sink *next)
     c->sink.next = next;
     c->cfg.hop_window = 600;
     c->cfg.work = &c->work;
+    c->collect_sink.finding = collect_finding;
+    /* HOPSCOPE_BATCH_BYTES=N (tests; at least 1): bytes of summaries kept before the rules may run early, not
+     * streaming */
+    const char *bk = getenv("HOPSCOPE_BATCH_BYTES");
+    c->batch_bytes = bk && atol(bk) > 0 ? (size_t)atol(bk) : CORRELATE_BATCH_BYTES;
     return c;
 }
 
@@ -928,6 +1040,7 @@ void correlate_free(struct hs_correlate *c)
         return;
     tickets_free(&c->tickets);
     findings_work_free(&c->work);
+    findings_sorter_free(&c->collect);
     free(c->dcom);
     graph_free(c->graph);
     hugepage_free(c->findings, c->cap_findings * sizeof *c->findings);

@@ -13,10 +13,14 @@
  * writes them. Today it links tickets: a KDC reply's ticket is remembered by digest with whom it was issued
  * to (the reply's cname, or behind FAST's anonymous cname the TGT's holder, the S4U2Self user, or the
  * evidence ticket's holder); a later TGS-REQ's TGT, S4U2Proxy evidence ticket or AP-REQ's ticket is then
- * named by it (`client`, `issued_frame`). It keeps a compact summary of every record, and when the run
- * ends (the stats pass through) runs the findings rules over them (findings.h), handing each finding to
- * the next stage before the stats. With want_graph it then builds the hop graph (graph.h) from the summaries
- * and findings, for writers that draw it after the run (--dot, --html). It never parses bytes.
+ * named by it (`client`, `issued_frame`). It keeps a compact summary of every record the rules can use
+ * (every authentication; the KDC exchanges a rule or a host name rests on, all of them for the hop graph), and
+ * when the run ends (the stats pass through) runs the findings rules over them (findings.h), handing each
+ * finding to the next stage before the stats. (Streaming, the rules run as record time passes and write what
+ * they decided; not streaming, a long capture has them run early into a sorter that hands everything on at the
+ * end: either way the summaries of records two hop windows old leave.) With want_graph it then builds the hop
+ * graph (graph.h) from the summaries and findings, for writers that draw it after the run (--dot, --html). It
+ * never parses bytes.
  *
  * DCOM: a `dcom` record (an activation or OXID resolution) whose string bindings name a TCP port is held
  * back. A later DCE/RPC `auth` record from the same client to that port (on the address the binding names,
@@ -36,6 +40,9 @@ static inline time_t correlate_decide_every(uint32_t hop_window)
 {
     return hop_window / 10 > CORRELATE_DECIDE_MIN ? (time_t)(hop_window / 10) : CORRELATE_DECIDE_MIN;
 }
+/* not streaming: summaries kept before the rules may run early to let the old ones go (correlate.c,
+ * batch_decide) */
+#define CORRELATE_BATCH_BYTES (2u << 20)
 #define CORRELATE_DCOM_MAX 256               /* DCOM activations awaiting their connection; beyond, the oldest
                                                 is written unlinked */
 struct hs_correlate {
@@ -84,13 +91,20 @@ struct hs_correlate {
     uint32_t undecided;         /* findings the last run of the rules left for later */
     struct written_key {
         uint64_t key;           /* 0: empty */
-        uint64_t first_id;      /* its first record (records[0]): the key lives while that record's summary does */
+        uint64_t first_id;      /* its anchor (correlate.c, finding_anchor): the key lives while its summary does */
         time_t first_ts;        /* ... and when it started */
     } *written;                 /* the findings written (open addressing) */
     size_t n_written, cap_written;
     uint64_t findings_streamed; /* findings written */
     uint64_t summaries_pruned;  /* summaries dropped once no undecided finding could rest on them */
     uint64_t strpool_rebuilds;  /* times the interned strings were rebuilt from the summaries kept */
+    /* not streaming: the rules may run early once the summaries kept take batch_bytes, and the old ones leave */
+    size_t batch_bytes;         /* CORRELATE_BATCH_BYTES, or HOPSCOPE_BATCH_BYTES (tests) */
+    time_t batch_time;          /* record time of the next look (correlate.c, batch_decide) */
+    size_t batch_next;          /* ... and the bytes of summaries it waits for */
+    bool batch_pruned;          /* they did: the findings decided so far wait in collect */
+    struct findings_sorter collect; /* ... to be handed on at the end, most severe first */
+    struct hs_sink collect_sink;    /* findings into collect (its finding callback only) */
 };
 
 /* A correlation stage passing records on to next. NULL when memory is short. */

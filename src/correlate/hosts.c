@@ -86,8 +86,7 @@ static void tree_host(const char *path, char *out, size_t cap)
     out[i] = '\0';
 }
 
-/* "HOST$@REALM" (a machine account) -> "host"; "" for anything else. */
-static void machine_name(const char *cname, char *out, size_t cap)
+void hosts_machine_name(const char *cname, char *out, size_t cap)
 {
     out[0] = '\0';
     size_t len = strcspn(cname, "@");
@@ -195,7 +194,7 @@ int hosts_build(struct host_table *t, const struct fsum_auth *a, size_t n, const
             add(o, &no, r->af, r->srv, HNAME_NONE, NULL);
     }
     for (size_t i = 0; i < nk; i++) {
-        machine_name(k[i].cname, derived[nd], HOST_NAME_MAX_LEN);
+        hosts_machine_name(k[i].cname, derived[nd], HOST_NAME_MAX_LEN);
         if (!add(o, &no, k[i].af, k[i].cli, HNAME_MACHINE, derived[nd]))
             continue;
         nd++;

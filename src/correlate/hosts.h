@@ -61,6 +61,10 @@ void hosts_label(const struct host_table *t, uint8_t af, const uint8_t ip[16], c
 /* The host part of an SPN ("cifs/dc1.hoplab.test:445@REALM" -> "dc1.hoplab.test"), lower case; "" if none. */
 void hosts_spn_host(const char *spn, char *out, size_t cap);
 
+/* "HOST$@REALM" (a machine account's principal) -> "HOST" into out[cap] (cap > 1); "" for anything else, and
+ * for a name that does not fit. What a KDC exchange's client name says of the host it came from. */
+void hosts_machine_name(const char *cname, char *out, size_t cap);
+
 void hosts_free(struct host_table *t);
 
 #endif

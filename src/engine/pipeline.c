@@ -38,7 +38,7 @@ enum pev_kind { PEV_START, PEV_RECORD };
 struct pev {
     struct engine_key key;
     uint8_t kind;            /* enum pev_kind */
-    bool has_unsent;         /* streaming: the worker's oldest record not handed over, after this event */
+    bool has_unsent;         /* the worker's oldest record not handed over, after this event */
     bool user_ticket;        /* a DCOM record whose user auth_who() took from its auth record's ticket */
     struct timeval unsent;
     uint64_t id;             /* PEV_START: the worker's id */
@@ -152,8 +152,7 @@ static struct pev *ev_push(struct worker *w)
            (w->last_key.frame == v->key.frame &&
             (w->last_key.cls < v->key.cls || (w->last_key.cls == v->key.cls && w->last_key.sub <= v->key.sub))));
     w->last_key = v->key;
-    if (w->e.recs.stream)
-        v->has_unsent = rec_store_oldest_unsent(&w->e.recs, &v->unsent);
+    v->has_unsent = rec_store_oldest_unsent(&w->e.recs, &v->unsent); /* the correlation's decision time */
     return v;
 }
 
