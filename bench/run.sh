@@ -3,9 +3,9 @@
 # hyperfine run per size, the page-cache limit (cat), the floor (a bare libpcap loop through a 1 MiB stdio
 # buffer), hopscope (with and without its read-ahead thread), and tshark extracting the same facts (users and principals); peak RSS of each; the cost
 # of an authentication apart from the cost of a byte (mixes of one size at several densities); callgrind
-# instruction counts on the 64 MiB mix for commit-to-commit comparison; memory in time: peak RSS of a
-# streaming run on mixes timed like a span port (a packet every 20 ms, so hours of traffic), which must stay
-# flat from the smallest size to the largest.
+# instruction counts on the 64 MiB mix for commit-to-commit comparison; memory in time: peak RSS of a run
+# deciding at the end (the default) and of a streaming run on mixes timed like a span port (a packet every
+# 20 ms, so hours of traffic), which must stay flat from the smallest size to the largest.
 #
 #   bench/run.sh [--sizes "256 1024 4096"] [--densities "0 4 16"] [--timed-sizes "256 1024 4096"] [--runs N]
 #                [--no-tshark] [--no-callgrind] [--hopscope PATH]
@@ -131,26 +131,40 @@ EOF
 
 if [ -n "$timed" ]; then
   echo
-  echo "## Memory in time (benchmix -d 40 -t 20000: an authentication session every 25 KB, a packet every 20 ms; --stream; one run each)"
+  echo "## Memory in time (benchmix -d 40 -t 20000: an authentication session every 25 KB, a packet every 20 ms; one run each)"
   echo
-  echo "| mix | traffic spans | hopscope s | peak RSS MB | summaries held at the end | forgotten |"
-  echo "|---|---|---|---|---|---|"
+  echo "Both ways of deciding: at the end (the default with -r; the rules run early and let old summaries go once"
+  echo "2 MiB of them are kept) and --stream. Summaries: kept at the end / let go."
+  echo
+  echo "| mix | traffic spans | default: s | peak RSS MB | summaries | --stream: s | peak RSS MB | summaries |"
+  echo "|---|---|---|---|---|---|---|---|"
   for mb in $timed; do
     f="$tmp/bench-t$mb.pcap"
     [ -s "$f" ] || "$tmp/hs-benchmix" -d 40 -t 20000 "$f" "$mb" "${lab[@]}" >/dev/null 2>&1
-    /usr/bin/time -f "%e %M" "$hs" -q --stream -r "$f" -o "$tmp/hs-bench-t.json" 2>"$tmp/hs-bench-rss" || true
-    read -r secs kb <<<"$(tail -1 "$tmp/hs-bench-rss")"
+    cells=()
+    for mode in "" --stream; do
+      /usr/bin/time -f "%e %M" "$hs" -q $mode -r "$f" -o "$tmp/hs-bench-t-${mode:-batch}.json" \
+        2>"$tmp/hs-bench-rss" || true
+      read -r secs kb <<<"$(tail -1 "$tmp/hs-bench-rss")"
+      cells+=("$secs" "$kb")
+    done
     python3 -c '
 import json, sys
-out, mb, secs, kb = sys.argv[1:]
-last = None
-for line in open(out):
-    last = line
-st = json.loads(last) if last else {}
-c = st.get("correlation", {})
-span = st.get("packets", 0) * 0.02 / 3600  # a packet every 20 ms
-print("| %s MiB | %.1f h | %s | %.1f | %s | %s |" % (mb, span, secs, int(kb) / 1024, c.get("summaries", "-"), c.get("pruned", "-")))
-' "$tmp/hs-bench-t.json" "$mb" "$secs" "$kb"
+mb, batch_out, stream_out = sys.argv[1:4]
+bs, bkb, ss, skb = sys.argv[4:8]
+def last(path):
+    line = None
+    for line in open(path):
+        pass
+    return json.loads(line) if line else {}
+b, s = last(batch_out), last(stream_out)
+def held(st):
+    c = st.get("correlation", {})
+    return "%s / %s" % (c.get("summaries", "all"), c.get("pruned", 0))
+span = b.get("packets", 0) * 0.02 / 3600  # a packet every 20 ms
+print("| %s MiB | %.1f h | %s | %.1f | %s | %s | %.1f | %s |" % (mb, span, bs, int(bkb) / 1024, held(b), ss,
+                                                               int(skb) / 1024, held(s)))
+' "$mb" "$tmp/hs-bench-t-batch.json" "$tmp/hs-bench-t---stream.json" "${cells[@]}"
   done
 fi
 
