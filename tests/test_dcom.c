@@ -231,6 +231,26 @@ static void assert_uuid(const uint8_t u[16], const char *want)
     assert_string_equal(s, want);
 }
 
+/* The UUID's text in both data representations (C706 appendix A: the first three fields in the sender's byte
+ * order): the IRemoteSCMActivator UUID, 000001a0-0000-0000-c000-000000000046, and a value with every nibble. */
+static void test_uuid_str_byte_orders(void **state)
+{
+    (void)state;
+    const uint8_t le[16] = {0xa0, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+    const uint8_t be[16] = {0x00, 0x00, 0x01, 0xa0, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+    const uint8_t all[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
+    char s[37];
+    memset(s, 'x', sizeof s);
+    dcerpc_uuid_str(le, 1, s);
+    assert_string_equal(s, "000001a0-0000-0000-c000-000000000046");
+    dcerpc_uuid_str(be, 0, s);
+    assert_string_equal(s, "000001a0-0000-0000-c000-000000000046");
+    dcerpc_uuid_str(all, 0, s);
+    assert_string_equal(s, "01234567-89ab-cdef-fedc-ba9876543210");
+    dcerpc_uuid_str(all, 1, s);
+    assert_string_equal(s, "67452301-ab89-efcd-fedc-ba9876543210");
+}
+
 /* ---- ORPCTHIS / ORPCTHAT ----------------------------------------------------------------------------- */
 
 static void test_dcom_orpcthis_without_extents(void **state)
@@ -806,6 +826,7 @@ static void test_dcom_correlation_cap_writes_oldest(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uuid_str_byte_orders),
         cmocka_unit_test(test_dcom_orpcthis_without_extents),
         cmocka_unit_test(test_dcom_orpcthis_one_extent),
         cmocka_unit_test(test_dcom_orpcthis_huge_extent_count_rejected),

@@ -10,6 +10,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -521,9 +522,33 @@ static void test_smb2_and_http_names(void **state)
     assert_null(http_reason(299));
 }
 
+/* hex_put / hex_0x against printf's "%0*" PRIx64 at every width, on values wider than the width (cut to its low
+ * digits, as a fixed-width field is) and narrower (zero-padded); nothing written past the digits. */
+static void test_hex_put_matches_printf(void **state)
+{
+    (void)state;
+    const uint64_t vals[] = {0, 1, 0xf, 0x10, 0xc000006d, 0x8003, 0xffffffffull, 0x0123456789abcdefull, UINT64_MAX};
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+        for (unsigned d = 1; d <= 16; d++) {
+            uint64_t v = d == 16 ? vals[k] : vals[k] & ((1ull << (4 * d)) - 1);
+            char want[24], got[24];
+            snprintf(want, sizeof want, "0x%0*" PRIx64, (int)d, v);
+            memset(got, '#', sizeof got);
+            assert_ptr_equal(hex_0x(got, vals[k], d), got);
+            assert_string_equal(got, want);
+            memset(got, '#', sizeof got);
+            char *end = hex_put(got, vals[k], d);
+            assert_ptr_equal(end, got + d);
+            assert_int_equal(got[d], '#');
+            assert_memory_equal(got, want + 2, d);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex_put_matches_printf),
         cmocka_unit_test(test_utf16le_ascii_and_bmp),
         cmocka_unit_test(test_utf16le_surrogate_pairs),
         cmocka_unit_test(test_utf16le_unpaired_surrogates_become_replacement),

@@ -198,10 +198,21 @@ void dcerpc_uuid_str(const uint8_t u[16], int le, char out[37])
 {
     uint32_t d1 = le ? (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24
                      : (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | (uint32_t)u[3];
-    unsigned d2 = le ? (unsigned)(u[4] | u[5] << 8) : (unsigned)(u[4] << 8 | u[5]);
-    unsigned d3 = le ? (unsigned)(u[6] | u[7] << 8) : (unsigned)(u[6] << 8 | u[7]);
-    snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", (unsigned)d1, d2, d3, u[8], u[9], u[10],
-             u[11], u[12], u[13], u[14], u[15]);
+    uint32_t d2 = le ? (uint32_t)(u[4] | u[5] << 8) : (uint32_t)(u[4] << 8 | u[5]);
+    uint32_t d3 = le ? (uint32_t)(u[6] | u[7] << 8) : (uint32_t)(u[6] << 8 | u[7]);
+    /* "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", by hand: it is formatted for every DCE/RPC record */
+    char *o = hex_put(out, d1, 8);
+    *o++ = '-';
+    o = hex_put(o, d2, 4);
+    *o++ = '-';
+    o = hex_put(o, d3, 4);
+    *o++ = '-';
+    for (int i = 8; i < 16; i++) {
+        if (i == 10)
+            *o++ = '-';
+        o = hex_put(o, u[i], 2);
+    }
+    *o = '\0';
 }
 
 const struct dcerpc_if *dcerpc_if_find(const uint8_t u[16], int le, uint16_t vmaj)

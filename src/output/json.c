@@ -124,7 +124,7 @@ static void put_bits(struct jw *w, const char *k, uint32_t v, enum bit_order ord
             if (unnamed == UNNAMED_NUMBER)
                 snprintf(buf, sizeof buf, "bit%u", (unsigned)b);
             else if (unnamed == UNNAMED_HEX8)
-                snprintf(buf, sizeof buf, "0x%08" PRIx32, mask);
+                hex_0x(buf, mask, 8);
             else
                 snprintf(buf, sizeof buf, "0x%" PRIx32, mask);
             n = buf;
@@ -152,7 +152,7 @@ static void put_status(struct jw *w, const char *k, struct hs_status st)
         put_int32(w, "code", st.code);
     } else {
         char hex[16];
-        snprintf(hex, sizeof hex, "0x%08" PRIx32, st.code);
+        hex_0x(hex, st.code, 8);
         put_str(w, "name", n ? n : hex);
         put_str(w, "code", hex);
     }
@@ -264,7 +264,7 @@ static void put_ntlm(struct jw *w, const struct auth_rec *r)
         if (!g->flags[i])
             continue;
         char hex[16];
-        snprintf(hex, sizeof hex, "0x%08" PRIx32, g->flags[i]);
+        hex_0x(hex, g->flags[i], 8);
         put_str(w, which[i], hex);
     }
     jw_object_end(w);
@@ -416,7 +416,7 @@ static void put_smb2(struct jw *w, const struct auth_rec *r, bool uses)
     if (d)
         put_str(w, "dialect", d);
     char sid[24];
-    snprintf(sid, sizeof sid, "0x%016" PRIx64, r->smb2.session_id);
+    hex_0x(sid, r->smb2.session_id, 16);
     put_str(w, "session_id", sid);
     if (r->smb2.session_flags_seen) {
         jw_key(w, "session_flags");

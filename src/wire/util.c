@@ -208,3 +208,19 @@ uint64_t copy_digest(const uint8_t *p, size_t n)
         h = (h ^ p[i]) * 0x100000001b3ull;
     return h | 1; /* never 0, the "nothing seen" value */
 }
+
+char *hex_put(char *o, uint64_t v, unsigned digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < digits; i++)
+        o[i] = hex[(v >> (4 * (digits - 1 - i))) & 0xf];
+    return o + digits;
+}
+
+char *hex_0x(char *out, uint64_t v, unsigned digits)
+{
+    out[0] = '0';
+    out[1] = 'x';
+    *hex_put(out + 2, v, digits) = '\0';
+    return out;
+}

@@ -79,4 +79,14 @@ int tmpfd(void);
  */
 uint64_t copy_digest(const uint8_t *p, size_t n);
 
+/*
+ * v's low `digits` hex digits (1..16), lower case and zero-padded, most significant first, at o (no NUL; the caller
+ * makes room for `digits` bytes); returns the end. printf's "%0*" PRIx64 without printf: records format status
+ * codes, flags and UUIDs by the thousand.
+ */
+char *hex_put(char *o, uint64_t v, unsigned digits);
+
+/* "0x" and hex_put(v, digits), NUL-terminated, into out (room for digits + 3 bytes); returns out. */
+char *hex_0x(char *out, uint64_t v, unsigned digits);
+
 #endif
