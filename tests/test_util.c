@@ -545,10 +545,39 @@ static void test_hex_put_matches_printf(void **state)
     }
 }
 
+/* dec_str and strjoin against snprintf: the extremes of int64, and every cut of a join. */
+static void test_dec_str_and_strjoin_match_snprintf(void **state)
+{
+    (void)state;
+    const int64_t vals[] = {0, 1, -1, 9, 10, -128, 2147483647, -2147483647 - 1, INT64_MAX, INT64_MIN};
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+        char want[32], got[21];
+        snprintf(want, sizeof want, "%" PRId64, vals[k]);
+        assert_ptr_equal(dec_str(got, vals[k]), got);
+        assert_string_equal(got, want);
+    }
+    const char *dom = "HOPLAB", *user = "alice";
+    for (size_t cap = 1; cap <= 16; cap++) {
+        char want[16], got[17];
+        memset(got, '#', sizeof got);
+        snprintf(want, cap, "%s\\%s", dom, user);
+        strjoin(got, cap, dom, "\\", user);
+        assert_string_equal(got, want);
+        assert_int_equal(got[cap], '#'); /* nothing past cap */
+        snprintf(want, cap, "%s", user);
+        strjoin(got, cap, user, NULL, NULL);
+        assert_string_equal(got, want);
+    }
+    char z = '#';
+    strjoin(&z, 0, dom, NULL, NULL);
+    assert_int_equal(z, '#');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex_put_matches_printf),
+        cmocka_unit_test(test_dec_str_and_strjoin_match_snprintf),
         cmocka_unit_test(test_utf16le_ascii_and_bmp),
         cmocka_unit_test(test_utf16le_surrogate_pairs),
         cmocka_unit_test(test_utf16le_unpaired_surrogates_become_replacement),

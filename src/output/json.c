@@ -657,9 +657,8 @@ static void etype_value(struct jw *w, int32_t et)
         jw_string(w, n);
         return;
     }
-    char buf[16];
-    snprintf(buf, sizeof buf, "%d", et);
-    jw_string(w, buf);
+    char buf[21];
+    jw_string(w, dec_str(buf, et));
 }
 
 static void put_etype(struct jw *w, const char *k, int32_t et)
@@ -685,11 +684,9 @@ static void put_padata(struct jw *w, const char *k, const int32_t *v, int n)
     jw_array_begin(w);
     for (int i = 0; i < n; i++) {
         const char *name = krb_padata_name(v[i]);
-        char buf[16];
-        if (!name) {
-            snprintf(buf, sizeof buf, "%d", v[i]);
-            name = buf;
-        }
+        char buf[21];
+        if (!name)
+            name = dec_str(buf, v[i]);
         jw_string(w, name);
     }
     jw_array_end(w);

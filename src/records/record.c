@@ -123,11 +123,11 @@ const char *auth_user(const struct auth_rec *r, char *out, size_t cap)
     if (a && (a->ntlm_version == NTLM_VER_ANONYMOUS || !a->user[0]))
         return "anonymous";
     if (a) {
-        snprintf(out, cap, "%s\\%s", a->domain, a->user);
+        strjoin(out, cap, a->domain, "\\", a->user);
         return "ntlm";
     }
     if (r->gss.mech == AMECH_BASIC) {
-        snprintf(out, cap, "%s", r->gss.basic_user);
+        strjoin(out, cap, r->gss.basic_user, NULL, NULL);
         return out[0] ? "basic" : NULL;
     }
     if (r->gss.mech == AMECH_NETLOGON && r->dcerpc.netlogon_computer[0]) {
@@ -135,16 +135,16 @@ const char *auth_user(const struct auth_rec *r, char *out, size_t cap)
         return "netlogon";
     }
     if (r->transport == TRANSPORT_LDAP && r->ldap.auth == LDAP_AUTH_SIMPLE) {
-        snprintf(out, cap, "%s", r->ldap.bind_dn);
+        strjoin(out, cap, r->ldap.bind_dn, NULL, NULL);
         return out[0] ? "ldap_simple" : "anonymous";
     }
     const struct kdc_decrypted *d = r->gss.krb.dec_ticket;
     if (d && d->t.decrypted && d->t.cname[0]) {
-        snprintf(out, cap, "%s@%s", d->t.cname, d->t.crealm);
+        strjoin(out, cap, d->t.cname, "@", d->t.crealm);
         return "kerberos_ticket_decrypted";
     }
     if (r->gss.krb.ticket.client[0]) {
-        snprintf(out, cap, "%s", r->gss.krb.ticket.client);
+        strjoin(out, cap, r->gss.krb.ticket.client, NULL, NULL);
         return "kerberos_kdc_reply";
     }
     return NULL;
@@ -161,15 +161,15 @@ void auth_who(const struct auth_rec *r, char *out, size_t cap)
 {
     const struct ntlm_msg *a = r->gss.ntlm.auth;
     if (a)
-        snprintf(out, cap, "%s\\%s", a->domain, a->user);
+        strjoin(out, cap, a->domain, "\\", a->user);
     else if (r->gss.mech == AMECH_BASIC)
-        snprintf(out, cap, "%s", r->gss.basic_user);
+        strjoin(out, cap, r->gss.basic_user, NULL, NULL);
     else if (r->gss.mech == AMECH_NETLOGON && r->dcerpc.netlogon_computer[0])
         snprintf(out, cap, "%s\\%s$", r->dcerpc.netlogon_domain, r->dcerpc.netlogon_computer);
     else if (r->transport == TRANSPORT_LDAP && r->ldap.auth == LDAP_AUTH_SIMPLE)
-        snprintf(out, cap, "%s", r->ldap.bind_dn);
+        strjoin(out, cap, r->ldap.bind_dn, NULL, NULL);
     else
-        snprintf(out, cap, "%s", r->gss.krb.ticket.client);
+        strjoin(out, cap, r->gss.krb.ticket.client, NULL, NULL);
 }
 
 /* SMB1 DOS errors, MS-CIFS 2.2.2.4: ErrorClass << 16 | ErrorCode, spelt "class/code" as Wireshark
@@ -350,7 +350,7 @@ const char *kdc_rec_client(const struct kdc_rec *r, char *out, size_t cap)
         return "request";
     }
     if (r->has_tgt && r->tgt.client[0]) {
-        snprintf(out, cap, "%s", r->tgt.client);
+        strjoin(out, cap, r->tgt.client, NULL, NULL);
         return "tgt";
     }
     if (r->rep_cname[0] && r->kind != KDC_KIND_S4U2SELF && r->kind != KDC_KIND_S4U2PROXY &&

@@ -224,3 +224,38 @@ char *hex_0x(char *out, uint64_t v, unsigned digits)
     *hex_put(out + 2, v, digits) = '\0';
     return out;
 }
+
+void strjoin(char *out, size_t cap, const char *a, const char *b, const char *c)
+{
+    if (cap == 0)
+        return;
+    const char *part[3] = {a, b, c};
+    size_t o = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!part[i])
+            continue;
+        size_t n = strlen(part[i]);
+        if (n > cap - 1 - o)
+            n = cap - 1 - o;
+        memcpy(out + o, part[i], n);
+        o += n;
+    }
+    out[o] = '\0';
+}
+
+char *dec_str(char out[21], int64_t v)
+{
+    char d[20];
+    size_t n = 0, o = 0;
+    uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v; /* INT64_MIN has no positive int64 */
+    do {
+        d[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[o++] = '-';
+    while (n)
+        out[o++] = d[--n];
+    out[o] = '\0';
+    return out;
+}

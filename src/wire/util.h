@@ -89,4 +89,15 @@ char *hex_put(char *o, uint64_t v, unsigned digits);
 /* "0x" and hex_put(v, digits), NUL-terminated, into out (room for digits + 3 bytes); returns out. */
 char *hex_0x(char *out, uint64_t v, unsigned digits);
 
+/*
+ * a, b and c (NUL-terminated; NULL for none) one after the other into out[cap], cut at cap - 1 bytes and
+ * NUL-terminated as snprintf(out, cap, "%s%s%s", ...) would (cap 0: nothing written). The names records are
+ * made of ("DOMAIN\\user", "name@REALM") are joined for every record.
+ */
+void strjoin(char *out, size_t cap, const char *a, const char *b, const char *c);
+
+/* v in decimal ("-" first when negative), NUL-terminated, into out (room for 21 bytes); returns out. printf's "%d"
+ * without printf. */
+char *dec_str(char out[21], int64_t v);
+
 #endif
