@@ -3901,6 +3901,33 @@ static void test_udp_exchange_closes(void **state)
     eng_free(r);
 }
 
+/* A copy of a closed exchange's last request is a copy only within ENGINE_CLOSED_LINGER: 30 s after the close it is
+ * dropped; the same bytes 61 s after that (a replayed trace, a client repeating itself minutes later) are a new
+ * exchange with its own record, though nothing else ran the expiry of closed connections meanwhile. */
+static void test_udp_copy_only_within_linger(void **state)
+{
+    (void)state;
+    struct eng *r = eng_new();
+    const uint8_t *q = krb_s4u2proxy_req, *e = krb_err_badoption;
+    size_t nq = sizeof krb_s4u2proxy_req, ne = sizeof krb_err_badoption;
+    send_udp_krb(r, 0, 53770, q, nq);
+    send_udp_krb(r, 1, 53770, e, ne);
+    assert_int_equal(r->e.n_uclosed, 1);
+    r->ts.tv_sec += 30;
+    send_udp_krb(r, 0, 53770, q, nq); /* within the linger: a copy */
+    assert_int_equal(r->e.st.flows, 1);
+    r->ts.tv_sec += 61;
+    uint64_t fq = send_udp_krb(r, 0, 53770, q, nq);
+    assert_int_equal(r->e.st.flows, 2);
+    uint64_t fp = send_udp_krb(r, 1, 53770, e, ne);
+    eng_finish(r);
+    assert_int_equal(json_array_size(r->krb), 2);
+    json_t *k = json_array_get(r->krb, 1);
+    assert_ji(k, "frames.request", (json_int_t)fq);
+    assert_ji(k, "frames.reply", (json_int_t)fp);
+    eng_free(r);
+}
+
 /* 5,000 UDP exchanges closing one after the other leave a closed TCP connection in the table for its linger: its
  * late packet is still its own (the lists and caps of closed connections are TCP's and UDP's apart). */
 static void test_udp_closes_leave_tcp_closed(void **state)
@@ -4106,6 +4133,7 @@ int main(void)
         cmocka_unit_test(test_engine_spn_missing),
         cmocka_unit_test(test_engine_span_duplicates),
         cmocka_unit_test(test_udp_exchange_closes),
+        cmocka_unit_test(test_udp_copy_only_within_linger),
         cmocka_unit_test(test_udp_closes_leave_tcp_closed),
         cmocka_unit_test(test_udp_exchange),
         cmocka_unit_test(test_udp_error_ntstatus),

@@ -349,6 +349,68 @@ def pitfalls(t, hopscope, tmp):
                 "whole %s, stream %s" % (counts(w), counts(s)))
 
 
+def port(pkts, old, new):
+    """The packets with TCP port old (either side) made new (IPv4 over Ethernet)."""
+    out = []
+    for h, d, ts_ in pkts:
+        d = bytearray(d)
+        o = 14 + (d[14] & 15) * 4
+        sp, dp = struct.unpack(">HH", d[o:o + 4])
+        if sp == old:
+            d[o:o + 2] = struct.pack(">H", new)
+        if dp == old:
+            d[o + 2:o + 4] = struct.pack(">H", new)
+        out.append((h, bytes(d), ts_))
+    return out
+
+
+def judged_early_edges(t, hopscope, tmp):
+    """Findings at the edges of what early runs keep: judged early (without --stream, rules run whenever they can) and
+    streaming, the findings of judging everything at the end, once each."""
+    T = 1700000000
+    head, dh = lab_pkts("double_hop_ntlm")
+    _, f1 = lab_pkts("smb2_ntlmv2_ok")
+    _, sd = lab_pkts("double_hop_s4u_denied")
+    _, kn = lab_pkts("double_hop_kerberos_not_delegated")
+    conn = struct.unpack(">H", dh[11][1][34:36])[0]  # the onward SMB connection's client port (packets 11-38)
+    cases = {
+        # a first hop with 18 failed onward connections (nine copies of its onward SMB session): more than the
+        # evidence holds, so the first hop itself must not be what is left out (nor the finding written twice)
+        "many onward failures": ("60", [(f1, T - 250 + 4 * k) for k in range(30)] + [(dh[:11], T)] +
+                                 [(port(dh[11:39], conn, 40000 + k), T + 1 + k) for k in range(9)] +
+                                 [(dh[39:], T + 12)] + [(f1, T + 75 + 0.2 * k) for k in range(25)] +
+                                 [(f1, T + 90)]),
+        # a refused S4U2Proxy 550 s before another first hop of the same user to the same host, whose onward
+        # connection comes 500 s later: judged ~1,100 s after the refusal, which must then be kept or not count
+        "refusal long before": (None, sorted([(f1, T - 3000 + 5 * k) for k in range(40)] +
+                                             [(f1, T - 500 + k) for k in range(40)] + [(sd, T - 550)],
+                                             key=lambda p: p[1]) +
+                                [(kn[:40], T), (kn[40:59], T + 500), (kn[59:], T + 501)] +
+                                [(f1, T + 900 + 0.5 * k) for k in range(30)] + [(f1, T + 1200)]),
+    }
+    for name, (hw, parts) in cases.items():
+        cap = os.path.join(tmp, name.replace(" ", "_") + ".pcap")
+        with open(cap, "wb") as f:
+            f.write(head + b"".join(timed(parts)))
+        opt = ["--hop-window", hw] if hw else ["--idle-timeout", "30"]
+        w = objs(run([hopscope, "-q"] + opt + ["-r", cap]).stdout)
+        b = objs(run([hopscope, "-q"] + opt + ["-r", cap], early(1)).stdout)
+        s = objs(run([hopscope, "-q", "--stream"] + opt + ["-r", cap]).stdout)
+
+        def fs(o):
+            return sorted((x["id"], x["confidence"], x["evidence"]["records"]) for x in o if x["type"] == "finding")
+        corr = b[-1].get("correlation", {}) if b else {}
+        hops = [x for x in w if x["type"] == "finding" and x["id"] == "double_hop_failed"]
+        t.check("judged early, %s: the findings of judging all at the end, once each" % name,
+                fs(b) == fs(w) and fs(s) == fs(w) and corr.get("pruned", 0) > 0 and hops,
+                "whole %s\nearly %s\nstream %s\ncorrelation %s" % (fs(w), fs(b), fs(s), corr))
+        if name == "many onward failures":
+            firsts = [x for x in w if x["type"] == "auth" and x["server"]["port"] == 5985]  # the WinRM first hop
+            t.check("many onward failures: the first hop is among the evidence records kept",
+                    len(hops) == 1 and any(a["id"] in hops[0]["evidence"]["records"] for a in firsts),
+                    "%s" % [h["evidence"]["records"] for h in hops])
+
+
 def sensors(t, hopscope, tmp):
     bad, n = [], 0
     for name, _ in lab_traces():
@@ -424,6 +486,7 @@ def main():
         decided_during_run(t, args.hopscope, tmp)
         flat_memory(t, args.hopscope, tmp)
         pitfalls(t, args.hopscope, tmp)
+        judged_early_edges(t, args.hopscope, tmp)
         sensors(t, args.hopscope, tmp)
         text_and_expect(t, args.hopscope, tmp)
     finally:

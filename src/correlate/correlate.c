@@ -601,8 +601,16 @@ static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
             const struct idts *e = bsearch(&q, g->ts, g->n_ts, sizeof *g->ts, by_idts);
             if (e && e->sec > last)
                 last = e->sec;
-            if (e && f->records[i] == first)
-                first_ts = e->sec;
+        }
+        /* the anchor's start by itself: a first hop with many failed onward connections is not always among the
+         * evidence records kept (FINDING_EVIDENCE_MAX), and a key without it would leave the written set early
+         * (written_rebuild) and let the finding be written again */
+        struct idts q = {first, 0};
+        const struct idts *e = bsearch(&q, g->ts, g->n_ts, sizeof *g->ts, by_idts);
+        if (e) {
+            first_ts = e->sec;
+            if (e->sec > last)
+                last = e->sec;
         }
         if (g->now - last <= (time_t)c->cfg.hop_window) {
             c->undecided++;
@@ -614,8 +622,9 @@ static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
     sink_finding(g->out, f);
 }
 
-/* Runs the rules over every summary (at the end of the run: gate_ts false) through the gate. */
-static void run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct hs_sink *next)
+/* Runs the rules over every summary (at the end of the run: gate_ts false) through the gate. False when they could
+ * not run for want of memory: then nothing may be pruned, the findings resting on it being still to make. */
+static bool run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct hs_sink *next)
 {
     struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, next, NULL}, c};
     struct finding_gate g = {{NULL, gate_finding, NULL, NULL, NULL, NULL}, c, NULL, 0, now,
@@ -624,7 +633,7 @@ static void run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
     if (gate_ts) {
         ts = malloc((c->n_auth + c->n_kdc + 1) * sizeof *ts);
         if (!ts)
-            return; /* without memory: decided at a later run, or at the end */
+            return false; /* without memory: decided at a later run, or at the end */
         size_t n = 0;
         for (size_t i = 0; i < c->n_auth; i++)
             ts[n++] = (struct idts){c->auth[i].id, c->auth[i].ts.tv_sec};
@@ -658,6 +667,7 @@ static void run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
         c->last_decide_gen = gen + 1; /* summaries made (or changed) up to here were seen by this run */
     }
     free(ts);
+    return true;
 }
 
 /* The strings of summary s re-interned from the old pool into c->strings. */
@@ -696,13 +706,16 @@ static bool archive(void **arr, size_t *n, size_t *cap, const void *src, size_t 
     return true;
 }
 
-/* Summaries of records started before this leave: every finding they could be part of was decided — those of a
- * first hop a hop window after it, those resting on an older record (a refused TGS-REQ up to
- * FINDINGS_FALLBACK_WINDOW before the NTLM authentication judged) once that authentication was decided — with two
- * periods of the rules to spare. */
+/* Summaries of records started before this leave: every finding they could be part of was decided, with two
+ * periods of the rules to spare. A finding is decided a hop window after the latest record it rests on; a first
+ * hop's rests on onward connections up to a hop window after it, so it is decided up to two hop windows after
+ * the first hop, and may rest on a refused S4U2Proxy up to min(FINDINGS_FALLBACK_WINDOW, hop window) before it;
+ * kerberos_fell_back_to_ntlm, decided a hop window after its NTLM authentication, on a refused TGS-REQ up to
+ * FINDINGS_FALLBACK_WINDOW before that. */
 static time_t prune_cutoff(const struct hs_correlate *c, time_t decide_now)
 {
-    time_t hw = (time_t)c->cfg.hop_window, keep = 2 * hw;
+    time_t hw = (time_t)c->cfg.hop_window, back = hw < FINDINGS_FALLBACK_WINDOW ? hw : FINDINGS_FALLBACK_WINDOW;
+    time_t keep = 2 * hw + back;
     if (hw + FINDINGS_FALLBACK_WINDOW > keep)
         keep = hw + FINDINGS_FALLBACK_WINDOW;
     return decide_now - keep - 2 * correlate_decide_every(c->cfg.hop_window);
@@ -850,7 +863,8 @@ static void batch_decide(struct hs_correlate *c, time_t coming)
     size_t pa, pk;
     if (!prunable(c, prune_cutoff(c, t), &pa, &pk) || 2 * (pa + pk) < kept)
         return;
-    run_gated(c, true, t, &c->collect_sink);
+    if (!run_gated(c, true, t, &c->collect_sink))
+        return;
     stream_prune(c, t);
     c->batch_pruned = true;
     c->batch_next = summary_bytes(c) + summary_bytes(c) / 4; /* from what is left */
@@ -872,8 +886,8 @@ static void stream_decide(struct hs_correlate *c, const struct timeval *now, tim
     c->next_decide = c->now + correlate_decide_every(c->cfg.hop_window);
     c->dirty = false;
     time_t t = decide_time(c, coming);
-    run_gated(c, true, t, c->sink.next);
-    stream_prune(c, t);
+    if (run_gated(c, true, t, c->sink.next))
+        stream_prune(c, t);
 }
 
 /* No record for a while (a live capture's idle link): the activations whose window closed by now go out,

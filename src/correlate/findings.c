@@ -246,7 +246,10 @@ static int by_severity(const void *a, const void *b)
     uint64_t fx = x->nframes ? held_frames(x)[0] : 0, fy = y->nframes ? held_frames(y)[0] : 0;
     if (fx != fy)
         return fx < fy ? -1 : 1;
-    return strcmp(x->id, y->id);
+    d = strcmp(x->id, y->id);
+    if (d)
+        return d;
+    return x < y ? -1 : x > y; /* equal: in the order they came (packed one after the other in s->held) */
 }
 
 /* The held findings, most severe first: pointers into s->held, malloc'd (NULL when none are held or without
@@ -660,18 +663,20 @@ static void s4u_index_build(struct s4u_index *ix, const struct fsum_kdc *k, size
     qsort(ix->v, ix->n, sizeof *ix->v, by_kdc_client);
 }
 
-/* The first S4U2Proxy that host a_ip was refused on behalf of user u within a hop window of first hop x's start —
- * after it, the delegation x's second hop needed; before it, the same refusal for an earlier session, or clocks
- * of two sensors apart —, or NULL; a refusal at another time is another story. A binary search on (address,
+/* The first S4U2Proxy that host a_ip was refused on behalf of user u from FINDINGS_FALLBACK_WINDOW (at most a hop
+ * window) before first hop x's start to a hop window after it — after it, the delegation x's second hop needed;
+ * just before it, a retry or two sensors' clocks apart —, or NULL; a refusal at another time belongs to another
+ * session (and may no longer be kept when x is judged: correlate.c, prune_cutoff). A binary search on (address,
  * time), then at most HOP_SCAN_MAX refusals looked at. */
 static const struct fsum_kdc *s4u_refused(const struct s4u_index *ix, const uint8_t *a_ip, const char *u,
                                           const struct fsum_auth *x, uint32_t hop_window)
 {
+    double back = hop_window < FINDINGS_FALLBACK_WINDOW ? hop_window : FINDINGS_FALLBACK_WINDOW;
     size_t lo = 0, hi = ix->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         int c = memcmp(ix->v[mid]->cli, a_ip, 16);
-        if (c < 0 || (c == 0 && tv_sec(&ix->v[mid]->ts) < tv_sec(&x->ts) - hop_window))
+        if (c < 0 || (c == 0 && tv_sec(&ix->v[mid]->ts) < tv_sec(&x->ts) - back))
             lo = mid + 1;
         else
             hi = mid;
@@ -797,6 +802,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         struct hs_finding f;
         memset(&f, 0, sizeof f);
         f.anchor = x->id;
+        evidence_auth(&f, x); /* first: kept when many failed onward connections fill the evidence */
         bool any = false, worked = false;
         const struct fsum_auth *first_y = NULL;
         for (size_t j = lo; j < n && j - lo < HOP_SCAN_MAX && byc[j].cli_host == a_host; j++) {
@@ -829,7 +835,6 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
             if (!px)
                 continue;
             hop_labels(ht, x, c, ah, cip, aip);
-            evidence_auth(&f, x);
             add_rec(&f, px->id);
             add_frame(&f, px->f_req);
             add_frame(&f, px->f_rep);
@@ -858,7 +863,6 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
             continue;
         }
         hop_labels(ht, x, c, ah, cip, aip);
-        evidence_auth(&f, x);
         hosts_label(ht, first_y->af, first_y->srv, b, sizeof b);
         cutf(f.client, sizeof f.client, "%s", cip);
         cutf(f.first_hop, sizeof f.first_hop, "%s", aip);

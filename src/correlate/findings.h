@@ -9,8 +9,11 @@
 #include "records.h"
 #include "summary.h"
 
-/* Seconds from a refused TGS-REQ to the NTLM authentication it led to (kerberos_fell_back_to_ntlm): the one rule
- * that looks back from the record it judges, so what is kept for the rules must reach this far back too. */
+/* How far the rules look back from the record they judge, in seconds: from a refused TGS-REQ to the NTLM
+ * authentication it led to (kerberos_fell_back_to_ntlm), and from a refused S4U2Proxy to the first hop it
+ * explains (double_hop_failed: a retry just before, or two sensors' clocks apart; at most the hop window). What is
+ * kept for the rules must reach this far back from the oldest record still to be judged (correlate.c,
+ * prune_cutoff). */
 #define FINDINGS_FALLBACK_WINDOW 120
 
 /* Limits the rules run within. */

@@ -424,7 +424,10 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
         return;
     if (c->closed) {
         uint64_t dg = copy_digest(pkt->payload, pkt->paylen);
-        if (dg == c->udp_copies[0] || dg == c->udp_copies[1]) {
+        /* a copy only within the linger (the expiry runs after this packet): the same request minutes later,
+         * a replayed trace's, is a new exchange */
+        bool lingering = e->clock - c->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u;
+        if (lingering && (dg == c->udp_copies[0] || dg == c->udp_copies[1])) {
             conn_touch(e, c);
             e->last = (struct hs_pkt_conn){c->flow.id + 1, c->carried_auth, true};
             return;
