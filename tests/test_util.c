@@ -573,10 +573,36 @@ static void test_dec_str_and_strjoin_match_snprintf(void **state)
     assert_int_equal(z, '#');
 }
 
+/* copy_digest: the same bytes give the same digest, never 0; a message that differs from another by one bit at any
+ * place (in every lane and in the tail), or by its length alone (trailing zero bytes), gives another. */
+static void test_copy_digest_tells_copies(void **state)
+{
+    (void)state;
+    uint8_t a[131], b[131];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = (uint8_t)(i * 37 + 11);
+    for (size_t n = 0; n <= sizeof a; n++) {
+        uint64_t d = copy_digest(a, n);
+        assert_true(d != 0);
+        memcpy(b, a, n);
+        assert_true(copy_digest(b, n) == d);
+        for (size_t i = 0; i < n; i++)
+            for (int bit = 0; bit < 8; bit += 3) {
+                b[i] ^= (uint8_t)(1u << bit);
+                assert_true(copy_digest(b, n) != d);
+                b[i] ^= (uint8_t)(1u << bit);
+            }
+    }
+    uint8_t z[64] = {0};
+    for (size_t n = 0; n < sizeof z; n++)
+        assert_true(copy_digest(z, n) != copy_digest(z, n + 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex_put_matches_printf),
+        cmocka_unit_test(test_copy_digest_tells_copies),
         cmocka_unit_test(test_dec_str_and_strjoin_match_snprintf),
         cmocka_unit_test(test_utf16le_ascii_and_bmp),
         cmocka_unit_test(test_utf16le_surrogate_pairs),

@@ -277,14 +277,9 @@ static void put_string(struct jw *w, const char *s, size_t n, bool key)
     w->comma = !key;
 }
 
-void jw_key(struct jw *w, const char *k)
+void jw_keyn(struct jw *w, const char *k, size_t n)
 {
-    put_string(w, k, strlen(k), true);
-}
-
-void jw_string(struct jw *w, const char *s)
-{
-    put_string(w, s, strlen(s), false);
+    put_string(w, k, n, true);
 }
 
 void jw_stringn(struct jw *w, const char *s, size_t n)

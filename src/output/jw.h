@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 /* The most one text may grow to unless jw_init says otherwise: far above any record (every list in a record is
@@ -58,8 +59,14 @@ bool jw_object_end_or_drop(struct jw *w, struct jw_mark m);
 /* The same for an array. */
 bool jw_array_end_or_drop(struct jw *w, struct jw_mark m);
 
-/* A member's name: k, NUL-terminated, escaped as jw_string escapes. The member's value comes next. */
-void jw_key(struct jw *w, const char *k);
+/* A member's name: the n bytes at k, escaped as jw_string escapes. The member's value comes next. */
+void jw_keyn(struct jw *w, const char *k, size_t n);
+
+/* ... k, NUL-terminated (inline, so that a literal's length is known when compiled). */
+static inline void jw_key(struct jw *w, const char *k)
+{
+    jw_keyn(w, k, strlen(k));
+}
 
 /*
  * A string value: s, NUL-terminated (not NULL), as jansson's json_dumps writes it (what hopscope wrote before jw):
@@ -69,10 +76,15 @@ void jw_key(struct jw *w, const char *k);
  * bytes after it are looked at again. The string asks for room for its worst case, 6 bytes a byte, before it is
  * written: max bounds that too.
  */
-void jw_string(struct jw *w, const char *s);
+static inline void jw_string(struct jw *w, const char *s);
 
 /* The same for the n bytes at s, NUL bytes included (each written \u0000). */
 void jw_stringn(struct jw *w, const char *s, size_t n);
+
+static inline void jw_string(struct jw *w, const char *s)
+{
+    jw_stringn(w, s, strlen(s));
+}
 
 /* Integers in decimal, as jansson prints a json_int_t ("%lld"); jw_uint for values past INT64_MAX. */
 void jw_int(struct jw *w, int64_t v);
