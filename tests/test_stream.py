@@ -258,6 +258,32 @@ def flat_memory(t, hopscope, tmp):
             [o for o in objs(rw.stdout) if o["type"] == "finding"], rb.stderr[-300:])
 
 
+def open_for_hours(t, hopscope, tmp):
+    """Without --stream, a session open for the whole capture (its verdict at the start, its last calls and its end
+    ten hours later) does not hold the early runs back: the rules see it from its verdict on, as streaming does,
+    and the output is still that of judging all at the end, one thread or two."""
+    T = 1700000000
+    head, f1 = lab_pkts("smb2_ntlmv2_ok")  # its verdict at frame 11, its tree connects at 12-19
+    _, dh = lab_pkts("double_hop_ntlm")
+    parts = [(f1[:13], T - 10)] + [(dh, T + 300 * k) for k in range(120)] + [(f1[13:], T + 300 * 120 + 10)]
+    cap = os.path.join(tmp, "open_for_hours.pcap")
+    with open(cap, "wb") as f:
+        f.write(head + b"".join(timed(parts)))
+    opt = ["-q", "--hop-window", "60", "--idle-timeout", "86400"]  # the session stays open, quiet, for 10 hours
+    whole = run([hopscope] + opt + ["-r", cap])
+    want = [json.dumps(o, sort_keys=True) for o in objs(whole.stdout)[:-1]]
+    for threads in ([], ["--threads", "2"]):
+        b = run([hopscope] + opt + threads + ["-r", cap], early(4096))
+        ob = objs(b.stdout)
+        corr = ob[-1].get("correlation", {}) if ob else {}
+        t.check("without --stream%s, a session open for 10 hours: old summaries let go all the same, the output of "
+                "judging all at the end" % (" --threads 2" if threads else ""),
+                whole.returncode == b.returncode == 0 and [json.dumps(o, sort_keys=True) for o in ob[:-1]] == want and
+                sum(1 for o in ob if o["type"] == "finding" and o["id"] == "double_hop_failed") == 120 and
+                corr.get("pruned", 0) >= 300 and corr.get("summaries", 1 << 30) <= 40,
+                "correlation %s; %s" % (corr, b.stderr[-300:]))
+
+
 def timed(parts):
     """[(packets, start second)] -> one capture's packets, each part retimed to start there, gaps kept."""
     out = []
@@ -485,6 +511,7 @@ def main():
         same_content(t, args.hopscope)
         decided_during_run(t, args.hopscope, tmp)
         flat_memory(t, args.hopscope, tmp)
+        open_for_hours(t, args.hopscope, tmp)
         pitfalls(t, args.hopscope, tmp)
         judged_early_edges(t, args.hopscope, tmp)
         sensors(t, args.hopscope, tmp)

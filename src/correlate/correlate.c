@@ -228,7 +228,8 @@ static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
 {
     struct fsum_auth *s;
     size_t ix;
-    bool was_open = r->h.phase != REC_WHOLE && open_get(c, r->h.id, &ix);
+    /* streaming, a record whole never had a summary; without, one shown early (REC_PEEK) has */
+    bool was_open = (r->h.phase != REC_WHOLE || !c->stream) && open_get(c, r->h.id, &ix);
     if (was_open) {
         s = &c->auth[ix];
         fsum_auth_init(s);
@@ -237,7 +238,7 @@ static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
     } else {
         return;
     }
-    s->open = r->h.phase == REC_AT_VERDICT || r->h.phase == REC_USES; /* more hand-overs of it will come */
+    s->open = r->h.phase == REC_AT_VERDICT || r->h.phase == REC_USES || r->h.phase == REC_PEEK; /* more will come */
     if (s->open && !was_open)
         open_put(c, r->h.id, ix);
     else if (!s->open && was_open)
@@ -907,7 +908,9 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
     /* what was decided by the time this record came goes out before it (the hand-over's packet time; a DCOM
      * record, emitted at once, has its own) */
     stream_decide(c, r->at.tv_sec ? &r->at : &r->ts,
-                  r->type != REC_DCOM && (r->phase == REC_WHOLE || r->phase == REC_AT_VERDICT) ? r->ts.tv_sec : 0);
+                  r->type != REC_DCOM && (r->phase == REC_WHOLE || r->phase == REC_AT_VERDICT || r->phase == REC_PEEK)
+                      ? r->ts.tv_sec
+                      : 0);
     if (r->type == REC_DCOM) {
         dcom_hold(c, (struct dcom_rec *)r);
         return;
@@ -923,8 +926,17 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
                 dcom_on_auth(c, a);
             if (a->gss.krb.ap_req)
                 resolve(&c->tickets, &a->gss.krb.ticket);
+        } else if (r->phase == REC_PEEK && a->gss.krb.ap_req) {
+            /* who the ticket names, for the summary's user; the record itself is resolved when written whole */
+            struct kdc_ticket_ref was = a->gss.krb.ticket;
+            resolve(&c->tickets, &a->gss.krb.ticket);
+            summarize_auth(c, a);
+            a->gss.krb.ticket = was;
+            return;
         }
         summarize_auth(c, a);
+        if (r->phase == REC_PEEK)
+            return; /* shown early, written whole when it completes */
     }
     sink_record(self->next, r);
 }

@@ -572,8 +572,12 @@ void engine_conn_packet(struct hs_engine *e, const struct hs_pkt *pkt)
     conn_touch(e, c);
     if (reasm_segment(c->tcp, dir, pkt, io_for(e, c)) && !c->closed)
         conn_close(e, c);
-    if (e->recs.stream && c->part && c->part->rc.head)
-        rec_conn_stream(&e->recs, &c->part->rc);
+    if (c->part && c->part->rc.head) {
+        if (e->recs.stream)
+            rec_conn_stream(&e->recs, &c->part->rc);
+        else
+            rec_conn_peek(&e->recs, &c->part->rc);
+    }
     e->last = (struct hs_pkt_conn){c->flow.id + 1, (c->carried_auth || (c->part && c->part->rc.n_started > 0)), c->app == CONN_IGNORED || c->closed};
 }
 

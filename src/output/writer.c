@@ -76,6 +76,8 @@ static void settle(struct hs_writer *w)
 static void on_record(struct hs_sink *self, struct rec_hdr *r)
 {
     struct hs_writer *w = (struct hs_writer *)self;
+    if (r->phase == REC_PEEK)
+        return; /* for the correlation stage alone; written whole when it completes */
     if (w->ops->record && !w->failed) {
         errno = 0;
         w->ops->record(w, r);

@@ -73,6 +73,10 @@ enum rec_phase {
     REC_USES,        /* uses [use_from, use_to) of a record handed over at its verdict, newly answered */
     REC_END,         /* the record complete (its connection ended, or it made room): uses [use_from, use_to)
                         were never handed over (unanswered, or answered in the packet that ended it) */
+    REC_PEEK,        /* without streaming: an auth record as it stands once its verdict is known, and again each
+                        time uses of it are answered, for the correlation stage alone (which judges early with
+                        it: a session open for hours does not hold the decisions back); it is written whole, as
+                        REC_WHOLE, when it completes. Stages that write records pass it by. */
 };
 
 struct rec_conn;
@@ -96,6 +100,8 @@ struct rec_hdr {
     /* streaming (enum rec_phase): what this hand-over is, and what the record layer handed over before */
     uint8_t phase;             /* enum rec_phase of the hand-over in progress */
     bool streamed;             /* handed over at its verdict already */
+    bool peeked;               /* without streaming: shown to the correlation stage (REC_PEEK) already; uses_sent
+                                  and auth_use.sent then say which uses it has seen answered */
     uint32_t use_from, use_to; /* REC_USES / REC_END: the uses this hand-over carries */
     uint32_t uses_sent;        /* every use before this one was handed over (auth_use.sent) */
     uint8_t hold;              /* what the record says is still being completed, so it is not handed over at its
@@ -166,7 +172,7 @@ struct auth_use {
     char detail[192];          /* ... UTF-8, cut to fit: "root\\cimv2", "Win32_Process.Create", WQL text */
     struct hs_status status;
     bool answered;
-    bool sent;                 /* streaming: handed over already (enum rec_phase) */
+    bool sent;                 /* streaming: handed over already (enum rec_phase); else shown answered (REC_PEEK) */
     uint64_t frame_req, frame_resp;
 };
 

@@ -166,7 +166,7 @@ static void unlink_rec(struct rec_store *s, struct rec_hdr *r)
     else
         l->newest = r->gprev;
     l->n--;
-    if (r->type == REC_AUTH && !r->streamed)
+    if (r->type == REC_AUTH && !r->streamed && !r->peeked)
         unsent_remove(s, r);
     r->next = r->gprev = r->gnext = NULL;
 }
@@ -380,6 +380,34 @@ void rec_conn_stream(struct rec_store *s, struct rec_conn *rc)
                 r->uses[i].sent = true;
         while (h->uses_sent < r->nuses && r->uses[h->uses_sent].sent)
             h->uses_sent++;
+    }
+}
+
+void rec_conn_peek(struct rec_store *s, struct rec_conn *rc)
+{
+    for (struct rec_hdr *h = rc->head; h; h = h->next) {
+        if (h->type != REC_AUTH || h->hold || h->open)
+            continue;
+        struct auth_rec *r = (struct auth_rec *)h;
+        h->phase = REC_PEEK; /* for rec_use_carried: answered and not shown yet */
+        bool show = !h->peeked;
+        for (uint32_t i = h->uses_sent; i < r->nuses && !show; i++)
+            show = rec_use_carried(h, &r->uses[i]);
+        if (show) {
+            if (!h->peeked) {
+                unsent_remove(s, h); /* it no longer holds the decisions back (rec_store_oldest_unsent) */
+                h->peeked = true;
+            }
+            if (s->now)
+                h->at = *s->now;
+            sink_record(s->sink, h);
+            for (uint32_t i = h->uses_sent; i < r->nuses; i++)
+                if (rec_use_carried(h, &r->uses[i]))
+                    r->uses[i].sent = true;
+            while (h->uses_sent < r->nuses && r->uses[h->uses_sent].sent)
+                h->uses_sent++;
+        }
+        h->phase = REC_WHOLE;
     }
 }
 

@@ -221,6 +221,16 @@ void rec_write(struct rec_store *s, struct rec_hdr *r);
  */
 void rec_conn_stream(struct rec_store *s, struct rec_conn *rc);
 
+/*
+ * Without streaming: shows the correlation stage (s->sink, phase REC_PEEK) each auth record of rc whose verdict is
+ * known and that nothing holds back (rec_hdr.hold), once, and again whenever uses of it have been answered since
+ * (a session may fall silent for hours right after its verdict);
+ * the first time takes it off the records not handed over (rec_store_oldest_unsent), so that a session open for
+ * hours does not hold the correlation's early decisions back. The record stays where it is and is written whole
+ * when it completes. Called after each packet of a connection with records.
+ */
+void rec_conn_peek(struct rec_store *s, struct rec_conn *rc);
+
 /* The start of the oldest record s holds that was not handed over yet (an auth record before its verdict or
  * while `hold` is set; a KDC request awaiting its reply) into *ts; false when there is none. O(records held and
  * handed over before it). */
