@@ -155,14 +155,11 @@ static bool get_enc(const struct der_tlv *f, struct krb_enc *e)
 static void ticket_digest(struct krb_ticket *t)
 {
     uint8_t md[32];
-    static const char hex[] = "0123456789abcdef";
     t->digest[0] = '\0';
     if (!hs_sha256(t->raw, t->raw_len, md))
         return;
-    for (int i = 0; i < 16; i++) {
-        t->digest[2 * i] = hex[md[i] >> 4];
-        t->digest[2 * i + 1] = hex[md[i] & 15];
-    }
+    for (int i = 0; i < 16; i++)
+        hex_put(t->digest + 2 * i, md[i], 2);
     t->digest[32] = '\0';
 }
 
