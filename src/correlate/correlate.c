@@ -926,17 +926,16 @@ static void on_record(struct hs_sink *self, struct rec_hdr *r)
                 dcom_on_auth(c, a);
             if (a->gss.krb.ap_req)
                 resolve(&c->tickets, &a->gss.krb.ticket);
-        } else if (r->phase == REC_PEEK && a->gss.krb.ap_req) {
-            /* who the ticket names, for the summary's user; the record itself is resolved when written whole */
+        }
+        if (r->phase == REC_PEEK) { /* shown early, written whole when it completes (and resolved then) */
             struct kdc_ticket_ref was = a->gss.krb.ticket;
-            resolve(&c->tickets, &a->gss.krb.ticket);
+            if (a->gss.krb.ap_req)
+                resolve(&c->tickets, &a->gss.krb.ticket); /* who the ticket names, for the summary's user */
             summarize_auth(c, a);
             a->gss.krb.ticket = was;
             return;
         }
         summarize_auth(c, a);
-        if (r->phase == REC_PEEK)
-            return; /* shown early, written whole when it completes */
     }
     sink_record(self->next, r);
 }

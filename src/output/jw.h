@@ -69,18 +69,17 @@ static inline void jw_key(struct jw *w, const char *k)
 }
 
 /*
- * A string value: s, NUL-terminated (not NULL), as jansson's json_dumps writes it (what hopscope wrote before jw):
+ * A string value: the n bytes at s, NUL bytes included (each written \u0000), as jansson's json_dumps writes it
+ * (what hopscope wrote before jw):
  * '"' and '\' escaped with '\', the control characters below U+0020 as \b \f \n \r \t or \u00XX (upper-case hex),
  * everything else as it is (DEL, '/', U+2028 and U+2029 included); each byte that does not start a valid UTF-8
  * sequence (RFC 3629 4: no overlong forms, no surrogates, nothing past U+10FFFF) is written as U+FFFD, and the
  * bytes after it are looked at again. The string asks for room for its worst case, 6 bytes a byte, before it is
  * written: max bounds that too.
  */
-static inline void jw_string(struct jw *w, const char *s);
-
-/* The same for the n bytes at s, NUL bytes included (each written \u0000). */
 void jw_stringn(struct jw *w, const char *s, size_t n);
 
+/* ... s, NUL-terminated (not NULL; inline, as jw_key). */
 static inline void jw_string(struct jw *w, const char *s)
 {
     jw_stringn(w, s, strlen(s));

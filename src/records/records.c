@@ -348,6 +348,27 @@ struct rec_hdr *rec_snapshot(const struct rec_hdr *h)
     return &c->h;
 }
 
+/* One past the last use of r, from h->uses_sent on, that the hand-over in progress (h->phase) carries;
+ * h->uses_sent when it carries none. */
+static uint32_t uses_carried_to(const struct rec_hdr *h, const struct auth_rec *r)
+{
+    uint32_t to = h->uses_sent;
+    for (uint32_t i = h->uses_sent; i < r->nuses; i++)
+        if (rec_use_carried(h, &r->uses[i]))
+            to = i + 1;
+    return to;
+}
+
+/* The uses the hand-over just made carried, in [h->uses_sent, to), marked sent; uses_sent moved past them. */
+static void uses_mark_sent(struct rec_hdr *h, struct auth_rec *r, uint32_t to)
+{
+    for (uint32_t i = h->uses_sent; i < to; i++)
+        if (rec_use_carried(h, &r->uses[i]))
+            r->uses[i].sent = true;
+    while (h->uses_sent < r->nuses && r->uses[h->uses_sent].sent)
+        h->uses_sent++;
+}
+
 void rec_conn_stream(struct rec_store *s, struct rec_conn *rc)
 {
     for (struct rec_hdr *h = rc->head; h; h = h->next) {
@@ -366,20 +387,13 @@ void rec_conn_stream(struct rec_store *s, struct rec_conn *rc)
         while (h->uses_sent < r->nuses && r->uses[h->uses_sent].sent)
             h->uses_sent++;
         h->phase = REC_USES;
-        uint32_t to = h->uses_sent;
-        for (uint32_t i = h->uses_sent; i < r->nuses; i++)
-            if (rec_use_carried(h, &r->uses[i]))
-                to = i + 1;
+        uint32_t to = uses_carried_to(h, r);
         if (to == h->uses_sent)
             continue;
         h->use_from = h->uses_sent;
         h->use_to = to;
         sink_record(s->sink, h);
-        for (uint32_t i = h->use_from; i < to; i++)
-            if (rec_use_carried(h, &r->uses[i]))
-                r->uses[i].sent = true;
-        while (h->uses_sent < r->nuses && r->uses[h->uses_sent].sent)
-            h->uses_sent++;
+        uses_mark_sent(h, r, to);
     }
 }
 
@@ -390,10 +404,8 @@ void rec_conn_peek(struct rec_store *s, struct rec_conn *rc)
             continue;
         struct auth_rec *r = (struct auth_rec *)h;
         h->phase = REC_PEEK; /* for rec_use_carried: answered and not shown yet */
-        bool show = !h->peeked;
-        for (uint32_t i = h->uses_sent; i < r->nuses && !show; i++)
-            show = rec_use_carried(h, &r->uses[i]);
-        if (show) {
+        uint32_t to = uses_carried_to(h, r);
+        if (!h->peeked || to != h->uses_sent) {
             if (!h->peeked) {
                 unsent_remove(s, h); /* it no longer holds the decisions back (rec_store_oldest_unsent) */
                 h->peeked = true;
@@ -401,11 +413,7 @@ void rec_conn_peek(struct rec_store *s, struct rec_conn *rc)
             if (s->now)
                 h->at = *s->now;
             sink_record(s->sink, h);
-            for (uint32_t i = h->uses_sent; i < r->nuses; i++)
-                if (rec_use_carried(h, &r->uses[i]))
-                    r->uses[i].sent = true;
-            while (h->uses_sent < r->nuses && r->uses[h->uses_sent].sent)
-                h->uses_sent++;
+            uses_mark_sent(h, r, to);
         }
         h->phase = REC_WHOLE;
     }
