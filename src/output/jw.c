@@ -17,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 void jw_init(struct jw *w, size_t max)
 {
     memset(w, 0, sizeof *w);
@@ -232,6 +236,73 @@ static inline void put_char(char **o, const uint8_t **p, const uint8_t *end)
     }
 }
 
+#if defined(__SSE2__)
+/* The bytes of the 16 in x that need a look, a bit each (bit i: byte i): below 0x20 or from 0x80 on (one signed
+ * comparison finds both), '"' and '\\'. */
+static inline unsigned look16(__m128i x)
+{
+    __m128i ctl = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, b)));
+}
+
+/* The string between its quotes; room for 6 bytes per input byte (the longest escape) was made. 16 bytes at a
+ * time: a plain run is copied as it is up to the first byte that needs a look, which put_char() writes (a 16-byte
+ * store is made only while 16 or more bytes are left, within the room made for them). The last 4 to 15 bytes are
+ * looked at through two overlapping loads of 8 (or 4) and, when plain, stored the same way; fewer, or any that
+ * need a look, go byte by byte. Nothing is read outside [p, p + n). */
+static char *put_chars(char *o, const uint8_t *p, size_t n)
+{
+    const uint8_t *end = p + n;
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = look16(x);
+        _mm_storeu_si128((__m128i *)(void *)o, x);
+        if (!m) {
+            o += 16;
+            p += 16;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctz(m);
+        o += k;
+        p += k;
+        put_char(&o, &p, end);
+    }
+    size_t left = (size_t)(end - p);
+    if (left >= 4) {
+        uint64_t x, y;
+        if (left >= 8) {
+            memcpy(&x, p, 8);
+            memcpy(&y, end - 8, 8);
+        } else {
+            uint32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, end - 4, 4);
+            x = (uint64_t)a | (uint64_t)b << 32;
+            y = x;
+        }
+        if (plain8(x) && plain8(y)) {
+            if (left >= 8) {
+                memcpy(o, &x, 8);
+                memcpy(o + left - 8, &y, 8);
+            } else {
+                uint32_t a = (uint32_t)x, b = (uint32_t)(x >> 32);
+                memcpy(o, &a, 4);
+                memcpy(o + left - 4, &b, 4);
+            }
+            return o + left;
+        }
+    }
+    while (p < end) {
+        if (!escape[*p])
+            *o++ = (char)*p++;
+        else
+            put_char(&o, &p, end);
+    }
+    return o;
+}
+#else
 /* The string between its quotes; room for 6 bytes per input byte (the longest escape) was made. */
 static char *put_chars(char *o, const uint8_t *p, size_t n)
 {
@@ -255,6 +326,7 @@ static char *put_chars(char *o, const uint8_t *p, size_t n)
     }
     return o;
 }
+#endif
 
 /* '"', the escaped n bytes at s, '"', after a ',' if due; key says whether a ':' follows (then no ',' is due). */
 static void put_string(struct jw *w, const char *s, size_t n, bool key)
