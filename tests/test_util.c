@@ -16,11 +16,13 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "community_id.h"
+#include "digest.h"
 #include "names.h"
 #include "util.h"
 
@@ -598,9 +600,64 @@ static void test_copy_digest_tells_copies(void **state)
         assert_true(copy_digest(z, n) != copy_digest(z, n + 1));
 }
 
+/* ---- digests (src/wire/digest.c): FIPS 180-4's "abc" and two-block examples, the algorithms alternating on the
+ * per-thread contexts, and two threads at once ------------------------------------------------------------ */
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+
+static void check_digests(void)
+{
+    uint8_t md[32];
+    char h[65];
+    for (int round = 0; round < 3; round++) { /* a context initialised again, for the other algorithm between */
+        assert_true(hs_sha1("abc", 3, md));
+        hex(md, 20, h);
+        assert_string_equal(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_true(hs_sha256("abc", 3, md));
+        hex(md, 32, h);
+        assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_true(hs_sha1(two_blocks, strlen(two_blocks), md));
+        hex(md, 20, h);
+        assert_string_equal(h, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+        assert_true(hs_sha256(two_blocks, strlen(two_blocks), md));
+        hex(md, 32, h);
+        assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        assert_true(hs_sha256("", 0, md));
+        hex(md, 32, h);
+        assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+}
+
+static void *digest_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 200; i++)
+        check_digests();
+    return NULL;
+}
+
+static void test_digests_fips_vectors_and_threads(void **state)
+{
+    (void)state;
+    check_digests();
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, digest_thread, NULL), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    check_digests();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_digests_fips_vectors_and_threads),
         cmocka_unit_test(test_hex_put_matches_printf),
         cmocka_unit_test(test_copy_digest_tells_copies),
         cmocka_unit_test(test_dec_str_and_strjoin_match_snprintf),
