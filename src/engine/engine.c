@@ -346,16 +346,19 @@ uint64_t engine_memory(const struct hs_engine *e)
 
 /* Marks c seen; connections idle past the timeout expire, and while connections hold more than
  * lim.max_memory the least recently seen (other than c) are evicted. */
-/* Closed connections leave after their linger, or the oldest closes when more than ENGINE_CLOSED_MAX are closed;
+/* Closed connections leave after their linger (linger_s seconds), or the oldest closes when more than
+ * ENGINE_CLOSED_MAX are closed;
  * keep (a late packet's closed connection, or NULL) stays for this packet, and those closed after it are not held
  * up by it. One function for conn_touch() and engine_replay(), so that one engine and the workers of --threads
  * forget the same connections at the same frame. */
-static void closed_expire_list(struct hs_engine *e, struct hs_conn *old, const uint32_t *n, const struct hs_conn *keep)
+static void closed_expire_list(struct hs_engine *e, struct hs_conn *old, const uint32_t *n, const struct hs_conn *keep,
+                               uint32_t linger_s)
 {
-    while (old && (*n > ENGINE_CLOSED_MAX || e->clock - old->closed_at > (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)) {
+    uint64_t linger = (uint64_t)linger_s * 1000000u;
+    while (old && (*n > ENGINE_CLOSED_MAX || e->clock - old->closed_at > linger)) {
         struct hs_conn *next = old->closed_next;
         if (old != keep) {
-            if (e->clock - old->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u)
+            if (e->clock - old->closed_at <= linger)
                 e->st.closed_forgotten++; /* before its linger: a late retransmission (or a UDP exchange's late
                                              copy) would open a connection */
             conn_remove(e, old);
@@ -366,8 +369,9 @@ static void closed_expire_list(struct hs_engine *e, struct hs_conn *old, const u
 
 static void closed_expire(struct hs_engine *e, const struct hs_conn *keep)
 {
-    closed_expire_list(e, e->closed_head, &e->n_closed, keep);
-    closed_expire_list(e, e->uclosed_head, &e->n_uclosed, keep); /* a KDC's exchanges do not push TCP's out */
+    closed_expire_list(e, e->closed_head, &e->n_closed, keep, ENGINE_CLOSED_LINGER);
+    /* a KDC's exchanges do not push TCP's out */
+    closed_expire_list(e, e->uclosed_head, &e->n_uclosed, keep, ENGINE_UDP_CLOSED_LINGER);
 }
 
 static void conn_touch(struct hs_engine *e, struct hs_conn *c)
@@ -405,7 +409,7 @@ static bool syn_starts_new(const struct hs_conn *c, int dir, uint32_t seq)
  * A datagram of a protocol a dissector claims by port (Kerberos, RFC 4120 7.2.1). Its "connection" is the
  * 4-tuple. Once a datagram leaves it with records started and none in progress (every request answered: a KDC
  * client takes a new port for each exchange, RFC 4120 7.2.1), it closes as a TCP connection does: its records are
- * written, its buffers freed, and it lingers on UDP's closed list (ENGINE_CLOSED_LINGER, at most
+ * written, its buffers freed, and it lingers on UDP's closed list (ENGINE_UDP_CLOSED_LINGER, at most
  * ENGINE_CLOSED_MAX) instead of holding its state until the idle timeout. A byte-identical copy of its last request
  * or reply on the closed connection (the span port's second copy, a retransmission) is dropped, as the dissector
  * drops copies while it is open; any other datagram on it starts the 4-tuple afresh (a new exchange on a reused
@@ -426,7 +430,7 @@ static void udp_packet(struct hs_engine *e, const struct hs_pkt *pkt)
         uint64_t dg = copy_digest(pkt->payload, pkt->paylen);
         /* a copy only within the linger (the expiry runs after this packet): the same request minutes later,
          * a replayed trace's, is a new exchange */
-        bool lingering = e->clock - c->closed_at <= (uint64_t)ENGINE_CLOSED_LINGER * 1000000u;
+        bool lingering = e->clock - c->closed_at <= (uint64_t)ENGINE_UDP_CLOSED_LINGER * 1000000u;
         if (lingering && (dg == c->udp_copies[0] || dg == c->udp_copies[1])) {
             conn_touch(e, c);
             e->last = (struct hs_pkt_conn){c->flow.id + 1, c->carried_auth, true};

@@ -29,6 +29,10 @@ struct hs_pkt_conn {
 #define ENGINE_CONN_COST (sizeof(struct hs_conn) + 16u)   /* with the allocator's overhead */
 #define ENGINE_PART_COST (sizeof(struct conn_part) + 16u)
 #define ENGINE_CLOSED_LINGER 60u   /* seconds a closed connection stays in the table (TCP's 2 MSL, RFC 9293 3.4.2) */
+/* ... a closed UDP exchange: a span port's second copy comes within milliseconds, a client's retransmission of a
+ * request whose reply it missed within its KDC timeout (Windows' KdcWaitTime, 10 s by default; MIT's 1 s, doubled
+ * per try). At ENGINE_CLOSED_MAX, the cap is reached at 273 exchanges a second, not 68 as with 60 s. */
+#define ENGINE_UDP_CLOSED_LINGER 15u
 #define ENGINE_CLOSED_MAX 4096u    /* closed connections kept at most; beyond, the oldest close leaves */
 #define ENGINE_DSTATE_COST 512u                            /* a dissector's state before authentication */
 
@@ -83,8 +87,8 @@ struct hs_engine {
     struct hs_conn *cur;             /* the connection reassembly is feeding (the reasm_io argument) */
     struct reasm_io io;              /* set up once; frame set per packet */
     struct hs_pkt_conn last;         /* what engine_packet() made of the packet it was last given */
-    /* Closed connections, oldest close first: each stays ENGINE_CLOSED_LINGER seconds (late retransmissions
-     * and the last ACKs are recognised as its own), at most ENGINE_CLOSED_MAX of them, then leaves the table.
+    /* Closed connections, oldest close first: each stays ENGINE_CLOSED_LINGER seconds, a UDP exchange
+     * ENGINE_UDP_CLOSED_LINGER (late retransmissions and the last ACKs are recognised as its own), at most ENGINE_CLOSED_MAX of them, then leaves the table.
      * TCP's and UDP's apart, so that a DC's many UDP exchanges do not push TCP's out early. */
     struct hs_conn *closed_head, *closed_tail;
     uint32_t n_closed;
