@@ -197,6 +197,45 @@ static void test_refused_s4u2proxy_without_onward_session(void **state)
     free(r);
 }
 
+/* A busy service host refused S4U2Proxy for 5,000 other users in the same minutes, before and after alice's: her
+ * refusal is still found (the look-up is by host and account, HOP_SCAN_MAX counts only her refusals), so the
+ * finding is the proven s4u2proxy_denied, not a "likely" delegation_missing. */
+static void test_refused_s4u2proxy_found_among_other_users_refusals(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    struct fsum_auth a[1] = {sess(1, 30, 20, 100, "alice@HOP.TEST", AMECH_NEGOTIATE_KERBEROS, RESULT_SUCCESS)};
+    struct fsum_kdc *k = calloc(N + 1, sizeof *k);
+    assert_non_null(k);
+    for (int i = 0; i <= N; i++) {
+        char u[32];
+        snprintf(u, sizeof u, "user%d@HOP.TEST", i);
+        fsum_kdc_init(&k[i]);
+        k[i].id = 100 + (uint64_t)i;
+        k[i].af = 4;
+        ip4(k[i].cli, 20);
+        k[i].ts.tv_sec = i < N ? 90 + i % 20 : 150; /* the others from 10 s before the first hop; alice's last */
+        k[i].ts.tv_usec = i;
+        k[i].kind = KDC_KIND_S4U2PROXY;
+        k[i].failed = true;
+        k[i].error_code = 13;
+        k[i].cname = "websvc2@HOP.TEST";
+        k[i].sname = "cifs/dc1.hop.test@HOP.TEST";
+        k[i].impersonated = i < N ? keep(u) : "alice@HOP.TEST";
+        k[i].f_req = 1000 + 2 * (uint64_t)i;
+        k[i].f_rep = 1001 + 2 * (uint64_t)i;
+    }
+    struct rec_sink *r = sink_new();
+    findings_run(&cfg, a, 1, k, N + 1, &r->sink);
+    const struct hs_finding *f = find(r, "double_hop_failed");
+    assert_non_null(f);
+    assert_true(cites(f, 1) && cites(f, 100 + N));
+    assert_non_null(find(r, "s4u2proxy_denied"));
+    assert_null(find(r, "delegation_missing"));
+    free(r);
+    free(k);
+}
+
 static void test_chain_of_three_hops_blames_the_last_hop(void **state)
 {
     (void)state;
@@ -649,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_order_of_summaries_does_not_matter),
         cmocka_unit_test(test_delegation_that_worked_is_not_a_finding),
         cmocka_unit_test(test_refused_s4u2proxy_without_onward_session),
+        cmocka_unit_test(test_refused_s4u2proxy_found_among_other_users_refusals),
         cmocka_unit_test(test_chain_of_three_hops_blames_the_last_hop),
         cmocka_unit_test(test_a_thousand_users_through_one_server),
         cmocka_unit_test(test_ntlmv1_lm_and_lm_key_failure),

@@ -632,20 +632,28 @@ static int by_client_host(const void *a, const void *b)
     return x->t < y->t ? -1 : x->t > y->t;
 }
 
-/* The refused S4U2Proxy exchanges, sorted by the requesting host, for look-ups by address (a scan of all
- * KDC exchanges per first hop would be quadratic in a large capture). */
+/* The refused S4U2Proxy exchanges, sorted by the requesting host and the account asked for, for look-ups by
+ * address and user (a scan of all KDC exchanges per first hop would be quadratic in a large capture). */
+struct s4u_entry {
+    const struct fsum_kdc *k;
+    uint64_t acct; /* account_hash() of the user it was asked for */
+};
+
 struct s4u_index {
-    const struct fsum_kdc **v;
+    struct s4u_entry *v;
     size_t n;
 };
 
-/* By client address, then start time, then id. */
+/* By client address, then the account asked for (its hash), then start time, then id. */
 static int by_kdc_client(const void *a, const void *b)
 {
-    const struct fsum_kdc *x = *(const struct fsum_kdc *const *)a, *y = *(const struct fsum_kdc *const *)b;
+    const struct s4u_entry *p = a, *q = b;
+    const struct fsum_kdc *x = p->k, *y = q->k;
     int c = memcmp(x->cli, y->cli, 16);
     if (c)
         return c;
+    if (p->acct != q->acct)
+        return p->acct < q->acct ? -1 : 1;
     if (timercmp(&x->ts, &y->ts, !=))
         return timercmp(&x->ts, &y->ts, <) ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
@@ -659,7 +667,7 @@ static void s4u_index_build(struct s4u_index *ix, const struct fsum_kdc *k, size
         return;
     for (size_t i = 0; i < n; i++)
         if (k[i].kind == KDC_KIND_S4U2PROXY && k[i].failed)
-            ix->v[ix->n++] = &k[i];
+            ix->v[ix->n++] = (struct s4u_entry){&k[i], account_hash(k[i].impersonated)};
     qsort(ix->v, ix->n, sizeof *ix->v, by_kdc_client);
 }
 
@@ -667,26 +675,33 @@ static void s4u_index_build(struct s4u_index *ix, const struct fsum_kdc *k, size
  * window) before first hop x's start to a hop window after it — after it, the delegation x's second hop needed;
  * just before it, a retry or two sensors' clocks apart —, or NULL; a refusal at another time belongs to another
  * session (and may no longer be kept when x is judged: correlate.c, prune_cutoff). A binary search on (address,
- * time), then at most HOP_SCAN_MAX refusals looked at. */
+ * account, time), then at most HOP_SCAN_MAX of that account's refusals looked at (other accounts' refusals by the
+ * same host, however many, are not in the way). */
 static const struct fsum_kdc *s4u_refused(const struct s4u_index *ix, const uint8_t *a_ip, const char *u,
                                           const struct fsum_auth *x, uint32_t hop_window)
 {
+    uint64_t acct = account_hash(u);
+    if (!acct)
+        return NULL; /* no account: same_user() matches nothing */
     double back = hop_window < FINDINGS_FALLBACK_WINDOW ? hop_window : FINDINGS_FALLBACK_WINDOW;
+    double xt = tv_sec(&x->ts);
     size_t lo = 0, hi = ix->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = memcmp(ix->v[mid]->cli, a_ip, 16);
-        if (c < 0 || (c == 0 && tv_sec(&ix->v[mid]->ts) < tv_sec(&x->ts) - back))
+        const struct s4u_entry *m = &ix->v[mid];
+        int c = memcmp(m->k->cli, a_ip, 16);
+        if (c < 0 || (c == 0 && (m->acct < acct || (m->acct == acct && tv_sec(&m->k->ts) < xt - back))))
             lo = mid + 1;
         else
             hi = mid;
     }
-    double xt = tv_sec(&x->ts);
-    for (size_t i = lo, seen = 0; i < ix->n && ip_eq(ix->v[i]->cli, a_ip) && seen < HOP_SCAN_MAX; i++, seen++) {
-        if (tv_sec(&ix->v[i]->ts) - xt > hop_window)
+    for (size_t i = lo, seen = 0; i < ix->n && ix->v[i].acct == acct && ip_eq(ix->v[i].k->cli, a_ip) &&
+                                   seen < HOP_SCAN_MAX;
+         i++, seen++) {
+        if (tv_sec(&ix->v[i].k->ts) - xt > hop_window)
             break;
-        if (same_user(ix->v[i]->impersonated, u))
-            return ix->v[i];
+        if (same_user(ix->v[i].k->impersonated, u)) /* the hash's verdict, made certain */
+            return ix->v[i].k;
     }
     return NULL;
 }
