@@ -297,6 +297,26 @@ static void test_jw_special_byte_at_every_position(void **state)
             }
 }
 
+/* Valid, cut-short and invalid UTF-8 sequences at every offset of plain strings of 1 to 48 bytes, each in a buffer of
+ * its exact size (ASan sees a read past it): a sequence straddling a 16-byte block or the tail's overlapping loads
+ * is read whole (the end of the string, not of the block, bounds it). */
+static void test_jw_utf8_sequence_at_every_offset(void **state)
+{
+    (void)state;
+    static const char *const seq[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF",
+                                      "\xE2\x82",   "\xF0\x9F\x98",   "\xED\xA0\x80"};
+    for (size_t n = 1; n <= 48; n++)
+        for (size_t k = 0; k < sizeof seq / sizeof *seq; k++)
+            for (size_t at = 0; at + strlen(seq[k]) <= n; at++) {
+                char *s = malloc(n);
+                assert_non_null(s);
+                memset(s, 'x', n);
+                memcpy(s + at, seq[k], strlen(seq[k]));
+                assert_like_jansson(s, n);
+                free(s);
+            }
+}
+
 /* Random byte strings, biased towards the bytes that need care, against jansson. */
 static void test_jw_random_strings_like_jansson(void **state)
 {
@@ -443,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_jw_invalid_utf8_becomes_fffd_per_byte),
         cmocka_unit_test(test_jw_embedded_nul_by_length),
         cmocka_unit_test(test_jw_special_byte_at_every_position),
+        cmocka_unit_test(test_jw_utf8_sequence_at_every_offset),
         cmocka_unit_test(test_jw_random_strings_like_jansson),
         cmocka_unit_test(test_jw_integers_as_jansson_prints_them),
         cmocka_unit_test(test_jw_buffer_grows_by_doubling_and_is_reused),
