@@ -284,6 +284,48 @@ def open_for_hours(t, hopscope, tmp):
                 "correlation %s; %s" % (corr, b.stderr[-300:]))
 
 
+def changed_after_forgotten(t, hopscope, tmp):
+    """A first hop whose session ends long after it was judged is not judged again once what it rested on may have
+    been forgotten. vm -> web (alice, WinRM) has its verdict at T and its end at T + X; web -> dc1 as alice worked
+    at T + 10 (a whole delegated Kerberos hop), web -> dc1 was refused at T + 590. Judged with both, delegation
+    worked: no finding. When the session ended (its summary changed), the hop that worked had been forgotten and
+    the refused one not yet: judging it again made a double_hop_failed that is not so. Early, --threads 2 and
+    --stream must all say what judging at the end says."""
+    T = 1700000000
+    head, dh = lab_pkts("double_hop_ntlm")
+    _, dl = lab_pkts("double_hop_kerberos_delegated")
+    _, f1 = lab_pkts("smb2_ntlmv2_ok")
+
+    def winrm(d):
+        return 5985 in (int.from_bytes(d[34:36], "big"), int.from_bytes(d[36:38], "big"))
+
+    x1 = [p for i, p in enumerate(dh) if winrm(p[1]) and i < 41]  # up to its verdict (frame 41)
+    x2 = [p for i, p in enumerate(dh) if winrm(p[1]) and i >= 41]
+    yf = [p for p in dh if not winrm(p[1])]
+    opt = ["-q", "--idle-timeout", "86400"]
+    for x in (1900, 2500):
+        parts = [(f1, T - 600 + 2 * j) for j in range(300)] + [(f1, T + 1 + 10 * j) for j in range(600)]
+        parts += [(x1, T), (dl, T + 10), (yf, T + 590), (x2, T + x)]
+        parts.sort(key=lambda p: p[1])
+        cap = os.path.join(tmp, "changed_after_%d.pcap" % x)
+        with open(cap, "wb") as f:
+            f.write(head + b"".join(timed(parts)))
+        whole = run([hopscope] + opt + ["-r", cap])
+        want = counts(objs(whole.stdout))
+        for label, cmd, env in (("judged early", [hopscope] + opt + ["-r", cap], early(4096)),
+                                ("judged early --threads 2", [hopscope, "--threads", "2"] + opt + ["-r", cap],
+                                 early(4096)),
+                                ("--stream", [hopscope, "--stream"] + opt + ["-r", cap], None)):
+            b = run(cmd, env)
+            ob = objs(b.stdout)
+            pruned = ob[-1].get("correlation", {}).get("pruned", 0) if ob else 0
+            t.check("a first hop's session ending %d s after it, %s: no double hop judged again without the hop "
+                    "that worked (%s)" % (x, label, want),
+                    whole.returncode == b.returncode == 0 and want == {} and counts(ob) == want and
+                    (pruned > 0 or label == "--stream"),
+                    "findings %s, pruned %s; %s" % (counts(ob), pruned, b.stderr[-300:]))
+
+
 def timed(parts):
     """[(packets, start second)] -> one capture's packets, each part retimed to start there, gaps kept."""
     out = []
@@ -514,6 +556,7 @@ def main():
         open_for_hours(t, args.hopscope, tmp)
         pitfalls(t, args.hopscope, tmp)
         judged_early_edges(t, args.hopscope, tmp)
+        changed_after_forgotten(t, args.hopscope, tmp)
         sensors(t, args.hopscope, tmp)
         text_and_expect(t, args.hopscope, tmp)
     finally:

@@ -661,6 +661,8 @@ static bool run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
                 first_new = c->kdc[i].ts.tv_sec;
         cfg.hop_decided_before = first_new - (time_t)c->cfg.hop_window - 1;
     }
+    /* what a record rests on reaches FINDINGS_FALLBACK_WINDOW (at most) back from it: from there on it is all kept */
+    cfg.judge_from = c->pruned_before ? c->pruned_before + FINDINGS_FALLBACK_WINDOW : 0;
     uint64_t gen = c->gen;
     findings_run(&cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &g.sink);
     if (gate_ts) {
@@ -772,6 +774,8 @@ static void stream_prune(struct hs_correlate *c, time_t decide_now)
     }
     c->n_kdc = j;
     c->summaries_pruned += pa + pk;
+    if (cutoff > c->pruned_before)
+        c->pruned_before = cutoff;
     /* the open records' summaries moved: index them again */
     size_t nopen = 0;
     for (size_t i = 0; i < c->n_auth; i++)
@@ -828,6 +832,7 @@ static void clock_to(struct hs_correlate *c, const struct timeval *now)
         c->now = now->tv_sec;
         c->next_decide = c->batch_time = 0;
         c->last_decide = 0; /* what the earlier runs decided is kept out by the written set */
+        c->pruned_before = 0; /* the records of the new time are judged */
         c->clock_resets++;
     }
 }

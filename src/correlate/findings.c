@@ -125,6 +125,7 @@ struct frun {
     struct findings_sorter *sort; /* where the findings made are held to be handed on most severe first */
     time_t decided_before;   /* findings_cfg's */
     uint64_t judged_before;
+    time_t judge_from;
 };
 
 /* A held finding: what struct hs_finding holds, its evidence (nrecords records, then nframes frames) and its text
@@ -224,9 +225,11 @@ static void unhold(const struct held *h, struct hs_finding *f)
 }
 
 /* Was what a per-record rule makes of a record started at ts, summarized at `made`, decided by an earlier run
- * (streaming)? */
+ * (streaming, or judging early), or may it no longer be judged (findings_cfg.judge_from)? */
 static bool decided(const struct frun *run, const struct timeval *ts, uint64_t made)
 {
+    if (run->judge_from && ts->tv_sec < run->judge_from)
+        return true;
     return run->decided_before && ts->tv_sec < run->decided_before && made < run->judged_before;
 }
 
@@ -798,7 +801,8 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *x = &a[i]; /* the first hop C -> A by user U */
         if (x->result != RESULT_SUCCESS || x->anonymous || !x->user[0] ||
-            (x_decided && x->ts.tv_sec < x_decided && x->made < cfg->judged_before))
+            (x_decided && x->ts.tv_sec < x_decided && x->made < cfg->judged_before) ||
+            (cfg->judge_from && x->ts.tv_sec < cfg->judge_from))
             continue;
         /* the onward connections A -> B that start within the window: binary search on (client host, start
          * time), a host being all the addresses it is known by (hosts.h); at most HOP_SCAN_MAX of them are
@@ -1430,7 +1434,7 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
     struct findings_work *w = cfg->work ? cfg->work : &own;
     w->sort.held_max = cfg->held_bytes;
     struct frun run = {.sink = sink, .ht = &ht, .sort = &w->sort, .decided_before = cfg->decided_before,
-                       .judged_before = cfg->judged_before};
+                       .judged_before = cfg->judged_before, .judge_from = cfg->judge_from};
     double_hop(cfg, &ht, a, n_a, k, n_k, &run);
     kdc_findings(k, n_k, &run);
     auth_findings(a, n_a, &run);
