@@ -236,6 +236,37 @@ static void test_refused_s4u2proxy_found_among_other_users_refusals(void **state
     free(k);
 }
 
+/* findings_cfg.judge_from: a first hop started before it and seen by an earlier run (born before seen_before) is
+ * not judged again, its onward connections being possibly forgotten; one new to the rules (read late) is. */
+static void test_judge_from_skips_only_what_was_seen(void **state)
+{
+    (void)state;
+    struct fsum_auth a[2] = {sess(1, 30, 20, 100, "HOP\\alice", AMECH_NTLM, RESULT_SUCCESS),
+                             sess(2, 20, 10, 105, "", AMECH_NTLM, RESULT_FAILURE)};
+    a[0].born = a[0].made = 5;
+    a[1].born = a[1].made = 6;
+    struct findings_cfg c = cfg;
+    c.judge_from = 1000;
+    c.seen_before = 9; /* both seen by an earlier run */
+    struct rec_sink *r = sink_new();
+    findings_run(&c, a, 2, NULL, 0, &r->sink);
+    assert_null(find(r, "double_hop_failed"));
+    a[0].made = 12; /* changed since (its session ended): still not judged again */
+    r->n = 0;
+    findings_run(&c, a, 2, NULL, 0, &r->sink);
+    assert_null(find(r, "double_hop_failed"));
+    a[0].born = 11; /* new to the rules: judged with what is kept */
+    r->n = 0;
+    findings_run(&c, a, 2, NULL, 0, &r->sink);
+    assert_non_null(find(r, "double_hop_failed"));
+    c.judge_from = 0; /* nothing forgotten: judged */
+    a[0].born = 5;
+    r->n = 0;
+    findings_run(&c, a, 2, NULL, 0, &r->sink);
+    assert_non_null(find(r, "double_hop_failed"));
+    free(r);
+}
+
 static void test_chain_of_three_hops_blames_the_last_hop(void **state)
 {
     (void)state;
@@ -689,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_delegation_that_worked_is_not_a_finding),
         cmocka_unit_test(test_refused_s4u2proxy_without_onward_session),
         cmocka_unit_test(test_refused_s4u2proxy_found_among_other_users_refusals),
+        cmocka_unit_test(test_judge_from_skips_only_what_was_seen),
         cmocka_unit_test(test_chain_of_three_hops_blames_the_last_hop),
         cmocka_unit_test(test_a_thousand_users_through_one_server),
         cmocka_unit_test(test_ntlmv1_lm_and_lm_key_failure),

@@ -230,8 +230,10 @@ static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
     size_t ix;
     /* streaming, a record whole never had a summary; without, one shown early (REC_PEEK) has */
     bool was_open = (r->h.phase != REC_WHOLE || !c->stream) && open_get(c, r->h.id, &ix);
+    uint64_t born = 0;
     if (was_open) {
         s = &c->auth[ix];
+        born = s->born;
         fsum_auth_init(s);
     } else if ((s = correlate_add_auth(c)) != NULL) {
         ix = c->n_auth - 1;
@@ -244,6 +246,7 @@ static void summarize_auth(struct hs_correlate *c, struct auth_rec *r)
     else if (!s->open && was_open)
         open_del(c, r->h.id);
     s->made = ++c->gen; /* made or changed now: the next run of the rules judges it (findings_cfg.judged_before) */
+    s->born = was_open ? born : s->made;
     c->dirty = true;
     struct strpool *sp = &c->strings;
     char buf[128];
@@ -663,6 +666,7 @@ static bool run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
     }
     /* what a record rests on reaches FINDINGS_FALLBACK_WINDOW (at most) back from it: from there on it is all kept */
     cfg.judge_from = c->pruned_before ? c->pruned_before + FINDINGS_FALLBACK_WINDOW : 0;
+    cfg.seen_before = c->last_decide_gen; /* the final run too: what an early run saw is not judged again there */
     uint64_t gen = c->gen;
     findings_run(&cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &g.sink);
     if (gate_ts) {

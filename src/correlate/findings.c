@@ -126,6 +126,7 @@ struct frun {
     time_t decided_before;   /* findings_cfg's */
     uint64_t judged_before;
     time_t judge_from;
+    uint64_t seen_before;
 };
 
 /* A held finding: what struct hs_finding holds, its evidence (nrecords records, then nframes frames) and its text
@@ -224,11 +225,11 @@ static void unhold(const struct held *h, struct hs_finding *f)
 #undef GET
 }
 
-/* Was what a per-record rule makes of a record started at ts, summarized at `made`, decided by an earlier run
- * (streaming, or judging early), or may it no longer be judged (findings_cfg.judge_from)? */
-static bool decided(const struct frun *run, const struct timeval *ts, uint64_t made)
+/* Was what a per-record rule makes of a record started at ts, summarized at `made` (first at `born`), decided by an
+ * earlier run (streaming, or judging early), or may it, judged before, not be judged again (findings_cfg.judge_from)? */
+static bool decided(const struct frun *run, const struct timeval *ts, uint64_t made, uint64_t born)
 {
-    if (run->judge_from && ts->tv_sec < run->judge_from)
+    if (run->judge_from && ts->tv_sec < run->judge_from && born < run->seen_before)
         return true;
     return run->decided_before && ts->tv_sec < run->decided_before && made < run->judged_before;
 }
@@ -802,7 +803,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         const struct fsum_auth *x = &a[i]; /* the first hop C -> A by user U */
         if (x->result != RESULT_SUCCESS || x->anonymous || !x->user[0] ||
             (x_decided && x->ts.tv_sec < x_decided && x->made < cfg->judged_before) ||
-            (cfg->judge_from && x->ts.tv_sec < cfg->judge_from))
+            (cfg->judge_from && x->ts.tv_sec < cfg->judge_from && x->born < cfg->seen_before))
             continue;
         /* the onward connections A -> B that start within the window: binary search on (client host, start
          * time), a host being all the addresses it is known by (hosts.h); at most HOP_SCAN_MAX of them are
@@ -1024,12 +1025,12 @@ static void kdc_findings(const struct fsum_kdc *k, size_t n, struct frun *run)
     free(errs);
     for (size_t i = 0; i < n; i++) {
         const struct fsum_kdc *r = &k[i];
-        if (decided(run, &r->ts, r->made)) {
+        if (decided(run, &r->ts, r->made, r->made)) {
             /* a group's finding (spn_unknown, made at its head) is made again while a member is undecided (what
              * the head makes by itself was written already: the written set drops it) */
             bool all = true;
             for (size_t j = spn_next[i]; is_head[i] && all && j != SIZE_MAX; j = spn_next[j])
-                all = decided(run, &k[j].ts, k[j].made);
+                all = decided(run, &k[j].ts, k[j].made, k[j].made);
             if (all)
                 continue;
         }
@@ -1123,7 +1124,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
 {
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *r = &a[i];
-        if (decided(run, &r->ts, r->made))
+        if (decided(run, &r->ts, r->made, r->born))
             continue;
         bool spn_wrong = r->krb && (r->krb_error_code == KRB_AP_ERR_MODIFIED ||
                                     (r->result == RESULT_FAILURE && (r->dec_ticket_failed || r->ticket_issued_frame)));
@@ -1261,7 +1262,7 @@ static void auth_findings(const struct fsum_auth *a, size_t n, struct frun *run)
     }
     for (size_t i = 0; i < n; i++) {
         const struct fsum_auth *r = &a[i];
-        if (decided(run, &r->ts, r->made))
+        if (decided(run, &r->ts, r->made, r->born))
             continue;
         if (r->mech != AMECH_BASIC && !(r->mech == AMECH_CREDSSP && r->result == RESULT_SUCCESS))
             continue; /* neither finding below: nothing built */
@@ -1434,7 +1435,7 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
     struct findings_work *w = cfg->work ? cfg->work : &own;
     w->sort.held_max = cfg->held_bytes;
     struct frun run = {.sink = sink, .ht = &ht, .sort = &w->sort, .decided_before = cfg->decided_before,
-                       .judged_before = cfg->judged_before, .judge_from = cfg->judge_from};
+                       .judged_before = cfg->judged_before, .judge_from = cfg->judge_from, .seen_before = cfg->seen_before};
     double_hop(cfg, &ht, a, n_a, k, n_k, &run);
     kdc_findings(k, n_k, &run);
     auth_findings(a, n_a, &run);

@@ -26,11 +26,14 @@ struct findings_cfg {
      * by the hop rules. 0: every record is looked at. */
     time_t decided_before, hop_decided_before;
     uint64_t judged_before;
-    /* Records started before judge_from (seconds since the epoch; 0: none) are judged by no rule, changed or not:
-     * what they rest on may have left (correlate.c: summaries are forgotten, and judge_from is where that reaches
-     * plus FINDINGS_FALLBACK_WINDOW). Each was judged while all it rests on was kept; judged again without it, an
-     * absence (the onward connection that worked, gone) would make a finding that is not so. */
+    /* Records started before judge_from (seconds since the epoch; 0: none) and seen by an earlier run (fsum_*.born
+     * before seen_before) are not judged again, changed or not: what they rest on may have left (correlate.c:
+     * summaries are forgotten, and judge_from is where that reaches plus FINDINGS_FALLBACK_WINDOW). Each was judged
+     * while all it rests on was kept; judged again without it, an absence (the onward connection that worked, gone)
+     * would make a finding that is not so. A record new to the rules (read late from a records file) is judged
+     * with what is kept. */
     time_t judge_from;
+    uint64_t seen_before;
     struct findings_work *work;  /* buffers kept from run to run; NULL: a run allocates and frees its own */
     /* Bytes of findings held in memory to be sorted (0: 1 MiB). Beyond, they are sorted in runs written to a
      * temporary file ($TMPDIR, else /tmp; unlinked at once) and merged when handed on. Should the file not give

@@ -16,6 +16,7 @@ struct fsum_auth {
     uint64_t id;
     struct timeval ts;
     uint64_t made;               /* streaming: the generation it was made or last changed at (0 otherwise) */
+    uint64_t born;               /* ... it was first made at (a record shown at its verdict, then whole: kept) */
     uint8_t af;
     uint8_t cli[16], srv[16];
     uint16_t cport, sport;
