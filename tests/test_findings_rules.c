@@ -236,7 +236,7 @@ static void test_refused_s4u2proxy_found_among_other_users_refusals(void **state
     free(k);
 }
 
-/* findings_cfg.judge_from: a first hop started before it and seen by an earlier run (born before seen_before) is
+/* findings_cfg.forgotten: a first hop started before it and seen by an earlier run (born before seen_before) is
  * not judged again, its onward connections being possibly forgotten; one new to the rules (read late) is. */
 static void test_judge_from_skips_only_what_was_seen(void **state)
 {
@@ -246,8 +246,8 @@ static void test_judge_from_skips_only_what_was_seen(void **state)
     a[0].born = a[0].made = 5;
     a[1].born = a[1].made = 6;
     struct findings_cfg c = cfg;
-    c.judge_from = 1000;
-    c.seen_before = 9; /* both seen by an earlier run */
+    c.forgotten.from = 1000;
+    c.forgotten.seen = 9; /* both seen by an earlier run */
     struct rec_sink *r = sink_new();
     findings_run(&c, a, 2, NULL, 0, &r->sink);
     assert_null(find(r, "double_hop_failed"));
@@ -259,8 +259,16 @@ static void test_judge_from_skips_only_what_was_seen(void **state)
     r->n = 0;
     findings_run(&c, a, 2, NULL, 0, &r->sink);
     assert_non_null(find(r, "double_hop_failed"));
-    c.judge_from = 0; /* nothing forgotten: judged */
     a[0].born = 5;
+    c.forgotten.epoch = 6; /* born before a clock reset: held to what the old time forgot */
+    r->n = 0;
+    findings_run(&c, a, 2, NULL, 0, &r->sink);
+    assert_non_null(find(r, "double_hop_failed")); /* old_from 0: it had forgotten nothing */
+    c.forgotten.old_from = 1000;
+    r->n = 0;
+    findings_run(&c, a, 2, NULL, 0, &r->sink);
+    assert_null(find(r, "double_hop_failed"));
+    c.forgotten = (struct findings_forgotten){0, 0, 0, 0}; /* nothing forgotten: judged */
     r->n = 0;
     findings_run(&c, a, 2, NULL, 0, &r->sink);
     assert_non_null(find(r, "double_hop_failed"));

@@ -326,6 +326,51 @@ def changed_after_forgotten(t, hopscope, tmp):
                     "findings %s, pruned %s; %s" % (counts(ob), pruned, b.stderr[-300:]))
 
 
+def forgotten_edges(t, hopscope, tmp):
+    """The edges of not judging again what may have been forgotten. A short hop window (60 s, where what is kept
+    reaches back less than two hop windows): a first hop whose refused onward connection comes 45 s after it is
+    decided before it is spared. A clock reset (another day's capture appended, record time stepping back) while a
+    first hop of the old time is open: when it ends, it is still not judged again without the hop that worked."""
+    T = 1700000000
+    head, dh = lab_pkts("double_hop_ntlm")
+    _, dl = lab_pkts("double_hop_kerberos_delegated")
+    _, f1 = lab_pkts("smb2_ntlmv2_ok")
+
+    def winrm(d):
+        return 5985 in (int.from_bytes(d[34:36], "big"), int.from_bytes(d[36:38], "big"))
+
+    x = [p for p in dh if winrm(p[1])]
+    x1 = [p for i, p in enumerate(dh) if winrm(p[1]) and i < 41]
+    x2 = [p for i, p in enumerate(dh) if winrm(p[1]) and i >= 41]
+    yf = [p for p in dh if not winrm(p[1])]
+    cases = []
+    for off in (30, 45):
+        parts = [(f1, T - 600 + 2 * j) for j in range(600)] + [(x, T), (yf, T + off)]
+        parts.sort(key=lambda p: p[1])
+        cases.append(("--hop-window 60, the onward connection refused %d s after the first hop" % off, parts,
+                      ["--hop-window", "60"], {"double_hop_failed": 1}))
+    parts = [(f1, T - 600 + 2 * j) for j in range(300)] + [(f1, T + 1 + 10 * j) for j in range(600)]
+    parts += [(x1, T), (dl, T + 10), (yf, T + 590)]
+    parts.sort(key=lambda p: p[1])
+    before = [p for p in parts if p[1] < T + 1850]
+    after = sorted([p for p in parts if p[1] >= T + 1850] + [(x2, T + 1900)], key=lambda p: p[1])
+    back = [(f1, T - 20000 + 2 * j) for j in range(5)]
+    cases.append(("a clock reset before an old first hop ends", before + back + after, [], {}))
+    for i, (what, seq, more, want) in enumerate(cases):
+        cap = os.path.join(tmp, "forgotten_%d.pcap" % i)
+        with open(cap, "wb") as f:
+            f.write(head + b"".join(timed(seq)))
+        opt = ["-q", "--idle-timeout", "86400"] + more
+        whole = run([hopscope] + opt + ["-r", cap])
+        for label, cmd, env in (("judged early", [hopscope] + opt + ["-r", cap], early(4096)),
+                                ("--stream", [hopscope, "--stream"] + opt + ["-r", cap], None)):
+            b = run(cmd, env)
+            got = counts(objs(b.stdout))
+            t.check("%s, %s: what judging at the end says (%s)" % (what, label, want),
+                    whole.returncode == b.returncode == 0 and counts(objs(whole.stdout)) == want and got == want,
+                    "got %s; %s" % (got, b.stderr[-300:]))
+
+
 def timed(parts):
     """[(packets, start second)] -> one capture's packets, each part retimed to start there, gaps kept."""
     out = []
@@ -557,6 +602,7 @@ def main():
         pitfalls(t, args.hopscope, tmp)
         judged_early_edges(t, args.hopscope, tmp)
         changed_after_forgotten(t, args.hopscope, tmp)
+        forgotten_edges(t, args.hopscope, tmp)
         sensors(t, args.hopscope, tmp)
         text_and_expect(t, args.hopscope, tmp)
     finally:

@@ -628,6 +628,19 @@ static void gate_finding(struct hs_sink *self, const struct hs_finding *f)
 
 /* Runs the rules over every summary (at the end of the run: gate_ts false) through the gate. False when they could
  * not run for want of memory: then nothing may be pruned, the findings resting on it being still to make. */
+/* From when on a record an earlier run saw may be judged again (findings_forgotten.from; 0: all): what a record rests
+ * on reaches FINDINGS_FALLBACK_WINDOW back from it, and a summary started before pruned_before may be gone; and no
+ * later than two hop windows before the last decision (a first hop's onward connections reach a hop window after
+ * it, and its finding is decided a hop window after those), so that a record not yet decided is never spared —
+ * with a hop window under 120 s, what is kept reaches less far back than that. */
+static time_t forgotten_from(const struct hs_correlate *c)
+{
+    if (!c->pruned_before)
+        return 0;
+    time_t from = c->pruned_before + FINDINGS_FALLBACK_WINDOW, decided = c->last_decide - 2 * (time_t)c->cfg.hop_window;
+    return decided < from ? decided : from;
+}
+
 static bool run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct hs_sink *next)
 {
     struct finding_tee tee = {{NULL, tee_finding, NULL, NULL, next, NULL}, c};
@@ -664,9 +677,8 @@ static bool run_gated(struct hs_correlate *c, bool gate_ts, time_t now, struct h
                 first_new = c->kdc[i].ts.tv_sec;
         cfg.hop_decided_before = first_new - (time_t)c->cfg.hop_window - 1;
     }
-    /* what a record rests on reaches FINDINGS_FALLBACK_WINDOW (at most) back from it: from there on it is all kept */
-    cfg.judge_from = c->pruned_before ? c->pruned_before + FINDINGS_FALLBACK_WINDOW : 0;
-    cfg.seen_before = c->last_decide_gen; /* the final run too: what an early run saw is not judged again there */
+    cfg.forgotten = (struct findings_forgotten){forgotten_from(c), c->old_forgotten_from, c->last_decide_gen,
+                                                c->epoch_gen}; /* the final run too: what early runs saw */
     uint64_t gen = c->gen;
     findings_run(&cfg, c->auth, c->n_auth, c->kdc, c->n_kdc, &g.sink);
     if (gate_ts) {
@@ -835,8 +847,13 @@ static void clock_to(struct hs_correlate *c, const struct timeval *now)
     } else if (now->tv_sec + (time_t)c->cfg.hop_window < c->now) {
         c->now = now->tv_sec;
         c->next_decide = c->batch_time = 0;
+        /* the records of the new time are judged; those of the old, as far as it had forgotten */
+        time_t from = forgotten_from(c);
+        if (from > c->old_forgotten_from)
+            c->old_forgotten_from = from;
         c->last_decide = 0; /* what the earlier runs decided is kept out by the written set */
-        c->pruned_before = 0; /* the records of the new time are judged */
+        c->epoch_gen = c->gen + 1;
+        c->pruned_before = 0;
         c->clock_resets++;
     }
 }

@@ -73,6 +73,8 @@ struct hs_correlate {
     uint64_t gen;               /* summaries made or changed so far (fsum_*.made) */
     uint64_t last_decide_gen;   /* summaries made before this were seen by that run */
     time_t pruned_before;       /* summaries of records started before this may have been forgotten (0: none) */
+    time_t old_forgotten_from;  /* ... before the last clock reset: findings_forgotten.old_from */
+    uint64_t epoch_gen;         /* summaries first made before this (gen) belong to the time before that reset */
     const struct rec_store *held; /* the records the record layer holds (set before the run; NULL: none known) */
     /* Or, with several record stores (a --threads run), the start of the oldest record not handed over in any
      * of them into *ts, false when there is none (rec_store_oldest_unsent's contract); NULL: `held` is used. */

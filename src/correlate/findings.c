@@ -125,8 +125,7 @@ struct frun {
     struct findings_sorter *sort; /* where the findings made are held to be handed on most severe first */
     time_t decided_before;   /* findings_cfg's */
     uint64_t judged_before;
-    time_t judge_from;
-    uint64_t seen_before;
+    struct findings_forgotten forgotten;
 };
 
 /* A held finding: what struct hs_finding holds, its evidence (nrecords records, then nframes frames) and its text
@@ -226,10 +225,10 @@ static void unhold(const struct held *h, struct hs_finding *f)
 }
 
 /* Was what a per-record rule makes of a record started at ts, summarized at `made` (first at `born`), decided by an
- * earlier run (streaming, or judging early), or may it, judged before, not be judged again (findings_cfg.judge_from)? */
+ * earlier run (streaming, or judging early), or may it, judged before, not be judged again (findings_cfg.forgotten)? */
 static bool decided(const struct frun *run, const struct timeval *ts, uint64_t made, uint64_t born)
 {
-    if (run->judge_from && ts->tv_sec < run->judge_from && born < run->seen_before)
+    if (findings_forgotten_skip(&run->forgotten, ts->tv_sec, born))
         return true;
     return run->decided_before && ts->tv_sec < run->decided_before && made < run->judged_before;
 }
@@ -803,7 +802,7 @@ static void double_hop(const struct findings_cfg *cfg, const struct host_table *
         const struct fsum_auth *x = &a[i]; /* the first hop C -> A by user U */
         if (x->result != RESULT_SUCCESS || x->anonymous || !x->user[0] ||
             (x_decided && x->ts.tv_sec < x_decided && x->made < cfg->judged_before) ||
-            (cfg->judge_from && x->ts.tv_sec < cfg->judge_from && x->born < cfg->seen_before))
+            findings_forgotten_skip(&cfg->forgotten, x->ts.tv_sec, x->born))
             continue;
         /* the onward connections A -> B that start within the window: binary search on (client host, start
          * time), a host being all the addresses it is known by (hosts.h); at most HOP_SCAN_MAX of them are
@@ -1435,7 +1434,7 @@ void findings_run(const struct findings_cfg *cfg, const struct fsum_auth *a, siz
     struct findings_work *w = cfg->work ? cfg->work : &own;
     w->sort.held_max = cfg->held_bytes;
     struct frun run = {.sink = sink, .ht = &ht, .sort = &w->sort, .decided_before = cfg->decided_before,
-                       .judged_before = cfg->judged_before, .judge_from = cfg->judge_from, .seen_before = cfg->seen_before};
+                       .judged_before = cfg->judged_before, .forgotten = cfg->forgotten};
     double_hop(cfg, &ht, a, n_a, k, n_k, &run);
     kdc_findings(k, n_k, &run);
     auth_findings(a, n_a, &run);

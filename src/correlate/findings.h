@@ -16,6 +16,26 @@
  * prune_cutoff). */
 #define FINDINGS_FALLBACK_WINDOW 120
 
+/*
+ * Records an earlier run saw and that are not judged again, changed or not, because what they rest on may have
+ * left (correlate.c forgets summaries): started before `from` (seconds since the epoch; 0: none) and first
+ * summarized (fsum_*.born) before `seen`. Each was decided while all it rests on was kept; judged again without it,
+ * an absence (the onward connection that worked, gone) would make a finding that is not so. A record new to the
+ * rules (read late from a records file) is judged with what is kept. Record time that stepped back (a clock reset)
+ * starts an epoch: records first summarized before it (born < epoch) are held to `old_from`, what the earlier
+ * epochs had forgotten.
+ */
+struct findings_forgotten {
+    time_t from, old_from;
+    uint64_t seen, epoch;
+};
+
+static inline bool findings_forgotten_skip(const struct findings_forgotten *f, time_t ts, uint64_t born)
+{
+    time_t from = born < f->epoch ? f->old_from : f->from;
+    return from && ts < from && born < f->seen;
+}
+
 /* Limits the rules run within. */
 struct findings_cfg {
     uint32_t hop_window;         /* seconds after a first hop starts in which an onward connection counts */
@@ -26,14 +46,8 @@ struct findings_cfg {
      * by the hop rules. 0: every record is looked at. */
     time_t decided_before, hop_decided_before;
     uint64_t judged_before;
-    /* Records started before judge_from (seconds since the epoch; 0: none) and seen by an earlier run (fsum_*.born
-     * before seen_before) are not judged again, changed or not: what they rest on may have left (correlate.c:
-     * summaries are forgotten, and judge_from is where that reaches plus FINDINGS_FALLBACK_WINDOW). Each was judged
-     * while all it rests on was kept; judged again without it, an absence (the onward connection that worked, gone)
-     * would make a finding that is not so. A record new to the rules (read late from a records file) is judged
-     * with what is kept. */
-    time_t judge_from;
-    uint64_t seen_before;
+    /* What is no longer judged (struct findings_forgotten, findings_forgotten_skip). */
+    struct findings_forgotten forgotten;
     struct findings_work *work;  /* buffers kept from run to run; NULL: a run allocates and frees its own */
     /* Bytes of findings held in memory to be sorted (0: 1 MiB). Beyond, they are sorted in runs written to a
      * temporary file ($TMPDIR, else /tmp; unlinked at once) and merged when handed on. Should the file not give
