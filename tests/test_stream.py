@@ -284,6 +284,24 @@ def open_for_hours(t, hopscope, tmp):
                 "correlation %s; %s" % (corr, b.stderr[-300:]))
 
 
+def hop_pieces():
+    """double_hop_ntlm cut up: its WinRM first hop vm -> web (alice) whole (x), up to its verdict at frame 41 (x1)
+    and after (x2), and its refused onward SMB web -> dc1 (yf); with the pcap header, smb2_ntlmv2_ok (filler) and
+    double_hop_kerberos_delegated (a hop that worked)."""
+    head, dh = lab_pkts("double_hop_ntlm")
+    _, dl = lab_pkts("double_hop_kerberos_delegated")
+    _, f1 = lab_pkts("smb2_ntlmv2_ok")
+
+    def winrm(d):
+        return 5985 in (int.from_bytes(d[34:36], "big"), int.from_bytes(d[36:38], "big"))
+
+    x = [p for p in dh if winrm(p[1])]
+    x1 = [p for i, p in enumerate(dh) if winrm(p[1]) and i < 41]
+    x2 = [p for i, p in enumerate(dh) if winrm(p[1]) and i >= 41]
+    yf = [p for p in dh if not winrm(p[1])]
+    return head, f1, dl, x, x1, x2, yf
+
+
 def changed_after_forgotten(t, hopscope, tmp):
     """A first hop whose session ends long after it was judged is not judged again once what it rested on may have
     been forgotten. vm -> web (alice, WinRM) has its verdict at T and its end at T + X; web -> dc1 as alice worked
@@ -292,16 +310,7 @@ def changed_after_forgotten(t, hopscope, tmp):
     the refused one not yet: judging it again made a double_hop_failed that is not so. Early, --threads 2 and
     --stream must all say what judging at the end says."""
     T = 1700000000
-    head, dh = lab_pkts("double_hop_ntlm")
-    _, dl = lab_pkts("double_hop_kerberos_delegated")
-    _, f1 = lab_pkts("smb2_ntlmv2_ok")
-
-    def winrm(d):
-        return 5985 in (int.from_bytes(d[34:36], "big"), int.from_bytes(d[36:38], "big"))
-
-    x1 = [p for i, p in enumerate(dh) if winrm(p[1]) and i < 41]  # up to its verdict (frame 41)
-    x2 = [p for i, p in enumerate(dh) if winrm(p[1]) and i >= 41]
-    yf = [p for p in dh if not winrm(p[1])]
+    head, f1, dl, x, x1, x2, yf = hop_pieces()
     opt = ["-q", "--idle-timeout", "86400"]
     for x in (1900, 2500):
         parts = [(f1, T - 600 + 2 * j) for j in range(300)] + [(f1, T + 1 + 10 * j) for j in range(600)]
@@ -332,17 +341,7 @@ def forgotten_edges(t, hopscope, tmp):
     decided before it is spared. A clock reset (another day's capture appended, record time stepping back) while a
     first hop of the old time is open: when it ends, it is still not judged again without the hop that worked."""
     T = 1700000000
-    head, dh = lab_pkts("double_hop_ntlm")
-    _, dl = lab_pkts("double_hop_kerberos_delegated")
-    _, f1 = lab_pkts("smb2_ntlmv2_ok")
-
-    def winrm(d):
-        return 5985 in (int.from_bytes(d[34:36], "big"), int.from_bytes(d[36:38], "big"))
-
-    x = [p for p in dh if winrm(p[1])]
-    x1 = [p for i, p in enumerate(dh) if winrm(p[1]) and i < 41]
-    x2 = [p for i, p in enumerate(dh) if winrm(p[1]) and i >= 41]
-    yf = [p for p in dh if not winrm(p[1])]
+    head, f1, dl, x, x1, x2, yf = hop_pieces()
     cases = []
     for off in (30, 45):
         parts = [(f1, T - 600 + 2 * j) for j in range(600)] + [(x, T), (yf, T + off)]

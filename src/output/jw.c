@@ -236,6 +236,18 @@ static inline void put_char(char **o, const uint8_t **p, const uint8_t *end)
     }
 }
 
+/* The bytes [p, end) one at a time, escaped; returns the end of what was written. */
+static char *put_bytes(char *o, const uint8_t *p, const uint8_t *end)
+{
+    while (p < end) {
+        if (!escape[*p])
+            *o++ = (char)*p++;
+        else
+            put_char(&o, &p, end);
+    }
+    return o;
+}
+
 #if defined(__SSE2__)
 /* The bytes of the 16 in x that need a look, a bit each (bit i: byte i): below 0x20 or from 0x80 on (one signed
  * comparison finds both), '"' and '\\'. */
@@ -294,13 +306,7 @@ static char *put_chars(char *o, const uint8_t *p, size_t n)
             return o + left;
         }
     }
-    while (p < end) {
-        if (!escape[*p])
-            *o++ = (char)*p++;
-        else
-            put_char(&o, &p, end);
-    }
-    return o;
+    return put_bytes(o, p, end);
 }
 #else
 /* The string between its quotes; room for 6 bytes per input byte (the longest escape) was made. */
@@ -318,13 +324,7 @@ static char *put_chars(char *o, const uint8_t *p, size_t n)
             put_char(&o, &p, end);
         }
     }
-    while (p < end) {
-        if (!escape[*p])
-            *o++ = (char)*p++;
-        else
-            put_char(&o, &p, end);
-    }
-    return o;
+    return put_bytes(o, p, end);
 }
 #endif
 
